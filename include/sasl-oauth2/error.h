@@ -1,0 +1,39 @@
+/*
+ * Error reporting shared by the plugin and the CLI.
+ *
+ * Library functions never print. They return an oa2_rc and, on failure, fill
+ * a caller-owned oa2_err with one sentence written for the admin: what went
+ * wrong, naming the file, field or server answer involved, and what to do.
+ * The message never contains a token, refresh token or client secret.
+ */
+#ifndef SASL_OAUTH2_ERROR_H
+#define SASL_OAUTH2_ERROR_H
+
+#include <stddef.h>
+
+enum oa2_rc {
+	OA2_OK = 0,
+	OA2_ERR_NOMEM,    /* allocation failed */
+	OA2_ERR_IO,       /* file could not be opened, read or stat'ed */
+	OA2_ERR_TOOBIG,   /* input over its documented bound */
+	OA2_ERR_PARSE,    /* malformed JSON or wrong field type */
+	OA2_ERR_MISSING,  /* a required field is absent or empty */
+	OA2_ERR_EXPIRED,  /* the access token's expires_at is in the past */
+	OA2_ERR_INVALID,  /* argument or value out of range */
+};
+
+#define OA2_ERR_MSG_MAX 512
+
+struct oa2_err {
+	char msg[OA2_ERR_MSG_MAX];
+};
+
+/* Sets err->msg (truncated to fit) and returns rc, so callers can write
+ * `return oa2_err_set(err, OA2_ERR_IO, "...", ...);`. err may be NULL. */
+int oa2_err_set(struct oa2_err *err, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Short static name of a return code, for tests and diagnostics. */
+const char *oa2_rc_name(int rc);
+
+#endif

@@ -1,0 +1,321 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "credentials.h"
+#include "mech.h"
+#include "plugin_log.h"
+#include "sasl-oauth2/secret.h"
+#include "sasl-oauth2/server_error.h"
+#include "sasl-oauth2/token.h"
+
+/* Room for the longest initial response: token, two user names, host, port
+ * and the fixed parts. */
+#define RESPONSE_MAX (OA2_ACCESS_TOKEN_MAX + 3 * 3 * OA2_USER_MAX + 1024)
+#define HOST_MAX 255
+
+enum stage {
+	STAGE_START,      /* nothing sent yet */
+	STAGE_SENT,       /* initial response sent; an error challenge may come */
+	STAGE_ANSWERED,   /* error challenge answered; the server fails us next */
+};
+
+struct conn_state {
+	const struct oa2p_entry *entry;
+	enum stage stage;
+	struct oa2_buf out;   /* what clientout points into; holds the token */
+	char *user;           /* for messages after the initial response */
+	char *token_path;     /* NULL when the token came directly */
+};
+
+int oa2p_mech_new(void *glob_context, sasl_client_params_t *params, void **conn_context)
+{
+	struct conn_state *st = params->utils->malloc(sizeof(*st));
+
+	if (st == NULL)
+		return SASL_NOMEM;
+	memset(st, 0, sizeof(*st));
+	st->entry = glob_context;
+	oa2_buf_init(&st->out, RESPONSE_MAX);
+	*conn_context = st;
+	return SASL_OK;
+}
+
+void oa2p_mech_dispose(void *conn_context, const sasl_utils_t *utils)
+{
+	struct conn_state *st = conn_context;
+
+	if (st == NULL)
+		return;
+	oa2_buf_clear(&st->out);
+	free(st->user);
+	free(st->token_path);
+	utils->free(st);
+}
+
+void oa2p_mech_free(void *glob_context, const sasl_utils_t *utils)
+{
+	struct oa2p_entry *entry = glob_context;
+	struct oa2p_global *g = entry->global;
+
+	entry->global = NULL;
+	if (g == NULL || --g->refs > 0)
+		return;
+	oa2_token_cache_free(g->cache);
+	free(g);
+}
+
+static int printable_no_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The port part of libsasl2's "address;port", when it is a plain number. */
+static const char *remote_port(const char *ipremoteport)
+{
+	const char *semi;
+	size_t n;
+
+	if (ipremoteport == NULL || (semi = strrchr(ipremoteport, ';')) == NULL)
+		return NULL;
+	n = strlen(semi + 1);
+	if (n == 0 || n > 5 || strspn(semi + 1, "0123456789") != n)
+		return NULL;
+	return semi + 1;
+}
+
+static void format_utc(long long t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, n, "%lld", t);
+}
+
+/* Resolves the secret into a token and the user it is for. On success *tok
+ * is owned by the caller. */
+static int load_token(struct conn_state *st, const sasl_utils_t *u,
+		      const struct oa2p_creds *creds, struct oa2_token *tok)
+{
+	const char *mech = st->entry->mech->name;
+	struct oa2_err err;
+	size_t len;
+
+	memset(tok, 0, sizeof(*tok));
+	if (oa2_secret_is_path(creds->secret)) {
+		if (oa2_token_cache_get(st->entry->global->cache, creds->secret, tok, &err) != OA2_OK)
+			return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
+		st->token_path = strdup(creds->secret);
+		if (st->token_path == NULL) {
+			oa2_token_clear(tok);
+			return SASL_NOMEM;
+		}
+		if (tok->expires_at != 0 && tok->expires_at <= (long long)time(NULL)) {
+			char when[64];
+
+			format_utc(tok->expires_at, when, sizeof(when));
+			oa2_token_clear(tok);
+			return oa2p_fail(u, SASL_FAIL,
+					 "sasl-oauth2 %s: token file %s: the access token "
+					 "expired at %s (%lld s ago), not sending it; refresh "
+					 "the token file", mech, st->token_path, when,
+					 (long long)time(NULL) - tok->expires_at);
+		}
+		return SASL_OK;
+	}
+	/* The secret is the token itself. Never echo any of it. */
+	len = strlen(creds->secret);
+	if (len > OA2_ACCESS_TOKEN_MAX)
+		return oa2p_fail(u, SASL_BADPARAM,
+				 "sasl-oauth2 %s: the access token given as password is %zu "
+				 "bytes, more than the limit of %d", mech, len,
+				 OA2_ACCESS_TOKEN_MAX);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)creds->secret[i] < 0x21 || (unsigned char)creds->secret[i] > 0x7e)
+			return oa2p_fail(u, SASL_BADPARAM,
+					 "sasl-oauth2 %s: the access token given as password "
+					 "contains spaces or control characters (a token file "
+					 "path must be absolute)", mech);
+	tok->access_token = oa2_secret_strndup(creds->secret, len);
+	return tok->access_token != NULL ? SASL_OK : SASL_NOMEM;
+}
+
+/* The token file's user names the mailbox the token was issued for, so it
+ * wins over the application's user name. */
+static const char *pick_user(const struct oa2_token *tok, const struct oa2p_creds *creds)
+{
+	if (tok->user != NULL)
+		return tok->user;
+	if (creds->authid != NULL)
+		return creds->authid;
+	return creds->authzid;
+}
+
+static int check_name(const sasl_utils_t *u, const char *mech, const char *what,
+		      const char *val, size_t max)
+{
+	if (strlen(val) > max)
+		return oa2p_fail(u, SASL_BADPARAM,
+				 "sasl-oauth2 %s: the %s is %zu bytes, more than the limit of %zu",
+				 mech, what, strlen(val), max);
+	if (!printable_no_ctl(val))
+		return oa2p_fail(u, SASL_BADPARAM,
+				 "sasl-oauth2 %s: the %s contains control characters", mech, what);
+	return SASL_OK;
+}
+
+static int canon(sasl_client_params_t *params, const char *authid, const char *authzid,
+		 sasl_out_params_t *oparams)
+{
+	int rc;
+
+	if (authzid == NULL || strcmp(authid, authzid) == 0)
+		return params->canon_user(params->utils->conn, authid, 0,
+					  SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
+	rc = params->canon_user(params->utils->conn, authid, 0, SASL_CU_AUTHID, oparams);
+	if (rc == SASL_OK)
+		rc = params->canon_user(params->utils->conn, authzid, 0, SASL_CU_AUTHZID, oparams);
+	return rc;
+}
+
+static int send_initial(struct conn_state *st, sasl_client_params_t *params,
+			sasl_interact_t **prompt_need, const char **clientout,
+			unsigned *clientoutlen, sasl_out_params_t *oparams)
+{
+	const sasl_utils_t *u = params->utils;
+	const struct oa2p_mech *mech = st->entry->mech;
+	struct oa2p_creds creds;
+	struct oa2_token tok;
+	struct oa2p_login login;
+	const char *user;
+	int rc;
+
+	rc = oa2p_creds_get(params, prompt_need, mech->name, &creds);
+	if (rc != SASL_OK)
+		return rc;
+	rc = load_token(st, u, &creds, &tok);
+	if (rc != SASL_OK)
+		goto out_creds;
+
+	user = pick_user(&tok, &creds);
+	if (user == NULL) {
+		rc = oa2p_fail(u, SASL_BADPARAM,
+			       "sasl-oauth2 %s: no user name: give it as the login name or "
+			       "as \"user\" in the token file", mech->name);
+		goto out;
+	}
+	rc = check_name(u, mech->name, "user name", user, OA2_USER_MAX);
+	if (rc == SASL_OK && creds.authzid != NULL)
+		rc = check_name(u, mech->name, "authorization name", creds.authzid, OA2_USER_MAX);
+	if (rc != SASL_OK)
+		goto out;
+
+	memset(&login, 0, sizeof(login));
+	login.user = user;
+	/* Servers take OAUTHBEARER's a= as the login name, so it is the user
+	 * unless the application asked for another authorization identity. */
+	login.authzid = creds.authzid != NULL ? creds.authzid : user;
+	if (params->serverFQDN != NULL && params->serverFQDN[0] != '\0' &&
+	    strlen(params->serverFQDN) <= HOST_MAX && printable_no_ctl(params->serverFQDN))
+		login.host = params->serverFQDN;
+	login.port = remote_port(params->ipremoteport);
+	login.token = tok.access_token;
+
+	oa2_buf_clear(&st->out);
+	mech->initial_response(&login, &st->out);
+	if (oa2_buf_failed(&st->out)) {
+		rc = oa2p_fail(u, SASL_NOMEM, "sasl-oauth2 %s: cannot build the response",
+			       mech->name);
+		goto out;
+	}
+	rc = canon(params, user, creds.authzid, oparams);
+	if (rc != SASL_OK)
+		goto out;
+	st->user = strdup(user);
+	if (st->user == NULL) {
+		rc = SASL_NOMEM;
+		goto out;
+	}
+
+	*clientout = st->out.data;
+	*clientoutlen = (unsigned)st->out.len;
+	oparams->doneflag = 0; /* an error challenge may still come */
+	oparams->mech_ssf = 0;
+	oparams->maxoutbuf = 0;
+	oparams->encode_context = NULL;
+	oparams->encode = NULL;
+	oparams->decode_context = NULL;
+	oparams->decode = NULL;
+	oparams->param_version = 0;
+	st->stage = STAGE_SENT;
+out:
+	oa2_token_clear(&tok);
+out_creds:
+	oa2p_creds_clear(&creds);
+	return rc;
+}
+
+static int answer_error(struct conn_state *st, sasl_client_params_t *params,
+			const char *serverin, unsigned serverinlen,
+			const char **clientout, unsigned *clientoutlen,
+			sasl_out_params_t *oparams)
+{
+	const sasl_utils_t *u = params->utils;
+	const struct oa2p_mech *mech = st->entry->mech;
+	struct oa2_server_error se;
+	struct oa2_err err;
+	char advice[768], raw[128], where[64 + 4096];
+
+	if (st->token_path != NULL)
+		snprintf(where, sizeof(where), " (token file %s)", st->token_path);
+	else
+		where[0] = '\0';
+
+	if (serverinlen == 0 || serverin == NULL) {
+		snprintf(advice, sizeof(advice), "the server sent an empty challenge");
+	} else if (oa2_server_error_parse(serverin, serverinlen, &se, &err) != OA2_OK) {
+		oa2_printable(serverin, serverinlen, raw, sizeof(raw));
+		snprintf(advice, sizeof(advice), "%s: \"%s\"", err.msg, raw);
+	} else {
+		oa2_server_error_advice(&se, advice, sizeof(advice));
+	}
+	oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: server %s rejected the token for %s%s: %s",
+		 mech->name, params->serverFQDN ? params->serverFQDN : "(unknown)",
+		 st->user ? st->user : "(unknown)", where, advice);
+
+	/* The reply carries no secret; drop the token from memory now. */
+	oa2_buf_clear(&st->out);
+	*clientout = mech->error_reply;
+	*clientoutlen = mech->error_reply_len;
+	oparams->doneflag = 1;
+	st->stage = STAGE_ANSWERED;
+	return SASL_CONTINUE;
+}
+
+int oa2p_mech_step(void *conn_context, sasl_client_params_t *params,
+		   const char *serverin, unsigned serverinlen,
+		   sasl_interact_t **prompt_need, const char **clientout,
+		   unsigned *clientoutlen, sasl_out_params_t *oparams)
+{
+	struct conn_state *st = conn_context;
+
+	*clientout = NULL;
+	*clientoutlen = 0;
+	switch (st->stage) {
+	case STAGE_START:
+		return send_initial(st, params, prompt_need, clientout, clientoutlen, oparams);
+	case STAGE_SENT:
+		return answer_error(st, params, serverin, serverinlen, clientout,
+				    clientoutlen, oparams);
+	case STAGE_ANSWERED:
+		break;
+	}
+	return oa2p_fail(params->utils, SASL_BADPROT,
+			 "sasl-oauth2 %s: the server sent another challenge after the "
+			 "error reply", st->entry->mech->name);
+}

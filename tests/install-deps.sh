@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs every Debian package the build and the tests need. Idempotent.
+# Package daemons (postfix, dovecot) are stopped again: the tests run private
+# instances on free loopback ports.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+pkgs="build-essential autoconf automake libtool pkg-config
+  libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev libssl-dev
+  dovecot-core dovecot-imapd dovecot-submissiond postfix cyrus-clients isync
+  valgrind curl ca-certificates openssl"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing:$missing"
+  # postfix asks debconf questions; preseed a local-only setup
+  echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+  echo "postfix postfix/mailname string localhost" | debconf-set-selections
+  apt-get update -q
+  # cyrus-clients pulls in an MTA: postfix in the same call keeps apt from choosing exim4
+  apt-get install -y -q --no-install-recommends $missing
+fi
+# Stop system instances a package may have started; tests run their own.
+for svc in postfix dovecot; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
+pkill -x master 2>/dev/null || true
+pkill -x dovecot 2>/dev/null || true
+exit 0

@@ -1,0 +1,62 @@
+# Shared helpers for the shell tests. Source it; it sets:
+#   SRCDIR      the source tree
+#   BUILDDIR    the build tree (env BUILDDIR, default SRCDIR)
+#   PLUGIN_SO   the built plugin
+# Test scripts report each check on one line, "ok - what" or "not ok - what"
+# (and "skip - what: why"); tests/run-suite.sh counts them.
+
+SRCDIR=${SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)}
+BUILDDIR=${BUILDDIR:-$SRCDIR}
+PLUGIN_SO="$BUILDDIR/plugin/.libs/libsasl-oauth2.so"
+SYS_SASL_PLUGINDIR="$(pkg-config --variable=libdir libsasl2)/sasl2"
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; }
+skip() { echo "skip - $*"; }
+# check DESCRIPTION COMMAND...: runs the command, reports ok/not ok.
+check() {
+	local desc=$1; shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# make_plugin_dir DIR: a SASL plugin directory holding only our plugin and the
+# system PLAIN plugin (as symlinks), so tests load the build tree's plugin and
+# nothing installed elsewhere.
+make_plugin_dir() {
+	mkdir -p "$1"
+	ln -sf "$PLUGIN_SO" "$1/libsasl-oauth2.so"
+	ln -sf "$SYS_SASL_PLUGINDIR/libplain.so" "$1/libplain.so"
+	chmod 755 "$1"
+}
+
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$(( 20000 + RANDOM % 30000 ))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo "$p"; return 0
+		fi
+	done
+	return 1
+}
+
+# wait_port PORT [SECONDS]: waits until something accepts on 127.0.0.1:PORT.
+wait_port() {
+	local i n=$(( ${2:-10} * 10 ))
+	for i in $(seq 1 "$n"); do
+		(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# mktemp_dir NAME: a fresh directory under the build tree's tmp-test/,
+# readable by unprivileged daemons (postfix, dovecot) that tests start.
+mktemp_dir() {
+	mkdir -p "$BUILDDIR/tmp-test"
+	chmod 755 "$BUILDDIR/tmp-test"
+	local d; d=$(mktemp -d "$BUILDDIR/tmp-test/$1.XXXXXX")
+	chmod 755 "$d"
+	echo "$d"
+}
