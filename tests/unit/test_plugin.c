@@ -1,0 +1,559 @@
+/*
+ * The plugin driven through the real libsasl2, as mail programs drive it:
+ * exact initial responses, replies to error challenges, the callback and the
+ * prompt styles, and every bad input, with the log lines they produce.
+ *
+ * usage: test_plugin PLUGIN_DIR TEMP_DIR
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sasl/sasl.h>
+
+#include "tap.h"
+
+#define TOKEN "SeCrEtToKeN.abc-123_xyz"
+#define USER "alice@example.com"
+
+static const char *plugin_dir;
+static const char *tmp_dir;
+
+/* --- what the application gives -------------------------------------------- */
+static const char *g_authname;
+static const char *g_authzid;
+static const char *g_secret;
+static sasl_secret_t *g_secret_buf;
+
+/* --- what the plugin logs ---------------------------------------------------- */
+#define MAX_LOGS 64
+static struct { int level; char text[1200]; } logs[MAX_LOGS];
+static int nlogs;
+static char all_logs[MAX_LOGS * 1200]; /* every line ever logged, for the secret scan */
+
+static int cb_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	if (nlogs < MAX_LOGS) {
+		logs[nlogs].level = level;
+		snprintf(logs[nlogs].text, sizeof(logs[nlogs].text), "%s", msg);
+		nlogs++;
+	}
+	strncat(all_logs, msg, sizeof(all_logs) - strlen(all_logs) - 2);
+	strcat(all_logs, "\n");
+	return SASL_OK;
+}
+
+static int cb_getpath(void *ctx, const char **path)
+{
+	(void)ctx;
+	*path = plugin_dir;
+	return SASL_OK;
+}
+
+static int cb_simple(void *ctx, int id, const char **result, unsigned *len)
+{
+	const char *v = id == SASL_CB_AUTHNAME ? g_authname : g_authzid;
+
+	(void)ctx;
+	if (v == NULL)
+		return SASL_FAIL;
+	*result = v;
+	if (len)
+		*len = (unsigned)strlen(v);
+	return SASL_OK;
+}
+
+static int cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
+{
+	size_t n;
+
+	(void)conn; (void)ctx; (void)id;
+	if (g_secret == NULL)
+		return SASL_FAIL;
+	n = strlen(g_secret);
+	free(g_secret_buf);
+	g_secret_buf = malloc(sizeof(sasl_secret_t) + n);
+	g_secret_buf->len = n;
+	memcpy(g_secret_buf->data, g_secret, n + 1);
+	*psecret = g_secret_buf;
+	return SASL_OK;
+}
+
+/* Casting through void (*)(void) is how gcc allows a generic function pointer. */
+#define CB(f) ((int (*)(void))(void (*)(void))(f))
+
+/* Postfix style: function callbacks, no prompts. */
+static sasl_callback_t fn_callbacks[] = {
+	{ SASL_CB_AUTHNAME, CB(cb_simple), NULL },
+	{ SASL_CB_USER, CB(cb_simple), NULL },
+	{ SASL_CB_PASS, CB(cb_pass), NULL },
+	{ SASL_CB_LIST_END, NULL, NULL },
+};
+
+/* imtest style: callbacks listed without functions, answered by prompts. */
+static sasl_callback_t prompt_callbacks[] = {
+	{ SASL_CB_USER, NULL, NULL },
+	{ SASL_CB_AUTHNAME, NULL, NULL },
+	{ SASL_CB_PASS, NULL, NULL },
+	{ SASL_CB_LIST_END, NULL, NULL },
+};
+
+static sasl_callback_t global_callbacks[] = {
+	{ SASL_CB_LOG, CB(cb_log), NULL },
+	{ SASL_CB_GETPATH, CB(cb_getpath), NULL },
+	{ SASL_CB_LIST_END, NULL, NULL },
+};
+
+static void reset_logs(void) { nlogs = 0; }
+
+/* The first log line at `level` that contains every needle, or NULL. */
+static const char *find_log(int level, const char *n1, const char *n2)
+{
+	for (int i = 0; i < nlogs; i++)
+		if (logs[i].level == level && strstr(logs[i].text, n1) &&
+		    (n2 == NULL || strstr(logs[i].text, n2)))
+			return logs[i].text;
+	return NULL;
+}
+
+static int count_logs(int level)
+{
+	int n = 0;
+	for (int i = 0; i < nlogs; i++)
+		n += logs[i].level == level;
+	return n;
+}
+
+/* --- helpers ----------------------------------------------------------------- */
+static void set_app(const char *authname, const char *authzid, const char *secret)
+{
+	g_authname = authname;
+	g_authzid = authzid;
+	g_secret = secret;
+}
+
+static char *path_in_tmp(const char *name)
+{
+	static char buf[8][4096];
+	static int i;
+	char *p = buf[i++ % 8];
+	snprintf(p, 4096, "%s/%s", tmp_dir, name);
+	return p;
+}
+
+static const char *write_file(const char *name, const char *content, size_t len)
+{
+	char *path = path_in_tmp(name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, content, len) != (ssize_t)len) {
+		perror(path);
+		exit(2);
+	}
+	close(fd);
+	return path;
+}
+
+static const char *write_token_file(const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static const char *write_token_file(const char *name, const char *fmt, ...)
+{
+	char buf[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return write_file(name, buf, strlen(buf));
+}
+
+struct run {
+	sasl_conn_t *conn;
+	int rc;
+	const char *out;
+	unsigned outlen;
+	const char *mech;
+};
+
+static void start(struct run *r, const char *mech, sasl_callback_t *cbs,
+		  const char *remote, sasl_interact_t **prompts)
+{
+	memset(r, 0, sizeof(*r));
+	reset_logs();
+	r->rc = sasl_client_new("imap", "mail.example.com", "127.0.0.1;40000", remote, cbs, 0,
+				&r->conn);
+	if (r->rc != SASL_OK) {
+		printf("# sasl_client_new: %d\n", r->rc);
+		return;
+	}
+	r->rc = sasl_client_start(r->conn, mech, prompts, &r->out, &r->outlen, &r->mech);
+}
+
+static int bytes_eq(const struct run *r, const char *want, size_t wantlen)
+{
+	return r->out != NULL && r->outlen == wantlen && memcmp(r->out, want, wantlen) == 0;
+}
+
+/* --- tests ------------------------------------------------------------------- */
+static void test_xoauth2_direct_token(void)
+{
+	struct run r;
+	static const char want[] = "user=" USER "\001auth=Bearer " TOKEN "\001\001";
+	const void *name = NULL;
+
+	set_app(USER, USER, TOKEN);
+	start(&r, "XOAUTH2", fn_callbacks, "127.0.0.1;993", NULL);
+	CHECK(r.rc == SASL_OK, "XOAUTH2 start with a direct token returns SASL_OK (got %d)", r.rc);
+	CHECK(r.mech && strcmp(r.mech, "XOAUTH2") == 0, "XOAUTH2 is the chosen mechanism");
+	CHECK(bytes_eq(&r, want, sizeof(want) - 1), "XOAUTH2 initial response is exact");
+	CHECK(sasl_getprop(r.conn, SASL_USERNAME, &name) == SASL_OK && name &&
+	      strcmp(name, USER) == 0, "XOAUTH2 canonicalised the user name");
+	CHECK(count_logs(SASL_LOG_WARN) == 0, "XOAUTH2 success logs no warning");
+	sasl_dispose(&r.conn);
+}
+
+static void test_oauthbearer_direct_token(void)
+{
+	struct run r;
+	static const char want[] = "n,a=" USER ",\001host=mail.example.com\001port=993\001"
+				   "auth=Bearer " TOKEN "\001\001";
+	static const char want_noport[] = "n,a=" USER ",\001host=mail.example.com\001"
+					  "auth=Bearer " TOKEN "\001\001";
+
+	set_app(USER, USER, TOKEN);
+	start(&r, "OAUTHBEARER", fn_callbacks, "127.0.0.1;993", NULL);
+	CHECK(r.rc == SASL_OK, "OAUTHBEARER start returns SASL_OK (got %d)", r.rc);
+	CHECK(bytes_eq(&r, want, sizeof(want) - 1),
+	      "OAUTHBEARER initial response is exact, with host= and port=");
+	sasl_dispose(&r.conn);
+
+	start(&r, "OAUTHBEARER", fn_callbacks, NULL, NULL);
+	CHECK(r.rc == SASL_OK && bytes_eq(&r, want_noport, sizeof(want_noport) - 1),
+	      "OAUTHBEARER omits port= when the application gave no remote address");
+	sasl_dispose(&r.conn);
+}
+
+static void test_oauthbearer_authzid(void)
+{
+	struct run r;
+	static const char want[] = "n,a=shared=2Cbox=3D1@example.com,\001host=mail.example.com\001"
+				   "port=993\001auth=Bearer " TOKEN "\001\001";
+	const void *authzid = NULL;
+
+	set_app(USER, "shared,box=1@example.com", TOKEN);
+	start(&r, "OAUTHBEARER", fn_callbacks, "127.0.0.1;993", NULL);
+	CHECK(r.rc == SASL_OK && bytes_eq(&r, want, sizeof(want) - 1),
+	      "OAUTHBEARER sends a distinct authzid as a=, escaping ',' and '='");
+	CHECK(sasl_getprop(r.conn, SASL_USERNAME, &authzid) == SASL_OK && authzid &&
+	      strcmp(authzid, "shared,box=1@example.com") == 0,
+	      "OAUTHBEARER canonicalised the authorization identity");
+	sasl_dispose(&r.conn);
+}
+
+static void test_token_file(void)
+{
+	struct run r;
+	static const char want[] = "user=bob@example.org\001auth=Bearer FileToken1\001\001";
+	static const char want2[] = "user=bob@example.org\001auth=Bearer FileToken2\001\001";
+	static const char want3[] = "user=" USER "\001auth=Bearer OldToolToken\001\001";
+	const char *path;
+
+	path = write_token_file("good.json",
+				"{\"access_token\":\"FileToken1\",\"user\":\"bob@example.org\","
+				"\"expires_at\":%lld,\"other\":[1,2,{\"x\":null}]}",
+				(long long)time(NULL) + 3600);
+	set_app(USER, USER, path);
+	start(&r, "XOAUTH2", fn_callbacks, NULL, NULL);
+	CHECK(r.rc == SASL_OK && bytes_eq(&r, want, sizeof(want) - 1),
+	      "token file: XOAUTH2 sends its token and the file's user");
+	sasl_dispose(&r.conn);
+
+	/* Same size, new content: the cache must notice the change. */
+	sleep(0); /* mtime granularity is ns on ext4/tmpfs; ctime changes too */
+	write_token_file("good.json",
+			 "{\"access_token\":\"FileToken2\",\"user\":\"bob@example.org\","
+			 "\"expires_at\":%lld,\"other\":[1,2,{\"x\":null}]}",
+			 (long long)time(NULL) + 3600);
+	start(&r, "XOAUTH2", fn_callbacks, NULL, NULL);
+	CHECK(r.rc == SASL_OK && bytes_eq(&r, want2, sizeof(want2) - 1),
+	      "token file: a rewritten file is read again");
+	sasl_dispose(&r.conn);
+
+	/* tarickb/sasl-xoauth2 writes expiry as a string and may omit user. */
+	path = write_token_file("oldtool.json",
+				"{\"access_token\":\"OldToolToken\",\"refresh_token\":\"r\","
+				"\"expiry\":\"%lld\"}", (long long)time(NULL) + 3600);
+	set_app(USER, USER, path);
+	start(&r, "XOAUTH2", fn_callbacks, NULL, NULL);
+	CHECK(r.rc == SASL_OK && bytes_eq(&r, want3, sizeof(want3) - 1),
+	      "token file: expiry as a string, user from the application");
+	sasl_dispose(&r.conn);
+}
+
+static void step_error(const char *mech, const char *challenge, const char *want_reply,
+		       unsigned want_len, const char *want_log)
+{
+	struct run r;
+	const char *out = NULL;
+	unsigned outlen = 99;
+	int rc;
+
+	set_app(USER, USER, TOKEN);
+	start(&r, mech, fn_callbacks, "127.0.0.1;993", NULL);
+	reset_logs();
+	rc = sasl_client_step(r.conn, challenge, (unsigned)strlen(challenge), NULL, &out, &outlen);
+	CHECK(rc == SASL_CONTINUE || rc == SASL_OK,
+	      "%s: the error challenge %s is answered (rc %d)", mech, challenge, rc);
+	CHECK(outlen == want_len && (want_len == 0 || memcmp(out, want_reply, want_len) == 0),
+	      "%s: the reply to the error challenge is %u byte(s) as the spec says (got %u)",
+	      mech, want_len, outlen);
+	CHECK(count_logs(SASL_LOG_WARN) == 1 && find_log(SASL_LOG_WARN, "rejected the token", want_log),
+	      "%s: exactly one WARN line saying what the server reported (%s)", mech, want_log);
+	rc = sasl_client_step(r.conn, "{}", 2, NULL, &out, &outlen);
+	CHECK(rc != SASL_OK && rc != SASL_CONTINUE,
+	      "%s: a further challenge after the error reply fails (rc %d)", mech, rc);
+	sasl_dispose(&r.conn);
+}
+
+static void test_error_challenges(void)
+{
+	step_error("XOAUTH2", "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"mail\"}",
+		   "", 0, "status 401, scope mail");
+	step_error("XOAUTH2",
+		   "{\"status\":\"400\",\"schemes\":\"Bearer\",\"scope\":\"https://mail.google.com/\"}",
+		   "", 0, "scope https://mail.google.com/");
+	step_error("OAUTHBEARER", "{\"status\":\"invalid_token\"}", "\001", 1,
+		   "status invalid_token");
+	step_error("OAUTHBEARER",
+		   "{\"status\":\"insufficient_scope\",\"scope\":\"imap\","
+		   "\"openid-configuration\":\"https://idp.example/.well-known/openid-configuration\"}",
+		   "\001", 1, "openid-configuration https://idp.example/");
+	step_error("XOAUTH2", "this is not json", "", 0, "not valid JSON");
+	step_error("OAUTHBEARER", "[1,2,3]", "\001", 1, "expected a JSON object");
+}
+
+static int fill_prompts(sasl_interact_t *p, const char *authname, const char *secret)
+{
+	int n = 0;
+	for (; p->id != SASL_CB_LIST_END; p++, n++) {
+		const char *v = p->id == SASL_CB_PASS ? secret :
+				p->id == SASL_CB_AUTHNAME ? authname : "";
+		if (p->prompt == NULL)
+			return -1;
+		p->result = v;
+		p->len = (unsigned)strlen(v);
+	}
+	return n;
+}
+
+static void test_prompts(void)
+{
+	struct run r;
+	sasl_interact_t *prompts = NULL;
+	static const char want[] = "user=" USER "\001auth=Bearer " TOKEN "\001\001";
+	static const char want_ob[] = "n,a=" USER ",\001host=mail.example.com\001port=143\001"
+				      "auth=Bearer " TOKEN "\001\001";
+	int n;
+
+	start(&r, "XOAUTH2", prompt_callbacks, NULL, &prompts);
+	CHECK(r.rc == SASL_INTERACT && prompts != NULL,
+	      "prompts: XOAUTH2 asks the application through SASL_INTERACT (rc %d)", r.rc);
+	n = prompts ? fill_prompts(prompts, USER, TOKEN) : -1;
+	CHECK(n == 3, "prompts: user, authentication name and token are asked, each with a "
+	      "prompt text (got %d)", n);
+	r.rc = sasl_client_start(r.conn, "XOAUTH2", &prompts, &r.out, &r.outlen, &r.mech);
+	CHECK(r.rc == SASL_OK && bytes_eq(&r, want, sizeof(want) - 1),
+	      "prompts: after the answers XOAUTH2 sends the exact response (rc %d)", r.rc);
+	sasl_dispose(&r.conn);
+
+	prompts = NULL;
+	start(&r, "OAUTHBEARER", prompt_callbacks, "127.0.0.1;143", &prompts);
+	n = (r.rc == SASL_INTERACT && prompts) ? fill_prompts(prompts, USER, TOKEN) : -1;
+	r.rc = sasl_client_start(r.conn, "OAUTHBEARER", &prompts, &r.out, &r.outlen, &r.mech);
+	CHECK(n == 3 && r.rc == SASL_OK && bytes_eq(&r, want_ob, sizeof(want_ob) - 1),
+	      "prompts: OAUTHBEARER after the answers sends the exact response (rc %d)", r.rc);
+	sasl_dispose(&r.conn);
+
+	/* Postfix never answers prompts: a callback that needs one must fail
+	 * cleanly, not return SASL_INTERACT. */
+	start(&r, "XOAUTH2", prompt_callbacks, NULL, NULL);
+	CHECK(r.rc != SASL_OK && r.rc != SASL_INTERACT && r.rc != SASL_CONTINUE,
+	      "prompts: with prompt_need NULL the start fails instead of prompting (rc %d)", r.rc);
+	CHECK(find_log(SASL_LOG_WARN, "cannot answer them", NULL) != NULL,
+	      "prompts: the failure is explained in a WARN line");
+	sasl_dispose(&r.conn);
+}
+
+/* Starts `mech` expecting failure, one WARN line containing both needles,
+ * and sasl_errdetail carrying the same reason. */
+static void expect_failure(const char *what, const char *mech, const char *n1, const char *n2)
+{
+	struct run r;
+	const char *detail;
+
+	start(&r, mech, fn_callbacks, "127.0.0.1;993", NULL);
+	CHECK(r.rc != SASL_OK && r.rc != SASL_CONTINUE && r.rc != SASL_INTERACT,
+	      "%s: %s fails (rc %d)", what, mech, r.rc);
+	CHECK(count_logs(SASL_LOG_WARN) == 1 && find_log(SASL_LOG_WARN, n1, n2) != NULL,
+	      "%s: one WARN line containing \"%s\"%s%s%s", what, n1, n2 ? " and \"" : "",
+	      n2 ? n2 : "", n2 ? "\"" : "");
+	detail = sasl_errdetail(r.conn);
+	CHECK(detail != NULL && strstr(detail, n1) != NULL, "%s: sasl_errdetail says why", what);
+	sasl_dispose(&r.conn);
+}
+
+static void test_bad_inputs(void)
+{
+	const char *path;
+	char *big;
+	size_t i;
+
+	path = write_token_file("expired.json",
+				"{\"access_token\":\"" TOKEN "\",\"expires_at\":%lld}",
+				(long long)time(NULL) - 120);
+	set_app(USER, USER, path);
+	expect_failure("expired token", "XOAUTH2", "expired at", path);
+	expect_failure("expired token", "OAUTHBEARER", "expired at", path);
+
+	big = malloc(70001);
+	memset(big, ' ', 70000);
+	memcpy(big, "{\"access_token\":\"x\"}", 20);
+	path = write_file("oversize.json", big, 70000);
+	set_app(USER, USER, path);
+	expect_failure("oversize token file", "XOAUTH2", "more than the limit", path);
+
+	memset(big, 'A', 70000);
+	memcpy(big, "{\"access_token\":\"", 17);
+	memcpy(big + 17 + 20000, "\"}", 3);
+	path = write_file("longtoken.json", big, strlen(big));
+	set_app(USER, USER, path);
+	expect_failure("oversize access_token", "XOAUTH2", "\"access_token\" is 20000 bytes", path);
+
+	memset(big, 'u', 400);
+	big[400] = '\0';
+	path = write_token_file("longuser.json", "{\"access_token\":\"t\",\"user\":\"%s\"}", big);
+	set_app(USER, USER, path);
+	expect_failure("oversize user in file", "OAUTHBEARER", "\"user\" is 400 bytes", path);
+
+	set_app(big, NULL, TOKEN);
+	expect_failure("oversize user from the application", "XOAUTH2",
+		       "user name is 400 bytes", NULL);
+
+	for (i = 0; i < 20000; i++)
+		big[i] = 'T';
+	big[20000] = '\0';
+	set_app(USER, USER, big);
+	expect_failure("oversize direct token", "XOAUTH2", "more than the limit", NULL);
+	free(big);
+
+	path = write_token_file("malformed.json", "{\"access_token\": \"" TOKEN "\",");
+	set_app(USER, USER, path);
+	expect_failure("malformed JSON", "XOAUTH2", "not valid JSON", path);
+
+	path = write_token_file("trailing.json", "{\"access_token\":\"t\"} {}");
+	set_app(USER, USER, path);
+	expect_failure("trailing garbage", "XOAUTH2", "not valid JSON", path);
+
+	path = write_token_file("noaccess.json", "{\"user\":\"x@example.com\"}");
+	set_app(USER, USER, path);
+	expect_failure("missing access_token", "XOAUTH2", "no \"access_token\"", path);
+
+	path = write_token_file("wrongtype.json", "{\"access_token\":42}");
+	set_app(USER, USER, path);
+	expect_failure("access_token not a string", "XOAUTH2", "must be a string", path);
+
+	path = write_token_file("ctl.json", "{\"access_token\":\"a\\u0001b\"}");
+	set_app(USER, USER, path);
+	expect_failure("control byte in access_token", "XOAUTH2", "control characters", path);
+
+	path = write_file("empty.json", "", 0);
+	set_app(USER, USER, path);
+	expect_failure("empty token file", "XOAUTH2", "is empty", path);
+
+	path = path_in_tmp("does-not-exist.json");
+	set_app(USER, USER, path);
+	expect_failure("missing token file", "XOAUTH2", "No such file", path);
+
+	set_app(USER, USER, tmp_dir);
+	expect_failure("token path is a directory", "XOAUTH2", "not a regular file", tmp_dir);
+
+	set_app(USER, USER, "tok en");
+	expect_failure("direct token with a space", "XOAUTH2", "spaces or control", NULL);
+
+	set_app(USER, USER, "");
+	expect_failure("empty password", "XOAUTH2", "no token given", NULL);
+
+	path = write_token_file("nouser.json", "{\"access_token\":\"t\"}");
+	set_app(NULL, NULL, path);
+	setenv("USER", "", 1); /* libsasl2 falls back to $USER for AUTHNAME */
+	unsetenv("USERNAME");
+	expect_failure("no user anywhere", "XOAUTH2", "no user name", NULL);
+}
+
+/* Root reads any file, so an unreadable file is tested as an unprivileged
+ * user in a child process. */
+static void test_unreadable_file(void)
+{
+	const char *path = write_token_file("unreadable.json", "{\"access_token\":\"t\"}");
+	struct passwd *pw = getpwnam("nobody");
+	pid_t pid;
+	int status = 0;
+
+	chmod(path, 0600);
+	if (geteuid() != 0 || pw == NULL) {
+		chmod(path, 0000);
+		set_app(USER, USER, path);
+		expect_failure("unreadable token file", "XOAUTH2", "Permission denied", path);
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		tap_failed = 0; /* count only the child's own checks */
+		if (setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+			_exit(3);
+		set_app(USER, USER, path);
+		expect_failure("unreadable token file", "XOAUTH2", "Permission denied", path);
+		fflush(stdout);
+		_exit(tap_failed ? 1 : 0);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "unreadable token file: the unprivileged child saw the right error");
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s PLUGIN_DIR TEMP_DIR\n", argv[0]);
+		return 2;
+	}
+	plugin_dir = argv[1];
+	tmp_dir = argv[2];
+	rc = sasl_client_init(global_callbacks);
+	if (!CHECK(rc == SASL_OK, "sasl_client_init with the build tree's plugin (rc %d)", rc))
+		return 1;
+
+	test_xoauth2_direct_token();
+	test_oauthbearer_direct_token();
+	test_oauthbearer_authzid();
+	test_token_file();
+	test_error_challenges();
+	test_prompts();
+	test_bad_inputs();
+	test_unreadable_file();
+
+	CHECK(strstr(all_logs, TOKEN) == NULL && strstr(all_logs, "FileToken") == NULL &&
+	      strstr(all_logs, "TTTTTTTT") == NULL && strstr(all_logs, "AAAAAAAA") == NULL,
+	      "no token appears in any log line");
+	free(g_secret_buf);
+	sasl_client_done();
+	return tap_exit_code();
+}
