@@ -1,0 +1,139 @@
+#!/bin/bash
+# Runs the test suite against an already built tree and prints, as its last
+# line, "N passed, N failed, N skipped". Exits non-zero when anything failed.
+#
+#   BUILDDIR=build tests/run-suite.sh [--unit-only] [GROUP...]
+#
+# Groups: unit fuzz valgrind sanitizers e2e distcheck (default: all; with
+# --unit-only: unit fuzz). Each group prints "ok - ..." / "not ok - ..." /
+# "skip - ..." lines. Under CI=true a skip counts as a failure.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRCDIR=${SRCDIR:-$(dirname "$HERE")}
+BUILDDIR=${BUILDDIR:-$SRCDIR}
+BUILDDIR=$(cd "$BUILDDIR" && pwd)
+export SRCDIR BUILDDIR
+. "$HERE/lib.sh"
+
+groups=()
+for a in "$@"; do
+	case $a in
+	--unit-only) groups=(unit fuzz) ;;
+	*) groups+=("$a") ;;
+	esac
+done
+[ ${#groups[@]} -gt 0 ] || groups=(unit fuzz valgrind sanitizers e2e distcheck)
+
+passed=0 failed=0 skipped=0
+LOGDIR="$BUILDDIR/test-logs"
+mkdir -p "$LOGDIR"
+
+# run_group NAME COMMAND...: runs a group, echoes its lines, counts them. A
+# group that exits non-zero without reporting a failure counts as one.
+run_group() {
+	local name=$1; shift
+	local log="$LOGDIR/$name.log" rc p f s
+	echo "=== $name"
+	timeout --kill-after=10 900 "$@" >"$log" 2>&1
+	rc=$?
+	grep -E '^(ok|not ok|skip) - |^#' "$log" | sed "s/^/[$name] /"
+	p=$(grep -c '^ok - ' "$log")
+	f=$(grep -c '^not ok - ' "$log")
+	s=$(grep -c '^skip - ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "[$name] not ok - $name exited with status $rc (log: $log)"
+		tail -n 20 "$log" | sed "s/^/[$name]   /"
+		f=1
+	fi
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+}
+
+group_unit() {
+	local t; t=$(mktemp_dir unit)
+	make_plugin_dir "$t/plugins"
+	mkdir -p "$t/tmp"
+	"$BUILDDIR/tests/unit/test_lib" || return 1
+	"$BUILDDIR/tests/unit/test_plugin" "$t/plugins" "$t/tmp"
+}
+
+group_fuzz() {
+	local target dir
+	for target in token_file server_error; do
+		dir="$SRCDIR/tests/fuzz/corpus/$target"
+		check "fuzz_$target runs its seed corpus ($(ls "$dir" | wc -l) inputs) cleanly" \
+			"$BUILDDIR/tests/fuzz/fuzz_$target" "$dir"/*
+	done
+}
+
+# valgrind memcheck over the libsasl2-driven tests: any error or leak of ours
+# fails. libsasl2 keeps some allocations until exit ("still reachable");
+# those are not ours and not counted.
+group_valgrind() {
+	local t vg
+	t=$(mktemp_dir valgrind)
+	make_plugin_dir "$t/plugins"
+	mkdir -p "$t/tmp"
+	vg=(valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect
+	    --errors-for-leak-kinds=definite,indirect --track-origins=yes)
+	check "valgrind: test_lib has no memory errors or leaks" \
+		"${vg[@]}" --log-file="$t/lib.vg" "$BUILDDIR/tests/unit/test_lib"
+	check "valgrind: test_plugin (plugin inside libsasl2) has no memory errors or leaks" \
+		"${vg[@]}" --log-file="$t/plugin.vg.%p" "$BUILDDIR/tests/unit/test_plugin" \
+		"$t/plugins" "$t/tmp"
+	local f
+	for f in "$t"/*.vg*; do
+		[ -s "$f" ] && { echo "# $f:"; sed 's/^/#   /' "$f"; }
+	done
+	return 0
+}
+
+# A second build with ASan + UBSan, running the same unit tests.
+group_sanitizers() {
+	local b="$SRCDIR/build-san" t
+	mkdir -p "$b"
+	( cd "$b" && { [ -f Makefile ] || "$SRCDIR/configure" --enable-sanitizers --enable-werror -q; } &&
+	  make -s -j2 >/dev/null && make -s -j2 tests/unit/test_lib tests/unit/test_plugin \
+		tests/fuzz/fuzz_token_file tests/fuzz/fuzz_server_error >/dev/null ) || {
+		not_ok "sanitizers: the --enable-sanitizers build fails"; return 1; }
+	t=$(mktemp_dir san)
+	mkdir -p "$t/plugins" "$t/tmp"
+	ln -sf "$b/plugin/.libs/libsasl-oauth2.so" "$t/plugins/libsasl-oauth2.so"
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	check "sanitizers: test_lib passes under ASan+UBSan" \
+		sh -c "'$b/tests/unit/test_lib' > '$t/lib.out' 2>&1"
+	check "sanitizers: test_plugin passes under ASan+UBSan" \
+		sh -c "'$b/tests/unit/test_plugin' '$t/plugins' '$t/tmp' > '$t/plugin.out' 2>&1"
+	check "sanitizers: fuzz corpora run clean under ASan+UBSan" \
+		sh -c "'$b/tests/fuzz/fuzz_token_file' '$SRCDIR'/tests/fuzz/corpus/token_file/* &&
+		       '$b/tests/fuzz/fuzz_server_error' '$SRCDIR'/tests/fuzz/corpus/server_error/*" \
+		> "$t/fuzz.out" 2>&1
+	grep -h -E 'ERROR: |runtime error|not ok' "$t"/*.out | head -20 | sed 's/^/# /'
+	return 0
+}
+
+group_e2e() {
+	local s rc=0
+	for s in "$SRCDIR"/tests/e2e/test_*.sh; do
+		[ -e "$s" ] || continue
+		echo "# $(basename "$s")"
+		bash "$s" || rc=1
+	done
+	return $rc
+}
+
+group_distcheck() {
+	check "make distcheck passes" sh -c "cd '$BUILDDIR' && make -s distcheck > '$LOGDIR/distcheck.out' 2>&1" ||
+		tail -n 30 "$LOGDIR/distcheck.out" | sed 's/^/# /'
+	return 0
+}
+
+for g in "${groups[@]}"; do
+	run_group "$g" "group_$g"
+done
+
+if [ "${CI:-}" = "true" ] && [ "$skipped" -gt 0 ]; then
+	echo "CI: $skipped skipped test(s) count as failures"
+	failed=$((failed + skipped))
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
