@@ -1,0 +1,531 @@
+# Helpers for the end-to-end tests: private Dovecot, Postfix and node
+# helper servers on free loopback ports. Source it after ../lib.sh:
+#
+#   . "$(dirname "$0")/../lib.sh"; . "$(dirname "$0")/env.sh"
+#   e2e_setup NAME           # temp dir, plugin dir, cleanup trap
+#   start_introspect         # token introspection endpoint (introspect.js)
+#   start_dovecot            # IMAP + submission + auth socket
+#   start_postfix_pair U S   # sending Postfix (SASL client) -> receiving Postfix
+#   ...
+#   e2e_finish               # stops everything, exits non-zero on any failure
+#
+# Everything started here is recorded and stopped by stop_all, which the
+# EXIT trap runs even when a test dies half way.
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+IMTEST=${IMTEST:-/usr/lib/cyrus/bin/imtest}
+SMTPTEST=${SMTPTEST:-/usr/lib/cyrus/bin/smtptest}
+NODE=${NODE:-node}
+E2E_FAILS=0
+E2E_PASSES=0
+E2E_PIDS=()
+E2E_POSTFIX_DIRS=()
+E2E_TMP=
+
+# Count results so the script can exit non-zero when anything failed.
+ok() { E2E_PASSES=$((E2E_PASSES + 1)); echo "ok - $*"; }
+not_ok() { E2E_FAILS=$((E2E_FAILS + 1)); echo "not ok - $*"; }
+
+e2e_note() { echo "# $*"; }
+
+# e2e_die MESSAGE: a setup step failed: report it and stop the test.
+e2e_die() {
+	not_ok "$*"
+	exit 1
+}
+
+# e2e_setup NAME: temp dir ($E2E_TMP), plugin dir ($PLUGIN_DIR), traps.
+e2e_setup() {
+	trap stop_all EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	for cmd in "$NODE" dovecot doveconf; do
+		command -v "$cmd" >/dev/null 2>&1 || e2e_die "setup: $cmd is not installed (run tests/install-deps.sh)"
+	done
+	if [ ! -f "$PLUGIN_SO" ]; then
+		e2e_die "setup: $PLUGIN_SO is missing (build first: ./autogen.sh && ./configure && make)"
+	fi
+	E2E_TMP=$(mktemp_dir "e2e-$1") || e2e_die "setup: cannot make a temp dir"
+	PLUGIN_DIR="$E2E_TMP/sasl-plugins"
+	make_plugin_dir "$PLUGIN_DIR"
+	e2e_note "temp dir $E2E_TMP"
+}
+
+# e2e_bg LOGFILE COMMAND...: starts a background process, records its pid.
+e2e_bg() {
+	local log=$1; shift
+	"$@" >>"$log" 2>&1 &
+	E2E_PIDS+=("$!")
+}
+
+# e2e_token [PREFIX]: a fresh random token (URL-safe).
+e2e_token() {
+	echo "${1:-tok}-$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+}
+
+# redact FILE: prints FILE with long base64/token-looking strings hidden,
+# for showing client traces in a failure report.
+redact() {
+	sed -E 's/[A-Za-z0-9+\/_=-]{24,}/<redacted>/g' "$1"
+}
+
+# show_on_failure FILE TITLE: dumps a redacted log as "#" comments.
+show_log() {
+	[ -f "$1" ] || return 0
+	echo "# ---- $2 ($1)"
+	redact "$1" | tail -n "${3:-40}" | sed 's/^/#   /'
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds.
+wait_for() {
+	local n=$(( $1 * 5 )); shift
+	local i
+	for i in $(seq 1 "$n"); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# ----- token introspection endpoint --------------------------------------
+
+# start_introspect: sets INTROSPECT_PORT, TOKENS_FILE (token -> user map,
+# re-read on every request), INTROSPECT_LOG.
+start_introspect() {
+	INTROSPECT_PORT=$(free_port) || e2e_die "setup: no free port"
+	TOKENS_FILE="$E2E_TMP/introspect-tokens.json"
+	INTROSPECT_LOG="$E2E_TMP/introspect.log"
+	echo '{}' >"$TOKENS_FILE"
+	e2e_bg "$INTROSPECT_LOG" "$NODE" "$E2E_DIR/introspect.js" "$INTROSPECT_PORT" "$TOKENS_FILE"
+	wait_port "$INTROSPECT_PORT" 10 || { show_log "$INTROSPECT_LOG" introspect; e2e_die "setup: introspection endpoint did not start"; }
+}
+
+# add_token TOKEN USER: the endpoint will call TOKEN active for USER.
+add_token() {
+	"$NODE" -e '
+		const fs = require("fs"); const [f, t, u] = process.argv.slice(1);
+		const m = JSON.parse(fs.readFileSync(f, "utf8")); m[t] = u;
+		fs.writeFileSync(f + ".new", JSON.stringify(m)); fs.renameSync(f + ".new", f);
+	' "$TOKENS_FILE" "$1" "$2"
+}
+
+# introspect_count: how many introspection requests the endpoint answered.
+introspect_count() {
+	"$NODE" -e '
+		require("http").get("http://127.0.0.1:" + process.argv[1] + "/stats", (r) => {
+			let b = ""; r.on("data", (c) => b += c);
+			r.on("end", () => console.log(JSON.parse(b).requests));
+		}).on("error", () => console.log(-1));
+	' "$INTROSPECT_PORT"
+}
+
+# write_token_file PATH TOKEN USER [EXPIRES_IN_SECS] [OWNER]: a token file
+# as the plugin reads it, mode 0600 (owned by OWNER when given).
+write_token_file() {
+	local path=$1 token=$2 user=$3 ttl=${4:-3600} owner=${5:-}
+	local exp=$(( $(date +%s) + ttl ))
+	( umask 077
+	  printf '{"access_token": "%s", "user": "%s", "expires_at": %s}\n' "$token" "$user" "$exp" >"$path" )
+	chmod 600 "$path"
+	[ -z "$owner" ] || chown "$owner" "$path"
+}
+
+# ----- SMTP sink (Dovecot submission's relay) ----------------------------
+
+# start_sink: sets SINK_PORT, SINK_DIR (one file per message received).
+start_sink() {
+	SINK_PORT=$(free_port) || e2e_die "setup: no free port"
+	SINK_DIR="$E2E_TMP/sink"
+	e2e_bg "$E2E_TMP/sink.log" "$NODE" "$E2E_DIR/smtpsink.js" "$SINK_PORT" "$SINK_DIR"
+	wait_port "$SINK_PORT" 10 || e2e_die "setup: SMTP sink did not start"
+}
+
+# ----- Dovecot -----------------------------------------------------------
+
+# start_dovecot: a private Dovecot validating XOAUTH2/OAUTHBEARER through
+# the introspection endpoint (start_introspect first). Sets DOVECOT_CONF,
+# DOVECOT_IMAP_PORT, DOVECOT_SUBMISSION_PORT, DOVECOT_LOG,
+# DOVECOT_AUTH_SOCKET (for Postfix smtpd_sasl_type = dovecot).
+# Submission relays to the SMTP sink (started here unless SINK_PORT is set).
+start_dovecot() {
+	[ -n "${INTROSPECT_PORT:-}" ] || start_introspect
+	[ -n "${SINK_PORT:-}" ] || start_sink
+	local d="$E2E_TMP/dovecot"
+	mkdir -p "$d/run" "$d/state" "$d/home"
+	chmod 755 "$d" "$d/run"
+	chown nobody:nogroup "$d/home"
+	DOVECOT_IMAP_PORT=$(free_port) || e2e_die "setup: no free port"
+	DOVECOT_SUBMISSION_PORT=$(free_port) || e2e_die "setup: no free port"
+	while [ "$DOVECOT_SUBMISSION_PORT" = "$DOVECOT_IMAP_PORT" ]; do
+		DOVECOT_SUBMISSION_PORT=$(free_port)
+	done
+	DOVECOT_CONF="$d/dovecot.conf"
+	DOVECOT_LOG="$d/dovecot.log"
+	DOVECOT_AUTH_SOCKET="$d/run/auth-postfix"
+	: >"$DOVECOT_LOG"
+
+	cat >"$d/oauth2.conf" <<EOF
+introspection_mode = post
+introspection_url = http://127.0.0.1:$INTROSPECT_PORT/introspect
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+EOF
+	cat >"$DOVECOT_CONF" <<EOF
+# generated by tests/e2e/env.sh
+base_dir = $d/run
+state_dir = $d/state
+instance_name = e2e-$(basename "$E2E_TMP")
+protocols = imap submission
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = xoauth2 oauthbearer
+auth_failure_delay = 0
+auth_verbose = yes
+log_path = $DOVECOT_LOG
+hostname = mail.e2e.test
+mail_location = maildir:~/Maildir
+submission_relay_host = 127.0.0.1
+submission_relay_port = $SINK_PORT
+submission_relay_trusted = yes
+
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $d/oauth2.conf
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$d/home/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $DOVECOT_IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service submission-login {
+  inet_listener submission {
+    address = 127.0.0.1
+    port = $DOVECOT_SUBMISSION_PORT
+  }
+}
+# no auth penalty (up to 15 s per failed login from one IP): the tests
+# fail logins on purpose
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+service auth {
+  unix_listener auth-postfix {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+EOF
+	local err
+	if ! err=$(doveconf -c "$DOVECOT_CONF" -n 2>&1 >/dev/null) || [ -n "$err" ]; then
+		echo "$err" | sed 's/^/#   /'
+		e2e_die "setup: doveconf rejected the generated dovecot.conf"
+	fi
+	e2e_bg "$d/dovecot.stderr" dovecot -F -c "$DOVECOT_CONF"
+	DOVECOT_PID=$!
+	if ! wait_port "$DOVECOT_IMAP_PORT" 15 || ! wait_port "$DOVECOT_SUBMISSION_PORT" 5; then
+		show_log "$d/dovecot.stderr" "dovecot stderr"
+		show_log "$DOVECOT_LOG" "dovecot log"
+		e2e_die "setup: dovecot did not start"
+	fi
+	wait_for 5 test -S "$DOVECOT_AUTH_SOCKET" || e2e_die "setup: dovecot auth socket missing"
+}
+
+# ----- syslog capture ----------------------------------------------------
+
+# with_syslog LOGFILE COMMAND...: runs COMMAND with its syslog(3) messages
+# captured in LOGFILE. imtest and smtptest register no SASL log callback, so
+# libsasl2 (and so the plugin's utils->log) writes to syslog. The command
+# runs in a private mount namespace whose /dev is a fresh tmpfs holding the
+# usual device nodes and a /dev/log that leads to syslogd.js; the host's
+# /dev is untouched. Returns the command's exit status. If mount namespaces
+# are unavailable, runs COMMAND as is and sets SYSLOG_CAPTURE=no.
+SYSLOG_CAPTURE=
+with_syslog() {
+	local log=$1; shift
+	if [ -z "$SYSLOG_CAPTURE" ]; then
+		if unshare -m --propagation private true 2>/dev/null; then
+			SYSLOG_CAPTURE=yes
+		else
+			SYSLOG_CAPTURE=no
+		fi
+	fi
+	if [ "$SYSLOG_CAPTURE" = no ]; then
+		: >"$log"
+		"$@"
+		return
+	fi
+	local ns; ns=$(mktemp -d "$E2E_TMP/syslog.XXXXXX")
+	"$NODE" "$E2E_DIR/syslogd.js" "$ns/sock" "$log" >"$ns/syslogd.out" 2>&1 &
+	local spid=$!
+	E2E_PIDS+=("$spid")
+	wait_for 5 test -S "$ns/sock" || { not_ok "syslog capture did not start"; return 1; }
+	local rc=0
+	unshare -m --propagation private -- bash -c '
+		ns=$1; shift
+		mkdir -p "$ns/olddev"
+		mount --rbind /dev "$ns/olddev" || exit 125
+		mount -t tmpfs -o mode=755 e2e-dev /dev || exit 125
+		for n in null zero full random urandom tty; do
+			[ -e "$ns/olddev/$n" ] || continue
+			: >"/dev/$n" && mount --bind "$ns/olddev/$n" "/dev/$n"
+		done
+		ln -s /proc/self/fd /dev/fd
+		ln -s /proc/self/fd/0 /dev/stdin
+		ln -s /proc/self/fd/1 /dev/stdout
+		ln -s /proc/self/fd/2 /dev/stderr
+		mkdir /dev/shm /dev/pts
+		ln -s "$ns/sock" /dev/log
+		exec "$@"
+	' e2e-syslog "$ns" "$@" || rc=$?
+	sleep 0.2 # let syslogd.js write what it has received
+	kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
+	return $rc
+}
+
+# ----- Postfix pair ------------------------------------------------------
+
+# pf_master_cf DIR SMTPD_PORT: a master.cf without chroot.
+pf_master_cf() {
+	cat >"$1/master.cf" <<EOF
+# generated by tests/e2e/env.sh (chroot = n everywhere)
+127.0.0.1:$2 inet n       -       n       -       -       smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+}
+
+# pf_common_main_cf DIR NAME: main.cf settings shared by both instances.
+pf_common_main_cf() {
+	local dir=$1 name=$2
+	cat <<EOF
+# generated by tests/e2e/env.sh
+compatibility_level = 3.6
+queue_directory = $dir/queue
+data_directory = $dir/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = $name.e2e.test
+mydomain = e2e.test
+myorigin = \$myhostname
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+syslog_name = postfix-e2e-$name
+maillog_file = $dir/maillog
+maillog_file_prefixes = $dir
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+smtp_connect_timeout = 5s
+smtp_helo_timeout = 10s
+delay_warning_time = 0
+queue_run_delay = 300s
+minimal_backoff_time = 300s
+maximal_backoff_time = 600s
+EOF
+}
+
+# pf_start DIR: starts a private instance (config in DIR/etc, queue in
+# DIR/queue), records it for stop_all. Postfix's own checks run at start.
+pf_start() {
+	local dir=$1
+	mkdir -p "$dir/queue" "$dir/data"
+	chown postfix "$dir/data"
+	: >"$dir/maillog"
+	E2E_POSTFIX_DIRS+=("$dir")
+	if ! postfix -c "$dir/etc" start >"$dir/start.out" 2>&1; then
+		show_log "$dir/start.out" "postfix start"
+		show_log "$dir/maillog" "maillog"
+		e2e_die "setup: postfix start failed for $dir"
+	fi
+}
+
+# start_postfix_pair USER SECRET: a receiving Postfix (smtpd on
+# PF_RECV_PORT requiring SASL through Dovecot's auth socket; mail for
+# bob@example.net goes to the maildir PF_RECV_MAILDIR) and a sending Postfix
+# (smtpd on PF_CLIENT_PORT for injection from 127.0.0.1 without auth;
+# relayhost = the receiver, authenticating as USER with SECRET through the
+# build tree's plugin, XOAUTH2 only). Logs: PF_CLIENT_LOG, PF_RECV_LOG.
+# Needs start_dovecot first.
+start_postfix_pair() {
+	local user=$1 secret=$2
+	command -v postfix >/dev/null 2>&1 || e2e_die "setup: postfix is not installed"
+	[ -n "${DOVECOT_AUTH_SOCKET:-}" ] || e2e_die "setup: start_dovecot must run first"
+	PF_RECV_DIR="$E2E_TMP/pf-receiver"
+	PF_CLIENT_DIR="$E2E_TMP/pf-client"
+	mkdir -p "$PF_RECV_DIR/etc" "$PF_CLIENT_DIR/etc"
+	PF_RECV_PORT=$(free_port) || e2e_die "setup: no free port"
+	PF_CLIENT_PORT=$(free_port) || e2e_die "setup: no free port"
+	while [ "$PF_CLIENT_PORT" = "$PF_RECV_PORT" ]; do PF_CLIENT_PORT=$(free_port); done
+	PF_RECV_LOG="$PF_RECV_DIR/maillog"
+	PF_CLIENT_LOG="$PF_CLIENT_DIR/maillog"
+	PF_RECV_MAILDIR="$PF_RECV_DIR/vmail/bob"
+	mkdir -p "$PF_RECV_DIR/vmail"
+	chown nobody:nogroup "$PF_RECV_DIR/vmail"
+
+	# receiver
+	{
+		pf_common_main_cf "$PF_RECV_DIR" receiver
+		cat <<EOF
+mynetworks = 192.0.2.0/24
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $DOVECOT_AUTH_SOCKET
+smtpd_sasl_security_options = noanonymous
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+smtpd_recipient_restrictions = permit_sasl_authenticated, reject
+virtual_mailbox_domains = example.net
+virtual_mailbox_base = $PF_RECV_DIR/vmail
+virtual_mailbox_maps = inline:{ { bob@example.net = bob/ } }
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+virtual_minimum_uid = 100
+EOF
+	} >"$PF_RECV_DIR/etc/main.cf"
+	pf_master_cf "$PF_RECV_DIR/etc" "$PF_RECV_PORT"
+
+	# sending client
+	{
+		pf_common_main_cf "$PF_CLIENT_DIR" client
+		cat <<EOF
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+relayhost = [127.0.0.1]:$PF_RECV_PORT
+smtp_sasl_auth_enable = yes
+smtp_sasl_password_maps = inline:{ { [127.0.0.1]:$PF_RECV_PORT = $user:$secret } }
+smtp_sasl_mechanism_filter = xoauth2
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME SASL_PATH=$PLUGIN_DIR
+EOF
+	} >"$PF_CLIENT_DIR/etc/main.cf"
+	pf_master_cf "$PF_CLIENT_DIR/etc" "$PF_CLIENT_PORT"
+
+	pf_start "$PF_RECV_DIR"
+	pf_start "$PF_CLIENT_DIR"
+	wait_port "$PF_RECV_PORT" 10 || e2e_die "setup: receiving postfix smtpd not listening"
+	wait_port "$PF_CLIENT_PORT" 10 || e2e_die "setup: sending postfix smtpd not listening"
+}
+
+# ----- teardown ----------------------------------------------------------
+
+stop_all() {
+	local rc=$? d p i
+	for d in "${E2E_POSTFIX_DIRS[@]}"; do
+		postfix -c "$d/etc" stop >/dev/null 2>&1 || true
+	done
+	for d in "${E2E_POSTFIX_DIRS[@]}"; do
+		# master exits asynchronously; make sure it is gone
+		p=$(sed -n 's/ //gp;1q' "$d/queue/pid/master.pid" 2>/dev/null)
+		[ -n "$p" ] || continue
+		for i in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null || true
+	done
+	E2E_POSTFIX_DIRS=()
+	for p in "${E2E_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${E2E_PIDS[@]}"; do
+		for i in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	E2E_PIDS=()
+	if [ -n "$E2E_TMP" ] && [ -d "$E2E_TMP" ]; then
+		if [ "$rc" = 0 ] && [ "$E2E_FAILS" = 0 ] && [ -z "${E2E_KEEP:-}" ]; then
+			rm -rf "$E2E_TMP"
+		else
+			echo "# kept $E2E_TMP for inspection"
+		fi
+	fi
+	return $rc
+}
+
+# e2e_finish: prints the tally and exits (0 only if nothing failed).
+e2e_finish() {
+	echo "# $(basename "$0"): $E2E_PASSES passed, $E2E_FAILS failed"
+	[ "$E2E_FAILS" = 0 ]
+	exit $?
+}
+
+# ----- Cyrus test clients (imtest, smtptest) -----------------------------
+
+# run_cyrus_client OUT SYSLOG PROG PORT MECH USER SECRET [INPUT]: runs
+# imtest/smtptest against 127.0.0.1:PORT with the build tree's plugin
+# (SASL_PATH), stdout+stderr to OUT, its syslog (where libsasl2 sends the
+# plugin's log lines: these clients register no log callback) to SYSLOG.
+# INPUT (a file, default none) is sent after authentication.
+# `-o log_level=3` makes libsasl2 pass SASL_LOG_WARN lines to syslog at all:
+# for client connections it drops everything above its log_level option,
+# which defaults to SASL_LOG_ERR.
+run_cyrus_client() {
+	local out=$1 sys=$2 prog=$3 port=$4 mech=$5 user=$6 secret=$7 input=${8:-/dev/null}
+	with_syslog "$sys" env SASL_PATH="$PLUGIN_DIR" timeout 20 \
+		"$prog" -p "$port" -m "$mech" -a "$user" -w "$secret" -o log_level=3 127.0.0.1 \
+		<"$input" >"$out" 2>&1
+}
+
+# client_ir OUT: the base64 initial response the client sent on its
+# AUTHENTICATE/AUTH line, decoded, with \x01 shown as '^A'.
+client_ir() {
+	sed -n -E 's/^C: (A01 AUTHENTICATE|AUTH) [A-Z0-9_-]+ ([A-Za-z0-9+\/=]+)\r?$/\2/p' "$1" | head -n1 |
+		base64 -d 2>/dev/null | sed 's/\x01/^A/g'
+}
+
+# server_challenge OUT: the first server challenge ("+ b64" / "334 b64"), decoded.
+server_challenge() {
+	sed -n -E 's/^S: (\+|334) ([A-Za-z0-9+\/=]+)\r?$/\2/p' "$1" | head -n1 | base64 -d 2>/dev/null
+}
+
+# client_reply_after_challenge OUT: the line the client sent right after the
+# server's challenge, without "C: " (empty for an empty response); fails if
+# the client sent nothing there.
+client_reply_after_challenge() {
+	awk '
+		found && /^C: ?/ { sub(/^C: ?/, ""); sub(/\r$/, ""); print; ok = 1; exit }
+		found && /^S: / { exit }
+		/^S: (\+|334) [A-Za-z0-9+\/=]+\r?$/ { found = 1 }
+		END { exit !ok }
+	' "$1"
+}
+
+# plugin_warnings SYSLOG: the plugin's lines logged at warning level.
+plugin_warnings() {
+	grep -E '^warning .*sasl-oauth2' "$1" 2>/dev/null
+}
