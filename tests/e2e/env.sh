@@ -66,7 +66,8 @@ e2e_token() {
 # redact FILE: prints FILE with long base64/token-looking strings hidden,
 # for showing client traces in a failure report.
 redact() {
-	sed -E 's/[A-Za-z0-9+\/_=-]{24,}/<redacted>/g' "$1"
+	sed -E -e 's#((AUTHENTICATE|AUTH) [A-Z0-9_-]+ )[^ ]+#\1<redacted>#' \
+		-e 's/(Bearer )[^ ]+/\1<redacted>/g' -e 's/[A-Za-z0-9+_=-]{20,}/<redacted>/g' "$1"
 }
 
 # show_on_failure FILE TITLE: dumps a redacted log as "#" comments.
@@ -528,4 +529,102 @@ client_reply_after_challenge() {
 # plugin_warnings SYSLOG: the plugin's lines logged at warning level.
 plugin_warnings() {
 	grep -E '^warning .*sasl-oauth2' "$1" 2>/dev/null
+}
+
+# Shared checks for imtest/smtptest against Dovecot. The caller sets:
+#   CLIENT_PROG   imtest or smtptest          CLIENT_PORT  Dovecot's port
+#   CLIENT_NAME   "imtest" / "smtptest"       LOGIN_SVC    imap-login / submission-login
+#   AUTH_OK_RE    server's success reply      AUTH_NO_RE   server's failure reply
+#   AUTH_USER     the account
+# Each leaves the client's output in $E2E_TMP/NAME.out for further checks.
+
+# expect_auth_ok NAME MECH SECRET EXPECTED_IR [INPUT]: the client must
+# authenticate; EXPECTED_IR is the decoded initial response (\x01 as ^A).
+expect_auth_ok() {
+	local name=$1 mech=$2 secret=$3 want_ir=$4 input=${5:-/dev/null}
+	local out="$E2E_TMP/$name.out" sys="$E2E_TMP/$name.syslog"
+	local before after good=1
+	before=$(introspect_count)
+	run_cyrus_client "$out" "$sys" "$CLIENT_PROG" "$CLIENT_PORT" "$mech" "$AUTH_USER" "$secret" "$input"
+	after=$(introspect_count)
+	if grep -q '^Authenticated\.' "$out"; then
+		ok "$name: $CLIENT_NAME says Authenticated."
+	else
+		not_ok "$name: $CLIENT_NAME says Authenticated."; good=0
+	fi
+	check "$name: server accepted the login" grep -qE "^S: $AUTH_OK_RE" "$out"
+	local ir; ir=$(client_ir "$out")
+	if [ "$ir" = "$want_ir" ]; then
+		ok "$name: initial response on the wire is exactly the $mech format"
+	else
+		not_ok "$name: initial response on the wire is exactly the $mech format"
+		echo "#   got:  $(echo "$ir" | sed -E 's/Bearer [^^]*/Bearer <token>/')"
+		echo "#   want: $(echo "$want_ir" | sed -E 's/Bearer [^^]*/Bearer <token>/')"
+		good=0
+	fi
+	check "$name: no error challenge was needed" test -z "$(server_challenge "$out")"
+	check "$name: dovecot logged the $mech login" \
+		grep -q "$LOGIN_SVC: Info: Login: user=<$AUTH_USER>, method=$mech" "$DOVECOT_LOG"
+	check "$name: the endpoint introspected the token once" test "$after" = $((before + 1))
+	check "$name: the plugin logged no warning" test -z "$(plugin_warnings "$sys")"
+	[ $good = 1 ] || show_log "$out" "$CLIENT_NAME output"
+}
+
+# expect_auth_rejected NAME MECH SECRET WANT_STATUS WANT_REPLY: the server
+# must reject the token with its JSON error challenge (status WANT_STATUS),
+# the client must answer it with WANT_REPLY (base64 as the client prints it:
+# "" for XOAUTH2's empty response, "AQ==" for OAUTHBEARER's \x01), and the
+# plugin must log one warning about it.
+expect_auth_rejected() {
+	local name=$1 mech=$2 secret=$3 want_status=$4 want_reply=$5
+	local out="$E2E_TMP/$name.out" sys="$E2E_TMP/$name.syslog"
+	local pat="\\(auth failed, 1 attempts in [0-9]+ secs\\): user=<$AUTH_USER>, method=$mech"
+	local fails_before fails_after bad=0
+	fails_before=$(grep -cE "$pat" "$DOVECOT_LOG")
+	run_cyrus_client "$out" "$sys" "$CLIENT_PROG" "$CLIENT_PORT" "$mech" "$AUTH_USER" "$secret"
+	if grep -q '^Authenticated\.' "$out"; then
+		not_ok "$name: $CLIENT_NAME must not authenticate"; bad=1
+	else
+		ok "$name: $CLIENT_NAME did not authenticate"
+	fi
+	check "$name: $CLIENT_NAME reports Authentication failed" grep -q '^Authentication failed' "$out"
+	check "$name: server failed the exchange" grep -qE "^S: $AUTH_NO_RE" "$out"
+	local chal; chal=$(server_challenge "$out")
+	if echo "$chal" | grep -q "\"status\":\"$want_status\""; then
+		ok "$name: server sent its JSON error challenge (status $want_status)"
+	else
+		not_ok "$name: server sent its JSON error challenge (status $want_status): got '$chal'"; bad=1
+	fi
+	local reply
+	if reply=$(client_reply_after_challenge "$out") && [ "$reply" = "$want_reply" ]; then
+		ok "$name: client answered the error challenge with '${want_reply:-<empty>}'"
+	else
+		not_ok "$name: client answered the error challenge with '${want_reply:-<empty>}' (got '${reply-<nothing>}')"; bad=1
+	fi
+	fails_after=$(grep -cE "$pat" "$DOVECOT_LOG")
+	check "$name: dovecot logged one failed $mech login" \
+		test "$fails_after" = $((fails_before + 1))
+	check "$name: dovecot saw no aborted exchange (client did not cancel)" \
+		bash -c '! grep -q "auth aborted" "$1"' _ "$DOVECOT_LOG"
+	check "$name: dovecot logged the introspection rejecting the token" \
+		grep -q "oauth2($AUTH_USER,127.0.0.1,.*Introspection failed: Provided token is not valid" "$DOVECOT_LOG"
+	if [ "$SYSLOG_CAPTURE" = yes ]; then
+		local w n tok
+		w=$(plugin_warnings "$sys")
+		n=$(printf '%s' "$w" | grep -c .)
+		check "$name: the plugin logged exactly one warning" test "$n" = 1
+		check "$name: the warning says the server rejected the token" \
+			grep -q 'rejected the token' <<<"$w"
+		check "$name: the warning carries the server's status ($want_status)" \
+			grep -q "status $want_status" <<<"$w"
+		# the token itself: the secret, or the access_token in the file
+		tok=$secret
+		[ "${secret:0:1}" != / ] || tok=$(sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p' "$secret")
+		check "$name: the warning does not contain the token" \
+			bash -c '! grep -qF -- "$1" <<<"$2"' _ "$tok" "$w"
+		e2e_note "$name: plugin warning: $(redact <(echo "$w"))"
+	else
+		skip "$name: plugin warning: cannot capture syslog here (no mount namespaces)"
+	fi
+	[ $bad = 0 ] || show_log "$out" "$CLIENT_NAME output"
 }
