@@ -46,8 +46,21 @@ e2e_setup() {
 		e2e_die "setup: $PLUGIN_SO is missing (build first: ./autogen.sh && ./configure && make)"
 	fi
 	E2E_TMP=$(mktemp_dir "e2e-$1") || e2e_die "setup: cannot make a temp dir"
+	# Dovecot's mail processes (nobody) and Postfix (postfix) must reach
+	# files in here; a build tree under a private directory (/root) is not
+	# reachable for them: use /tmp then.
+	if ! runuser -u nobody -- test -x "$E2E_TMP"; then
+		rm -rf "$E2E_TMP"
+		E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sasl-oauth2-e2e-$1.XXXXXX") || e2e_die "setup: cannot make a temp dir"
+		chmod 755 "$E2E_TMP"
+	fi
 	PLUGIN_DIR="$E2E_TMP/sasl-plugins"
 	make_plugin_dir "$PLUGIN_DIR"
+	# ... and so must the plugin itself (Postfix loads it as user postfix)
+	if ! runuser -u postfix -- test -r "$PLUGIN_DIR/libsasl-oauth2.so" 2>/dev/null; then
+		cp --remove-destination "$PLUGIN_SO" "$PLUGIN_DIR/libsasl-oauth2.so"
+		chmod 755 "$PLUGIN_DIR/libsasl-oauth2.so"
+	fi
 	e2e_note "temp dir $E2E_TMP"
 }
 
