@@ -26,6 +26,12 @@ const char *oa2_rc_name(int rc)
 	case OA2_ERR_MISSING: return "missing field";
 	case OA2_ERR_EXPIRED: return "expired";
 	case OA2_ERR_INVALID: return "invalid";
+	case OA2_ERR_UNSAFE: return "unsafe permissions";
+	case OA2_ERR_CONFIG: return "configuration error";
+	case OA2_ERR_NET: return "network error";
+	case OA2_ERR_TEMPORARY: return "temporary server error";
+	case OA2_ERR_DENIED: return "refused by the server";
+	case OA2_ERR_NOREFRESH: return "cannot refresh";
 	}
 	return "unknown error";
 }

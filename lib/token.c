@@ -35,14 +35,83 @@ static int valid_user_chars(const char *s, size_t n)
 	return 1;
 }
 
+/* Copies an optional string member into *dst (NULL when absent). */
+static int take_string(struct json_object *obj, const char *key, size_t max, int token_chars,
+		       const char *origin, char **dst, struct oa2_err *err)
+{
+	const char *v;
+	size_t n;
+	int rc = oa2_json_get_string(obj, key, max, &v, &n, origin, err);
+
+	if (rc != OA2_OK)
+		return rc;
+	if (v == NULL || n == 0)
+		return OA2_OK;
+	if (token_chars ? !valid_token_chars(v, n) : !valid_user_chars(v, n))
+		return oa2_err_set(err, OA2_ERR_PARSE,
+				   "%s: field \"%s\" contains %scontrol characters", origin, key,
+				   token_chars ? "spaces or " : "");
+	*dst = oa2_secret_strndup(v, n);
+	if (*dst == NULL)
+		return oa2_err_set(err, OA2_ERR_NOMEM, "%s: out of memory", origin);
+	return OA2_OK;
+}
+
+#define URL_MAX 2048
+
+int oa2_token_from_json(struct json_object *obj, const char *origin,
+			struct oa2_token *tok, struct oa2_err *err)
+{
+	struct oa2_token t = { 0 };
+	struct json_object *m;
+	int rc;
+
+	t.refresh_window = -1;
+	rc = take_string(obj, "access_token", OA2_ACCESS_TOKEN_MAX, 1, origin, &t.access_token, err);
+	if (rc == OA2_OK && t.access_token == NULL)
+		rc = oa2_err_set(err, OA2_ERR_MISSING,
+				 "%s: no \"access_token\" field; authorize the account again", origin);
+	if (rc == OA2_OK)
+		rc = take_string(obj, "user", OA2_USER_MAX, 0, origin, &t.user, err);
+	if (rc == OA2_OK)
+		rc = take_string(obj, "refresh_token", OA2_ACCESS_TOKEN_MAX, 1, origin,
+				 &t.refresh_token, err);
+	if (rc == OA2_OK)
+		rc = take_string(obj, "client_id", OA2_USER_MAX, 0, origin, &t.client_id, err);
+	if (rc == OA2_OK)
+		rc = take_string(obj, "client_secret", OA2_USER_MAX, 0, origin, &t.client_secret, err);
+	if (rc == OA2_OK)
+		rc = take_string(obj, "token_endpoint", URL_MAX, 1, origin, &t.token_endpoint, err);
+	if (rc == OA2_OK)
+		rc = take_string(obj, "scope", URL_MAX, 0, origin, &t.scope, err);
+	if (rc == OA2_OK)
+		rc = take_string(obj, "proxy", URL_MAX, 1, origin, &t.proxy, err);
+	if (rc == OA2_OK)
+		rc = take_string(obj, "ca_bundle_file", URL_MAX, 0, origin, &t.ca_bundle_file, err);
+	if (rc == OA2_OK)
+		rc = oa2_json_get_time(obj, "expires_at", &t.expires_at, origin, err);
+	if (rc == OA2_OK && t.expires_at == 0)
+		rc = oa2_json_get_time(obj, "expiry", &t.expires_at, origin, err);
+	if (rc == OA2_OK)
+		rc = oa2_json_get_time(obj, "rejected_at", &t.rejected_at, origin, err);
+	if (rc == OA2_OK && json_object_object_get_ex(obj, "refresh_window", &m)) {
+		rc = oa2_json_get_time(obj, "refresh_window", &t.refresh_window, origin, err);
+		if (rc == OA2_OK && t.refresh_window > 86400)
+			rc = oa2_err_set(err, OA2_ERR_PARSE,
+					 "%s: field \"refresh_window\" is more than a day", origin);
+	}
+	if (rc != OA2_OK) {
+		oa2_token_clear(&t);
+		return rc;
+	}
+	*tok = t;
+	return OA2_OK;
+}
+
 int oa2_token_parse(const char *text, size_t len, const char *origin,
 		    struct oa2_token *tok, struct oa2_err *err)
 {
 	struct json_object *obj = NULL;
-	const char *at, *user;
-	size_t at_len, user_len;
-	long long exp;
-	struct oa2_token t = { 0 };
 	int rc;
 
 	if (len > OA2_TOKEN_FILE_MAX)
@@ -52,49 +121,20 @@ int oa2_token_parse(const char *text, size_t len, const char *origin,
 	rc = oa2_json_parse_object(text, len, origin, &obj, err);
 	if (rc != OA2_OK)
 		return rc;
-
-	rc = oa2_json_get_string(obj, "access_token", OA2_ACCESS_TOKEN_MAX, &at, &at_len,
-				 origin, err);
-	if (rc != OA2_OK)
-		goto out;
-	if (at == NULL || at_len == 0) {
-		rc = oa2_err_set(err, OA2_ERR_MISSING,
-				 "%s: no \"access_token\" field; authorize the account again",
-				 origin);
-		goto out;
-	}
-	if (!valid_token_chars(at, at_len)) {
-		rc = oa2_err_set(err, OA2_ERR_PARSE,
-				 "%s: field \"access_token\" contains spaces or control characters",
-				 origin);
-		goto out;
-	}
-	rc = oa2_json_get_string(obj, "user", OA2_USER_MAX, &user, &user_len, origin, err);
-	if (rc != OA2_OK)
-		goto out;
-	if (user != NULL && !valid_user_chars(user, user_len)) {
-		rc = oa2_err_set(err, OA2_ERR_PARSE,
-				 "%s: field \"user\" contains control characters", origin);
-		goto out;
-	}
-	rc = oa2_json_get_time(obj, "expires_at", &exp, origin, err);
-	if (rc == OA2_OK && exp == 0)
-		rc = oa2_json_get_time(obj, "expiry", &exp, origin, err);
-	if (rc != OA2_OK)
-		goto out;
-
-	t.access_token = oa2_secret_strndup(at, at_len);
-	t.user = (user != NULL && user_len > 0) ? oa2_secret_strndup(user, user_len) : NULL;
-	t.expires_at = exp;
-	if (t.access_token == NULL || (user != NULL && user_len > 0 && t.user == NULL)) {
-		oa2_token_clear(&t);
-		rc = oa2_err_set(err, OA2_ERR_NOMEM, "%s: out of memory", origin);
-		goto out;
-	}
-	*tok = t;
-out:
+	rc = oa2_token_from_json(obj, origin, tok, err);
 	oa2_json_put_wiped(obj);
 	return rc;
+}
+
+int oa2_token_check_mode(const char *path, const struct stat *st, struct oa2_err *err)
+{
+	if ((st->st_mode & 077) == 0)
+		return OA2_OK;
+	return oa2_err_set(err, OA2_ERR_UNSAFE,
+			   "token file %s is %s by group or others (mode %04o), refusing "
+			   "to use it; fix it with: chmod 600 %s", path,
+			   (st->st_mode & 022) ? "writable" : "readable",
+			   (unsigned)(st->st_mode & 07777), path);
 }
 
 /* Reads at most max+1 bytes so an oversize file is detected without reading
@@ -148,6 +188,10 @@ int oa2_token_load(const char *path, struct oa2_token *tok, struct stat *st,
 		close(fd);
 		return oa2_err_set(err, OA2_ERR_IO, "%s: not a regular file", origin);
 	}
+	if (oa2_token_check_mode(path, &sb, err) != OA2_OK) {
+		close(fd);
+		return OA2_ERR_UNSAFE;
+	}
 	if (sb.st_size > OA2_TOKEN_FILE_MAX) {
 		close(fd);
 		return oa2_err_set(err, OA2_ERR_TOOBIG,
@@ -177,15 +221,31 @@ int oa2_token_load(const char *path, struct oa2_token *tok, struct stat *st,
 	return rc;
 }
 
+static int dup_opt(char **dst, const char *src)
+{
+	if (src == NULL)
+		return 0;
+	*dst = oa2_secret_strndup(src, strlen(src));
+	return *dst == NULL ? -1 : 0;
+}
+
 int oa2_token_copy(struct oa2_token *dst, const struct oa2_token *src)
 {
-	struct oa2_token t = { 0 };
+	struct oa2_token t = *src;
+	int bad = 0;
 
-	t.access_token = oa2_secret_strndup(src->access_token, strlen(src->access_token));
-	if (src->user != NULL)
-		t.user = oa2_secret_strndup(src->user, strlen(src->user));
-	t.expires_at = src->expires_at;
-	if (t.access_token == NULL || (src->user != NULL && t.user == NULL)) {
+	t.access_token = t.user = t.refresh_token = t.client_id = t.client_secret = NULL;
+	t.token_endpoint = t.scope = t.proxy = t.ca_bundle_file = NULL;
+	bad |= dup_opt(&t.access_token, src->access_token);
+	bad |= dup_opt(&t.user, src->user);
+	bad |= dup_opt(&t.refresh_token, src->refresh_token);
+	bad |= dup_opt(&t.client_id, src->client_id);
+	bad |= dup_opt(&t.client_secret, src->client_secret);
+	bad |= dup_opt(&t.token_endpoint, src->token_endpoint);
+	bad |= dup_opt(&t.scope, src->scope);
+	bad |= dup_opt(&t.proxy, src->proxy);
+	bad |= dup_opt(&t.ca_bundle_file, src->ca_bundle_file);
+	if (bad) {
 		oa2_token_clear(&t);
 		return OA2_ERR_NOMEM;
 	}
@@ -197,5 +257,12 @@ void oa2_token_clear(struct oa2_token *tok)
 {
 	oa2_secret_free_str(tok->access_token);
 	oa2_secret_free_str(tok->user);
+	oa2_secret_free_str(tok->refresh_token);
+	oa2_secret_free_str(tok->client_id);
+	oa2_secret_free_str(tok->client_secret);
+	oa2_secret_free_str(tok->token_endpoint);
+	oa2_secret_free_str(tok->scope);
+	oa2_secret_free_str(tok->proxy);
+	oa2_secret_free_str(tok->ca_bundle_file);
 	memset(tok, 0, sizeof(*tok));
 }

@@ -11,6 +11,7 @@
 #include <sasl/saslplug.h>
 
 #include "sasl-oauth2/buf.h"
+#include "sasl-oauth2/config.h"
 #include "sasl-oauth2/token_cache.h"
 
 /* What the initial response is built from. Strings are NUL-terminated and
@@ -40,8 +41,15 @@ extern const struct oa2p_mech oa2p_oauthbearer;
  * glob_context points at one oa2p_entry per mechanism). */
 struct oa2p_global {
 	struct oa2_token_cache *cache;
+	struct oa2_config config;  /* read at plugin init, before any chroot */
+	int config_rc;             /* OA2_OK, or why config is only defaults */
+	struct oa2_err config_err;
 	int refs; /* one per mechanism entry; freed when the last goes */
 };
+
+/* Builds and frees the shared state (plugin.c). */
+struct oa2p_global *oa2p_global_new(const sasl_utils_t *utils);
+void oa2p_global_free(struct oa2p_global *g);
 
 struct oa2p_entry {
 	const struct oa2p_mech *mech;

@@ -9,6 +9,7 @@
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token.h"
+#include "sasl-oauth2/token_store.h"
 
 /* Room for the longest initial response: token, two user names, host, port
  * and the fixed parts. */
@@ -27,6 +28,8 @@ struct conn_state {
 	struct oa2_buf out;   /* what clientout points into; holds the token */
 	char *user;           /* for messages after the initial response */
 	char *token_path;     /* NULL when the token came directly */
+	char *sent_token;     /* secret; kept only for a token file, to mark it
+			       * rejected if the server says so */
 };
 
 int oa2p_mech_new(void *glob_context, sasl_client_params_t *params, void **conn_context)
@@ -51,6 +54,7 @@ void oa2p_mech_dispose(void *conn_context, const sasl_utils_t *utils)
 	oa2_buf_clear(&st->out);
 	free(st->user);
 	free(st->token_path);
+	oa2_secret_free_str(st->sent_token);
 	utils->free(st);
 }
 
@@ -62,8 +66,7 @@ void oa2p_mech_free(void *glob_context, const sasl_utils_t *utils)
 	entry->global = NULL;
 	if (g == NULL || --g->refs > 0)
 		return;
-	oa2_token_cache_free(g->cache);
-	free(g);
+	oa2p_global_free(g);
 }
 
 static int printable_no_ctl(const char *s)
@@ -97,37 +100,74 @@ static void format_utc(long long t, char *buf, size_t n)
 		snprintf(buf, n, "%lld", t);
 }
 
+static int can_refresh(const struct oa2_token *tok, const struct oa2_config *cfg)
+{
+	return tok->refresh_token != NULL &&
+	       (tok->client_id != NULL || cfg->client_id != NULL) &&
+	       (tok->token_endpoint != NULL || cfg->token_endpoint != NULL);
+}
+
+/* A token from a token file: cached while fresh, refreshed under the file's
+ * lock when it expires within the margin or a server rejected it. */
+static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const char *secret,
+			   struct oa2_token *tok)
+{
+	struct oa2p_global *g = st->entry->global;
+	const char *mech = st->entry->mech->name;
+	const char *path = oa2_store_path_in_chroot(secret, g->config.chroot_dir);
+	struct oa2_err err, notice;
+	long long now;
+	char when[64];
+
+	st->token_path = strdup(path);
+	if (st->token_path == NULL)
+		return SASL_NOMEM;
+	if (oa2_token_cache_get(g->cache, path, tok, &err) != OA2_OK)
+		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
+	now = (long long)time(NULL);
+	if (!oa2_store_needs_refresh(tok, oa2_store_margin(tok, &g->config), now))
+		return SASL_OK;
+
+	if (!can_refresh(tok, &g->config)) {
+		if (tok->expires_at == 0 || tok->expires_at > now)
+			return SASL_OK; /* nothing better to send */
+		format_utc(tok->expires_at, when, sizeof(when));
+		oa2_token_clear(tok);
+		return oa2p_fail(u, SASL_FAIL,
+				 "sasl-oauth2 %s: token file %s: the access token expired at "
+				 "%s (%lld s ago), not sending it; the file has no refresh_token, "
+				 "client_id and token_endpoint to refresh it with: authorize with "
+				 "sasl-oauth2 authorize %s", mech, path, when,
+				 now - tok->expires_at, path);
+	}
+	if (g->config_rc != OA2_OK) {
+		oa2_token_clear(tok);
+		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: cannot refresh token file %s: %s",
+				 mech, path, g->config_err.msg);
+	}
+	oa2_token_clear(tok);
+	if (oa2_store_refresh(path, &g->config, tok, &err, &notice) != OA2_OK)
+		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
+	if (notice.msg[0] != '\0')
+		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: using the current access token, "
+			 "still valid, after a failed refresh: %s", mech, notice.msg);
+	else if (g->config.log_level >= OA2_LOG_INFO)
+		oa2p_log(u, SASL_LOG_NOTE, "sasl-oauth2 %s: token file %s: access token "
+			 "refreshed", mech, path);
+	return SASL_OK;
+}
+
 /* Resolves the secret into a token and the user it is for. On success *tok
  * is owned by the caller. */
 static int load_token(struct conn_state *st, const sasl_utils_t *u,
 		      const struct oa2p_creds *creds, struct oa2_token *tok)
 {
 	const char *mech = st->entry->mech->name;
-	struct oa2_err err;
 	size_t len;
 
 	memset(tok, 0, sizeof(*tok));
-	if (oa2_secret_is_path(creds->secret)) {
-		if (oa2_token_cache_get(st->entry->global->cache, creds->secret, tok, &err) != OA2_OK)
-			return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
-		st->token_path = strdup(creds->secret);
-		if (st->token_path == NULL) {
-			oa2_token_clear(tok);
-			return SASL_NOMEM;
-		}
-		if (tok->expires_at != 0 && tok->expires_at <= (long long)time(NULL)) {
-			char when[64];
-
-			format_utc(tok->expires_at, when, sizeof(when));
-			oa2_token_clear(tok);
-			return oa2p_fail(u, SASL_FAIL,
-					 "sasl-oauth2 %s: token file %s: the access token "
-					 "expired at %s (%lld s ago), not sending it; refresh "
-					 "the token file", mech, st->token_path, when,
-					 (long long)time(NULL) - tok->expires_at);
-		}
-		return SASL_OK;
-	}
+	if (oa2_secret_is_path(creds->secret))
+		return load_token_file(st, u, creds->secret, tok);
 	/* The secret is the token itself. Never echo any of it. */
 	len = strlen(creds->secret);
 	if (len > OA2_ACCESS_TOKEN_MAX)
@@ -242,6 +282,13 @@ static int send_initial(struct conn_state *st, sasl_client_params_t *params,
 		goto out;
 	}
 
+	if (st->token_path != NULL) {
+		st->sent_token = strdup(tok.access_token);
+		if (st->sent_token == NULL) {
+			rc = SASL_NOMEM;
+			goto out;
+		}
+	}
 	*clientout = st->out.data;
 	*clientoutlen = (unsigned)st->out.len;
 	oparams->doneflag = 0; /* an error challenge may still come */
@@ -288,8 +335,15 @@ static int answer_error(struct conn_state *st, sasl_client_params_t *params,
 		 mech->name, params->serverFQDN ? params->serverFQDN : "(unknown)",
 		 st->user ? st->user : "(unknown)", where, advice);
 
+	/* Every process that shares the file refreshes before its next use. */
+	if (st->token_path != NULL && st->sent_token != NULL &&
+	    oa2_store_mark_rejected(st->token_path, st->sent_token, &err) != OA2_OK)
+		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: %s", mech->name, err.msg);
+
 	/* The reply carries no secret; drop the token from memory now. */
 	oa2_buf_clear(&st->out);
+	oa2_secret_free_str(st->sent_token);
+	st->sent_token = NULL;
 	*clientout = mech->error_reply;
 	*clientoutlen = mech->error_reply_len;
 	oparams->doneflag = 1;

@@ -1,6 +1,8 @@
 /* The plugin's entry point and its table of mechanisms. */
 #include <stdlib.h>
 
+#include <curl/curl.h>
+
 #include "mech.h"
 #include "plugin_log.h"
 
@@ -48,6 +50,36 @@ static sasl_client_plug_t plugs[2] = {
 	},
 };
 
+/* Runs before Postfix chroots: the config file, the CA bundle and libcurl's
+ * own setup (which may read files) happen here, once per process. A bad
+ * config does not fail the load, which libsasl2 would report only as "No
+ * worthy mechs found": each authentication reports it instead. */
+struct oa2p_global *oa2p_global_new(const sasl_utils_t *utils)
+{
+	struct oa2p_global *g = calloc(1, sizeof(*g));
+
+	if (g == NULL)
+		return NULL;
+	g->cache = oa2_token_cache_new();
+	if (g->cache == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		oa2_token_cache_free(g->cache);
+		free(g);
+		return NULL;
+	}
+	g->config_rc = oa2_config_load(NULL, &g->config, &g->config_err);
+	if (g->config_rc != OA2_OK)
+		oa2p_log(utils, SASL_LOG_WARN, "sasl-oauth2: %s", g->config_err.msg);
+	return g;
+}
+
+void oa2p_global_free(struct oa2p_global *g)
+{
+	oa2_token_cache_free(g->cache);
+	oa2_config_clear(&g->config);
+	curl_global_cleanup();
+	free(g);
+}
+
 __attribute__((visibility("default")))
 int sasl_client_plug_init(const sasl_utils_t *utils, int max_version, int *out_version,
 			  sasl_client_plug_t **pluglist, int *plugcount);
@@ -63,21 +95,12 @@ int sasl_client_plug_init(const sasl_utils_t *utils, int max_version, int *out_v
 			 SASL_CLIENT_PLUG_VERSION);
 		return SASL_BADVERS;
 	}
-	/* Runs before Postfix chroots: anything read from disk once per
-	 * process belongs here. */
-	g = calloc(1, sizeof(*g));
+	g = oa2p_global_new(utils);
 	if (g == NULL)
 		return SASL_NOMEM;
-	g->cache = oa2_token_cache_new();
-	if (g->cache == NULL) {
-		free(g);
-		return SASL_NOMEM;
-	}
 	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
-		if (entries[i].global != NULL && --entries[i].global->refs == 0) {
-			oa2_token_cache_free(entries[i].global->cache);
-			free(entries[i].global);
-		}
+		if (entries[i].global != NULL && --entries[i].global->refs == 0)
+			oa2p_global_free(entries[i].global);
 		entries[i].global = g;
 		g->refs++;
 	}

@@ -20,7 +20,20 @@ enum oa2_rc {
 	OA2_ERR_MISSING,  /* a required field is absent or empty */
 	OA2_ERR_EXPIRED,  /* the access token's expires_at is in the past */
 	OA2_ERR_INVALID,  /* argument or value out of range */
+	OA2_ERR_UNSAFE,   /* a token file others can read or write */
+	OA2_ERR_CONFIG,   /* the configuration file is wrong */
+	OA2_ERR_NET,      /* no usable answer from the server: retry later */
+	OA2_ERR_TEMPORARY,/* the server said try later (408, 429, 5xx) */
+	OA2_ERR_DENIED,   /* the server refused for good: re-authorize */
+	OA2_ERR_NOREFRESH,/* the token file has nothing to refresh with */
 };
+
+/* Non-zero for failures that may go away by themselves (network, a busy
+ * server): nothing may be discarded because of them. */
+static inline int oa2_rc_is_temporary(int rc)
+{
+	return rc == OA2_ERR_NET || rc == OA2_ERR_TEMPORARY;
+}
 
 #define OA2_ERR_MSG_MAX 512
 

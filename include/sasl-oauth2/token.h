@@ -7,12 +7,20 @@
  * tokens never start with '/' (JWTs start with "eyJ", Microsoft's opaque
  * tokens with "Ew", Google's with "ya29.").
  *
- * A token file is a JSON object:
- *   "access_token" (string, required)
- *   "user"         (string, optional: the mailbox the token is for)
- *   "expires_at"   (epoch seconds, integer or digit string, optional)
- *   "expiry"       (accepted as expires_at, as written by other tools)
- * Unknown members are ignored.
+ * A token file is a JSON object (format version 1, see sasl-oauth2(7)):
+ *   "version"        1
+ *   "access_token"   string, required
+ *   "user"           the mailbox the token is for
+ *   "expires_at"     epoch seconds, integer or digit string
+ *   "refresh_token", "client_id", "client_secret", "token_endpoint", "scope":
+ *                    what a refresh needs; without them none is possible
+ *   "refreshed_at", "last_error", "rejected_at": written by the refresh code
+ * tarickb/sasl-xoauth2's files are read as they are: "expiry" (a digit
+ * string) stands for expires_at, and "proxy", "ca_bundle_file" and
+ * "refresh_window" override the configuration for that file. Members not
+ * named here are kept when the file is rewritten.
+ *
+ * The file must not be readable or writable by group or others.
  */
 #ifndef SASL_OAUTH2_TOKEN_H
 #define SASL_OAUTH2_TOKEN_H
@@ -26,11 +34,32 @@
 #define OA2_ACCESS_TOKEN_MAX (16 * 1024) /* bytes in an access token */
 #define OA2_USER_MAX         320         /* bytes in a user name */
 
+/* Every string is owned and wiped by oa2_token_clear; NULL when absent. */
 struct oa2_token {
-	char *access_token; /* owned, secret: wipe with oa2_token_clear */
-	char *user;         /* owned, NULL when the file has none */
+	char *access_token;   /* secret */
+	char *user;
 	long long expires_at; /* epoch seconds; 0 when unknown */
+	char *refresh_token;  /* secret */
+	char *client_id;
+	char *client_secret;  /* secret */
+	char *token_endpoint;
+	char *scope;
+	char *proxy;          /* per-file override */
+	char *ca_bundle_file; /* per-file override, a path */
+	long long refresh_window; /* per-file margin in seconds; -1 when unset */
+	long long rejected_at; /* when a server last rejected access_token; 0 */
 };
+
+struct json_object;
+
+/* Fills *tok from a parsed token file. Same errors as oa2_token_parse. */
+int oa2_token_from_json(struct json_object *obj, const char *origin,
+			struct oa2_token *tok, struct oa2_err *err);
+
+/* OA2_OK when the file's mode keeps group and others out, else
+ * OA2_ERR_UNSAFE with a message that gives the chmod that fixes it. */
+int oa2_token_check_mode(const char *path, const struct stat *st,
+			 struct oa2_err *err);
 
 /* Non-zero when `secret` names a token file rather than being a token. */
 int oa2_secret_is_path(const char *secret);

@@ -1,0 +1,46 @@
+/*
+ * The one HTTP request sasl-oauth2 makes: a form POST to a token endpoint.
+ *
+ * HTTPS only, certificate and host verification always on, no redirects,
+ * bounded connect and total time, bounded response size. The CA bundle is
+ * passed from memory (CURLOPT_CAINFO_BLOB) so it works inside a chroot.
+ */
+#ifndef SASL_OAUTH2_HTTP_H
+#define SASL_OAUTH2_HTTP_H
+
+#include <stddef.h>
+
+#include "sasl-oauth2/buf.h"
+#include "sasl-oauth2/error.h"
+
+#define OA2_HTTP_RESPONSE_MAX (64 * 1024)
+
+struct oa2_http_opts {
+	long connect_timeout;    /* seconds */
+	long timeout;            /* seconds, whole request */
+	const char *proxy;       /* NULL: libcurl's environment rules */
+	const void *ca_blob;     /* PEM bundle in memory, or NULL */
+	size_t ca_blob_len;
+	const char *ca_file;     /* used when ca_blob is NULL */
+};
+
+struct oa2_http_response {
+	long status;             /* HTTP status */
+	struct oa2_buf body;     /* owned; release with oa2_http_response_clear */
+	char content_type[128];
+};
+
+/* Appends key=value to a form body, both percent-encoded, '&'-separated. */
+void oa2_form_add(struct oa2_buf *form, const char *key, const char *value);
+
+/* POSTs the form to url. OA2_OK means an HTTP answer arrived (whatever its
+ * status); OA2_ERR_NET a connection, TLS or timeout failure; OA2_ERR_TOOBIG
+ * a body over OA2_HTTP_RESPONSE_MAX; OA2_ERR_INVALID a URL that is not
+ * https://. err names the URL and the failure. */
+int oa2_http_post_form(const char *url, const struct oa2_buf *form,
+		       const struct oa2_http_opts *o, struct oa2_http_response *resp,
+		       struct oa2_err *err);
+
+void oa2_http_response_clear(struct oa2_http_response *resp);
+
+#endif

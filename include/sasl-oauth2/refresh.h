@@ -1,0 +1,47 @@
+/*
+ * The refresh_token grant (RFC 6749 section 6) and what its answers mean.
+ */
+#ifndef SASL_OAUTH2_REFRESH_H
+#define SASL_OAUTH2_REFRESH_H
+
+#include "sasl-oauth2/error.h"
+#include "sasl-oauth2/http.h"
+
+struct oa2_refresh_request {
+	const char *token_endpoint;
+	const char *client_id;
+	const char *client_secret; /* NULL for public clients */
+	const char *refresh_token;
+	const char *scope;         /* NULL: the grant's original scope */
+};
+
+/* Strings owned, secrets wiped by oa2_refresh_result_clear. */
+struct oa2_refresh_result {
+	char *access_token;
+	char *refresh_token;  /* NULL when the server did not rotate it */
+	char *scope;          /* NULL when not returned */
+	long long expires_in; /* seconds; 0 when not returned */
+	/* On OA2_ERR_DENIED / OA2_ERR_TEMPORARY: what the server said. */
+	long status;
+	char error[64];        /* OAuth "error" code, printable */
+	char description[512]; /* "error_description", printable */
+};
+
+/* Interprets a token endpoint's answer. OA2_OK fills the token fields;
+ * OA2_ERR_TEMPORARY for 408, 429 and 5xx; OA2_ERR_DENIED for OAuth errors
+ * that need the user (invalid_grant, invalid_client, ...); OA2_ERR_PARSE for
+ * a 200 that is not a usable token response. err says it in plain words,
+ * with the provider's error_description, naming `endpoint` and, for denials,
+ * how to re-authorize `account`. Never puts a token in err. */
+int oa2_refresh_parse_response(long status, const char *body, size_t len,
+			       const char *endpoint, const char *account,
+			       struct oa2_refresh_result *res, struct oa2_err *err);
+
+/* Runs the grant. Errors as oa2_http_post_form and oa2_refresh_parse_response. */
+int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_http_opts *o,
+			 const char *account, struct oa2_refresh_result *res,
+			 struct oa2_err *err);
+
+void oa2_refresh_result_clear(struct oa2_refresh_result *res);
+
+#endif

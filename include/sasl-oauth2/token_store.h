@@ -1,0 +1,73 @@
+/*
+ * Token files on disk: reading them whole, rewriting them safely, and
+ * refreshing the access token in them.
+ *
+ * Writes are atomic and durable: a temporary file created 0600 in the same
+ * directory, written, fsync'ed, given the old file's owner and mode, renamed
+ * over the old one, then the directory is fsync'ed. On any failure the old
+ * file is left as it was. Refreshes are single-flight across processes: an
+ * exclusive flock(2) on PATH.lock is held around read, refresh and write,
+ * and the file is read again once the lock is held, so when many processes
+ * find the token expiring at once, one asks the token endpoint and the rest
+ * use its answer.
+ */
+#ifndef SASL_OAUTH2_TOKEN_STORE_H
+#define SASL_OAUTH2_TOKEN_STORE_H
+
+#include <sys/stat.h>
+
+#include "sasl-oauth2/config.h"
+#include "sasl-oauth2/error.h"
+#include "sasl-oauth2/token.h"
+
+struct json_object;
+
+#define OA2_TOKEN_FILE_VERSION 1
+
+/* Reads and parses the whole file (mode checked). *obj (owned; release with
+ * oa2_json_put_wiped) keeps every member, known or not, for rewriting. */
+int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token *tok,
+		   struct stat *st, struct oa2_err *err);
+
+/* Atomically replaces the file at path with obj. `like`, when non-NULL,
+ * gives the owner and mode to keep (mode is capped at 0600). */
+int oa2_store_write(const char *path, struct json_object *obj, const struct stat *like,
+		    struct oa2_err *err);
+
+/* Takes the exclusive refresh lock for path; returns a descriptor for
+ * oa2_store_unlock, or -1 with err set. */
+int oa2_store_lock(const char *path, struct oa2_err *err);
+void oa2_store_unlock(int lockfd);
+
+/* The refresh margin for tok: its refresh_window, else the config's. */
+long oa2_store_margin(const struct oa2_token *tok, const struct oa2_config *cfg);
+
+/* Non-zero when tok must be refreshed before use at time now. */
+int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long now);
+
+/*
+ * Makes sure the token file at path holds a usable access token, refreshing
+ * it under the lock when it expires within the margin or a server rejected
+ * it, and fills *tok (owned by the caller) with the result.
+ *
+ * Returns OA2_OK with a token to send. When the refresh failed but the old
+ * token is still valid, that token is returned and `notice` says why the
+ * refresh failed (notice->msg empty otherwise). Returns an error when no
+ * valid token can be had; err is one sentence for the admin. Temporary
+ * failures never change the file; refusals (invalid_grant, ...) record
+ * last_error in it; a new refresh token is written before the new access
+ * token is handed out.
+ */
+int oa2_store_refresh(const char *path, const struct oa2_config *cfg, struct oa2_token *tok,
+		      struct oa2_err *err, struct oa2_err *notice);
+
+/* Records that a server rejected `access_token` (if the file still holds
+ * it), so the next authentication, in any process, refreshes first. */
+int oa2_store_mark_rejected(const char *path, const char *access_token, struct oa2_err *err);
+
+/* Inside Postfix's chroot a token file written as its real path
+ * (/var/spool/postfix/etc/x.json) is at /etc/x.json. Returns the path to
+ * open: path itself when it exists or does not start with chroot_dir. */
+const char *oa2_store_path_in_chroot(const char *path, const char *chroot_dir);
+
+#endif

@@ -1,0 +1,223 @@
+#include <ctype.h>
+#include <stddef.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "sasl-oauth2/config.h"
+#include "sasl-oauth2/secret.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+#define CONFIG_LINE_MAX 4096
+#define CA_BUNDLE_MAX (16 * 1024 * 1024)
+
+const char *oa2_config_path(void)
+{
+	const char *env = getenv(OA2_CONFIG_ENV);
+
+	return (env != NULL && env[0] != '\0') ? env : SYSCONFDIR "/sasl-oauth2.conf";
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int set_string(char **dst, const char *val)
+{
+	char *p = oa2_secret_strndup(val, strlen(val));
+
+	if (p == NULL)
+		return -1;
+	oa2_secret_free_str(*dst);
+	*dst = p;
+	return 0;
+}
+
+static int parse_seconds(const char *val, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(val, &end, 10);
+	if (errno != 0 || end == val || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Applies one "key = value". Returns NULL, or what is wrong with it. */
+static const char *apply(struct oa2_config *cfg, const char *key, const char *val)
+{
+	static const struct { const char *key; size_t off; } strings[] = {
+		{ "client_id", offsetof(struct oa2_config, client_id) },
+		{ "client_secret", offsetof(struct oa2_config, client_secret) },
+		{ "token_endpoint", offsetof(struct oa2_config, token_endpoint) },
+		{ "proxy", offsetof(struct oa2_config, proxy) },
+		{ "ca_bundle", offsetof(struct oa2_config, ca_bundle) },
+		{ "chroot_dir", offsetof(struct oa2_config, chroot_dir) },
+	};
+	static const struct { const char *key; size_t off; long min, max; } numbers[] = {
+		{ "refresh_margin", offsetof(struct oa2_config, refresh_margin), 0, 86400 },
+		{ "connect_timeout", offsetof(struct oa2_config, connect_timeout), 1, 300 },
+		{ "timeout", offsetof(struct oa2_config, timeout), 1, 600 },
+	};
+
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if (strcmp(key, strings[i].key) == 0) {
+			if (set_string((char **)((char *)cfg + strings[i].off), val) != 0)
+				return "out of memory";
+			if (strcmp(key, "token_endpoint") == 0 && strncmp(val, "https://", 8) != 0)
+				return "token_endpoint must be an https:// URL";
+			return NULL;
+		}
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
+		if (strcmp(key, numbers[i].key) == 0)
+			return parse_seconds(val, numbers[i].min, numbers[i].max,
+					     (long *)((char *)cfg + numbers[i].off)) == 0
+				       ? NULL : "value must be a whole number of seconds in range";
+	if (strcmp(key, "log_level") == 0) {
+		if (strcmp(val, "warn") == 0)
+			cfg->log_level = OA2_LOG_WARN;
+		else if (strcmp(val, "info") == 0)
+			cfg->log_level = OA2_LOG_INFO;
+		else if (strcmp(val, "debug") == 0)
+			cfg->log_level = OA2_LOG_DEBUG;
+		else
+			return "log_level must be warn, info or debug";
+		return NULL;
+	}
+	return "unknown key";
+}
+
+static int read_file(const char *path, struct oa2_config *cfg, struct oa2_err *err)
+{
+	char line[CONFIG_LINE_MAX];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return OA2_OK; /* no file: defaults */
+		return oa2_err_set(err, OA2_ERR_CONFIG, "config file %s: cannot open: %s", path,
+				   strerror(errno));
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p, *eq, *key, *val;
+		const char *problem;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			fclose(f);
+			return oa2_err_set(err, OA2_ERR_CONFIG,
+					   "config file %s, line %u: line longer than %d bytes",
+					   path, lineno, CONFIG_LINE_MAX - 2);
+		}
+		p = trim(line);
+		if (*p == '\0' || *p == '#')
+			continue;
+		eq = strchr(p, '=');
+		if (eq == NULL) {
+			fclose(f);
+			return oa2_err_set(err, OA2_ERR_CONFIG,
+					   "config file %s, line %u: expected \"key = value\"",
+					   path, lineno);
+		}
+		*eq = '\0';
+		key = trim(p);
+		val = trim(eq + 1);
+		problem = apply(cfg, key, val);
+		if (problem != NULL) {
+			char shown[64];
+
+			snprintf(shown, sizeof(shown), "%s", key);
+			OPENSSL_cleanse(line, sizeof(line)); /* may hold client_secret */
+			fclose(f);
+			return oa2_err_set(err, OA2_ERR_CONFIG, "config file %s, line %u: %s: %s",
+					   path, lineno, shown, problem);
+		}
+	}
+	OPENSSL_cleanse(line, sizeof(line));
+	fclose(f);
+	return OA2_OK;
+}
+
+static int read_ca_bundle(struct oa2_config *cfg, struct oa2_err *err)
+{
+	FILE *f = fopen(cfg->ca_bundle, "re");
+	unsigned char *buf;
+	long n;
+
+	if (f == NULL)
+		return oa2_err_set(err, OA2_ERR_CONFIG,
+				   "CA bundle %s (ca_bundle in %s): cannot open: %s; install "
+				   "the ca-certificates package or set ca_bundle",
+				   cfg->ca_bundle, cfg->path, strerror(errno));
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > CA_BUNDLE_MAX ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return oa2_err_set(err, OA2_ERR_CONFIG, "CA bundle %s: unreadable or larger than %d bytes",
+				   cfg->ca_bundle, CA_BUNDLE_MAX);
+	}
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		fclose(f);
+		return oa2_err_set(err, OA2_ERR_CONFIG, "CA bundle %s: cannot read it", cfg->ca_bundle);
+	}
+	fclose(f);
+	buf[n] = '\0';
+	cfg->ca_blob = buf;
+	cfg->ca_blob_len = (size_t)n;
+	return OA2_OK;
+}
+
+int oa2_config_load(const char *path, struct oa2_config *cfg, struct oa2_err *err)
+{
+	struct oa2_err ca_err;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->refresh_margin = 600;
+	cfg->connect_timeout = 10;
+	cfg->timeout = 30;
+	cfg->log_level = OA2_LOG_WARN;
+	if (path == NULL)
+		path = oa2_config_path();
+	if (set_string(&cfg->path, path) != 0 ||
+	    set_string(&cfg->ca_bundle, OA2_DEFAULT_CA_BUNDLE) != 0 ||
+	    set_string(&cfg->chroot_dir, "/var/spool/postfix") != 0)
+		return oa2_err_set(err, OA2_ERR_NOMEM, "config: out of memory");
+	rc = read_file(path, cfg, err);
+	if (read_ca_bundle(cfg, &ca_err) != OA2_OK)
+		snprintf(cfg->ca_error, sizeof(cfg->ca_error), "%s", ca_err.msg);
+	return rc;
+}
+
+void oa2_config_clear(struct oa2_config *cfg)
+{
+	free(cfg->path);
+	free(cfg->client_id);
+	oa2_secret_free_str(cfg->client_secret);
+	free(cfg->token_endpoint);
+	free(cfg->proxy);
+	free(cfg->ca_bundle);
+	free(cfg->ca_blob);
+	free(cfg->chroot_dir);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,193 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sasl-oauth2/json.h"
+#include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/secret.h"
+#include "sasl-oauth2/server_error.h"
+#include "sasl-oauth2/token.h"
+
+/* Microsoft puts the reason in an AADSTS code; these are the ones a mail
+ * admin meets, in words that say what to do. */
+static const struct {
+	const char *code;
+	const char *words;
+} aadsts[] = {
+	{ "AADSTS700082", "the refresh token expired after 90 days without use" },
+	{ "AADSTS50076", "the tenant now requires multi-factor authentication" },
+	{ "AADSTS50079", "the user must enrol in multi-factor authentication" },
+	{ "AADSTS70043", "a Conditional Access policy ended the session (sign-in frequency)" },
+	{ "AADSTS7000218", "the app registration requires a client secret: set client_secret, "
+			   "or enable \"Allow public client flows\" in the app registration" },
+	{ "AADSTS7000215", "the client secret is wrong or expired: create a new one under "
+			   "\"Certificates & secrets\"" },
+	{ "AADSTS65001", "the user or an administrator has not consented to the app's "
+			 "permissions" },
+	{ "AADSTS50173", "the refresh token was revoked, e.g. after a password change" },
+	{ "AADSTS70000", "the refresh token is invalid or was already used" },
+};
+
+static const char *explain(const char *error, const char *description)
+{
+	for (size_t i = 0; i < sizeof(aadsts) / sizeof(aadsts[0]); i++) {
+		size_t n = strlen(aadsts[i].code);
+		const char *hit = strstr(description, aadsts[i].code);
+		if (hit != NULL && (hit[n] < '0' || hit[n] > '9'))
+			return aadsts[i].words;
+	}
+	if (strcmp(error, "invalid_grant") == 0)
+		return "the refresh token is expired, revoked or was already used";
+	if (strcmp(error, "invalid_client") == 0 || strcmp(error, "unauthorized_client") == 0)
+		return "the client id or client secret is wrong, or the client may not use "
+		       "this grant";
+	if (strcmp(error, "interaction_required") == 0 || strcmp(error, "consent_required") == 0)
+		return "the provider needs the user to sign in again interactively";
+	if (strcmp(error, "invalid_scope") == 0)
+		return "the requested scope is not allowed for this client";
+	return "the token endpoint refused the refresh";
+}
+
+static void copy_printable_field(struct json_object *obj, const char *key, char *dst, size_t n)
+{
+	const char *v;
+	size_t len;
+
+	dst[0] = '\0';
+	if (oa2_json_get_string(obj, key, OA2_HTTP_RESPONSE_MAX, &v, &len, "", NULL) == OA2_OK &&
+	    v != NULL)
+		oa2_printable(v, len, dst, n);
+}
+
+static int parse_error_body(const char *body, size_t len, struct oa2_refresh_result *res)
+{
+	struct json_object *obj;
+
+	if (len == 0 || oa2_json_parse_object(body, len, "token endpoint answer", &obj, NULL) != OA2_OK)
+		return -1;
+	copy_printable_field(obj, "error", res->error, sizeof(res->error));
+	copy_printable_field(obj, "error_description", res->description, sizeof(res->description));
+	oa2_json_put_wiped(obj);
+	return res->error[0] ? 0 : -1;
+}
+
+static int take(struct json_object *obj, const char *key, char **dst, const char *endpoint,
+		struct oa2_err *err)
+{
+	const char *v;
+	size_t n;
+	char origin[300];
+
+	snprintf(origin, sizeof(origin), "token endpoint %.256s answer", endpoint);
+	if (oa2_json_get_string(obj, key, OA2_ACCESS_TOKEN_MAX, &v, &n, origin, err) != OA2_OK)
+		return OA2_ERR_PARSE;
+	if (v == NULL || n == 0)
+		return OA2_OK;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return oa2_err_set(err, OA2_ERR_PARSE, "%s: field \"%s\" contains control "
+					   "characters", origin, key);
+	*dst = oa2_secret_strndup(v, n);
+	return *dst != NULL ? OA2_OK : oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
+}
+
+int oa2_refresh_parse_response(long status, const char *body, size_t len,
+			       const char *endpoint, const char *account,
+			       struct oa2_refresh_result *res, struct oa2_err *err)
+{
+	struct json_object *obj = NULL, *m;
+	char shown[96];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->status = status;
+	if (status == 408 || status == 429 || status >= 500) {
+		parse_error_body(body, len, res);
+		return oa2_err_set(err, OA2_ERR_TEMPORARY,
+				   "token endpoint %s answered HTTP %ld%s%s (temporary; will retry, "
+				   "nothing discarded)", endpoint, status,
+				   res->error[0] ? ": " : "", res->error);
+	}
+	if (status != 200) {
+		if (parse_error_body(body, len, res) == 0)
+			return oa2_err_set(err, OA2_ERR_DENIED,
+					   "token endpoint %s refused the refresh (HTTP %ld, %s: %s): "
+					   "%s; authorize again with: sasl-oauth2 authorize %s",
+					   endpoint, status, res->error,
+					   res->description[0] ? res->description : "no description",
+					   explain(res->error, res->description), account);
+		oa2_printable(body, len, shown, sizeof(shown));
+		return oa2_err_set(err, OA2_ERR_TEMPORARY,
+				   "token endpoint %s answered HTTP %ld without an OAuth error "
+				   "(\"%s\"); check token_endpoint", endpoint, status, shown);
+	}
+	if (oa2_json_parse_object(body, len, "token endpoint answer", &obj, NULL) != OA2_OK) {
+		oa2_printable(body, len, shown, sizeof(shown));
+		return oa2_err_set(err, OA2_ERR_PARSE,
+				   "token endpoint %s answered 200 but not with JSON (\"%s\"); "
+				   "check token_endpoint (nothing discarded)", endpoint, shown);
+	}
+	rc = take(obj, "access_token", &res->access_token, endpoint, err);
+	if (rc == OA2_OK)
+		rc = take(obj, "refresh_token", &res->refresh_token, endpoint, err);
+	if (rc == OA2_OK)
+		rc = take(obj, "scope", &res->scope, endpoint, err);
+	if (rc == OA2_OK && res->access_token == NULL)
+		rc = oa2_err_set(err, OA2_ERR_PARSE,
+				 "token endpoint %s answered 200 without \"access_token\" "
+				 "(nothing discarded)", endpoint);
+	if (rc == OA2_OK && json_object_object_get_ex(obj, "expires_in", &m)) {
+		/* Some providers send it as a string. */
+		if (oa2_json_get_time(obj, "expires_in", &res->expires_in, "token endpoint answer",
+				      err) != OA2_OK || res->expires_in > 10LL * 365 * 86400)
+			rc = oa2_err_set(err, OA2_ERR_PARSE, "token endpoint %s: \"expires_in\" is "
+					 "not a valid number of seconds", endpoint);
+	}
+	oa2_json_put_wiped(obj);
+	if (rc != OA2_OK) {
+		oa2_refresh_result_clear(res);
+		res->status = status;
+	}
+	return rc;
+}
+
+int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_http_opts *o,
+			 const char *account, struct oa2_refresh_result *res,
+			 struct oa2_err *err)
+{
+	struct oa2_http_response resp;
+	struct oa2_buf form;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	oa2_buf_init(&form, 4 * OA2_ACCESS_TOKEN_MAX);
+	oa2_form_add(&form, "grant_type", "refresh_token");
+	oa2_form_add(&form, "refresh_token", rq->refresh_token);
+	oa2_form_add(&form, "client_id", rq->client_id);
+	if (rq->client_secret != NULL)
+		oa2_form_add(&form, "client_secret", rq->client_secret);
+	if (rq->scope != NULL)
+		oa2_form_add(&form, "scope", rq->scope);
+	if (oa2_buf_failed(&form)) {
+		oa2_buf_clear(&form);
+		return oa2_err_set(err, OA2_ERR_NOMEM, "cannot build the refresh request");
+	}
+	rc = oa2_http_post_form(rq->token_endpoint, &form, o, &resp, err);
+	oa2_buf_clear(&form);
+	if (rc == OA2_ERR_TOOBIG)
+		return OA2_ERR_TEMPORARY; /* a broken proxy or server: try again later */
+	if (rc != OA2_OK)
+		return rc;
+	rc = oa2_refresh_parse_response(resp.status, resp.body.data ? resp.body.data : "",
+					resp.body.len, rq->token_endpoint, account, res, err);
+	oa2_http_response_clear(&resp);
+	return rc;
+}
+
+void oa2_refresh_result_clear(struct oa2_refresh_result *res)
+{
+	oa2_secret_free_str(res->access_token);
+	oa2_secret_free_str(res->refresh_token);
+	oa2_secret_free_str(res->scope);
+	memset(res, 0, sizeof(*res));
+}

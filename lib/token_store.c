@@ -1,0 +1,418 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "sasl-oauth2/buf.h"
+#include "sasl-oauth2/http.h"
+#include "sasl-oauth2/json.h"
+#include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/secret.h"
+#include "sasl-oauth2/token_store.h"
+
+int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token *tok,
+		   struct stat *st, struct oa2_err *err)
+{
+	char origin[64 + PATH_MAX];
+	struct oa2_buf b;
+	struct stat sb;
+	char chunk[4096];
+	int fd, rc = OA2_OK;
+
+	snprintf(origin, sizeof(origin), "token file %s", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return oa2_err_set(err, OA2_ERR_IO, "%s: cannot open: %s", origin, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return oa2_err_set(err, OA2_ERR_IO, "%s: not a regular file", origin);
+	}
+	if (oa2_token_check_mode(path, &sb, err) != OA2_OK) {
+		close(fd);
+		return OA2_ERR_UNSAFE;
+	}
+	oa2_buf_init(&b, OA2_TOKEN_FILE_MAX + sizeof(chunk));
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = oa2_err_set(err, OA2_ERR_IO, "%s: cannot read: %s", origin, strerror(errno));
+			break;
+		}
+		if (n == 0 || oa2_buf_put(&b, chunk, (size_t)n) != 0 || b.len > OA2_TOKEN_FILE_MAX)
+			break;
+	}
+	OPENSSL_cleanse(chunk, sizeof(chunk));
+	close(fd);
+	if (rc == OA2_OK && b.failed)
+		rc = oa2_err_set(err, OA2_ERR_NOMEM, "%s: out of memory", origin);
+	else if (rc == OA2_OK && b.len > OA2_TOKEN_FILE_MAX)
+		rc = oa2_err_set(err, OA2_ERR_TOOBIG, "%s is more than the limit of %d bytes",
+				 origin, OA2_TOKEN_FILE_MAX);
+	else if (rc == OA2_OK && b.len == 0)
+		rc = oa2_err_set(err, OA2_ERR_PARSE, "%s is empty; authorize the account again",
+				 origin);
+	if (rc == OA2_OK)
+		rc = oa2_json_parse_object(b.data, b.len, origin, obj, err);
+	oa2_buf_clear(&b);
+	if (rc != OA2_OK)
+		return rc;
+	rc = oa2_token_from_json(*obj, origin, tok, err);
+	if (rc != OA2_OK) {
+		oa2_json_put_wiped(*obj);
+		*obj = NULL;
+		return rc;
+	}
+	if (st != NULL)
+		*st = sb;
+	return OA2_OK;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int oa2_store_write(const char *path, struct json_object *obj, const struct stat *like,
+		    struct oa2_err *err)
+{
+	char dir[PATH_MAX], base[PATH_MAX], tmp[PATH_MAX];
+	const char *text;
+	size_t len;
+	int fd, dfd, rc;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
+	    snprintf(base, sizeof(base), "%s", path) >= (int)sizeof(base))
+		return oa2_err_set(err, OA2_ERR_INVALID, "token file %s: path too long", path);
+	if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(dir), basename(base)) >=
+	    (int)sizeof(tmp))
+		return oa2_err_set(err, OA2_ERR_INVALID, "token file %s: path too long", path);
+
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+						   JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text == NULL)
+		return oa2_err_set(err, OA2_ERR_NOMEM, "token file %s: out of memory", path);
+	len = strlen(text);
+
+	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
+	if (fd < 0) {
+		rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot create a temporary file in "
+				 "its directory (%s); the directory must be writable by %s",
+				 path, strerror(errno), "the user that refreshes the token");
+		goto wipe;
+	}
+	if (like != NULL) {
+		if (fchown(fd, like->st_uid, like->st_gid) != 0 && like->st_uid != geteuid()) {
+			rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot keep its owner "
+					 "(uid %u): %s", path, (unsigned)like->st_uid, strerror(errno));
+			goto fail;
+		}
+		if (fchmod(fd, (like->st_mode & 0600) | 0600) != 0) {
+			rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: chmod: %s", path,
+					 strerror(errno));
+			goto fail;
+		}
+	}
+	if (write_all(fd, text, len) != 0 || write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) {
+		rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot write %s: %s (the old "
+				 "file is unchanged)", path, tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot write %s: %s (the old "
+				 "file is unchanged)", path, tmp, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot replace it: %s (the old "
+				 "file is unchanged)", path, strerror(errno));
+		goto fail;
+	}
+	/* The rename is durable only once the directory is on disk too. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	rc = OA2_OK;
+	goto wipe;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+wipe:
+	/* json-c keeps the serialised text, secrets included, inside obj. */
+	OPENSSL_cleanse((char *)text, len);
+	return rc;
+}
+
+int oa2_store_lock(const char *path, struct oa2_err *err)
+{
+	char lock[PATH_MAX];
+	int fd;
+
+	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
+		oa2_err_set(err, OA2_ERR_INVALID, "token file %s: path too long", path);
+		return -1;
+	}
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot open lock file %s: %s; the "
+			    "directory must be writable by the user that refreshes the token",
+			    path, lock, strerror(errno));
+		return -1;
+	}
+	/* Blocking is bounded: the holder's own request has connect and total
+	 * timeouts, and the kernel drops the lock if the holder dies. */
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot lock %s: %s", path, lock,
+				    strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+void oa2_store_unlock(int lockfd)
+{
+	if (lockfd >= 0) {
+		flock(lockfd, LOCK_UN);
+		close(lockfd);
+	}
+}
+
+long oa2_store_margin(const struct oa2_token *tok, const struct oa2_config *cfg)
+{
+	return tok->refresh_window >= 0 ? (long)tok->refresh_window : cfg->refresh_margin;
+}
+
+int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long now)
+{
+	return tok->rejected_at != 0 || (tok->expires_at != 0 && tok->expires_at - now <= margin);
+}
+
+static int still_valid(const struct oa2_token *tok, long long now)
+{
+	return tok->rejected_at == 0 && (tok->expires_at == 0 || tok->expires_at > now);
+}
+
+static int set_str(struct json_object *obj, const char *key, const char *val)
+{
+	struct json_object *old;
+
+	/* Wipe the value being replaced: it may be a token. */
+	if (json_object_object_get_ex(obj, key, &old) && json_object_is_type(old, json_type_string))
+		OPENSSL_cleanse((char *)json_object_get_string(old),
+				(size_t)json_object_get_string_len(old));
+	return json_object_object_add(obj, key, json_object_new_string(val));
+}
+
+static void set_int(struct json_object *obj, const char *key, long long v)
+{
+	json_object_object_add(obj, key, json_object_new_int64(v));
+}
+
+static void record_error(struct json_object *obj, const struct oa2_refresh_result *res,
+			 const char *message, long long now)
+{
+	struct json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "at", json_object_new_int64(now));
+	if (res->status)
+		json_object_object_add(e, "http_status", json_object_new_int64(res->status));
+	if (res->error[0])
+		json_object_object_add(e, "error", json_object_new_string(res->error));
+	if (res->description[0])
+		json_object_object_add(e, "error_description",
+				       json_object_new_string(res->description));
+	json_object_object_add(e, "message", json_object_new_string(message));
+	json_object_object_add(obj, "last_error", e);
+}
+
+/* Moves the grant's result into the file's JSON. */
+static void apply_result(struct json_object *obj, const struct oa2_refresh_result *res,
+			 long long now)
+{
+	long long expires_at = now + (res->expires_in > 0 ? res->expires_in : 3600);
+	char digits[32];
+
+	set_int(obj, "version", OA2_TOKEN_FILE_VERSION);
+	set_str(obj, "access_token", res->access_token);
+	set_int(obj, "expires_at", expires_at);
+	if (json_object_object_get_ex(obj, "expiry", NULL)) {
+		/* tarickb/sasl-xoauth2 reads this one; keep it true. */
+		snprintf(digits, sizeof(digits), "%lld", expires_at);
+		set_str(obj, "expiry", digits);
+	}
+	if (res->refresh_token != NULL)
+		set_str(obj, "refresh_token", res->refresh_token);
+	if (res->scope != NULL)
+		set_str(obj, "scope", res->scope);
+	set_int(obj, "refreshed_at", now);
+	json_object_object_del(obj, "last_error");
+	json_object_object_del(obj, "rejected_at");
+}
+
+static const char *account_of(const char *path)
+{
+	return path; /* sasl-oauth2 authorize takes a token file path as ACCOUNT */
+}
+
+int oa2_store_refresh(const char *path, const struct oa2_config *cfg, struct oa2_token *tok,
+		      struct oa2_err *err, struct oa2_err *notice)
+{
+	struct json_object *obj = NULL;
+	struct oa2_refresh_request rq;
+	struct oa2_refresh_result res;
+	struct oa2_http_opts o;
+	struct oa2_token cur;
+	struct oa2_err why, werr;
+	struct stat st;
+	long long now;
+	int lockfd, rc;
+
+	notice->msg[0] = '\0';
+	memset(&res, 0, sizeof(res));
+	lockfd = oa2_store_lock(path, err);
+	if (lockfd < 0)
+		return OA2_ERR_IO;
+	/* Another process may have refreshed while we waited for the lock. */
+	rc = oa2_store_read(path, &obj, &cur, &st, err);
+	if (rc != OA2_OK)
+		goto out_unlocked;
+	now = (long long)time(NULL);
+	if (!oa2_store_needs_refresh(&cur, oa2_store_margin(&cur, cfg), now)) {
+		*tok = cur;
+		goto out;
+	}
+
+	memset(&rq, 0, sizeof(rq));
+	rq.token_endpoint = cur.token_endpoint ? cur.token_endpoint : cfg->token_endpoint;
+	rq.client_id = cur.client_id ? cur.client_id : cfg->client_id;
+	rq.client_secret = cur.client_secret ? cur.client_secret :
+			   (cur.client_id == NULL ? cfg->client_secret : NULL);
+	rq.refresh_token = cur.refresh_token;
+	rq.scope = NULL; /* the grant keeps the scope it was issued with */
+	if (rq.refresh_token == NULL || rq.client_id == NULL || rq.token_endpoint == NULL) {
+		rc = oa2_err_set(&why, OA2_ERR_NOREFRESH,
+				 "token file %s cannot be refreshed: it has no %s%s; authorize "
+				 "with: sasl-oauth2 authorize %s", path,
+				 rq.refresh_token == NULL ? "\"refresh_token\"" :
+				 rq.client_id == NULL ? "\"client_id\"" : "\"token_endpoint\"",
+				 rq.refresh_token == NULL ? "" : " and the config file sets none",
+				 account_of(path));
+	} else {
+		memset(&o, 0, sizeof(o));
+		o.connect_timeout = cfg->connect_timeout;
+		o.timeout = cfg->timeout;
+		o.proxy = cur.proxy ? cur.proxy : cfg->proxy;
+		if (cur.ca_bundle_file != NULL) {
+			o.ca_file = cur.ca_bundle_file;
+		} else {
+			o.ca_blob = cfg->ca_blob;
+			o.ca_blob_len = cfg->ca_blob_len;
+		}
+		if (o.ca_file == NULL && o.ca_blob == NULL)
+			rc = oa2_err_set(&why, OA2_ERR_CONFIG, "token file %s cannot be refreshed: %s",
+					 path, cfg->ca_error);
+		else
+			rc = oa2_refresh_exchange(&rq, &o, account_of(path), &res, &why);
+	}
+
+	if (rc == OA2_OK) {
+		/* Persist first: with rotation the old refresh token may be dead. */
+		apply_result(obj, &res, now);
+		rc = oa2_store_write(path, obj, &st, &werr);
+		oa2_token_clear(&cur);
+		if (oa2_token_from_json(obj, path, tok, err) != OA2_OK) {
+			rc = OA2_ERR_NOMEM;
+			goto out;
+		}
+		if (rc != OA2_OK) /* the token works, but the file kept the old one */
+			snprintf(notice->msg, sizeof(notice->msg), "%s", werr.msg);
+		rc = OA2_OK;
+		goto out;
+	}
+
+	if (rc == OA2_ERR_DENIED || rc == OA2_ERR_NOREFRESH) {
+		record_error(obj, &res, why.msg, now);
+		/* Recording is best effort: the refusal itself is what the admin
+		 * must see, and it is reported either way. */
+		(void)oa2_store_write(path, obj, &st, &werr);
+	}
+	if (still_valid(&cur, now)) {
+		/* Temporary trouble or not: the current token still works. */
+		*tok = cur;
+		*notice = why;
+		rc = OA2_OK;
+		goto out;
+	}
+	oa2_token_clear(&cur);
+	*err = why;
+out:
+	oa2_json_put_wiped(obj);
+out_unlocked:
+	oa2_refresh_result_clear(&res);
+	oa2_store_unlock(lockfd);
+	return rc;
+}
+
+int oa2_store_mark_rejected(const char *path, const char *access_token, struct oa2_err *err)
+{
+	struct json_object *obj = NULL;
+	struct oa2_token cur;
+	struct stat st;
+	int lockfd, rc;
+
+	lockfd = oa2_store_lock(path, err);
+	if (lockfd < 0)
+		return OA2_ERR_IO;
+	rc = oa2_store_read(path, &obj, &cur, &st, err);
+	if (rc == OA2_OK) {
+		/* Only if no one replaced the token meanwhile. */
+		if (cur.access_token != NULL && strcmp(cur.access_token, access_token) == 0) {
+			set_int(obj, "rejected_at", (long long)time(NULL));
+			rc = oa2_store_write(path, obj, &st, err);
+		}
+		oa2_token_clear(&cur);
+		oa2_json_put_wiped(obj);
+	}
+	oa2_store_unlock(lockfd);
+	return rc;
+}
+
+const char *oa2_store_path_in_chroot(const char *path, const char *chroot_dir)
+{
+	size_t n;
+	struct stat st;
+
+	if (chroot_dir == NULL || (n = strlen(chroot_dir)) == 0 || chroot_dir[n - 1] == '/')
+		return path;
+	if (strncmp(path, chroot_dir, n) != 0 || path[n] != '/')
+		return path;
+	if (stat(path, &st) == 0 || errno != ENOENT)
+		return path;
+	return path + n;
+}
