@@ -1,0 +1,104 @@
+/*
+ * One client authentication through libsasl2, the way Postfix does it
+ * (function callbacks, no prompts), for shell tests that need many
+ * processes or a process to kill.
+ *
+ *   sasl_auth PLUGIN_DIR MECH USER SECRET [CHALLENGE]
+ *
+ * Runs sasl_client_new + sasl_client_start; with CHALLENGE, also feeds it
+ * as the server's error challenge. Prints "OK <first 6 bytes of the bearer
+ * token>" or "FAIL <rc> <detail>" on stdout, and every libsasl2 log line as
+ * "LOG <level> <text>" on stderr. Exit 0 on OK, 1 on FAIL, 2 on misuse.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sasl/sasl.h>
+
+#define CB(f) ((int (*)(void))(void (*)(void))(f))
+
+static const char *plugin_dir, *user, *secret;
+static sasl_secret_t *secret_buf;
+
+static int cb_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "LOG %d %s\n", level, msg);
+	return SASL_OK;
+}
+
+static int cb_getpath(void *ctx, const char **path)
+{
+	(void)ctx;
+	*path = plugin_dir;
+	return SASL_OK;
+}
+
+static int cb_simple(void *ctx, int id, const char **result, unsigned *len)
+{
+	(void)ctx; (void)id;
+	*result = user;
+	if (len)
+		*len = (unsigned)strlen(user);
+	return SASL_OK;
+}
+
+static int cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
+{
+	size_t n = strlen(secret);
+
+	(void)conn; (void)ctx; (void)id;
+	free(secret_buf);
+	secret_buf = malloc(sizeof(sasl_secret_t) + n);
+	if (secret_buf == NULL)
+		return SASL_NOMEM;
+	secret_buf->len = n;
+	memcpy(secret_buf->data, secret, n + 1);
+	*psecret = secret_buf;
+	return SASL_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static sasl_callback_t global[] = {
+		{ SASL_CB_LOG, CB(cb_log), NULL },
+		{ SASL_CB_GETPATH, CB(cb_getpath), NULL },
+		{ SASL_CB_LIST_END, NULL, NULL },
+	};
+	static sasl_callback_t cbs[] = {
+		{ SASL_CB_AUTHNAME, CB(cb_simple), NULL },
+		{ SASL_CB_USER, CB(cb_simple), NULL },
+		{ SASL_CB_PASS, CB(cb_pass), NULL },
+		{ SASL_CB_LIST_END, NULL, NULL },
+	};
+	sasl_conn_t *conn = NULL;
+	const char *out = NULL, *mech = NULL, *bearer;
+	unsigned outlen = 0;
+	int rc;
+
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: %s PLUGIN_DIR MECH USER SECRET [CHALLENGE]\n", argv[0]);
+		return 2;
+	}
+	plugin_dir = argv[1];
+	user = argv[3];
+	secret = argv[4];
+	rc = sasl_client_init(global);
+	if (rc == SASL_OK)
+		rc = sasl_client_new("smtp", "mail.example.com", NULL, "127.0.0.1;587", cbs, 0, &conn);
+	if (rc == SASL_OK)
+		rc = sasl_client_start(conn, argv[2], NULL, &out, &outlen, &mech);
+	if (rc == SASL_OK && argc == 6)
+		rc = sasl_client_step(conn, argv[5], (unsigned)strlen(argv[5]), NULL, &out, &outlen);
+	if (rc == SASL_OK || (rc == SASL_CONTINUE && argc == 6)) {
+		bearer = (argc == 5 && out) ? strstr(out, "auth=Bearer ") : NULL;
+		printf("OK %.6s\n", bearer ? bearer + 12 : "");
+	} else {
+		printf("FAIL %d %s\n", rc, conn ? sasl_errdetail(conn) : sasl_errstring(rc, NULL, NULL));
+	}
+	sasl_dispose(&conn);
+	sasl_client_done();
+	free(secret_buf);
+	return (rc == SASL_OK || (rc == SASL_CONTINUE && argc == 6)) ? 0 : 1;
+}
