@@ -83,7 +83,7 @@ redact() {
 		-e 's/(Bearer )[^ ]+/\1<redacted>/g' -e 's/[A-Za-z0-9+_=-]{20,}/<redacted>/g' "$1"
 }
 
-# show_on_failure FILE TITLE: dumps a redacted log as "#" comments.
+# show_log FILE TITLE [LINES]: dumps the tail of a log, redacted, as "#" comments.
 show_log() {
 	[ -f "$1" ] || return 0
 	echo "# ---- $2 ($1)"
@@ -161,8 +161,10 @@ start_sink() {
 # DOVECOT_IMAP_PORT, DOVECOT_SUBMISSION_PORT, DOVECOT_LOG,
 # DOVECOT_AUTH_SOCKET (for Postfix smtpd_sasl_type = dovecot).
 # Submission relays to the SMTP sink (started here unless SINK_PORT is set).
+# DOVECOT_INTROSPECT_URL and DOVECOT_OAUTH2_EXTRA (extra oauth2 passdb
+# lines, e.g. tls_ca_cert_file) point Dovecot at another endpoint.
 start_dovecot() {
-	[ -n "${INTROSPECT_PORT:-}" ] || start_introspect
+	[ -n "${INTROSPECT_PORT:-}" ] || [ -n "${DOVECOT_INTROSPECT_URL:-}" ] || start_introspect
 	[ -n "${SINK_PORT:-}" ] || start_sink
 	local d="$E2E_TMP/dovecot"
 	mkdir -p "$d/run" "$d/state" "$d/home"
@@ -180,7 +182,8 @@ start_dovecot() {
 
 	cat >"$d/oauth2.conf" <<EOF
 introspection_mode = post
-introspection_url = http://127.0.0.1:$INTROSPECT_PORT/introspect
+introspection_url = ${DOVECOT_INTROSPECT_URL:-http://127.0.0.1:$INTROSPECT_PORT/introspect}
+${DOVECOT_OAUTH2_EXTRA:-}
 force_introspection = yes
 username_attribute = username
 active_attribute = active
@@ -392,15 +395,20 @@ pf_start() {
 	fi
 }
 
-# start_postfix_pair USER SECRET: a receiving Postfix (smtpd on
-# PF_RECV_PORT requiring SASL through Dovecot's auth socket; mail for
-# bob@example.net goes to the maildir PF_RECV_MAILDIR) and a sending Postfix
-# (smtpd on PF_CLIENT_PORT for injection from 127.0.0.1 without auth;
-# relayhost = the receiver, authenticating as USER with SECRET through the
-# build tree's plugin, XOAUTH2 only). Logs: PF_CLIENT_LOG, PF_RECV_LOG.
-# Needs start_dovecot first.
+# start_postfix_pair USER SECRET [CHROOT_SECRET]: a receiving Postfix
+# (smtpd on PF_RECV_PORT requiring SASL through Dovecot's auth socket;
+# virtual maildirs under PF_RECV_DIR/vmail) and a sending Postfix (smtpd on
+# PF_CLIENT_PORT for injection from 127.0.0.1 without auth) relaying
+# everything to the receiver, authenticating as USER with SECRET through
+# the build tree's plugin. The recipient picks the client's smtp transport:
+#   bob@example.net    smtp              XOAUTH2 only
+#   carol@example.net  smtp-oauthbearer  OAUTHBEARER only
+#   dave@example.net   smtp-chroot       XOAUTH2, chrooted to the client's
+#                                        queue directory, secret CHROOT_SECRET
+#                                        (a path as seen inside the chroot)
+# Logs: PF_CLIENT_LOG, PF_RECV_LOG. Needs start_dovecot first.
 start_postfix_pair() {
-	local user=$1 secret=$2
+	local user=$1 secret=$2 chroot_secret=${3:-$2}
 	command -v postfix >/dev/null 2>&1 || e2e_die "setup: postfix is not installed"
 	[ -n "${DOVECOT_AUTH_SOCKET:-}" ] || e2e_die "setup: start_dovecot must run first"
 	PF_RECV_DIR="$E2E_TMP/pf-receiver"
@@ -411,9 +419,10 @@ start_postfix_pair() {
 	while [ "$PF_CLIENT_PORT" = "$PF_RECV_PORT" ]; do PF_CLIENT_PORT=$(free_port); done
 	PF_RECV_LOG="$PF_RECV_DIR/maillog"
 	PF_CLIENT_LOG="$PF_CLIENT_DIR/maillog"
-	PF_RECV_MAILDIR="$PF_RECV_DIR/vmail/bob"
-	mkdir -p "$PF_RECV_DIR/vmail"
-	chown nobody:nogroup "$PF_RECV_DIR/vmail"
+	PF_RECV_VMAIL="$PF_RECV_DIR/vmail"
+	mkdir -p "$PF_RECV_VMAIL"
+	chown nobody:nogroup "$PF_RECV_VMAIL"
+	local nexthop="[127.0.0.1]:$PF_RECV_PORT"
 
 	# receiver
 	{
@@ -427,8 +436,8 @@ smtpd_sasl_security_options = noanonymous
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = permit_sasl_authenticated, reject
 virtual_mailbox_domains = example.net
-virtual_mailbox_base = $PF_RECV_DIR/vmail
-virtual_mailbox_maps = inline:{ { bob@example.net = bob/ } }
+virtual_mailbox_base = $PF_RECV_VMAIL
+virtual_mailbox_maps = inline:{ bob@example.net=bob/, carol@example.net=carol/, dave@example.net=dave/ }
 virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
 virtual_minimum_uid = 100
@@ -442,14 +451,27 @@ EOF
 		cat <<EOF
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject
-relayhost = [127.0.0.1]:$PF_RECV_PORT
+relayhost = $nexthop
+transport_maps = inline:{ carol@example.net=smtp-oauthbearer:$nexthop, dave@example.net=smtp-chroot:$nexthop }
 smtp_sasl_auth_enable = yes
-smtp_sasl_password_maps = inline:{ { [127.0.0.1]:$PF_RECV_PORT = $user:$secret } }
+smtp_sasl_password_maps = inline:{ { $nexthop = $user:$secret } }
 smtp_sasl_mechanism_filter = xoauth2
+# one delivery per smtp process and no cached sessions: every message gets
+# a fresh login
+max_use = 1
+smtp_connection_cache_on_demand = no
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME SASL_PATH=$PLUGIN_DIR
 EOF
 	} >"$PF_CLIENT_DIR/etc/main.cf"
 	pf_master_cf "$PF_CLIENT_DIR/etc" "$PF_CLIENT_PORT"
+	cat >>"$PF_CLIENT_DIR/etc/master.cf" <<EOF
+smtp-oauthbearer unix - - n - - smtp
+  -o syslog_name=postfix-e2e-client/smtp-oauthbearer
+  -o smtp_sasl_mechanism_filter=oauthbearer
+smtp-chroot unix - - y - - smtp
+  -o syslog_name=postfix-e2e-client/smtp-chroot
+  -o { smtp_sasl_password_maps = inline:{ { $nexthop = $user:$chroot_secret } } }
+EOF
 
 	pf_start "$PF_RECV_DIR"
 	pf_start "$PF_CLIENT_DIR"
