@@ -54,9 +54,17 @@ static void copy_printable_field(struct json_object *obj, const char *key, char 
 	size_t len;
 
 	dst[0] = '\0';
-	if (oa2_json_get_string(obj, key, OA2_HTTP_RESPONSE_MAX, &v, &len, "", NULL) == OA2_OK &&
-	    v != NULL)
-		oa2_printable(v, len, dst, n);
+	if (oa2_json_get_string(obj, key, OA2_HTTP_RESPONSE_MAX, &v, &len, "", NULL) != OA2_OK ||
+	    v == NULL)
+		return;
+	/* Microsoft appends "\r\nTrace ID: ...\r\nCorrelation ID: ..." lines:
+	 * noise in a log line, and they push the advice out of it. */
+	for (size_t i = 0; i < len; i++)
+		if (v[i] == '\r' || v[i] == '\n') {
+			len = i;
+			break;
+		}
+	oa2_printable(v, len, dst, n);
 }
 
 static int parse_error_body(const char *body, size_t len, struct oa2_refresh_result *res)

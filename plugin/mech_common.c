@@ -316,7 +316,7 @@ static int answer_error(struct conn_state *st, sasl_client_params_t *params,
 	const struct oa2p_mech *mech = st->entry->mech;
 	struct oa2_server_error se;
 	struct oa2_err err;
-	char advice[768], raw[128], where[64 + 4096];
+	char advice[OA2_ERR_MSG_MAX + 160], raw[128], where[64 + 4096];
 
 	if (st->token_path != NULL)
 		snprintf(where, sizeof(where), " (token file %s)", st->token_path);

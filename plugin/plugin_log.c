@@ -3,7 +3,7 @@
 
 #include "plugin_log.h"
 
-#define LINE_MAX_BYTES 1024
+#define LINE_MAX_BYTES 2048
 
 void oa2p_log(const sasl_utils_t *utils, int level, const char *fmt, ...)
 {

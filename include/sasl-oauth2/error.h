@@ -35,7 +35,7 @@ static inline int oa2_rc_is_temporary(int rc)
 	return rc == OA2_ERR_NET || rc == OA2_ERR_TEMPORARY;
 }
 
-#define OA2_ERR_MSG_MAX 512
+#define OA2_ERR_MSG_MAX 1024
 
 struct oa2_err {
 	char msg[OA2_ERR_MSG_MAX];
