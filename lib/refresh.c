@@ -163,7 +163,6 @@ int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_
 			 const char *account, struct oa2_refresh_result *res,
 			 struct oa2_err *err)
 {
-	struct oa2_http_response resp;
 	struct oa2_buf form;
 	int rc;
 
@@ -180,14 +179,26 @@ int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_
 		oa2_buf_clear(&form);
 		return oa2_err_set(err, OA2_ERR_NOMEM, "cannot build the refresh request");
 	}
-	rc = oa2_http_post_form(rq->token_endpoint, &form, o, &resp, err);
+	rc = oa2_token_endpoint_post(rq->token_endpoint, &form, o, account, res, err);
 	oa2_buf_clear(&form);
+	return rc;
+}
+
+int oa2_token_endpoint_post(const char *endpoint, const struct oa2_buf *form,
+			    const struct oa2_http_opts *o, const char *account,
+			    struct oa2_refresh_result *res, struct oa2_err *err)
+{
+	struct oa2_http_response resp;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = oa2_http_post_form(endpoint, form, o, &resp, err);
 	if (rc == OA2_ERR_TOOBIG)
 		return OA2_ERR_TEMPORARY; /* a broken proxy or server: try again later */
 	if (rc != OA2_OK)
 		return rc;
 	rc = oa2_refresh_parse_response(resp.status, resp.body.data ? resp.body.data : "",
-					resp.body.len, rq->token_endpoint, account, res, err);
+					resp.body.len, endpoint, account, res, err);
 	oa2_http_response_clear(&resp);
 	return rc;
 }

@@ -210,7 +210,8 @@ long oa2_store_margin(const struct oa2_token *tok, const struct oa2_config *cfg)
 
 int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long now)
 {
-	return tok->rejected_at != 0 || (tok->expires_at != 0 && tok->expires_at - now <= margin);
+	return margin == OA2_MARGIN_FORCE || tok->rejected_at != 0 ||
+	       (tok->expires_at != 0 && tok->expires_at - now <= margin);
 }
 
 static int still_valid(const struct oa2_token *tok, long long now)
@@ -280,8 +281,8 @@ static const char *account_of(const char *path)
 	return path; /* sasl-oauth2 authorize takes a token file path as ACCOUNT */
 }
 
-int oa2_store_refresh(const char *path, const struct oa2_config *cfg, struct oa2_token *tok,
-		      struct oa2_err *err, struct oa2_err *notice)
+int oa2_store_refresh(const char *path, const struct oa2_config *cfg, long margin,
+		      struct oa2_token *tok, struct oa2_err *err, struct oa2_err *notice)
 {
 	struct json_object *obj = NULL;
 	struct oa2_refresh_request rq;
@@ -303,7 +304,9 @@ int oa2_store_refresh(const char *path, const struct oa2_config *cfg, struct oa2
 	if (rc != OA2_OK)
 		goto out_unlocked;
 	now = (long long)time(NULL);
-	if (!oa2_store_needs_refresh(&cur, oa2_store_margin(&cur, cfg), now)) {
+	if (margin == OA2_MARGIN_DEFAULT)
+		margin = oa2_store_margin(&cur, cfg);
+	if (!oa2_store_needs_refresh(&cur, margin, now)) {
 		*tok = cur;
 		goto out;
 	}

@@ -14,6 +14,7 @@
 #ifndef SASL_OAUTH2_TOKEN_STORE_H
 #define SASL_OAUTH2_TOKEN_STORE_H
 
+#include <limits.h>
 #include <sys/stat.h>
 
 #include "sasl-oauth2/config.h"
@@ -42,7 +43,8 @@ void oa2_store_unlock(int lockfd);
 /* The refresh margin for tok: its refresh_window, else the config's. */
 long oa2_store_margin(const struct oa2_token *tok, const struct oa2_config *cfg);
 
-/* Non-zero when tok must be refreshed before use at time now. */
+/* Non-zero when tok must be refreshed before use at time now
+ * (always for OA2_MARGIN_FORCE). */
 int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long now);
 
 /*
@@ -58,8 +60,13 @@ int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long 
  * last_error in it; a new refresh token is written before the new access
  * token is handed out.
  */
-int oa2_store_refresh(const char *path, const struct oa2_config *cfg, struct oa2_token *tok,
-		      struct oa2_err *err, struct oa2_err *notice);
+int oa2_store_refresh(const char *path, const struct oa2_config *cfg, long margin,
+		      struct oa2_token *tok, struct oa2_err *err, struct oa2_err *notice);
+
+/* margin values for oa2_store_refresh: the file's or config's own margin,
+ * or refresh whatever the expiry (the CLI's `refresh`). */
+#define OA2_MARGIN_DEFAULT (-1L)
+#define OA2_MARGIN_FORCE LONG_MAX
 
 /* Records that a server rejected `access_token` (if the file still holds
  * it), so the next authentication, in any process, refreshes first. */
