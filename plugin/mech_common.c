@@ -28,8 +28,9 @@ struct conn_state {
 	struct oa2_buf out;   /* what clientout points into; holds the token */
 	char *user;           /* for messages after the initial response */
 	char *token_path;     /* NULL when the token came directly */
-	char *sent_token;     /* secret; kept only for a token file, to mark it
-			       * rejected if the server says so */
+	int refreshable;      /* the token file has what a refresh needs */
+	char *sent_token;     /* secret; kept only for a refreshable token file,
+			       * to mark it rejected if the server says so */
 };
 
 int oa2p_mech_new(void *glob_context, sasl_client_params_t *params, void **conn_context)
@@ -125,10 +126,12 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 	if (oa2_token_cache_get(g->cache, path, tok, &err) != OA2_OK)
 		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
 	now = (long long)time(NULL);
+	if (can_refresh(tok, &g->config))
+		st->refreshable = 1;
 	if (!oa2_store_needs_refresh(tok, oa2_store_margin(tok, &g->config), now))
 		return SASL_OK;
 
-	if (!can_refresh(tok, &g->config)) {
+	if (!st->refreshable) {
 		if (tok->expires_at == 0 || tok->expires_at > now)
 			return SASL_OK; /* nothing better to send */
 		format_utc(tok->expires_at, when, sizeof(when));
@@ -282,7 +285,8 @@ static int send_initial(struct conn_state *st, sasl_client_params_t *params,
 		goto out;
 	}
 
-	if (st->token_path != NULL) {
+	/* Marking a file that cannot be refreshed would change nothing. */
+	if (st->token_path != NULL && st->refreshable) {
 		st->sent_token = strdup(tok.access_token);
 		if (st->sent_token == NULL) {
 			rc = SASL_NOMEM;
@@ -336,7 +340,7 @@ static int answer_error(struct conn_state *st, sasl_client_params_t *params,
 		 st->user ? st->user : "(unknown)", where, advice);
 
 	/* Every process that shares the file refreshes before its next use. */
-	if (st->token_path != NULL && st->sent_token != NULL &&
+	if (st->sent_token != NULL &&
 	    oa2_store_mark_rejected(st->token_path, st->sent_token, &err) != OA2_OK)
 		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: %s", mech->name, err.msg);
 

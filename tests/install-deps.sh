@@ -27,6 +27,4 @@ for svc in postfix dovecot; do
     systemctl stop "$svc" || true
   fi
 done
-pkill -x master 2>/dev/null || true
-pkill -x dovecot 2>/dev/null || true
 exit 0
