@@ -61,6 +61,61 @@ static int parse_seconds(const char *val, long min, long max, long *out)
 	return 0;
 }
 
+const struct oa2_config_provider *oa2_config_provider(const struct oa2_config *cfg,
+						       const char *name)
+{
+	for (int i = 0; i < cfg->nproviders; i++)
+		if (strcmp(cfg->providers[i].name, name) == 0)
+			return &cfg->providers[i];
+	return NULL;
+}
+
+/* "provider.NAME.KEY = VALUE" */
+static const char *apply_provider(struct oa2_config *cfg, const char *key, const char *val)
+{
+	static const struct { const char *key; size_t off; int url; } fields[] = {
+		{ "issuer", offsetof(struct oa2_config_provider, issuer), 1 },
+		{ "authorize_endpoint", offsetof(struct oa2_config_provider, authorize_endpoint), 1 },
+		{ "token_endpoint", offsetof(struct oa2_config_provider, token_endpoint), 1 },
+		{ "device_endpoint", offsetof(struct oa2_config_provider, device_endpoint), 1 },
+		{ "revocation_endpoint", offsetof(struct oa2_config_provider, revocation_endpoint), 1 },
+		{ "scope", offsetof(struct oa2_config_provider, scope), 0 },
+		{ "client_id", offsetof(struct oa2_config_provider, client_id), 0 },
+		{ "client_secret", offsetof(struct oa2_config_provider, client_secret), 0 },
+	};
+	const char *name = key + strlen("provider."), *dot = strchr(name, '.');
+	struct oa2_config_provider *p = NULL;
+	char pname[64];
+
+	if (dot == NULL || dot == name || (size_t)(dot - name) >= sizeof(pname))
+		return "expected provider.NAME.KEY";
+	snprintf(pname, sizeof(pname), "%.*s", (int)(dot - name), name);
+	for (const char *c = pname; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+			return "provider names use a-z, 0-9, - and _";
+	if (strcmp(pname, "microsoft") == 0 || strcmp(pname, "google") == 0)
+		return "microsoft and google are built in; pick another name";
+	for (int i = 0; i < cfg->nproviders; i++)
+		if (strcmp(cfg->providers[i].name, pname) == 0)
+			p = &cfg->providers[i];
+	if (p == NULL) {
+		if (cfg->nproviders == OA2_CONFIG_PROVIDERS_MAX)
+			return "too many providers";
+		p = &cfg->providers[cfg->nproviders];
+		if (set_string(&p->name, pname) != 0)
+			return "out of memory";
+		cfg->nproviders++;
+	}
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(dot + 1, fields[i].key) == 0) {
+			if (fields[i].url && strncmp(val, "https://", 8) != 0)
+				return "endpoints must be https:// URLs";
+			return set_string((char **)((char *)p + fields[i].off), val) == 0
+				       ? NULL : "out of memory";
+		}
+	return "unknown provider key";
+}
+
 /* Applies one "key = value". Returns NULL, or what is wrong with it. */
 static const char *apply(struct oa2_config *cfg, const char *key, const char *val)
 {
@@ -91,6 +146,8 @@ static const char *apply(struct oa2_config *cfg, const char *key, const char *va
 			return parse_seconds(val, numbers[i].min, numbers[i].max,
 					     (long *)((char *)cfg + numbers[i].off)) == 0
 				       ? NULL : "value must be a whole number of seconds in range";
+	if (strncmp(key, "provider.", 9) == 0)
+		return apply_provider(cfg, key, val);
 	if (strcmp(key, "log_level") == 0) {
 		if (strcmp(val, "warn") == 0)
 			cfg->log_level = OA2_LOG_WARN;
@@ -143,7 +200,7 @@ static int read_file(const char *path, struct oa2_config *cfg, struct oa2_err *e
 		val = trim(eq + 1);
 		problem = apply(cfg, key, val);
 		if (problem != NULL) {
-			char shown[64];
+			char shown[96];
 
 			snprintf(shown, sizeof(shown), "%s", key);
 			OPENSSL_cleanse(line, sizeof(line)); /* may hold client_secret */
@@ -219,5 +276,17 @@ void oa2_config_clear(struct oa2_config *cfg)
 	free(cfg->ca_bundle);
 	free(cfg->ca_blob);
 	free(cfg->chroot_dir);
+	for (int i = 0; i < cfg->nproviders; i++) {
+		struct oa2_config_provider *p = &cfg->providers[i];
+		free(p->name);
+		free(p->issuer);
+		free(p->authorize_endpoint);
+		free(p->token_endpoint);
+		free(p->device_endpoint);
+		free(p->revocation_endpoint);
+		free(p->scope);
+		free(p->client_id);
+		oa2_secret_free_str(p->client_secret);
+	}
 	memset(cfg, 0, sizeof(*cfg));
 }

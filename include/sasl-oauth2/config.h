@@ -24,6 +24,22 @@
 
 enum oa2_log_level { OA2_LOG_WARN = 0, OA2_LOG_INFO = 1, OA2_LOG_DEBUG = 2 };
 
+#define OA2_CONFIG_PROVIDERS_MAX 16
+
+/* A provider defined in the file with "provider.NAME.KEY = VALUE" lines:
+ * either explicit endpoints or an issuer for OIDC discovery. */
+struct oa2_config_provider {
+	char *name;
+	char *issuer;              /* https:// base for .well-known discovery */
+	char *authorize_endpoint;
+	char *token_endpoint;
+	char *device_endpoint;
+	char *revocation_endpoint;
+	char *scope;               /* space-separated */
+	char *client_id;
+	char *client_secret;       /* secret */
+};
+
 /* Strings are owned (NULL when unset) and released by oa2_config_clear. */
 struct oa2_config {
 	char *path;            /* the file this came from */
@@ -41,7 +57,13 @@ struct oa2_config {
 					 * when a refresh needs it */
 	char *chroot_dir;      /* default /var/spool/postfix */
 	int log_level;         /* enum oa2_log_level */
+	struct oa2_config_provider providers[OA2_CONFIG_PROVIDERS_MAX];
+	int nproviders;
 };
+
+/* The provider NAME defined in the file, or NULL. */
+const struct oa2_config_provider *oa2_config_provider(const struct oa2_config *cfg,
+						       const char *name);
 
 /* The file to read: $SASL_OAUTH2_CONF when set, else the compiled default
  * (sysconfdir/sasl-oauth2.conf). */
