@@ -4,7 +4,7 @@
 #
 #   BUILDDIR=build tests/run-suite.sh [--unit-only] [GROUP...]
 #
-# Groups: unit fuzz valgrind sanitizers e2e distcheck (default: all; with
+# Groups: unit fuzz valgrind sanitizers e2e cli distcheck (default: all; with
 # --unit-only: unit fuzz). Each group prints "ok - ..." / "not ok - ..." /
 # "skip - ..." lines. Under CI=true a skip counts as a failure.
 set -u
@@ -22,7 +22,7 @@ for a in "$@"; do
 	*) groups+=("$a") ;;
 	esac
 done
-[ ${#groups[@]} -gt 0 ] || groups=(unit fuzz valgrind sanitizers e2e distcheck)
+[ ${#groups[@]} -gt 0 ] || groups=(unit fuzz valgrind sanitizers e2e cli distcheck)
 
 passed=0 failed=0 skipped=0
 LOGDIR="$BUILDDIR/test-logs"
@@ -65,7 +65,7 @@ group_unit() {
 
 group_fuzz() {
 	local target dir
-	for target in token_file server_error; do
+	for target in token_file server_error token_response; do
 		dir="$SRCDIR/tests/fuzz/corpus/$target"
 		check "fuzz_$target runs its seed corpus ($(ls "$dir" | wc -l) inputs) cleanly" \
 			"$BUILDDIR/tests/fuzz/fuzz_$target" "$dir"/*
@@ -101,8 +101,7 @@ group_sanitizers() {
 	local b="$SRCDIR/build-san" t
 	mkdir -p "$b"
 	( cd "$b" && { [ -f Makefile ] || "$SRCDIR/configure" --enable-sanitizers --enable-werror -q; } &&
-	  make -s -j2 >/dev/null && make -s -j2 tests/unit/test_lib tests/unit/test_plugin \
-		tests/fuzz/fuzz_token_file tests/fuzz/fuzz_server_error >/dev/null ) || {
+	  make -s -j2 >/dev/null && make -s -j2 check-programs >/dev/null ) || {
 		not_ok "sanitizers: the --enable-sanitizers build fails"; return 1; }
 	t=$(mktemp_dir san)
 	mkdir -p "$t/plugins" "$t/tmp"
@@ -114,7 +113,8 @@ group_sanitizers() {
 		sh -c "'$b/tests/unit/test_plugin' '$t/plugins' '$t/tmp' > '$t/plugin.out' 2>&1"
 	check "sanitizers: fuzz corpora run clean under ASan+UBSan" \
 		sh -c "'$b/tests/fuzz/fuzz_token_file' '$SRCDIR'/tests/fuzz/corpus/token_file/* &&
-		       '$b/tests/fuzz/fuzz_server_error' '$SRCDIR'/tests/fuzz/corpus/server_error/* \
+		       '$b/tests/fuzz/fuzz_server_error' '$SRCDIR'/tests/fuzz/corpus/server_error/* &&
+		       '$b/tests/fuzz/fuzz_token_response' '$SRCDIR'/tests/fuzz/corpus/token_response/* \
 		       > '$t/fuzz.out' 2>&1"
 	grep -h -E 'ERROR: |runtime error|not ok' "$t"/*.out | head -20 | sed 's/^/# /'
 	return 0
@@ -123,6 +123,16 @@ group_sanitizers() {
 group_e2e() {
 	local s rc=0
 	for s in "$SRCDIR"/tests/e2e/test_*.sh; do
+		[ -e "$s" ] || continue
+		echo "# $(basename "$s")"
+		bash "$s" || rc=1
+	done
+	return $rc
+}
+
+group_cli() {
+	local s rc=0
+	for s in "$SRCDIR"/tests/cli/test_*.sh; do
 		[ -e "$s" ] || continue
 		echo "# $(basename "$s")"
 		bash "$s" || rc=1
