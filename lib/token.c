@@ -1,16 +1,12 @@
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <openssl/crypto.h>
 
-#include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token.h"
+#include "sasl-oauth2/token_store.h"
 
 int oa2_secret_is_path(const char *secret)
 {
@@ -137,87 +133,13 @@ int oa2_token_check_mode(const char *path, const struct stat *st, struct oa2_err
 			   (unsigned)(st->st_mode & 07777), path);
 }
 
-/* Reads at most max+1 bytes so an oversize file is detected without reading
- * it whole. */
-static int read_bounded(int fd, struct oa2_buf *b, size_t max)
-{
-	char chunk[4096];
-
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			OPENSSL_cleanse(chunk, sizeof(chunk));
-			errno = e;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		if (oa2_buf_put(b, chunk, (size_t)n) != 0)
-			break;
-		if (b->len > max)
-			break;
-	}
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	return 0;
-}
-
 int oa2_token_load(const char *path, struct oa2_token *tok, struct stat *st,
 		   struct oa2_err *err)
 {
-	char origin[64 + 4096];
-	struct oa2_buf b;
-	struct stat sb;
-	int fd, rc;
+	struct json_object *obj = NULL;
+	int rc = oa2_store_read(path, &obj, tok, st, err);
 
-	snprintf(origin, sizeof(origin), "token file %s", path);
-	/* O_NONBLOCK: a FIFO planted at the path must not hang the mail client. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return oa2_err_set(err, OA2_ERR_IO, "%s: cannot open: %s", origin,
-				   strerror(errno));
-	if (fstat(fd, &sb) != 0) {
-		rc = oa2_err_set(err, OA2_ERR_IO, "%s: cannot stat: %s", origin,
-				 strerror(errno));
-		close(fd);
-		return rc;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		close(fd);
-		return oa2_err_set(err, OA2_ERR_IO, "%s: not a regular file", origin);
-	}
-	if (oa2_token_check_mode(path, &sb, err) != OA2_OK) {
-		close(fd);
-		return OA2_ERR_UNSAFE;
-	}
-	if (sb.st_size > OA2_TOKEN_FILE_MAX) {
-		close(fd);
-		return oa2_err_set(err, OA2_ERR_TOOBIG,
-				   "%s is %lld bytes, more than the limit of %d", origin,
-				   (long long)sb.st_size, OA2_TOKEN_FILE_MAX);
-	}
-	/* Room for one chunk past the limit: overflow is detected by length. */
-	oa2_buf_init(&b, OA2_TOKEN_FILE_MAX + 4096);
-	if (read_bounded(fd, &b, OA2_TOKEN_FILE_MAX) != 0) {
-		rc = oa2_err_set(err, OA2_ERR_IO, "%s: cannot read: %s", origin,
-				 strerror(errno));
-	} else if (b.failed) {
-		rc = oa2_err_set(err, OA2_ERR_NOMEM, "%s: out of memory", origin);
-	} else if (b.len > OA2_TOKEN_FILE_MAX) {
-		rc = oa2_err_set(err, OA2_ERR_TOOBIG, "%s is more than the limit of %d bytes",
-				 origin, OA2_TOKEN_FILE_MAX);
-	} else if (b.len == 0) {
-		rc = oa2_err_set(err, OA2_ERR_PARSE, "%s is empty; authorize the account again",
-				 origin);
-	} else {
-		rc = oa2_token_parse(b.data, b.len, origin, tok, err);
-	}
-	close(fd);
-	oa2_buf_clear(&b);
-	if (rc == OA2_OK && st != NULL)
-		*st = sb;
+	oa2_json_put_wiped(obj);
 	return rc;
 }
 

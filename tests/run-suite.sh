@@ -120,9 +120,10 @@ group_sanitizers() {
 	return 0
 }
 
-group_e2e() {
+# run_scripts DIR: every test_*.sh in DIR, one after the other.
+run_scripts() {
 	local s rc=0
-	for s in "$SRCDIR"/tests/e2e/test_*.sh; do
+	for s in "$1"/test_*.sh; do
 		[ -e "$s" ] || continue
 		echo "# $(basename "$s")"
 		bash "$s" || rc=1
@@ -130,15 +131,8 @@ group_e2e() {
 	return $rc
 }
 
-group_cli() {
-	local s rc=0
-	for s in "$SRCDIR"/tests/cli/test_*.sh; do
-		[ -e "$s" ] || continue
-		echo "# $(basename "$s")"
-		bash "$s" || rc=1
-	done
-	return $rc
-}
+group_e2e() { run_scripts "$SRCDIR/tests/e2e"; }
+group_cli() { run_scripts "$SRCDIR/tests/cli"; }
 
 group_distcheck() {
 	check "make distcheck passes" sh -c "cd '$BUILDDIR' && make -s distcheck > '$LOGDIR/distcheck.out' 2>&1" ||
