@@ -32,7 +32,7 @@ mkdir -p "$LOGDIR"
 # group that exits non-zero without reporting a failure counts as one.
 run_group() {
 	local name=$1; shift
-	local log="$LOGDIR/$name.log" rc p f s
+	local log="$LOGDIR/$name.log" rc p f s start=$SECONDS
 	echo "=== $name"
 	( "$@" ) >"$log" 2>&1 &
 	local pid=$!
@@ -53,6 +53,7 @@ run_group() {
 		f=1
 	fi
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+	echo "=== $name: $p passed, $f failed, $s skipped in $((SECONDS - start)) s"
 }
 
 group_unit() {
