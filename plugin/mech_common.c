@@ -141,7 +141,7 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 				 "%s (%lld s ago), not sending it; the file has no refresh_token, "
 				 "client_id and token_endpoint to refresh it with: authorize with "
 				 "sasl-oauth2 authorize %s", mech, path, when,
-				 now - tok->expires_at, path);
+				 now - tok->expires_at, secret);
 	}
 	if (g->config_rc != OA2_OK) {
 		oa2_token_clear(tok);
@@ -149,7 +149,7 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 				 mech, path, g->config_err.msg);
 	}
 	oa2_token_clear(tok);
-	if (oa2_store_refresh(path, &g->config, OA2_MARGIN_DEFAULT, tok, &err, &notice) != OA2_OK)
+	if (oa2_store_refresh_as(path, secret, &g->config, OA2_MARGIN_DEFAULT, tok, &err, &notice) != OA2_OK)
 		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
 	if (notice.msg[0] != '\0')
 		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: using the current access token, "

@@ -54,7 +54,9 @@ int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long 
  *
  * Returns OA2_OK with a token to send. When the refresh failed but the old
  * token is still valid, that token is returned and `notice` says why the
- * refresh failed (notice->msg empty otherwise). Returns an error when no
+ * refresh failed and notice->rc what kind of failure it was (OA2_ERR_IO:
+ * the new token works but could not be written to the file); otherwise
+ * notice->msg is empty and notice->rc OA2_OK. Returns an error when no
  * valid token can be had; err is one sentence for the admin. Temporary
  * failures never change the file; refusals (invalid_grant, ...) record
  * last_error in it; a new refresh token is written before the new access
@@ -62,6 +64,13 @@ int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long 
  */
 int oa2_store_refresh(const char *path, const struct oa2_config *cfg, long margin,
 		      struct oa2_token *tok, struct oa2_err *err, struct oa2_err *notice);
+
+/* The same, naming `account` instead of path in the re-authorize advice:
+ * inside Postfix's chroot the file's path is not the one the admin uses
+ * (sasl-oauth2 authorize takes a token file path as ACCOUNT). */
+int oa2_store_refresh_as(const char *path, const char *account, const struct oa2_config *cfg,
+			 long margin, struct oa2_token *tok, struct oa2_err *err,
+			 struct oa2_err *notice);
 
 /* margin values for oa2_store_refresh: the file's or config's own margin,
  * or refresh whatever the expiry (the CLI's `refresh`). */
