@@ -9,6 +9,7 @@ int oa2_err_set(struct oa2_err *err, int rc, const char *fmt, ...)
 
 	if (err == NULL)
 		return rc;
+	err->rc = rc;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);

@@ -276,13 +276,15 @@ static void apply_result(struct json_object *obj, const struct oa2_refresh_resul
 	json_object_object_del(obj, "rejected_at");
 }
 
-static const char *account_of(const char *path)
-{
-	return path; /* sasl-oauth2 authorize takes a token file path as ACCOUNT */
-}
-
 int oa2_store_refresh(const char *path, const struct oa2_config *cfg, long margin,
 		      struct oa2_token *tok, struct oa2_err *err, struct oa2_err *notice)
+{
+	return oa2_store_refresh_as(path, path, cfg, margin, tok, err, notice);
+}
+
+int oa2_store_refresh_as(const char *path, const char *account, const struct oa2_config *cfg,
+			 long margin, struct oa2_token *tok, struct oa2_err *err,
+			 struct oa2_err *notice)
 {
 	struct json_object *obj = NULL;
 	struct oa2_refresh_request rq;
@@ -295,6 +297,7 @@ int oa2_store_refresh(const char *path, const struct oa2_config *cfg, long margi
 	int lockfd, rc;
 
 	notice->msg[0] = '\0';
+	notice->rc = OA2_OK;
 	memset(&res, 0, sizeof(res));
 	lockfd = oa2_store_lock(path, err);
 	if (lockfd < 0)
@@ -325,7 +328,7 @@ int oa2_store_refresh(const char *path, const struct oa2_config *cfg, long margi
 				 rq.refresh_token == NULL ? "\"refresh_token\"" :
 				 rq.client_id == NULL ? "\"client_id\"" : "\"token_endpoint\"",
 				 rq.refresh_token == NULL ? "" : " and the config file sets none",
-				 account_of(path));
+				 account);
 	} else {
 		memset(&o, 0, sizeof(o));
 		o.connect_timeout = cfg->connect_timeout;
@@ -341,7 +344,7 @@ int oa2_store_refresh(const char *path, const struct oa2_config *cfg, long margi
 			rc = oa2_err_set(&why, OA2_ERR_CONFIG, "token file %s cannot be refreshed: %s",
 					 path, cfg->ca_error);
 		else
-			rc = oa2_refresh_exchange(&rq, &o, account_of(path), &res, &why);
+			rc = oa2_refresh_exchange(&rq, &o, account, &res, &why);
 	}
 
 	if (rc == OA2_OK) {
@@ -354,7 +357,7 @@ int oa2_store_refresh(const char *path, const struct oa2_config *cfg, long margi
 			goto out;
 		}
 		if (rc != OA2_OK) /* the token works, but the file kept the old one */
-			snprintf(notice->msg, sizeof(notice->msg), "%s", werr.msg);
+			*notice = werr;
 		rc = OA2_OK;
 		goto out;
 	}

@@ -39,9 +39,11 @@ static inline int oa2_rc_is_temporary(int rc)
 
 struct oa2_err {
 	char msg[OA2_ERR_MSG_MAX];
+	int rc;   /* the oa2_rc given to oa2_err_set, so a message passed on
+		   * (a refresh's notice) still says what kind of failure it was */
 };
 
-/* Sets err->msg (truncated to fit) and returns rc, so callers can write
+/* Sets err->msg (truncated to fit) and err->rc, and returns rc, so callers can write
  * `return oa2_err_set(err, OA2_ERR_IO, "...", ...);`. err may be NULL. */
 int oa2_err_set(struct oa2_err *err, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
