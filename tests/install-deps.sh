@@ -7,7 +7,8 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake libtool pkg-config
   libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev libssl-dev
   dovecot-core dovecot-imapd dovecot-submissiond postfix cyrus-clients isync
-  valgrind curl ca-certificates openssl"
+  valgrind curl ca-certificates openssl
+  chromium fonts-liberation"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
