@@ -165,3 +165,23 @@ int oa2_json_get_time(struct json_object *obj, const char *key, long long *val,
 	return oa2_err_set(err, OA2_ERR_PARSE,
 			   "%s: field \"%s\" must be epoch seconds (a number)", origin, key);
 }
+
+int oa2_json_set_string(struct json_object *obj, const char *key, const char *val)
+{
+	struct json_object *old = NULL, *str = NULL;
+
+	if (val != NULL && (str = json_object_new_string(val)) == NULL)
+		return -1;
+	/* Hold the old value so it can be wiped once obj lets go of it. */
+	if (json_object_object_get_ex(obj, key, &old))
+		json_object_get(old);
+	if (str == NULL) {
+		json_object_object_del(obj, key);
+	} else if (json_object_object_add(obj, key, str) != 0) {
+		oa2_json_put_wiped(str);
+		json_object_put(old);
+		return -1;
+	}
+	oa2_json_put_wiped(old);
+	return 0;
+}

@@ -37,4 +37,9 @@ int oa2_json_get_string(struct json_object *obj, const char *key, size_t max,
 int oa2_json_get_time(struct json_object *obj, const char *key, long long *val,
 		      const char *origin, struct oa2_err *err);
 
+/* Sets obj[key] to a copy of val, or removes the member when val is NULL,
+ * wiping the string value it replaces first (it may be a token). Returns 0,
+ * or -1 when out of memory (obj unchanged). */
+int oa2_json_set_string(struct json_object *obj, const char *key, const char *val);
+
 #endif
