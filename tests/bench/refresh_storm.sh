@@ -43,7 +43,7 @@
 #     fewer cores than processes the request arrives only after the median
 #     fresh-token process would already have finished, and the N-1 waiters
 #     then finish one after another: on such a machine that, not the lock,
-#     dominates p99 (with STORM_N=8 on 2 cores, p99 is about RTT + 15 ms).
+#     dominates p99 (with STORM_N=8 on 2 cores p99 stays under RTT + 20 ms).
 #
 # Exit status 0 when every target is met, 1 otherwise.
 # Environment: BUILDDIR (tests/lib.sh), STORM_N (64), STORM_DELAY_MS (50),
