@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -195,6 +196,34 @@ int oa2_store_lock(const char *path, struct oa2_err *err)
 	return fd;
 }
 
+/* Writers killed between mkstemp and rename leave ".NAME.XXXXXX" behind,
+ * each holding tokens. Called with the lock held; only files older than ten
+ * minutes go, so a writer that takes no lock (a new authorization) is never
+ * disturbed. */
+static void remove_stale_temps(const char *path)
+{
+	char dir[PATH_MAX], base[PATH_MAX], prefix[PATH_MAX + 2], full[PATH_MAX * 2];
+	struct dirent *e;
+	struct stat st;
+	size_t plen;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(base, sizeof(base), "%s", path);
+	snprintf(prefix, sizeof(prefix), ".%s.", basename(base));
+	plen = strlen(prefix);
+	if ((d = opendir(dirname(dir))) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, plen) != 0 || strlen(e->d_name) != plen + 6)
+			continue;
+		snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);
+		if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < time(NULL) - 600)
+			unlink(full);
+	}
+	closedir(d);
+}
+
 void oa2_store_unlock(int lockfd)
 {
 	if (lockfd >= 0) {
@@ -313,6 +342,7 @@ int oa2_store_refresh_as(const char *path, const char *account, const struct oa2
 		*tok = cur;
 		goto out;
 	}
+	remove_stale_temps(path);
 
 	memset(&rq, 0, sizeof(rq));
 	rq.token_endpoint = cur.token_endpoint ? cur.token_endpoint : cfg->token_endpoint;
