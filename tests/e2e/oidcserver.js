@@ -18,6 +18,7 @@
 //   --slow-down-first     answer the first pending poll of every device code with
 //                         slow_down (so a test sees the client's back-off at once)
 //   --no-slow-down        never send slow_down
+//   --device-code-ttl N   device codes expire after N seconds (default 600)
 //   --strict-offline-access   keep oidc-provider's OpenID rule that offline_access
 //                         (a refresh token) needs prompt=consent in the request
 //                         (default: an authorization request asking for
@@ -80,7 +81,8 @@
 //                         (ID: a short hash of the device code)
 //   GET  /admin/token-requests [{"t","grant","client_id","status","error"}]
 //   GET  /admin/config, POST /admin/config {"device_interval":N,"slow_down":bool,
-//                         "slow_down_first":bool} (any subset) -> the config
+//                         "slow_down_first":bool,"device_code_ttl":N} (any subset)
+//                         -> the config (applies to device codes issued afterwards)
 //   POST /dovecot-introspect  Dovecot's introspection_mode = post: form body
 //                         token=...&client_id=&client_secret= (JSON works too) ->
 //                         {"active":true,"username":ACCOUNT,"sub":ACCOUNT,"scope",
@@ -106,7 +108,7 @@ function usage(msg) {
 	if (msg) process.stderr.write(`oidcserver.js: ${msg}\n`);
 	process.stderr.write('usage: node oidcserver.js PORT (--tls-dir DIR | --cert FILE --key FILE) '
 		+ '[--confidential-secret S] [--access-ttl N] [--device-interval N] '
-		+ '[--slow-down-first] [--no-slow-down] [--strict-offline-access]\n');
+		+ '[--slow-down-first] [--no-slow-down] [--device-code-ttl N] [--strict-offline-access]\n');
 	process.exit(2);
 }
 
@@ -118,6 +120,7 @@ const opts = {
 	slowDown: true,
 	slowDownFirst: false,
 	strictOffline: false,
+	deviceTtl: 600,
 };
 {
 	const a = process.argv.slice(2);
@@ -138,6 +141,7 @@ const opts = {
 		case '--device-interval': opts.deviceInterval = num(a[++i], '--device-interval'); break;
 		case '--slow-down-first': opts.slowDownFirst = true; break;
 		case '--no-slow-down': opts.slowDown = false; break;
+		case '--device-code-ttl': opts.deviceTtl = num(a[++i], '--device-code-ttl'); break;
 		case '--strict-offline-access': opts.strictOffline = true; break;
 		default:
 			if (opts.port === null && /^\d+$/.test(a[i])) opts.port = Number(a[i]);
@@ -253,7 +257,7 @@ async function main() {
 		ttl: {
 			AccessToken: () => opts.accessTtl,
 			AuthorizationCode: 120,
-			DeviceCode: 600,
+			DeviceCode: () => opts.deviceTtl,
 			IdToken: 3600,
 			RefreshToken: 14 * 24 * 3600,
 			Grant: 14 * 24 * 3600,
@@ -388,8 +392,12 @@ async function main() {
 				if (c.device_interval !== undefined) opts.deviceInterval = Number(c.device_interval);
 				if (c.slow_down !== undefined) opts.slowDown = Boolean(c.slow_down);
 				if (c.slow_down_first !== undefined) opts.slowDownFirst = Boolean(c.slow_down_first);
+				if (c.device_code_ttl !== undefined) opts.deviceTtl = Number(c.device_code_ttl);
 			}
-			return json(200, { device_interval: opts.deviceInterval, slow_down: opts.slowDown, slow_down_first: opts.slowDownFirst });
+			return json(200, {
+				device_interval: opts.deviceInterval, slow_down: opts.slowDown,
+				slow_down_first: opts.slowDownFirst, device_code_ttl: opts.deviceTtl,
+			});
 		}
 		return json(404, { error: 'not found' });
 	}

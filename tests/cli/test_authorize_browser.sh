@@ -1,0 +1,173 @@
+#!/bin/bash
+# sasl-oauth2 authorize --flow browser against a real OpenID Connect server
+# (tests/e2e/oidcserver.js: oidc-provider 9 with login and consent pages),
+# the user played by headless Chromium (tests/e2e/browser.js) started as the
+# CLI's $BROWSER through browser-wrapper.sh. RFC 8252 loopback redirect with
+# PKCE S256 and state; public and confidential clients; refusals.
+. "$(dirname "$0")/../lib.sh"
+. "$SRCDIR/tests/e2e/env.sh"
+. "$SRCDIR/tests/e2e/oidc_env.sh"
+. "$(dirname "$0")/authorize_lib.sh"
+
+authorize_setup authorize-browser
+WRAPPER="$E2E_DIR/browser-wrapper.sh"
+
+# browser_env LOGIN [BROWSER ARGS]: the variables browser-wrapper.sh reads.
+browser_env() {
+	export E2E_LOGIN_USER=$1 E2E_BROWSER_ARGS=${2:-}
+	export E2E_BROWSER_PIDFILE="$T/browser.pid" E2E_BROWSER_URLS="$T/browser.urls"
+	: >"$E2E_BROWSER_LOG"; : >"$E2E_BROWSER_URLS"; rm -f "$E2E_BROWSER_PIDFILE"
+}
+# browser_done: waits for the wrapper's browser.js; prints its exit line.
+browser_done() {
+	wait_for 30 grep -q '^browser.js exit' "$E2E_BROWSER_LOG"
+	sed -n 's/^browser.js exit //p' "$E2E_BROWSER_LOG"
+}
+last_auth_request() { oidc_admin GET /admin/auth-requests | "$NODE" -e '
+	let b = ""; process.stdin.on("data", (c) => b += c);
+	process.stdin.on("end", () => { const a = JSON.parse(b); console.log(JSON.stringify(a.length ? a[a.length - 1].query : {})); });'; }
+
+# ---- 1. public client (test-public from the config), PKCE, no --user
+browser_env alice@example.com
+oidc_admin POST /admin/reset-stats >/dev/null
+BROWSER=$WRAPPER run_cli pub authorize demo --provider oidc --flow browser --timeout 60
+check "browser/public: exit 0 (took ${SECS}s)" test "$RC" = 0
+[ "$RC" = 0 ] || { show_cli pub; show_log "$E2E_BROWSER_LOG" browser.js; show_log "$OIDC_LOG" oidcserver 20; }
+check "browser/public: the CLI ran \$BROWSER with the authorization URL" grep -q "^$OIDC_URL/auth?" "$T/browser.urls"
+check "browser/public: the URL is printed on stderr too" grep -qF "$OIDC_URL/auth?" "$T/pub.err"
+brc=$(browser_done)
+check "browser/public: the browser reached the CLI's loopback page (browser.js exit ${brc:-none})" test "$brc" = 0
+e2e_note "browser/public: the loopback page said: $(grep -v '^browser' "$E2E_BROWSER_LOG" | tr '\n' ' ' | cut -c1-200)"
+q=$(last_auth_request)
+check "browser/public: response_type=code, client_id=test-public" \
+	test "$(jstr "$q" response_type)|$(jstr "$q" client_id)" = "code|test-public"
+check "browser/public: PKCE code_challenge_method=S256 with a 43-char challenge" \
+	bash -c '[ "$1" = S256 ] && [[ $2 =~ ^[A-Za-z0-9_-]{43}$ ]]' _ "$(jstr "$q" code_challenge_method)" "$(jstr "$q" code_challenge)"
+check "browser/public: state sent (>= 16 chars)" bash -c '[ ${#1} -ge 16 ]' _ "$(jstr "$q" state)"
+check "browser/public: redirect_uri is http://127.0.0.1:PORT/ ($(jstr "$q" redirect_uri))" \
+	bash -c '[[ $1 =~ ^http://127\.0\.0\.1:[0-9]+/$ ]]' _ "$(jstr "$q" redirect_uri)"
+check "browser/public: scope asked = the provider's scope" \
+	test "$(jstr "$q" scope)" = "openid email offline_access mail"
+check "browser/public: one authorization_code token request, answered 200" \
+	test "$(jstr "$(oidc_stat grants)" authorization_code)|$(oidc_stat token_errors)" = "1|0"
+check_token_file "browser/public" "$STATE/demo.json" alice@example.com test-public
+check_no_secret_output pub "$STATE/demo.json" browser/public
+port=$(jstr "$q" redirect_uri | sed -E 's#.*:([0-9]+)/$#\1#')
+check "browser/public: the loopback listener is closed afterwards" \
+	bash -c '! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null' _ "$port"
+
+# ---- 2. --user and --port
+browser_env carol@example.com
+port=$(free_port)
+BROWSER=$WRAPPER run_cli port authorize carol --provider oidc --flow browser --user carol@example.com --port "$port" --timeout 60
+check "browser --port $port --user: exit 0" test "$RC" = 0
+[ "$RC" = 0 ] || show_cli port
+check "browser --port: redirect_uri is http://127.0.0.1:$port/" \
+	test "$(jstr "$(last_auth_request)" redirect_uri)" = "http://127.0.0.1:$port/"
+e2e_note "browser --user: login_hint sent: '$(jstr "$(last_auth_request)" login_hint)'"
+check "browser --port --user: token file user = carol@example.com" test "$(jfile "$STATE/carol.json" user)" = carol@example.com
+
+# ---- 3. confidential client, secret from a file (with a trailing newline)
+secret_file="$T/client-secret"
+( umask 077; printf '%s\n' "$OIDC_CONFIDENTIAL_SECRET" >"$secret_file" )
+browser_env dave@example.com
+oidc_admin POST /admin/reset-stats >/dev/null
+BROWSER=$WRAPPER run_cli conf authorize conf --provider oidc --client-id test-confidential \
+	--client-secret-file "$secret_file" --flow browser --timeout 60
+check "browser/confidential (--client-secret-file): exit 0" test "$RC" = 0
+[ "$RC" = 0 ] || { show_cli conf; show_log "$E2E_BROWSER_LOG" browser.js; }
+check "browser/confidential: client_id=test-confidential in the authorization request" \
+	test "$(jstr "$(last_auth_request)" client_id)" = test-confidential
+check_token_file "browser/confidential" "$STATE/conf.json" dave@example.com test-confidential
+check "browser/confidential: the secret is not in the token file" \
+	bash -c '! grep -qF -- "$1" "$2"' _ "$OIDC_CONFIDENTIAL_SECRET" "$STATE/conf.json"
+check "browser/confidential: the secret is not on the CLI's output" \
+	bash -c '! grep -qF -- "$1" "$2" "$3"' _ "$OIDC_CONFIDENTIAL_SECRET" "$T/conf.out" "$T/conf.err"
+
+# ---- 4. confidential client, wrong secret
+printf 'not-the-secret\n' >"$T/wrong-secret"; chmod 600 "$T/wrong-secret"
+browser_env dave@example.com
+oidc_admin POST /admin/reset-stats >/dev/null
+BROWSER=$WRAPPER run_cli wrong authorize wrong --provider oidc --client-id test-confidential \
+	--client-secret-file "$T/wrong-secret" --flow browser --timeout 60
+check "browser/wrong secret: non-zero exit (got $RC)" test "$RC" != 0
+check "browser/wrong secret: no token file" test ! -e "$STATE/wrong.json"
+check "browser/wrong secret: the error names invalid_client or the client secret" \
+	grep -qiE 'invalid_client|client (secret|authentication)' "$T/wrong.err"
+check "browser/wrong secret: the token endpoint refused one request (invalid_client)" \
+	bash -c '[[ $1 == *'"'"'"error":"invalid_client"'"'"'* ]]' _ "$(oidc_admin GET /admin/token-requests)"
+e2e_note "browser/wrong secret: CLI said: $(redact "$T/wrong.err" | tr '\n' ' ' | cut -c1-300)"
+
+# ---- 5. the user refuses consent
+browser_env alice@example.com --deny
+BROWSER=$WRAPPER run_cli denied authorize denied --provider oidc --flow browser --timeout 60
+check "browser/consent refused: non-zero exit (got $RC)" test "$RC" != 0
+check "browser/consent refused: no token file" test ! -e "$STATE/denied.json"
+check "browser/consent refused: the error says access_denied" grep -qiE 'access_denied|denied' "$T/denied.err"
+check "browser/consent refused: the browser still reached the loopback page" test "$(browser_done)" = 0
+e2e_note "browser/consent refused: CLI said: $(redact "$T/denied.err" | tr '\n' ' ' | cut -c1-300)"
+
+# ---- 6. a forged redirect (wrong state) must not be exchanged
+cat >"$T/forger.sh" <<'EOF'
+#!/bin/bash
+# $BROWSER that first hits the loopback listener with a forged code and
+# state, then starts the real browser.
+url=$1
+ru=$(printf '%s' "$url" | sed -n 's/.*[?&]redirect_uri=\([^&]*\).*/\1/p' | sed 's/%3A/:/gI; s#%2F#/#gI')
+curl -s --max-time 5 "${ru}?code=forged-code&state=forged-state" >"$FORGER_OUT" 2>&1
+echo "forged request to $ru: curl exit $?" >>"$FORGER_OUT"
+exec "$WRAPPER" "$url"
+EOF
+chmod +x "$T/forger.sh"
+browser_env alice@example.com
+oidc_admin POST /admin/reset-stats >/dev/null
+FORGER_OUT="$T/forger.out" WRAPPER=$WRAPPER BROWSER="$T/forger.sh" run_cli forged authorize forged --provider oidc --flow browser --timeout 60
+reqs=$(oidc_admin GET /admin/token-requests)
+check "browser/forged state: the forged code never reached the token endpoint" \
+	"$NODE" -e 'process.exit(JSON.parse(process.argv[1]).some((r) => r.grant === "authorization_code" && r.status !== 200) ? 1 : 0)' "$reqs"
+if [ "$RC" = 0 ]; then
+	ok "browser/forged state: the CLI ignored the forged redirect and finished with the real one"
+	check "browser/forged state: token file is the real login's" test "$(jfile "$STATE/forged.json" user)" = alice@example.com
+else
+	check "browser/forged state: the CLI stopped (exit $RC) and wrote no file" test ! -e "$STATE/forged.json"
+	check "browser/forged state: the error names the state mismatch" grep -qi 'state' "$T/forged.err"
+fi
+e2e_note "browser/forged state: listener answered: $(tr '\n' ' ' <"$T/forger.out" | cut -c1-200)"
+
+# ---- 7. --no-open: URL printed, no browser started; the user opens it
+browser_env alice@example.com
+BROWSER=$WRAPPER timeout 100 "$CLI" authorize noopen --provider oidc --flow browser --no-open --timeout 60 \
+	</dev/null >"$T/noopen.out" 2>"$T/noopen.err" &
+cpid=$!; E2E_PIDS+=("$cpid")
+wait_for 15 grep -qF "$OIDC_URL/auth?" "$T/noopen.err" "$T/noopen.out"
+url=$(grep -ohE "$OIDC_URL/auth\?[^[:space:]]+" "$T/noopen.err" "$T/noopen.out" | head -n 1)
+check "browser --no-open: the URL is printed" test -n "$url"
+check "browser --no-open: \$BROWSER was not run" test ! -s "$T/browser.urls"
+"$NODE" "$E2E_DIR/browser.js" login "$url" --user alice@example.com --timeout 40 >"$T/noopen.browser" 2>&1
+check "browser --no-open: browser.js reached the loopback page" test $? = 0
+wait "$cpid"; RC=$?
+check "browser --no-open: exit 0" test "$RC" = 0
+check "browser --no-open: token file written" test -f "$STATE/noopen.json"
+
+# ---- 8. nobody comes back: --timeout
+port=$(free_port)
+BROWSER=true run_cli late authorize late --provider oidc --flow browser --port "$port" --timeout 4
+check "browser --timeout 4 with no redirect: non-zero exit (got $RC) within 20 s (took ${SECS}s)" \
+	test "$RC" != 0 -a "$SECS" -le 20
+check "browser --timeout: no token file" test ! -e "$STATE/late.json"
+check "browser --timeout: the loopback listener is closed" \
+	bash -c '! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null' _ "$port"
+e2e_note "browser --timeout: CLI said: $(redact "$T/late.err" | tr '\n' ' ' | cut -c1-300)"
+
+# ---- 9. the token file logs in to Dovecot through the plugin
+if [ -x "$IMTEST" ] && [ -f "$STATE/demo.json" ]; then
+	start_imap_for_oidc
+	out="$T/imtest.out"
+	run_cyrus_client "$out" "$T/imtest.syslog" "$IMTEST" "$DOVECOT_IMAP_PORT" XOAUTH2 alice@example.com "$STATE/demo.json"
+	check "dovecot: imtest XOAUTH2 logs in with the token file authorize wrote" grep -q '^Authenticated\.' "$out"
+	grep -q '^Authenticated\.' "$out" || { show_log "$out" imtest; show_log "$T/imtest.syslog" "imtest syslog"; }
+else
+	skip "dovecot login with the authorized token file: no imtest or no token file"
+fi
+
+e2e_finish
