@@ -167,7 +167,7 @@ wipe:
 	return rc;
 }
 
-int oa2_store_lock(const char *path, struct oa2_err *err)
+static int open_lock(const char *path, struct oa2_err *err)
 {
 	char lock[PATH_MAX];
 	int fd;
@@ -183,15 +183,57 @@ int oa2_store_lock(const char *path, struct oa2_err *err)
 			    path, lock, strerror(errno));
 		return -1;
 	}
-	/* Blocking is bounded: the holder's own request has connect and total
-	 * timeouts, and the kernel drops the lock if the holder dies. */
-	while (flock(fd, LOCK_EX) != 0) {
+	return fd;
+}
+
+/* Blocking is bounded: the holder's own request has connect and total
+ * timeouts, and the kernel drops the lock if the holder dies. */
+static int take(int fd, int op, const char *path, struct oa2_err *err)
+{
+	while (flock(fd, op) != 0) {
+		if (errno == EWOULDBLOCK && (op & LOCK_NB))
+			return 1;
 		if (errno != EINTR) {
-			oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot lock %s: %s", path, lock,
-				    strerror(errno));
-			close(fd);
+			oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot lock %s.lock: %s", path,
+				    path, strerror(errno));
 			return -1;
 		}
+	}
+	return 0;
+}
+
+int oa2_store_lock(const char *path, struct oa2_err *err)
+{
+	int fd = open_lock(path, err);
+
+	if (fd >= 0 && take(fd, LOCK_EX, path, err) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The exclusive lock for a refresh. When another process holds it (it is
+ * refreshing), wait for it with a shared lock instead: when it finishes,
+ * every waiter wakes at once and reads its result in parallel, rather than
+ * queueing for the exclusive lock one by one. Returns with the shared lock
+ * held then; the caller re-reads the file and upgrades only if the token
+ * is still stale (the holder failed).
+ */
+static int lock_for_refresh(const char *path, int *shared, struct oa2_err *err)
+{
+	int fd = open_lock(path, err), r;
+
+	if (fd < 0)
+		return -1;
+	r = take(fd, LOCK_EX | LOCK_NB, path, err);
+	*shared = r == 1;
+	if (r == 1)
+		r = take(fd, LOCK_SH, path, err);
+	if (r < 0) {
+		close(fd);
+		return -1;
 	}
 	return fd;
 }
@@ -323,24 +365,37 @@ int oa2_store_refresh_as(const char *path, const char *account, const struct oa2
 	struct oa2_err why, werr;
 	struct stat st;
 	long long now;
-	int lockfd, rc;
+	int lockfd, rc, shared;
 
 	notice->msg[0] = '\0';
 	notice->rc = OA2_OK;
 	memset(&res, 0, sizeof(res));
-	lockfd = oa2_store_lock(path, err);
+	lockfd = lock_for_refresh(path, &shared, err);
 	if (lockfd < 0)
 		return OA2_ERR_IO;
-	/* Another process may have refreshed while we waited for the lock. */
-	rc = oa2_store_read(path, &obj, &cur, &st, err);
-	if (rc != OA2_OK)
-		goto out_unlocked;
-	now = (long long)time(NULL);
-	if (margin == OA2_MARGIN_DEFAULT)
-		margin = oa2_store_margin(&cur, cfg);
-	if (!oa2_store_needs_refresh(&cur, margin, now)) {
-		*tok = cur;
-		goto out;
+	for (;;) {
+		/* Another process may have refreshed while we waited. */
+		rc = oa2_store_read(path, &obj, &cur, &st, err);
+		if (rc != OA2_OK)
+			goto out_unlocked;
+		now = (long long)time(NULL);
+		if (margin == OA2_MARGIN_DEFAULT)
+			margin = oa2_store_margin(&cur, cfg);
+		if (!oa2_store_needs_refresh(&cur, margin, now)) {
+			*tok = cur;
+			goto out;
+		}
+		if (!shared)
+			break;
+		/* The other process failed: refresh ourselves. */
+		oa2_token_clear(&cur);
+		oa2_json_put_wiped(obj);
+		obj = NULL;
+		if (take(lockfd, LOCK_EX, path, err) != 0) {
+			rc = OA2_ERR_IO;
+			goto out_unlocked;
+		}
+		shared = 0;
 	}
 	remove_stale_temps(path);
 
