@@ -10,8 +10,11 @@ BUILDDIR=${BUILDDIR:-$SRCDIR}
 PLUGIN_SO="$BUILDDIR/plugin/.libs/libsasl-oauth2.so"
 SYS_SASL_PLUGINDIR="$(pkg-config --variable=libdir libsasl2)/sasl2"
 
+TESTS_FAILED=0
 ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
+not_ok() { TESTS_FAILED=$((TESTS_FAILED + 1)); echo "not ok - $*"; }
+# tests_exit: ends a test script, non-zero when any check failed.
+tests_exit() { exit $(( TESTS_FAILED > 0 )); }
 skip() { echo "skip - $*"; }
 # check DESCRIPTION COMMAND...: runs the command, reports ok/not ok.
 check() {
