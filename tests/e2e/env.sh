@@ -163,6 +163,8 @@ start_sink() {
 # Submission relays to the SMTP sink (started here unless SINK_PORT is set).
 # DOVECOT_INTROSPECT_URL and DOVECOT_OAUTH2_EXTRA (extra oauth2 passdb
 # lines, e.g. tls_ca_cert_file) point Dovecot at another endpoint.
+# DOVECOT_TLS_DIR (a make-ca.sh directory) turns TLS on: STARTTLS on both
+# ports and implicit TLS IMAP on DOVECOT_IMAPS_PORT, with server.pem.
 start_dovecot() {
 	[ -n "${INTROSPECT_PORT:-}" ] || [ -n "${DOVECOT_INTROSPECT_URL:-}" ] || start_introspect
 	[ -n "${SINK_PORT:-}" ] || start_sink
@@ -175,6 +177,18 @@ start_dovecot() {
 	while [ "$DOVECOT_SUBMISSION_PORT" = "$DOVECOT_IMAP_PORT" ]; do
 		DOVECOT_SUBMISSION_PORT=$(free_port)
 	done
+	local ssl="ssl = no" imaps_port=0
+	if [ -n "${DOVECOT_TLS_DIR:-}" ]; then
+		DOVECOT_IMAPS_PORT=$(free_port) || e2e_die "setup: no free port"
+		while [ "$DOVECOT_IMAPS_PORT" = "$DOVECOT_IMAP_PORT" ] ||
+		      [ "$DOVECOT_IMAPS_PORT" = "$DOVECOT_SUBMISSION_PORT" ]; do
+			DOVECOT_IMAPS_PORT=$(free_port)
+		done
+		imaps_port=$DOVECOT_IMAPS_PORT
+		ssl="ssl = yes
+ssl_cert = <$DOVECOT_TLS_DIR/server.pem
+ssl_key = <$DOVECOT_TLS_DIR/server-key.pem"
+	fi
 	DOVECOT_CONF="$d/dovecot.conf"
 	DOVECOT_LOG="$d/dovecot.log"
 	DOVECOT_AUTH_SOCKET="$d/run/auth-postfix"
@@ -196,7 +210,7 @@ state_dir = $d/state
 instance_name = e2e-$(basename "$E2E_TMP")
 protocols = imap submission
 listen = 127.0.0.1
-ssl = no
+$ssl
 disable_plaintext_auth = no
 auth_mechanisms = xoauth2 oauthbearer
 auth_failure_delay = 0
@@ -223,7 +237,8 @@ service imap-login {
     port = $DOVECOT_IMAP_PORT
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $imaps_port
   }
 }
 service submission-login {
@@ -254,7 +269,8 @@ EOF
 	fi
 	e2e_bg "$d/dovecot.stderr" dovecot -F -c "$DOVECOT_CONF"
 	DOVECOT_PID=$!
-	if ! wait_port "$DOVECOT_IMAP_PORT" 15 || ! wait_port "$DOVECOT_SUBMISSION_PORT" 5; then
+	if ! wait_port "$DOVECOT_IMAP_PORT" 15 || ! wait_port "$DOVECOT_SUBMISSION_PORT" 5 ||
+	   { [ "$imaps_port" != 0 ] && ! wait_port "$imaps_port" 5; }; then
 		show_log "$d/dovecot.stderr" "dovecot stderr"
 		show_log "$DOVECOT_LOG" "dovecot log"
 		e2e_die "setup: dovecot did not start"
