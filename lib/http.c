@@ -46,9 +46,9 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-int oa2_http_post_form(const char *url, const struct oa2_buf *form,
-		       const struct oa2_http_opts *o, struct oa2_http_response *resp,
-		       struct oa2_err *err)
+int oa2_http_request(const char *what, const char *url, const struct oa2_buf *form,
+		     const struct oa2_http_opts *o, struct oa2_http_response *resp,
+		     struct oa2_err *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL;
@@ -63,11 +63,11 @@ int oa2_http_post_form(const char *url, const struct oa2_buf *form,
 	oa2_buf_init(&resp->body, OA2_HTTP_RESPONSE_MAX);
 	if (strncasecmp(url, "https://", 8) != 0)
 		return oa2_err_set(err, OA2_ERR_INVALID,
-				   "token endpoint %s is not an https:// URL; refusing to send "
-				   "a refresh token over it", url);
+				   "%s %s is not an https:// URL; refusing to send %s over it",
+				   what, url, form != NULL ? "a token or code" : "a request");
 	c = curl_easy_init();
 	if (c == NULL)
-		return oa2_err_set(err, OA2_ERR_NOMEM, "token endpoint %s: cannot start libcurl", url);
+		return oa2_err_set(err, OA2_ERR_NOMEM, "%s %s: cannot start libcurl", what, url);
 	sink.body = &resp->body;
 	sink.too_big = 0;
 	headers = curl_slist_append(headers, "Accept: application/json");
@@ -80,9 +80,13 @@ int oa2_http_post_form(const char *url, const struct oa2_buf *form,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)OA2_HTTP_RESPONSE_MAX);
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, form->data ? form->data : "");
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form->len);
+	if (form != NULL) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, form->data ? form->data : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form->len);
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
@@ -102,23 +106,30 @@ int oa2_http_post_form(const char *url, const struct oa2_buf *form,
 	cc = curl_easy_perform(c);
 	if (sink.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 		rc = oa2_err_set(err, OA2_ERR_TOOBIG,
-				 "token endpoint %s: the answer is larger than %d bytes", url,
+				 "%s %s: the answer is larger than %d bytes", what, url,
 				 OA2_HTTP_RESPONSE_MAX);
 	} else if (cc != CURLE_OK) {
-		rc = oa2_err_set(err, OA2_ERR_NET, "token endpoint %s: %s%s%s", url,
+		rc = oa2_err_set(err, OA2_ERR_NET, "%s %s: %s%s%s", what, url,
 				 curl_easy_strerror(cc), errbuf[0] ? ": " : "", errbuf);
 	} else {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 		if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
 			snprintf(resp->content_type, sizeof(resp->content_type), "%s", ct);
 		if (resp->body.failed)
-			rc = oa2_err_set(err, OA2_ERR_NOMEM, "token endpoint %s: out of memory", url);
+			rc = oa2_err_set(err, OA2_ERR_NOMEM, "%s %s: out of memory", what, url);
 	}
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(c);
 	if (rc != OA2_OK)
 		oa2_http_response_clear(resp);
 	return rc;
+}
+
+int oa2_http_post_form(const char *url, const struct oa2_buf *form,
+		       const struct oa2_http_opts *o, struct oa2_http_response *resp,
+		       struct oa2_err *err)
+{
+	return oa2_http_request("token endpoint", url, form, o, resp, err);
 }
 
 void oa2_http_response_clear(struct oa2_http_response *resp)

@@ -28,7 +28,7 @@ static const struct {
 	{ "AADSTS70000", "the refresh token is invalid or was already used" },
 };
 
-static const char *explain(const char *error, const char *description)
+const char *oa2_token_error_explain(const char *error, const char *description)
 {
 	for (size_t i = 0; i < sizeof(aadsts) / sizeof(aadsts[0]); i++) {
 		size_t n = strlen(aadsts[i].code);
@@ -45,7 +45,14 @@ static const char *explain(const char *error, const char *description)
 		return "the provider needs the user to sign in again interactively";
 	if (strcmp(error, "invalid_scope") == 0)
 		return "the requested scope is not allowed for this client";
-	return "the token endpoint refused the refresh";
+	return NULL;
+}
+
+static const char *explain(const char *error, const char *description)
+{
+	const char *words = oa2_token_error_explain(error, description);
+
+	return words != NULL ? words : "the token endpoint refused the refresh";
 }
 
 static void copy_printable_field(struct json_object *obj, const char *key, char *dst, size_t n)
@@ -140,6 +147,8 @@ int oa2_refresh_parse_response(long status, const char *body, size_t len,
 		rc = take(obj, "refresh_token", &res->refresh_token, endpoint, err);
 	if (rc == OA2_OK)
 		rc = take(obj, "scope", &res->scope, endpoint, err);
+	if (rc == OA2_OK)
+		rc = take(obj, "id_token", &res->id_token, endpoint, err);
 	if (rc == OA2_OK && res->access_token == NULL)
 		rc = oa2_err_set(err, OA2_ERR_PARSE,
 				 "token endpoint %s answered 200 without \"access_token\" "
@@ -208,5 +217,6 @@ void oa2_refresh_result_clear(struct oa2_refresh_result *res)
 	oa2_secret_free_str(res->access_token);
 	oa2_secret_free_str(res->refresh_token);
 	oa2_secret_free_str(res->scope);
+	oa2_secret_free_str(res->id_token);
 	memset(res, 0, sizeof(*res));
 }

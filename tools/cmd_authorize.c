@@ -1,16 +1,456 @@
-/* sasl-oauth2 authorize: not written yet. */
-#include "cli.h"
+/* sasl-oauth2 authorize: sign in once and write the account's token file. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sasl-oauth2/jwt.h"
+#include "sasl-oauth2/secret.h"
+#include "sasl-oauth2/token.h"
+
+#include "authorize.h"
+#include "browser_open.h"
+
+static const char usage[] =
+"Usage: sasl-oauth2 authorize ACCOUNT --provider PROVIDER [OPTIONS]\n"
+"\n"
+"Signs in to the provider once (OAuth 2.0 authorization code with PKCE, or the\n"
+"device flow) and writes ACCOUNT's token file, which the SASL plugin and\n"
+"'sasl-oauth2 token' keep fresh from then on. The token file is written only\n"
+"once the new tokens are in hand: an existing file stays as it was until then,\n"
+"and whenever anything fails.\n"
+"\n"
+"ACCOUNT is a name (the file NAME.json in your state directory: $SASL_OAUTH2_STATE_DIR,\n"
+"else $XDG_STATE_HOME/sasl-oauth2 or ~/.local/state/sasl-oauth2; for root\n"
+"/var/lib/sasl-oauth2) or a token file path.\n"
+"\n"
+"Options:\n"
+"  -p, --provider P       microsoft, google, or a provider.P.* section of the\n"
+"                         configuration file (explicit endpoints, or an issuer\n"
+"                         whose OpenID discovery document gives them)\n"
+"      --tenant T         microsoft: common (default), organizations, consumers,\n"
+"                         or your tenant id or domain\n"
+"      --cloud C          microsoft: global (default), us (login.microsoftonline.us)\n"
+"                         or china (login.partner.microsoftonline.cn)\n"
+"      --services LIST    what the token is for, comma-separated: imap, smtp, pop\n"
+"                         (default imap,smtp); sets Microsoft's scopes and the\n"
+"                         next steps printed at the end\n"
+"  -u, --user EMAIL       the mailbox; also sent to the provider as login_hint.\n"
+"                         Default: the email (or preferred_username) claim of the\n"
+"                         id_token the provider returns (openid email is added to\n"
+"                         the scope for that)\n"
+"      --client-id ID     the OAuth client (app registration) id; default the\n"
+"                         provider's client_id in the configuration file\n"
+"      --client-secret-file F\n"
+"                         read the client secret from the first line of F.\n"
+"                         Otherwise it comes from $SASL_OAUTH2_CLIENT_SECRET, the\n"
+"                         configuration file, or (google, on a terminal) a prompt;\n"
+"                         never from the command line. Public clients have none\n"
+"      --flow F           browser: open a browser here and catch its redirect on\n"
+"                           http://127.0.0.1:PORT/ (default when $DISPLAY,\n"
+"                           $WAYLAND_DISPLAY or $BROWSER is set)\n"
+"                         device: show a code to enter on any device (default\n"
+"                           otherwise, when the provider has a device flow)\n"
+"                         manual: open the URL anywhere, paste back the address\n"
+"                           the browser ends on (default otherwise)\n"
+"      --port N           the redirect port (browser: default a free one;\n"
+"                         manual: default 8087). Register http://127.0.0.1 as a\n"
+"                         redirect URI of the app: providers accept any port\n"
+"      --timeout SECONDS  how long to wait for the sign-in (browser: default 300;\n"
+"                         device: until the code expires; manual: no limit)\n"
+"      --for postfix      write the file for Postfix's smtp client: in\n"
+"                         CHROOT/etc/sasl-oauth2 (chroot_dir, default\n"
+"                         /var/spool/postfix), owned by the postfix user, mode 0600\n"
+"                         (needs root)\n"
+"      --no-open          do not start a browser; only print the URL\n"
+"  -h, --help             this help\n"
+"\n"
+"The browser is $BROWSER (the first command of the ':'-separated list that\n"
+"exists) or xdg-open, started with the URL as its only argument. The URL is\n"
+"always printed on stderr too. The redirect listener answers only on\n"
+"127.0.0.1, accepts the first answer carrying this sign-in's state and refuses\n"
+"everything after it; an answer with another state fails the sign-in.\n"
+"\n"
+"On success the token file holds version, provider, user, client_id,\n"
+"client_secret (if any), token_endpoint, revocation_endpoint (if known), scope,\n"
+"access_token, expires_at, refresh_token and authorized_at (see sasl-oauth2(7)),\n"
+"and the next steps for Postfix, mbsync, neomutt/mutt and msmtp are printed.\n"
+"\n"
+"Exit status:\n"
+"   0  authorized, token file written\n"
+"   1  the sign-in failed: state mismatch, port in use, ... (the message says)\n"
+"   2  bad command line, unknown provider\n"
+"  65  the provider's answer is malformed\n"
+"  69  the user or the provider refused: access denied, wrong client secret, ...\n"
+"  70  internal error (out of memory)\n"
+"  74  the token file or its directory cannot be written\n"
+"  75  no answer in time, network trouble, provider busy: try again\n"
+"  77  --for postfix without root\n"
+"  78  the configuration file is wrong (or its CA bundle unreadable)\n";
+
+struct opts {
+	const char *account, *provider, *tenant, *cloud, *services, *user, *client_id;
+	const char *secret_file, *flow, *for_who;
+	int port;
+	long timeout;
+	int timeout_given, no_open;
+};
+
+static int number(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A word without spaces or control characters, at most max bytes. */
+static int plain_word(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Returns -1 to go on, else the exit code. */
+static int parse(int argc, char **argv, struct opts *o)
+{
+	enum { O_TENANT = 256, O_CLOUD, O_SERVICES, O_CLIENT_ID, O_SECRET_FILE, O_FLOW, O_PORT,
+	       O_TIMEOUT, O_FOR, O_NO_OPEN };
+	static const struct option lopts[] = {
+		{ "provider", required_argument, NULL, 'p' },
+		{ "tenant", required_argument, NULL, O_TENANT },
+		{ "cloud", required_argument, NULL, O_CLOUD },
+		{ "services", required_argument, NULL, O_SERVICES },
+		{ "user", required_argument, NULL, 'u' },
+		{ "client-id", required_argument, NULL, O_CLIENT_ID },
+		{ "client-secret-file", required_argument, NULL, O_SECRET_FILE },
+		{ "flow", required_argument, NULL, O_FLOW },
+		{ "port", required_argument, NULL, O_PORT },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "for", required_argument, NULL, O_FOR },
+		{ "no-open", no_argument, NULL, O_NO_OPEN },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->port = -1;
+	o->timeout = AUTHORIZE_TIMEOUT_DEFAULT;
+	while ((c = getopt_long(argc, argv, "p:u:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->provider = optarg; break;
+		case O_TENANT: o->tenant = optarg; break;
+		case O_CLOUD: o->cloud = optarg; break;
+		case O_SERVICES: o->services = optarg; break;
+		case 'u': o->user = optarg; break;
+		case O_CLIENT_ID: o->client_id = optarg; break;
+		case O_SECRET_FILE: o->secret_file = optarg; break;
+		case O_FLOW: o->flow = optarg; break;
+		case O_PORT:
+			if (number(optarg, 0, 65535, &v) != 0)
+				return cli_usage_error(&cmd_authorize, "--port takes a port number "
+						       "(0-65535), not \"%s\"", optarg);
+			o->port = (int)v;
+			break;
+		case O_TIMEOUT:
+			if (number(optarg, 1, 86400, &o->timeout) != 0)
+				return cli_usage_error(&cmd_authorize, "--timeout takes seconds "
+						       "(1-86400), not \"%s\"", optarg);
+			o->timeout_given = 1;
+			break;
+		case O_FOR: o->for_who = optarg; break;
+		case O_NO_OPEN: o->no_open = 1; break;
+		case 'h': return cli_help(&cmd_authorize);
+		default: return cli_usage_error(&cmd_authorize, "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(&cmd_authorize, "which ACCOUNT? (a name or a token file path)");
+	if (optind + 1 < argc)
+		return cli_usage_error(&cmd_authorize, "one ACCOUNT only (\"%s\" is extra)",
+				       argv[optind + 1]);
+	o->account = argv[optind];
+	if (o->provider == NULL)
+		return cli_usage_error(&cmd_authorize, "--provider is required (microsoft, google, "
+				       "or one defined in the configuration file)");
+	if (o->flow != NULL && strcmp(o->flow, "browser") != 0 && strcmp(o->flow, "device") != 0 &&
+	    strcmp(o->flow, "manual") != 0)
+		return cli_usage_error(&cmd_authorize, "--flow is browser, device or manual, not "
+				       "\"%s\"", o->flow);
+	if (o->for_who != NULL && strcmp(o->for_who, "postfix") != 0)
+		return cli_usage_error(&cmd_authorize, "--for takes only \"postfix\"");
+	if (o->user != NULL && !plain_word(o->user, OA2_USER_MAX))
+		return cli_usage_error(&cmd_authorize, "--user must be a mailbox name without "
+				       "spaces, at most %d bytes", OA2_USER_MAX);
+	if (o->client_id != NULL && !plain_word(o->client_id, 512))
+		return cli_usage_error(&cmd_authorize, "--client-id must be one word without "
+				       "spaces");
+	return -1;
+}
+
+/* Creates the account's directory and checks that it takes new files. */
+static int prepare_dir(const struct account *acct, struct oa2_err *err)
+{
+	char probe[PATH_MAX];
+	int fd, rc;
+
+	rc = account_make_dir(acct, err);
+	if (rc != OA2_OK)
+		return rc;
+	if (snprintf(probe, sizeof(probe), "%s/.sasl-oauth2-probe.XXXXXX", acct->dir) >=
+	    (int)sizeof(probe))
+		return oa2_err_set(err, OA2_ERR_INVALID, "%s: path too long", acct->dir);
+	fd = mkstemp(probe);
+	if (fd < 0)
+		return oa2_err_set(err, OA2_ERR_IO, "cannot write the token file %s: the directory "
+				   "%s does not take new files (%s); fix its permissions or give "
+				   "another ACCOUNT path (nothing was changed)", acct->path, acct->dir,
+				   strerror(errno));
+	close(fd);
+	unlink(probe);
+	return OA2_OK;
+}
+
+static void rerun_word(struct oa2_buf *b, const char *opt, const char *val)
+{
+	oa2_buf_putc(b, ' ');
+	oa2_buf_puts(b, opt);
+	if (val == NULL)
+		return;
+	oa2_buf_putc(b, ' ');
+	if (val[0] != '\0' && strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				     "0123456789._@+/-=:,") == strlen(val)) {
+		oa2_buf_puts(b, val);
+		return;
+	}
+	oa2_buf_putc(b, '\'');
+	for (; *val; val++) {
+		if (*val == '\'')
+			oa2_buf_puts(b, "'\\''");
+		else
+			oa2_buf_putc(b, *val);
+	}
+	oa2_buf_putc(b, '\'');
+}
+
+/* The command line again, for the manual flow's advice. */
+static void rerun_line(const struct opts *o, struct oa2_buf *b)
+{
+	oa2_buf_puts(b, "sasl-oauth2 authorize");
+	rerun_word(b, o->account, NULL);
+	rerun_word(b, "--provider", o->provider);
+	if (o->tenant)
+		rerun_word(b, "--tenant", o->tenant);
+	if (o->cloud)
+		rerun_word(b, "--cloud", o->cloud);
+	if (o->services)
+		rerun_word(b, "--services", o->services);
+	if (o->user)
+		rerun_word(b, "--user", o->user);
+	if (o->client_id)
+		rerun_word(b, "--client-id", o->client_id);
+	if (o->secret_file)
+		rerun_word(b, "--client-secret-file", o->secret_file);
+	if (o->for_who)
+		rerun_word(b, "--for", o->for_who);
+}
+
+/* The mailbox: --user, else what the id_token says. */
+static int find_user(const struct opts *o, const struct oa2_refresh_result *res, char *user,
+		     size_t n, struct oa2_err *err)
+{
+	struct oa2_err why;
+
+	if (o->user != NULL) {
+		snprintf(user, n, "%s", o->user);
+		return OA2_OK;
+	}
+	if (res->id_token == NULL)
+		return oa2_err_set(err, OA2_ERR_MISSING, "the provider sent no id_token, so the "
+				   "mailbox is unknown: run the command again with --user EMAIL "
+				   "(nothing was saved)");
+	if (oa2_jwt_user(res->id_token, user, n, &why) != OA2_OK)
+		return oa2_err_set(err, OA2_ERR_MISSING, "cannot tell the mailbox from the "
+				   "provider's answer (%s): run the command again with --user "
+				   "EMAIL (nothing was saved)", why.msg);
+	return OA2_OK;
+}
+
+static const char *pick_flow(const struct opts *o, const struct oa2_provider *p)
+{
+	if (o->flow != NULL)
+		return o->flow;
+	if (browser_available())
+		return "browser";
+	return p->device_endpoint != NULL ? "device" : "manual";
+}
+
+static void summary(const struct authorize *a, const struct oa2_refresh_result *res,
+		    const char *user)
+{
+	char valid[32];
+
+	cli_format_duration(res->expires_in > 0 ? res->expires_in : 3600, valid, sizeof(valid));
+	printf("Authorized %s with %s.\nToken file: %s (the access token is valid for %s%s)\n",
+	       user, a->prov->name, a->acct->path, valid,
+	       res->refresh_token ? "; it is refreshed when needed" : "");
+	if (res->refresh_token == NULL)
+		cli_error("warning: the provider sent no refresh token: the token works until it "
+			  "expires, then run this command again%s",
+			  strcmp(a->prov->name, "microsoft") == 0 ? " (is offline_access granted?)"
+								  : "");
+}
+
+struct state {
+	struct account acct;
+	struct oa2_provider prov;
+	struct oa2_refresh_result res;
+	struct oa2_buf rerun;
+	char *secret;
+	char user[OA2_USER_MAX + 1];
+};
+
+static int authorize(struct cli *cli, const struct opts *o, struct state *s)
+{
+	struct oa2_provider_request rq;
+	struct authorize a;
+	struct oa2_err err;
+	const char *flow;
+	int services = OA2_SERVICES_DEFAULT, rc;
+
+	if (o->services != NULL && (services = oa2_services_parse(o->services)) < 0)
+		return cli_usage_error(&cmd_authorize, "--services is a comma-separated list of "
+				       "imap, smtp and pop, not \"%s\"", o->services);
+	rc = account_resolve(o->account, o->for_who != NULL, &cli->cfg, &s->acct, &err);
+	if (rc != OA2_OK)
+		return cli_usage_error(&cmd_authorize, "%s", err.msg);
+	if (s->acct.for_postfix && geteuid() != 0 && geteuid() != s->acct.owner) {
+		cli_error("--for postfix: only root can give the token file to the postfix user");
+		return CLI_NOPERM;
+	}
+
+	memset(&a, 0, sizeof(a));
+	a.cli = cli;
+	a.acct = &s->acct;
+	a.account_arg = o->account;
+	a.http.connect_timeout = cli->cfg.connect_timeout;
+	a.http.timeout = cli->cfg.timeout;
+	a.http.proxy = cli->cfg.proxy;
+	a.http.ca_blob = cli->cfg.ca_blob;
+	a.http.ca_blob_len = cli->cfg.ca_blob_len;
+	if (a.http.ca_blob == NULL) {
+		cli_error("%s", cli->cfg.ca_error[0] ? cli->cfg.ca_error : "no CA bundle");
+		return CLI_CONFIG;
+	}
+
+	memset(&rq, 0, sizeof(rq));
+	rq.name = o->provider;
+	rq.tenant = o->tenant;
+	rq.cloud = o->cloud;
+	rq.services = (unsigned)services;
+	rq.want_user = o->user == NULL;
+	rc = oa2_provider_resolve(&cli->cfg, &rq, &a.http, &s->prov, &err);
+	if (rc != OA2_OK) {
+		if (rc == OA2_ERR_INVALID)
+			return cli_usage_error(&cmd_authorize, "%s", err.msg);
+		cli_error("%s", err.msg);
+		return cli_exit_for(rc);
+	}
+	a.prov = &s->prov;
+	a.client_id = o->client_id ? o->client_id : s->prov.client_id;
+	if (a.client_id == NULL)
+		return cli_usage_error(&cmd_authorize, "no client id for %s: register an app with "
+				       "the provider and give --client-id, or set "
+				       "provider.%s.client_id in %s", o->provider, o->provider,
+				       cli->cfg.path ? cli->cfg.path : oa2_config_path());
+	if (o->user == NULL && !s->prov.openid)
+		return cli_usage_error(&cmd_authorize, "provider %s is not an OpenID provider (no "
+				       "issuer), so its answer will not name the mailbox: give "
+				       "--user EMAIL", o->provider);
+	/* The directory must take the file before anyone signs in for nothing. */
+	if ((rc = prepare_dir(&s->acct, &err)) != OA2_OK) {
+		cli_error("%s", err.msg);
+		return cli_exit_for(rc);
+	}
+	rc = cli_read_client_secret(o->secret_file, s->prov.wants_secret &&
+				    s->prov.client_secret == NULL, &s->secret, &err);
+	if (rc != OA2_OK) {
+		cli_error("%s", err.msg);
+		return cli_exit_for(rc);
+	}
+	if (s->secret == NULL && s->prov.client_secret != NULL &&
+	    (s->secret = oa2_secret_strndup(s->prov.client_secret,
+					    strlen(s->prov.client_secret))) == NULL)
+		return CLI_SOFTWARE;
+	a.client_secret = s->secret;
+	a.user = o->user;
+	a.port = o->port;
+	a.timeout = o->timeout;
+	a.timeout_given = o->timeout_given;
+	a.no_open = o->no_open;
+	oa2_buf_init(&s->rerun, 4096);
+	rerun_line(o, &s->rerun);
+	a.rerun = s->rerun.failed ? "sasl-oauth2 authorize ..." : s->rerun.data;
+
+	flow = pick_flow(o, &s->prov);
+	if (strcmp(flow, "browser") == 0)
+		rc = authorize_browser(&a, &s->res, &err);
+	else if (strcmp(flow, "device") == 0)
+		rc = authorize_device(&a, &s->res, &err);
+	else
+		rc = authorize_manual(&a, &s->res, &err);
+	if (rc == OA2_OK)
+		rc = find_user(o, &s->res, s->user, sizeof(s->user), &err);
+	if (rc == OA2_OK)
+		rc = authorize_save(&a, &s->res, s->user, &err);
+	if (rc != OA2_OK) {
+		cli_error("%s", err.msg);
+		return rc == OA2_ERR_INVALID ? CLI_FAIL : cli_exit_for(rc);
+	}
+	summary(&a, &s->res, s->user);
+	authorize_next_steps(&a, s->user, (unsigned)services);
+	return CLI_OK;
+}
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	(void)cli; (void)argc; (void)argv;
-	cli_error("authorize: not implemented yet");
-	return CLI_FAIL;
+	struct opts o;
+	struct state s;
+	int rc = parse(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = cli_require_config(cli)) != CLI_OK)
+		return rc;
+	memset(&s, 0, sizeof(s));
+	rc = authorize(cli, &o, &s);
+	oa2_refresh_result_clear(&s.res);
+	oa2_provider_clear(&s.prov);
+	oa2_secret_free_str(s.secret);
+	oa2_buf_clear(&s.rerun);
+	return rc;
 }
 
 const struct cli_command cmd_authorize = {
 	.name = "authorize",
-	.summary = "(not implemented yet)",
+	.summary = "sign in to a provider and write an account's token file",
 	.run = run,
-	.usage = "Usage: sasl-oauth2 authorize\n",
+	.usage = usage,
 };

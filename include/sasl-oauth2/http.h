@@ -1,5 +1,6 @@
 /*
- * The one HTTP request sasl-oauth2 makes: a form POST to a token endpoint.
+ * The HTTP requests sasl-oauth2 makes: form POSTs to a token (or device
+ * authorization) endpoint, and the GET of an OpenID discovery document.
  *
  * HTTPS only, certificate and host verification always on, no redirects,
  * bounded connect and total time, bounded response size. The CA bundle is
@@ -40,6 +41,12 @@ void oa2_form_add(struct oa2_buf *form, const char *key, const char *value);
 int oa2_http_post_form(const char *url, const struct oa2_buf *form,
 		       const struct oa2_http_opts *o, struct oa2_http_response *resp,
 		       struct oa2_err *err);
+
+/* The same for any endpoint: a form POST, or a GET when form is NULL (OpenID
+ * discovery). `what` names the endpoint in err ("device endpoint"). */
+int oa2_http_request(const char *what, const char *url, const struct oa2_buf *form,
+		     const struct oa2_http_opts *o, struct oa2_http_response *resp,
+		     struct oa2_err *err);
 
 void oa2_http_response_clear(struct oa2_http_response *resp);
 

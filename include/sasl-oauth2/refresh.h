@@ -20,6 +20,7 @@ struct oa2_refresh_result {
 	char *access_token;
 	char *refresh_token;  /* NULL when the server did not rotate it */
 	char *scope;          /* NULL when not returned */
+	char *id_token;       /* OpenID Connect id_token; NULL when not returned */
 	long long expires_in; /* seconds; 0 when not returned */
 	/* On OA2_ERR_DENIED / OA2_ERR_TEMPORARY: what the server said. */
 	long status;
@@ -49,6 +50,11 @@ int oa2_token_endpoint_post(const char *endpoint, const struct oa2_buf *form,
 int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_http_opts *o,
 			 const char *account, struct oa2_refresh_result *res,
 			 struct oa2_err *err);
+
+/* What a token endpoint's OAuth error means for the admin, in words that say
+ * what to do (Microsoft's AADSTS codes in the description first), or NULL
+ * for an error without a known meaning. */
+const char *oa2_token_error_explain(const char *error, const char *description);
 
 void oa2_refresh_result_clear(struct oa2_refresh_result *res);
 

@@ -68,7 +68,8 @@
 //   GET  /admin/keys     [{"kid","alg","pem"}]: the signing keys' public PEMs (e.g. for
 //                        Dovecot's local JWT validation)
 // Access tokens: claims iss, iat, nbf (iat-10), exp, sub=username=U, scope, jti
-// (+client_id). /admin/seed's ttl defaults to the current TTL. --client-secret
+// (+client_id). The id_token has sub=U, and email=U when the granted scope holds
+// "email". /admin/seed's ttl defaults to the current TTL. --client-secret
 // applies to every grant. A refresh response has no id_token unless the scope
 // holds "openid".
 //
@@ -420,6 +421,8 @@ async function main() {
       p.jti = crypto.randomUUID();
       const cid = (req.body && req.body.client_id) || undefined;
       if (cid) p.client_id = cid;
+    } else if (scopeSet(c.scope).has('email')) {
+      p.email = c.user; // the id_token, for a scope with OpenID's "email"
     }
   });
 

@@ -3,7 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sasl-oauth2/base64url.h"
 #include "sasl-oauth2/buf.h"
+#include "sasl-oauth2/json.h"
+#include "sasl-oauth2/jwt.h"
+#include "sasl-oauth2/pkce.h"
+#include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token.h"
 
@@ -92,10 +97,141 @@ static void test_server_error(void)
 	      "printable: masks and truncates with an ellipsis (%s)", raw);
 }
 
+static void test_base64url_pkce(void)
+{
+	unsigned char out[16];
+	char enc[16], r1[OA2_RANDOM_LEN + 1], r2[OA2_RANDOM_LEN + 1], ch[OA2_PKCE_CHALLENGE_LEN + 1];
+	struct oa2_pkce p;
+	struct oa2_err e;
+	size_t n;
+
+	CHECK(oa2_base64url_encode((const unsigned char *)"\xfb\xff", 2, enc, sizeof(enc)) == 3 &&
+	      strcmp(enc, "-_8") == 0, "base64url: URL alphabet, no padding");
+	CHECK(oa2_base64url_encode((const unsigned char *)"abcd", 4, enc, 6) == 0,
+	      "base64url: refuses a short output buffer");
+	CHECK(oa2_base64url_decode("YWJjZA", 6, out, sizeof(out), &n) == 0 && n == 4 &&
+	      memcmp(out, "abcd", 4) == 0, "base64url: decodes unpadded");
+	CHECK(oa2_base64url_decode("YWJjZA==", 8, out, sizeof(out), &n) == 0 && n == 4,
+	      "base64url: tolerates padding");
+	CHECK(oa2_base64url_decode("YW+j", 4, out, sizeof(out), &n) == -1 &&
+	      oa2_base64url_decode("YWJjZ", 5, out, sizeof(out), &n) == -1 &&
+	      oa2_base64url_decode("YWJjZA", 6, out, 3, &n) == -1,
+	      "base64url: refuses '+', impossible lengths, output past the bound");
+	/* RFC 7636 appendix B */
+	CHECK(oa2_pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", ch, sizeof(ch), &e) ==
+	      OA2_OK && strcmp(ch, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM") == 0,
+	      "pkce: RFC 7636 appendix B challenge");
+	CHECK(oa2_pkce_challenge("short", ch, sizeof(ch), &e) == OA2_ERR_INVALID,
+	      "pkce: a verifier under 43 characters is refused");
+	CHECK(oa2_random_string(r1, sizeof(r1), &e) == OA2_OK &&
+	      oa2_random_string(r2, sizeof(r2), &e) == OA2_OK && strlen(r1) == OA2_RANDOM_LEN &&
+	      strspn(r1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+	      OA2_RANDOM_LEN && strcmp(r1, r2) != 0, "pkce: random strings, 43 unreserved chars");
+	CHECK(oa2_pkce_new(&p, &e) == OA2_OK && oa2_pkce_challenge(p.verifier, ch, sizeof(ch), &e) ==
+	      OA2_OK && strcmp(ch, p.challenge) == 0, "pkce: a new pair matches");
+	oa2_pkce_clear(&p);
+}
+
+/* A JWT with the given payload (header and signature are not read). */
+static void make_jwt(const char *payload, char *out, size_t n)
+{
+	size_t len = strlen("eyJhbGciOiJub25lIn0.");
+
+	memcpy(out, "eyJhbGciOiJub25lIn0.", len + 1);
+	len += oa2_base64url_encode((const unsigned char *)payload, strlen(payload), out + len, n - len - 4);
+	memcpy(out + len, ".sig", 5);
+}
+
+static void test_jwt(void)
+{
+	char jwt[512], user[OA2_USER_MAX + 1];
+	struct json_object *obj;
+	struct oa2_err e;
+
+	make_jwt("{\"sub\":\"x\",\"email\":\"a@b.example\",\"preferred_username\":\"p@b\"}", jwt, sizeof(jwt));
+	CHECK(oa2_jwt_user(jwt, user, sizeof(user), &e) == OA2_OK && strcmp(user, "a@b.example") == 0,
+	      "jwt: the email claim names the user");
+	make_jwt("{\"sub\":\"x\",\"preferred_username\":\"p@b.example\"}", jwt, sizeof(jwt));
+	CHECK(oa2_jwt_user(jwt, user, sizeof(user), &e) == OA2_OK && strcmp(user, "p@b.example") == 0,
+	      "jwt: else preferred_username");
+	make_jwt("{\"sub\":\"x\"}", jwt, sizeof(jwt));
+	CHECK(oa2_jwt_user(jwt, user, sizeof(user), &e) == OA2_ERR_MISSING, "jwt: no user claim: %s", e.msg);
+	make_jwt("{\"email\":\"a b@c\"}", jwt, sizeof(jwt));
+	CHECK(oa2_jwt_user(jwt, user, sizeof(user), &e) == OA2_ERR_PARSE, "jwt: a user with a space is refused");
+	CHECK(oa2_jwt_user("abc.def", user, sizeof(user), &e) == OA2_ERR_PARSE &&
+	      oa2_jwt_user("a.$$$.c", user, sizeof(user), &e) == OA2_ERR_PARSE &&
+	      oa2_jwt_user("a.YWJj.c", user, sizeof(user), &e) == OA2_ERR_PARSE,
+	      "jwt: two parts, bad base64url, a payload that is not JSON: refused");
+	make_jwt("{\"iat\":5}", jwt, sizeof(jwt));
+	CHECK(oa2_jwt_payload(jwt, &obj, &e) == OA2_OK, "jwt: payload decoded");
+	oa2_json_put_wiped(obj);
+}
+
+static void test_provider(void)
+{
+	struct oa2_provider_request rq = { .name = "microsoft" };
+	struct oa2_http_opts o = { 0 };
+	struct oa2_config cfg;
+	struct oa2_provider p;
+	struct oa2_buf url;
+	struct oa2_err e;
+
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK(oa2_services_parse("imap,SMTP,pop") == 7 && oa2_services_parse("imap,ftp") == -1 &&
+	      oa2_services_parse("") == -1, "provider: services list parsed");
+	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_OK &&
+	      strcmp(p.token_endpoint, "https://login.microsoftonline.com/common/oauth2/v2.0/token") == 0 &&
+	      strcmp(p.device_endpoint, "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode") == 0 &&
+	      strcmp(p.scope, "https://outlook.office.com/IMAP.AccessAsUser.All "
+		     "https://outlook.office.com/SMTP.Send offline_access") == 0 &&
+	      strcmp(p.smtp.host, "smtp.office365.com") == 0, "provider: microsoft defaults");
+	oa2_buf_init(&url, 8192);
+	CHECK(oa2_provider_authorize_url(&p, "cid", "http://127.0.0.1:5/", "st", "ch", "a b@c", &url, &e) ==
+	      OA2_OK && strcmp(url.data, "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?"
+	      "response_type=code&client_id=cid&redirect_uri=http%3A%2F%2F127.0.0.1%3A5%2F&scope="
+	      "https%3A%2F%2Foutlook.office.com%2FIMAP.AccessAsUser.All%20https%3A%2F%2Foutlook.office.com"
+	      "%2FSMTP.Send%20offline_access&state=st&code_challenge=ch&code_challenge_method=S256"
+	      "&login_hint=a%20b%40c") == 0, "provider: authorization URL, every value encoded");
+	oa2_buf_clear(&url);
+	oa2_provider_clear(&p);
+	rq.tenant = "contoso.onmicrosoft.com";
+	rq.cloud = "china";
+	rq.services = OA2_SERVICE_SMTP;
+	rq.want_user = 1;
+	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_OK &&
+	      strcmp(p.authorize_endpoint, "https://login.partner.microsoftonline.cn/"
+		     "contoso.onmicrosoft.com/oauth2/v2.0/authorize") == 0 &&
+	      strcmp(p.scope, "https://partner.outlook.cn/SMTP.Send offline_access openid email profile") == 0,
+	      "provider: microsoft tenant, china cloud, SMTP only, openid for the user");
+	oa2_provider_clear(&p);
+	rq.tenant = "../x";
+	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_ERR_INVALID, "provider: a bad tenant is refused");
+	rq.tenant = NULL;
+	rq.cloud = "mars";
+	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_ERR_INVALID, "provider: an unknown cloud is refused");
+	memset(&rq, 0, sizeof(rq));
+	rq.name = "google";
+	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_OK && p.device_endpoint == NULL &&
+	      strcmp(p.scope, "https://mail.google.com/") == 0 &&
+	      strcmp(p.revocation_endpoint, "https://oauth2.googleapis.com/revoke") == 0 &&
+	      strcmp(p.authorize_extra, "access_type=offline&prompt=consent") == 0,
+	      "provider: google, no device flow");
+	oa2_provider_clear(&p);
+	rq.cloud = "us";
+	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_ERR_INVALID, "provider: --cloud only for microsoft");
+	rq.cloud = NULL;
+	rq.name = "nosuch";
+	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_ERR_INVALID && strstr(e.msg, "nosuch"),
+	      "provider: unknown name: %s", e.msg);
+}
+
 int main(void)
 {
 	test_buf();
 	test_token_parse();
 	test_server_error();
+	test_base64url_pkce();
+	test_jwt();
+	test_provider();
 	return tap_exit_code();
 }

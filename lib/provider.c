@@ -1,0 +1,323 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sasl-oauth2/discovery.h"
+#include "sasl-oauth2/provider.h"
+#include "sasl-oauth2/secret.h"
+
+/* Microsoft's clouds: sign-in host, Exchange resource, mail hosts. */
+static const struct cloud {
+	const char *name;
+	const char *login;
+	const char *resource;
+	const char *imap;
+	const char *smtp;
+} clouds[] = {
+	{ "global", "login.microsoftonline.com", "https://outlook.office.com",
+	  "outlook.office365.com", "smtp.office365.com" },
+	{ "us", "login.microsoftonline.us", "https://outlook.office365.us",
+	  "outlook.office365.us", "smtp.office365.us" },
+	{ "china", "login.partner.microsoftonline.cn", "https://partner.outlook.cn",
+	  "partner.outlook.cn", "smtp.partner.outlook.cn" },
+};
+
+static int set(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int set(char **dst, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int valid_tenant(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n > 253 || t[0] == '.' || t[0] == '-')
+		return 0;
+	for (; *t; t++)
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
+		      (*t >= '0' && *t <= '9') || *t == '-' || *t == '.'))
+			return 0;
+	return 1;
+}
+
+/* Adds each space-separated word of `words` that *scope lacks. */
+static int add_scopes(char **scope, const char *words)
+{
+	char word[128];
+	const char *w = words;
+
+	while (*w) {
+		size_t n = strcspn(w, " ");
+		if (n > 0 && n < sizeof(word)) {
+			const char *s = *scope;
+			int have = 0;
+			memcpy(word, w, n);
+			word[n] = '\0';
+			while (s && *s) {
+				size_t m = strcspn(s, " ");
+				if (m == n && memcmp(s, word, n) == 0)
+					have = 1;
+				s += m;
+				s += strspn(s, " ");
+			}
+			if (!have && set(scope, "%s%s%s", *scope ? *scope : "",
+					 *scope && **scope ? " " : "", word) != 0)
+				return -1;
+		}
+		w += n;
+		w += strspn(w, " ");
+	}
+	return 0;
+}
+
+static int add_resource_scope(char **scope, const char *resource, const char *permission)
+{
+	char word[128];
+
+	snprintf(word, sizeof(word), "%s/%s", resource, permission);
+	return add_scopes(scope, word);
+}
+
+static int microsoft(const struct oa2_provider_request *rq, struct oa2_provider *p,
+		     struct oa2_err *err)
+{
+	const char *tenant = rq->tenant ? rq->tenant : "common";
+	const struct cloud *c = NULL;
+	unsigned sv = rq->services ? rq->services : OA2_SERVICES_DEFAULT;
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++)
+		if (strcmp(rq->cloud ? rq->cloud : "global", clouds[i].name) == 0)
+			c = &clouds[i];
+	if (c == NULL)
+		return oa2_err_set(err, OA2_ERR_INVALID, "unknown Microsoft cloud \"%s\": use "
+				   "global, us or china", rq->cloud);
+	if (!valid_tenant(tenant))
+		return oa2_err_set(err, OA2_ERR_INVALID, "\"%s\" is not a Microsoft tenant: use "
+				   "common, organizations, consumers, a tenant id or a domain",
+				   tenant);
+	bad |= set(&p->authorize_endpoint, "https://%s/%s/oauth2/v2.0/authorize", c->login, tenant);
+	bad |= set(&p->token_endpoint, "https://%s/%s/oauth2/v2.0/token", c->login, tenant);
+	bad |= set(&p->device_endpoint, "https://%s/%s/oauth2/v2.0/devicecode", c->login, tenant);
+	if (sv & OA2_SERVICE_IMAP)
+		bad |= add_resource_scope(&p->scope, c->resource, "IMAP.AccessAsUser.All");
+	if (sv & OA2_SERVICE_SMTP)
+		bad |= add_resource_scope(&p->scope, c->resource, "SMTP.Send");
+	if (sv & OA2_SERVICE_POP)
+		bad |= add_resource_scope(&p->scope, c->resource, "POP.AccessAsUser.All");
+	bad |= add_scopes(&p->scope, "offline_access");
+	if (rq->want_user)
+		bad |= add_scopes(&p->scope, "openid email profile");
+	if (bad)
+		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
+	p->openid = 1;
+	p->mechanism = "XOAUTH2"; /* the only one Microsoft documents */
+	p->imap = (struct oa2_mail_server){ c->imap, 993 };
+	p->pop = (struct oa2_mail_server){ c->imap, 995 };
+	p->smtp = (struct oa2_mail_server){ c->smtp, 587 };
+	return OA2_OK;
+}
+
+static int google(const struct oa2_provider_request *rq, struct oa2_provider *p,
+		  struct oa2_err *err)
+{
+	int bad = 0;
+
+	bad |= set(&p->authorize_endpoint, "https://accounts.google.com/o/oauth2/auth");
+	bad |= set(&p->token_endpoint, "https://oauth2.googleapis.com/token");
+	bad |= set(&p->revocation_endpoint, "https://oauth2.googleapis.com/revoke");
+	bad |= set(&p->scope, "https://mail.google.com/");
+	if (rq->want_user)
+		bad |= add_scopes(&p->scope, "openid email");
+	if (bad)
+		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
+	/* Without both, Google gives a refresh token only on the first consent. */
+	p->authorize_extra = "access_type=offline&prompt=consent";
+	p->no_device_why = "Google does not allow the Gmail scope (https://mail.google.com/) "
+			   "in the device flow";
+	p->openid = 1;
+	p->wants_secret = 1; /* "Desktop app" clients come with one */
+	p->mechanism = "OAUTHBEARER";
+	p->imap = (struct oa2_mail_server){ "imap.gmail.com", 993 };
+	p->pop = (struct oa2_mail_server){ "pop.gmail.com", 995 };
+	p->smtp = (struct oa2_mail_server){ "smtp.gmail.com", 587 };
+	return OA2_OK;
+}
+
+static int copy_if(char **dst, const char *src)
+{
+	return src != NULL ? set(dst, "%s", src) : 0;
+}
+
+static int https_or_null(const char *url)
+{
+	return url == NULL || strncasecmp(url, "https://", 8) == 0;
+}
+
+/* A provider.NAME.* section: its values over the built-in ones (if any),
+ * discovery for the endpoints it leaves out. */
+static int from_config(const struct oa2_config *cfg, const struct oa2_config_provider *cp,
+		       const struct oa2_provider_request *rq, const struct oa2_http_opts *o,
+		       int builtin, struct oa2_provider *p, struct oa2_err *err)
+{
+	struct oa2_discovery d;
+	const char *file = cfg->path ? cfg->path : "the configuration file";
+	int rc, bad = 0;
+
+	if (cp->issuer != NULL) {
+		rc = oa2_discover(cp->issuer, o, &d, err);
+		if (rc != OA2_OK)
+			return rc;
+		bad |= copy_if(&p->authorize_endpoint, d.authorization_endpoint);
+		bad |= copy_if(&p->token_endpoint, d.token_endpoint);
+		bad |= copy_if(&p->device_endpoint, d.device_authorization_endpoint);
+		bad |= copy_if(&p->revocation_endpoint, d.revocation_endpoint);
+		oa2_discovery_clear(&d);
+		p->openid = 1;
+	}
+	bad |= copy_if(&p->authorize_endpoint, cp->authorize_endpoint);
+	bad |= copy_if(&p->token_endpoint, cp->token_endpoint);
+	bad |= copy_if(&p->device_endpoint, cp->device_endpoint);
+	bad |= copy_if(&p->revocation_endpoint, cp->revocation_endpoint);
+	bad |= copy_if(&p->scope, cp->scope);
+	bad |= copy_if(&p->client_id, cp->client_id);
+	if (cp->client_secret != NULL) {
+		oa2_secret_free_str(p->client_secret);
+		p->client_secret = oa2_secret_strndup(cp->client_secret, strlen(cp->client_secret));
+		bad |= p->client_secret == NULL;
+	}
+	if (!builtin && cp->scope == NULL)
+		return oa2_err_set(err, OA2_ERR_CONFIG, "%s: provider %s has no scope: set "
+				   "provider.%s.scope", file, p->name, p->name);
+	if (p->token_endpoint == NULL)
+		return oa2_err_set(err, OA2_ERR_CONFIG, "%s: provider %s has no token endpoint: "
+				   "set provider.%s.token_endpoint or provider.%s.issuer", file,
+				   p->name, p->name, p->name);
+	if (!https_or_null(p->authorize_endpoint) || !https_or_null(p->token_endpoint) ||
+	    !https_or_null(p->device_endpoint) || !https_or_null(p->revocation_endpoint))
+		return oa2_err_set(err, OA2_ERR_CONFIG, "%s: provider %s: every endpoint must be "
+				   "an https:// URL", file, p->name);
+	if (rq->want_user && p->openid && !builtin)
+		bad |= add_scopes(&p->scope, "openid email");
+	if (!builtin)
+		p->mechanism = "XOAUTH2";
+	return bad ? oa2_err_set(err, OA2_ERR_NOMEM, "out of memory") : OA2_OK;
+}
+
+int oa2_provider_resolve(const struct oa2_config *cfg, const struct oa2_provider_request *rq,
+			 const struct oa2_http_opts *o, struct oa2_provider *p,
+			 struct oa2_err *err)
+{
+	const struct oa2_config_provider *cp = oa2_config_provider(cfg, rq->name);
+	int is_ms = strcmp(rq->name, "microsoft") == 0, is_google = strcmp(rq->name, "google") == 0;
+	int rc = OA2_OK;
+
+	memset(p, 0, sizeof(*p));
+	if (!is_ms && !is_google && cp == NULL)
+		return oa2_err_set(err, OA2_ERR_INVALID, "unknown provider \"%s\": use microsoft, "
+				   "google, or define provider.%s.* in %s (see sasl-oauth2.conf(5))",
+				   rq->name, rq->name, cfg->path ? cfg->path : oa2_config_path());
+	if (!is_ms && (rq->tenant != NULL || rq->cloud != NULL))
+		return oa2_err_set(err, OA2_ERR_INVALID, "--tenant and --cloud are for the "
+				   "microsoft provider only");
+	if (set(&p->name, "%s", rq->name) != 0)
+		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
+	if (is_ms)
+		rc = microsoft(rq, p, err);
+	else if (is_google)
+		rc = google(rq, p, err);
+	if (rc == OA2_OK && cp != NULL)
+		rc = from_config(cfg, cp, rq, o, is_ms || is_google, p, err);
+	if (rc == OA2_OK && p->device_endpoint != NULL)
+		p->no_device_why = NULL;
+	else if (rc == OA2_OK && p->no_device_why == NULL)
+		p->no_device_why = "it has no device authorization endpoint (set "
+				   "provider.NAME.device_endpoint, or an issuer that has one)";
+	if (rc != OA2_OK)
+		oa2_provider_clear(p);
+	return rc;
+}
+
+int oa2_provider_authorize_url(const struct oa2_provider *p, const char *client_id,
+			       const char *redirect_uri, const char *state,
+			       const char *challenge, const char *login_hint,
+			       struct oa2_buf *url, struct oa2_err *err)
+{
+	struct oa2_buf q;
+	int bad;
+
+	if (p->authorize_endpoint == NULL)
+		return oa2_err_set(err, OA2_ERR_CONFIG, "provider %s has no authorization endpoint: "
+				   "set provider.%s.authorize_endpoint or an issuer", p->name, p->name);
+	oa2_buf_init(&q, 8192);
+	oa2_form_add(&q, "response_type", "code");
+	oa2_form_add(&q, "client_id", client_id);
+	oa2_form_add(&q, "redirect_uri", redirect_uri);
+	oa2_form_add(&q, "scope", p->scope);
+	oa2_form_add(&q, "state", state);
+	oa2_form_add(&q, "code_challenge", challenge);
+	oa2_form_add(&q, "code_challenge_method", "S256");
+	if (login_hint != NULL)
+		oa2_form_add(&q, "login_hint", login_hint);
+	oa2_buf_puts(url, p->authorize_endpoint);
+	oa2_buf_putc(url, strchr(p->authorize_endpoint, '?') ? '&' : '?');
+	oa2_buf_put(url, q.data, q.len);
+	if (p->authorize_extra != NULL) {
+		oa2_buf_putc(url, '&');
+		oa2_buf_puts(url, p->authorize_extra);
+	}
+	bad = oa2_buf_failed(&q);
+	oa2_buf_clear(&q);
+	if (bad || oa2_buf_failed(url))
+		return oa2_err_set(err, OA2_ERR_NOMEM, "cannot build the authorization URL");
+	return OA2_OK;
+}
+
+int oa2_services_parse(const char *list)
+{
+	int bits = 0;
+
+	while (*list) {
+		size_t n = strcspn(list, ",");
+		if (n == 4 && strncasecmp(list, "imap", 4) == 0)
+			bits |= OA2_SERVICE_IMAP;
+		else if (n == 4 && strncasecmp(list, "smtp", 4) == 0)
+			bits |= OA2_SERVICE_SMTP;
+		else if (n == 3 && strncasecmp(list, "pop", 3) == 0)
+			bits |= OA2_SERVICE_POP;
+		else
+			return -1;
+		list += n;
+		if (*list == ',')
+			list++;
+	}
+	return bits ? bits : -1;
+}
+
+void oa2_provider_clear(struct oa2_provider *p)
+{
+	free(p->name);
+	free(p->authorize_endpoint);
+	free(p->token_endpoint);
+	free(p->device_endpoint);
+	free(p->revocation_endpoint);
+	free(p->scope);
+	free(p->client_id);
+	oa2_secret_free_str(p->client_secret);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,88 @@
+/*
+ * sasl-oauth2 authorize: what the command (cmd_authorize.c) hands its
+ * flows, and the pieces they share.
+ *
+ *   authorize_browser.c   RFC 8252 loopback redirect, PKCE, browser launch
+ *   authorize_manual.c    the same URL; the redirected address pasted back
+ *   authorize_device.c    RFC 8628 device flow
+ *   authorize_exchange.c  the authorization_code grant; refusals in words
+ *   authorize_save.c      the version 1 token file, written once at the end
+ *   authorize_next.c      what to put in Postfix, mbsync, mutt, msmtp
+ *
+ * Every flow ends with a token endpoint answer in an oa2_refresh_result
+ * (owned by the caller) or an error in err; none of them touches the token
+ * file.
+ */
+#ifndef SASL_OAUTH2_AUTHORIZE_H
+#define SASL_OAUTH2_AUTHORIZE_H
+
+#include "sasl-oauth2/buf.h"
+#include "sasl-oauth2/http.h"
+#include "sasl-oauth2/pkce.h"
+#include "sasl-oauth2/provider.h"
+#include "sasl-oauth2/refresh.h"
+
+#include "account.h"
+#include "cli.h"
+
+#define AUTHORIZE_TIMEOUT_DEFAULT 300 /* seconds the browser flow waits */
+#define AUTHORIZE_MANUAL_PORT 8087    /* the manual flow's redirect port */
+
+struct authorize {
+	const struct cli *cli;
+	const struct account *acct;
+	const char *account_arg;    /* ACCOUNT as given */
+	const struct oa2_provider *prov;
+	const char *client_id;
+	const char *client_secret;  /* NULL: a public client */
+	const char *user;           /* --user (sent as login_hint), or NULL */
+	int port;                   /* --port, or -1 */
+	long timeout;               /* seconds */
+	int timeout_given;          /* --timeout was on the command line */
+	int no_open;                /* --no-open */
+	const char *rerun;          /* "sasl-oauth2 authorize NAME --provider P ..."
+				     * without --flow, --port, --no-open */
+	struct oa2_http_opts http;
+};
+
+/* The flows. Each returns OA2_OK with the token endpoint's answer in *res. */
+int authorize_browser(const struct authorize *a, struct oa2_refresh_result *res,
+		      struct oa2_err *err);
+int authorize_manual(const struct authorize *a, struct oa2_refresh_result *res,
+		     struct oa2_err *err);
+int authorize_device(const struct authorize *a, struct oa2_refresh_result *res,
+		     struct oa2_err *err);
+
+/* One authorization request: PKCE pair, state, redirect URI and the URL
+ * the user opens. */
+struct authorize_request {
+	struct oa2_pkce pkce;
+	char state[OA2_RANDOM_LEN + 1];
+	char redirect_uri[64];       /* http://127.0.0.1:PORT/ */
+	struct oa2_buf url;
+};
+int authorize_request_init(const struct authorize *a, int port, struct authorize_request *r,
+			   struct oa2_err *err);
+void authorize_request_clear(struct authorize_request *r);
+
+/* The authorization_code grant for a code the provider sent back. */
+int authorize_exchange(const struct authorize *a, const struct authorize_request *r,
+		       const char *code, struct oa2_refresh_result *res, struct oa2_err *err);
+
+/* Rewrites err after a failed token (or device) endpoint request, in words
+ * for this command: what the provider said and what to do. `what` names
+ * the request ("the authorization code"). Returns rc. */
+int authorize_refusal(const struct authorize *a, int rc, const struct oa2_refresh_result *res,
+		      const char *what, struct oa2_err *err);
+
+/* Writes the token file (atomically; the old one stays until then). */
+int authorize_save(const struct authorize *a, const struct oa2_refresh_result *res,
+		   const char *user, struct oa2_err *err);
+
+/* Prints to stdout how to use the account in Postfix, mbsync, mutt, msmtp. */
+void authorize_next_steps(const struct authorize *a, const char *user, unsigned services);
+
+/* A progress line on stderr (not an error: no "sasl-oauth2:" prefix). */
+void authorize_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

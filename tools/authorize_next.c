@@ -1,0 +1,143 @@
+/* What to put in the mail programs once the account is authorized. */
+#include <stdio.h>
+#include <string.h>
+
+#include "authorize.h"
+
+/* Prints s as one shell word (quoted when it needs to be). */
+static void shell_word(FILE *out, const char *s)
+{
+	if (s[0] != '\0' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			       "0123456789._@+/-=:,") == strlen(s)) {
+		fputs(s, out);
+		return;
+	}
+	fputc('\'', out);
+	for (; *s; s++)
+		if (*s == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*s, out);
+	fputc('\'', out);
+}
+
+/* "sasl-oauth2 token ACCOUNT": the file path for Postfix accounts, which
+ * live outside the caller's state directory. */
+static void token_command(FILE *out, const struct authorize *a)
+{
+	fputs("sasl-oauth2 token ", out);
+	shell_word(out, a->acct->for_postfix ? a->acct->path : a->account_arg);
+}
+
+static void url_user(FILE *out, const char *user)
+{
+	for (; *user; user++)
+		if (*user == '@')
+			fputs("%40", out);
+		else if (*user == ':' || *user == '/' || *user == '%')
+			fprintf(out, "%%%02X", (unsigned char)*user);
+		else
+			fputc(*user, out);
+}
+
+static void postfix(FILE *out, const struct authorize *a, const char *user, const char *smtp,
+		    int port)
+{
+	fprintf(out, "Postfix (the smtp client logs in through the plugin, which reads the "
+		"token file):\n");
+	if (!a->acct->for_postfix)
+		fprintf(out, "  # Postfix reads token files as the postfix user: authorize with "
+			"--for postfix to get one it can use.\n");
+	fprintf(out, "  # /etc/postfix/sasl_passwd, then: postmap /etc/postfix/sasl_passwd\n"
+		"  [%s]:%d %s:%s\n", smtp, port, user, a->acct->path);
+	fprintf(out, "  # /etc/postfix/main.cf\n"
+		"  relayhost = [%s]:%d\n"
+		"  smtp_sasl_auth_enable = yes\n"
+		"  smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\n"
+		"  smtp_sasl_mechanism_filter = xoauth2\n"
+		"  smtp_tls_security_level = encrypt\n\n", smtp, port);
+}
+
+static void mbsync(FILE *out, const struct authorize *a, const char *user, const char *imap,
+		   int port)
+{
+	fprintf(out, "mbsync (~/.mbsyncrc):\n"
+		"  IMAPAccount %s\n  Host %s\n  Port %d\n  TLSType IMAPS\n  User %s\n"
+		"  AuthMechs XOAUTH2\n  PassCmd \"", a->acct->name, imap, port, user);
+	token_command(out, a);
+	fputs("\"\n\n", out);
+}
+
+static void mutt(FILE *out, const struct authorize *a, const char *user, unsigned sv,
+		 const char *imap, int iport, const char *smtp, int sport, const char *mech)
+{
+	fprintf(out, "neomutt / mutt (~/.muttrc):\n");
+	if (sv & OA2_SERVICE_IMAP) {
+		fprintf(out, "  set imap_user = \"%s\"\n  set folder = \"imaps://%s:%d/\"\n"
+			"  set imap_authenticators = \"%s\"\n  set imap_oauth_refresh_command = \"",
+			user, imap, iport, mech);
+		token_command(out, a);
+		fputs("\"\n", out);
+	}
+	if (sv & OA2_SERVICE_SMTP) {
+		fputs("  set smtp_url = \"smtp://", out);
+		url_user(out, user);
+		fprintf(out, "@%s:%d/\"\n  set smtp_authenticators = \"%s\"\n"
+			"  set smtp_oauth_refresh_command = \"", smtp, sport, mech);
+		token_command(out, a);
+		fputs("\"\n", out);
+	}
+	fputc('\n', out);
+}
+
+static void msmtp(FILE *out, const struct authorize *a, const char *user, const char *smtp,
+		  int port, const char *mech)
+{
+	fprintf(out, "msmtp (~/.msmtprc):\n"
+		"  account %s\n  host %s\n  port %d\n  tls on\n  tls_starttls on\n  auth %s\n"
+		"  user %s\n  from %s\n  passwordeval \"", a->acct->name, smtp, port, mech, user,
+		user);
+	token_command(out, a);
+	fputs("\"\n\n", out);
+}
+
+void authorize_next_steps(const struct authorize *a, const char *user, unsigned sv)
+{
+	const struct oa2_provider *p = a->prov;
+	const char *imap = p->imap.host ? p->imap.host : "IMAP-SERVER";
+	const char *smtp = p->smtp.host ? p->smtp.host : "SMTP-SERVER";
+	const char *pop = p->pop.host ? p->pop.host : "POP-SERVER";
+	int iport = p->imap.host ? p->imap.port : 993, sport = p->smtp.host ? p->smtp.port : 587;
+	char mech[16];
+	FILE *out = stdout;
+
+	snprintf(mech, sizeof(mech), "%s", p->mechanism ? p->mechanism : "XOAUTH2");
+	for (char *c = mech; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	fprintf(out, "\nNext steps: use the account in your mail programs.\n");
+	if (p->imap.host == NULL || p->smtp.host == NULL)
+		fprintf(out, "(Put the provider's servers in place of IMAP-SERVER, SMTP-SERVER and "
+			"POP-SERVER.)\n");
+	fputc('\n', out);
+	if (sv & OA2_SERVICE_SMTP)
+		postfix(out, a, user, smtp, sport);
+	if (sv & OA2_SERVICE_IMAP)
+		mbsync(out, a, user, imap, iport);
+	if (sv & (OA2_SERVICE_IMAP | OA2_SERVICE_SMTP))
+		mutt(out, a, user, sv, imap, iport, smtp, sport, mech);
+	if (sv & OA2_SERVICE_SMTP)
+		msmtp(out, a, user, smtp, sport, mech);
+	if (sv & OA2_SERVICE_POP) {
+		fprintf(out, "POP3: server %s port %d (TLS), user %s, mechanism %s, token from: ",
+			pop, p->pop.host ? p->pop.port : 995, user, p->mechanism ? p->mechanism
+										  : "XOAUTH2");
+		token_command(out, a);
+		fputs("\n\n", out);
+	}
+	fprintf(out, "'");
+	token_command(out, a);
+	fprintf(out, "' prints a fresh access token (refreshing it when needed); the plugin "
+		"refreshes the token file by itself.\n");
+	fflush(out);
+}
