@@ -72,6 +72,29 @@ void redirect_close(struct redirect_listener *l)
 	l->fd = -1;
 }
 
+/* Closes a connection whose answer is sent: reads what the client still
+ * sends (briefly, bounded), so the close does not reset the connection and
+ * throw the answer away before the client has read it. */
+static void finish(int fd)
+{
+	char sink[4096];
+	size_t total = 0;
+
+	shutdown(fd, SHUT_WR);
+	while (total < 64 * 1024) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		if (poll(&p, 1, 200) <= 0)
+			break;
+		n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+	OPENSSL_cleanse(sink, sizeof(sink));
+	close(fd);
+}
+
 static void html_escaped(struct oa2_buf *b, const char *s)
 {
 	for (; *s; s++) {
@@ -124,8 +147,7 @@ void redirect_reply(int fd, int status, const char *headline, const char *detail
 			break;
 		off += (size_t)w;
 	}
-	shutdown(fd, SHUT_WR);
-	close(fd);
+	finish(fd);
 	oa2_buf_clear(&body);
 	oa2_buf_clear(&msg);
 }
@@ -137,7 +159,7 @@ static void reply_raw(int fd, const char *status)
 			 "Connection: close\r\n\r\n", status);
 
 	(void)!send(fd, msg, (size_t)n, MSG_NOSIGNAL);
-	close(fd);
+	finish(fd);
 }
 
 static void drop(struct conn *c)

@@ -121,12 +121,16 @@ EOF
 mkbrowser deny <<'EOF'
 curl -sS --max-time 10 -o "$T/deny.page" -w '%{http_code}\n' "${ru}?error=access_denied&error_description=The+user+declined&state=$st" >"$T/deny.log" 2>&1
 EOF
-# stray: unrelated requests first (favicon, a bare GET /), then the sign-in,
-# then a replay of the redirect that completed it.
+# stray: unrelated requests first (an idle connection that never sends,
+# favicon, a bare GET /, an oversized request), then the sign-in, then a
+# replay of the redirect that completed it.
 mkbrowser stray <<'EOF'
 {
+port=${ru#http://127.0.0.1:}; port=${port%/}
+exec 3<>"/dev/tcp/127.0.0.1/$port"
 curl -sS --max-time 10 -o /dev/null -w 'favicon %{http_code}\n' "${ru}favicon.ico"
 curl -sS --max-time 10 -o /dev/null -w 'bare %{http_code}\n' "$ru"
+curl -sS --max-time 10 -o /dev/null -w 'big %{http_code}\n' "$ru?pad=$(head -c 9000 /dev/zero | tr '\0' a)"
 final=$(curl -sS -L --max-time 30 --cacert "$CA" -o "$T/stray.page" -w '%{url_effective}' "$url")
 echo "signin $(head -c 300 "$T/stray.page" | grep -o 'Signed in' | head -n 1)"
 curl -sS --max-time 10 -o /dev/null -w 'replay %{http_code}\n' "$final"
@@ -246,9 +250,9 @@ check "access_denied: the old token file is untouched" test "$(fingerprint "$F")
 # ----- 6. stray requests --------------------------------------------------------------
 admin POST /admin/reset-stats >/dev/null
 BROWSER="$T/stray.sh" run_cli stray authorize stray --provider test --flow browser --timeout 30
-expect_rc stray 0 "stray requests: unrelated requests do not end the sign-in"
-check "stray requests: /favicon.ico gets 404, a bare GET / gets 400" \
-	bash -c 'grep -q "^favicon 404" "$1" && grep -q "^bare 400" "$1"' _ "$T/stray.log"
+expect_rc stray 0 "stray requests: unrelated requests and an idle connection do not end the sign-in"
+check "stray requests: /favicon.ico gets 404, a bare GET / 400, over 8 KiB 431" \
+	bash -c 'grep -q "^favicon 404" "$1" && grep -q "^bare 400" "$1" && grep -q "^big 431" "$1"' _ "$T/stray.log"
 check "stray requests: the real redirect completes" grep -q '^signin Signed in' "$T/stray.log"
 check "stray requests: a replay of the redirect afterwards is refused" \
 	bash -c 'grep -q "^replay 000" "$1" && ! grep -q "^replay exit 0" "$1"' _ "$T/stray.log"
