@@ -13,22 +13,28 @@
 #
 # snippet.sh --list GUIDE: prints the name of every snippet in GUIDE, one a
 # line, in order (a name used twice is printed twice).
+#
+# snippet.sh --blocks GUIDE: prints one line per code block in GUIDE:
+# LINE<tab>LANGUAGE<tab>NAME ("-" for a missing language or name).
 set -u
 
 usage() {
-	echo "usage: snippet.sh GUIDE NAME | snippet.sh --list GUIDE" >&2
+	echo "usage: snippet.sh GUIDE NAME | snippet.sh --list|--blocks GUIDE" >&2
 	exit 2
 }
 
 # The awk program: in a line that opens a fence (three or more backticks
-# or tildes), the info string's words after the language are attributes;
-# snippet=NAME names the block. The block ends at a line of the same fence
-# character, at least as long.
+# or tildes, indented when the block sits in a list item), the info
+# string's words after the language are attributes; snippet=NAME names the
+# block. The block ends at a line of the same fence character, at least as
+# long; the fence's indentation is removed from the lines in between.
 read -r -d '' AWK <<'AWKEOF'
 function open_fence(line,    m) {
-	if (match(line, /^(```+|~~~+)/)) {
+	if (match(line, /^ *(```+|~~~+)/)) {
 		fence = substr(line, 1, RLENGTH)
 		info = substr(line, RLENGTH + 1)
+		indent = fence; sub(/[`~].*/, "", indent)
+		fence = substr(fence, length(indent) + 1)
 		return 1
 	}
 	return 0
@@ -48,28 +54,35 @@ BEGIN { inblock = 0; found = 0; unclosed = 0 }
 			name = snippet_name(info)
 			cur = (name != "")
 			if (mode == "list" && cur) print name
+			if (mode == "blocks") {
+				split(info, lw, /[ \t]+/)
+				lang = (lw[1] != "" && lw[1] !~ /=/) ? lw[1] : "-"
+				printf "%d\t%s\t%s\n", NR, lang, cur ? name : "-"
+			}
 			if (mode == "get" && name == want) { found++; capture = (found == 1); opened = NR }
 			else capture = 0
 		}
 		next
 	}
 	# inside a block: a closing fence is the same character, at least as
-	# long, and nothing but blanks after it
-	if (index($0, substr(fence, 1, 1)) == 1) {
-		c = $0; sub(/[ \t]+$/, "", c)
-		if (c ~ /^(```+|~~~+)$/ && substr(c, 1, 1) == substr(fence, 1, 1) && length(c) >= length(fence)) {
-			inblock = 0; capture = 0
-			next
-		}
+	# long, and nothing but blanks around it
+	c = $0; sub(/^ +/, "", c); sub(/[ \t]+$/, "", c)
+	if (c ~ /^(```+|~~~+)$/ && substr(c, 1, 1) == substr(fence, 1, 1) && length(c) >= length(fence)) {
+		inblock = 0; capture = 0
+		next
 	}
-	if (capture) body = body $0 "\n"
+	# a block inside a list item: its lines carry the fence's indentation
+	line = $0
+	if (indent != "" && substr(line, 1, length(indent)) == indent)
+		line = substr(line, length(indent) + 1)
+	if (capture) body = body line "\n"
 }
 END {
-	if (inblock && (mode == "list" || name == want)) {
+	if (inblock && (mode != "get" || name == want)) {
 		printf "%s: the code block opened on line %d is never closed\n", FILENAME, start > "/dev/stderr"
 		exit 1
 	}
-	if (mode == "list") exit 0
+	if (mode != "get") exit 0
 	if (found == 0) {
 		printf "%s: no code block marked snippet=%s\n", FILENAME, want > "/dev/stderr"
 		exit 1
@@ -87,10 +100,10 @@ END {
 AWKEOF
 
 case ${1:-} in
---list)
+--list|--blocks)
 	[ $# -eq 2 ] || usage
 	[ -r "$2" ] || { echo "snippet.sh: cannot read $2" >&2; exit 1; }
-	exec awk -v mode=list "$AWK" "$2"
+	exec awk -v mode="${1#--}" "$AWK" "$2"
 	;;
 -*|"") usage ;;
 esac

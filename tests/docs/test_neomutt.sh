@@ -1,0 +1,101 @@
+#!/bin/bash
+# docs/clients.md, neomutt: the guide's muttrc. Its refresh commands print
+# the account's token; neomutt sends a message in batch mode through
+# Dovecot's submission service (STARTTLS, OAUTHBEARER from
+# smtp_oauth_refresh_command), and opens the IMAPS INBOX (OAUTHBEARER from
+# imap_oauth_refresh_command) under tmux, showing the message there.
+# neomutt has both mechanisms built in: the plugin is not involved.
+#
+# Substitutions (guide -> test), each must still occur in the guide:
+#   imaps://outlook.office365.com/   imaps://127.0.0.1:DOVECOT_IMAPS_PORT/
+#   smtp.office365.com:587           127.0.0.1:DOVECOT_SUBMISSION_PORT
+#   set ssl_force_tls = yes          the same + ssl_ca_certificates_file (the test CA)
+# Not in the guide, test only: HOME is a fresh directory; neomutt runs with
+# -n (no system muttrc); `sasl-oauth2` on PATH is the build tree's CLI (or,
+# until `token` is built, a stand-in).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
+. "$HERE/../e2e/env.sh"
+. "$HERE/docs_env.sh"
+
+GUIDE=clients.md
+e2e_setup docs-neomutt
+command -v neomutt >/dev/null 2>&1 || e2e_die "setup: neomutt is not installed (run tests/install-deps.sh)"
+start_tls_dovecot
+setup_token_command
+
+AUTH_USER=alice@example.com
+GOOD=$(e2e_token good)
+add_token "$GOOD" "$AUTH_USER"
+add_account work "$GOOD" "$AUTH_USER"
+
+MUTTRC="$E2E_TMP/muttrc"
+guide_config "$MUTTRC" "$GUIDE" muttrc \
+	imaps://outlook.office365.com/ "imaps://127.0.0.1:$DOVECOT_IMAPS_PORT/" \
+	smtp.office365.com:587 "127.0.0.1:$DOVECOT_SUBMISSION_PORT" \
+	"set ssl_force_tls = yes" "set ssl_force_tls = yes
+set ssl_ca_certificates_file = \"$CA_DIR/ca.pem\""
+HOME="$E2E_TMP/home"
+mkdir -p "$HOME"
+export HOME
+
+# 1. the refresh commands, run as neomutt runs them (sh -c)
+for var in imap_oauth_refresh_command smtp_oauth_refresh_command; do
+	cmd=$(sed -n "s/^set $var = \"\(.*\)\"$/\1/p" "$MUTTRC")
+	if [ -z "$cmd" ]; then
+		not_ok "the guide's muttrc sets $var"
+		continue
+	fi
+	check "$var is 'sasl-oauth2 token work'" test "$cmd" = "sasl-oauth2 token work"
+	check "$var prints the account's token ($(token_cmd_label))" \
+		test "$(sh -c "$cmd" 2>/dev/null)" = "$GOOD"
+done
+skip_if_stand_in "neomutt *_oauth_refresh_command"
+
+# 2. batch send over SMTP
+subject="docs-neomutt smtp $$.$RANDOM"
+before=$(introspect_count)
+logins=$(dovecot_tls_logins submission-login "$AUTH_USER" OAUTHBEARER)
+echo "Sent by tests/docs/test_neomutt.sh" >"$E2E_TMP/body.txt"
+if timeout 60 neomutt -n -F "$MUTTRC" -s "$subject" bob@example.net \
+	<"$E2E_TMP/body.txt" >"$E2E_TMP/neomutt-send.out" 2>&1; then
+	ok "smtp: neomutt sends in batch mode"
+else
+	not_ok "smtp: neomutt sends in batch mode"
+	show_log "$E2E_TMP/neomutt-send.out" "neomutt output"
+fi
+check "smtp: the message reached the server" grep -rqsF "Subject: $subject" "$SINK_DIR"
+check "smtp: Dovecot logged an OAUTHBEARER login for $AUTH_USER over TLS" \
+	test "$(dovecot_tls_logins submission-login "$AUTH_USER" OAUTHBEARER)" -gt "$logins"
+check "smtp: the token was checked by the introspection endpoint" test "$(introspect_count)" -gt "$before"
+
+# 3. the IMAP INBOX, in a terminal (tmux)
+if ! command -v tmux >/dev/null 2>&1; then
+	skip "imap: neomutt's index: tmux is not installed (run tests/install-deps.sh)"
+	e2e_finish
+fi
+subject="docs-neomutt imap $$.$RANDOM"
+put_imap_message "$AUTH_USER" "$subject"
+before=$(introspect_count)
+logins=$(dovecot_tls_logins imap-login "$AUTH_USER" OAUTHBEARER)
+TMUX_SOCK="$E2E_TMP/tmux.sock"
+tmux -S "$TMUX_SOCK" new-session -d -x 160 -y 30 \
+	"env TERM=xterm neomutt -n -F '$MUTTRC'; sleep 60" || e2e_die "setup: tmux did not start"
+E2E_PIDS+=("$(tmux -S "$TMUX_SOCK" display-message -p '#{pid}')")
+screen() { tmux -S "$TMUX_SOCK" capture-pane -p 2>/dev/null; }
+shows_message() { screen | grep -qF "$subject"; }
+if wait_for 20 shows_message; then
+	ok "imap: neomutt's index lists the INBOX message"
+else
+	not_ok "imap: neomutt's index lists the INBOX message"
+	screen | sed -e '/^$/d' -e 's/^/#   /'
+fi
+check "imap: the status line shows +INBOX with 1 message" \
+	bash -c 'tmux -S "$1" capture-pane -p | grep -qE "\+INBOX \[Msgs:1"' _ "$TMUX_SOCK"
+check "imap: Dovecot logged an OAUTHBEARER login for $AUTH_USER over TLS" \
+	test "$(dovecot_tls_logins imap-login "$AUTH_USER" OAUTHBEARER)" -gt "$logins"
+check "imap: the token was checked by the introspection endpoint" test "$(introspect_count)" -gt "$before"
+tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
+
+e2e_finish
