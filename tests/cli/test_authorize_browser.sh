@@ -79,8 +79,10 @@ check "browser/confidential (--client-secret-file): exit 0" test "$RC" = 0
 check "browser/confidential: client_id=test-confidential in the authorization request" \
 	test "$(jstr "$(last_auth_request)" client_id)" = test-confidential
 check_token_file "browser/confidential" "$STATE/conf.json" dave@example.com test-confidential
-check "browser/confidential: the secret is not in the token file" \
-	bash -c '! grep -qF -- "$1" "$2"' _ "$OIDC_CONFIDENTIAL_SECRET" "$STATE/conf.json"
+# the plugin refreshes with it: authorize keeps the secret in the 0600 token
+# file (documented in authorize --help), first line only, no newline
+check "browser/confidential: the token file keeps client_secret = the file's first line" \
+	test "$(jfile "$STATE/conf.json" client_secret)" = "$OIDC_CONFIDENTIAL_SECRET"
 check "browser/confidential: the secret is not on the CLI's output" \
 	bash -c '! grep -qF -- "$1" "$2" "$3"' _ "$OIDC_CONFIDENTIAL_SECRET" "$T/conf.out" "$T/conf.err"
 
@@ -96,7 +98,7 @@ check "browser/wrong secret: the error names invalid_client or the client secret
 	grep -qiE 'invalid_client|client (secret|authentication)' "$T/wrong.err"
 check "browser/wrong secret: the token endpoint refused one request (invalid_client)" \
 	bash -c '[[ $1 == *'"'"'"error":"invalid_client"'"'"'* ]]' _ "$(oidc_admin GET /admin/token-requests)"
-e2e_note "browser/wrong secret: CLI said: $(redact "$T/wrong.err" | tr '\n' ' ' | cut -c1-300)"
+e2e_note "browser/wrong secret: CLI said: $(redact "$T/wrong.err" | tail -n 1 | cut -c1-400)"
 
 # ---- 5. the user refuses consent
 browser_env alice@example.com --deny
@@ -105,7 +107,7 @@ check "browser/consent refused: non-zero exit (got $RC)" test "$RC" != 0
 check "browser/consent refused: no token file" test ! -e "$STATE/denied.json"
 check "browser/consent refused: the error says access_denied" grep -qiE 'access_denied|denied' "$T/denied.err"
 check "browser/consent refused: the browser still reached the loopback page" test "$(browser_done)" = 0
-e2e_note "browser/consent refused: CLI said: $(redact "$T/denied.err" | tr '\n' ' ' | cut -c1-300)"
+e2e_note "browser/consent refused: CLI said: $(redact "$T/denied.err" | tail -n 1 | cut -c1-400)"
 
 # ---- 6. a forged redirect (wrong state) must not be exchanged
 cat >"$T/forger.sh" <<'EOF'
@@ -132,7 +134,7 @@ else
 	check "browser/forged state: the CLI stopped (exit $RC) and wrote no file" test ! -e "$STATE/forged.json"
 	check "browser/forged state: the error names the state mismatch" grep -qi 'state' "$T/forged.err"
 fi
-e2e_note "browser/forged state: listener answered: $(tr '\n' ' ' <"$T/forger.out" | cut -c1-200)"
+e2e_note "browser/forged state: CLI said: $(redact "$T/forged.err" | tail -n 1 | cut -c1-400)"
 
 # ---- 7. --no-open: URL printed, no browser started; the user opens it
 browser_env alice@example.com
@@ -157,9 +159,28 @@ check "browser --timeout 4 with no redirect: non-zero exit (got $RC) within 20 s
 check "browser --timeout: no token file" test ! -e "$STATE/late.json"
 check "browser --timeout: the loopback listener is closed" \
 	bash -c '! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null' _ "$port"
-e2e_note "browser --timeout: CLI said: $(redact "$T/late.err" | tr '\n' ' ' | cut -c1-300)"
+e2e_note "browser --timeout: CLI said: $(redact "$T/late.err" | tail -n 1 | cut -c1-400)"
 
-# ---- 9. the token file logs in to Dovecot through the plugin
+# ---- 9. no refresh token: a server following OpenID Connect Core 11 strictly
+# drops offline_access unless the request says prompt=consent (the CLI does
+# not send it for config-file providers): warning, token file without one
+oidc_admin POST /admin/config '{"strict_offline_access":true}' >/dev/null
+browser_env alice@example.com
+BROWSER=$WRAPPER run_cli nort authorize nort --provider oidc --flow browser --timeout 60
+oidc_admin POST /admin/config '{"strict_offline_access":false}' >/dev/null
+check "browser/no refresh token: exit 0" test "$RC" = 0
+check "browser/no refresh token: a warning says so" grep -qi 'no refresh token' "$T/nort.err"
+check "browser/no refresh token: token file has an access token and no refresh_token" \
+	test -n "$(jfile "$STATE/nort.json" access_token)" -a -z "$(jfile "$STATE/nort.json" refresh_token)"
+e2e_note "browser/no refresh token: prompt sent: '$(jstr "$(last_auth_request)" prompt)'"
+
+# ---- 10. --user differs from the account signed in at the provider
+browser_env bob@example.com
+BROWSER=$WRAPPER run_cli mism authorize mism --provider oidc --flow browser --user alice@example.com --timeout 60
+check "browser --user alice, signed in as bob: success or nothing saved (exit $RC)" test "$RC" = 0 -o ! -e "$STATE/mism.json"
+e2e_note "browser --user alice@example.com, signed in as bob@example.com: token file user '$(jfile "$STATE/mism.json" user)', token belongs to '$(jstr "$(oidc_introspect "$(jfile "$STATE/mism.json" access_token)")" username)'; CLI warned: '$(grep -iE 'bob@|differ|not alice|mismatch' "$T/mism.err" "$T/mism.out" | head -n 1)'"
+
+# ---- 11. the token file logs in to Dovecot through the plugin
 if [ -x "$IMTEST" ] && [ -f "$STATE/demo.json" ]; then
 	start_imap_for_oidc
 	out="$T/imtest.out"
@@ -168,6 +189,35 @@ if [ -x "$IMTEST" ] && [ -f "$STATE/demo.json" ]; then
 	grep -q '^Authenticated\.' "$out" || { show_log "$out" imtest; show_log "$T/imtest.syslog" "imtest syslog"; }
 else
 	skip "dovecot login with the authorized token file: no imtest or no token file"
+fi
+
+# ---- 12. the token file against the real server afterwards: refresh (with
+# rotation: the old refresh token dies) and forget (revocation)
+if [ -f "$STATE/demo.json" ]; then
+	rt0=$(jfile "$STATE/demo.json" refresh_token)
+	set_expired() {
+		"$NODE" -e 'const fs = require("fs"); const f = process.argv[1];
+			const o = JSON.parse(fs.readFileSync(f, "utf8")); o.expires_at = Math.floor(Date.now() / 1000) - 10;
+			fs.writeFileSync(f + ".new", JSON.stringify(o, null, 2), { mode: 0o600 }); fs.renameSync(f + ".new", f);' "$1"
+	}
+	set_expired "$STATE/demo.json"
+	oidc_admin POST /admin/reset-stats >/dev/null
+	run_cli tok token demo
+	check "token demo (expired): exit 0, one refresh at the server" \
+		test "$RC|$(jstr "$(oidc_stat grants)" refresh_token)" = "0|1"
+	[ "$RC" = 0 ] || show_cli tok
+	check "token demo: the printed token is live for alice@example.com" \
+		test "$(jstr "$(oidc_introspect "$(head -n 1 "$T/tok.out")")" username)" = alice@example.com
+	rt1=$(jfile "$STATE/demo.json" refresh_token)
+	check "token demo: the rotated refresh token was saved" test -n "$rt1" -a "$rt1" != "$rt0"
+	check "token demo: token file still 0600" test "$(file_mode "$STATE/demo.json")" = 600
+	run_cli forget forget demo
+	check "forget demo: exit 0, token file removed" test "$RC" = 0 -a ! -e "$STATE/demo.json"
+	check "forget demo: the refresh token was revoked at the server" test "$(oidc_stat revocations)" -ge 1
+	intro=$(curl -sS --cacert "$CA_DIR/ca.pem" --max-time 10 --data-urlencode "token=$rt1" \
+		-d client_id=test-confidential --data-urlencode "client_secret=$OIDC_CONFIDENTIAL_SECRET" \
+		"$OIDC_URL/token/introspection")
+	check "forget demo: the refresh token is no longer active" test "$(jstr "$intro" active)" = false
 fi
 
 e2e_finish

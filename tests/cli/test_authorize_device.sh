@@ -103,7 +103,7 @@ if start_device deny; then
 	check "device/denied at confirmation: no token file" test ! -e "$STATE/deny.json"
 	check "device/denied at confirmation: the error says access_denied" grep -qiE 'access_denied|denied' "$T/deny.err"
 	check "device/denied at confirmation: no poll after access_denied" polls_ok 'r[r.length - 1] === "access_denied"'
-	e2e_note "device/denied: CLI said: $(redact "$T/deny.err" | tr '\n' ' ' | cut -c1-300)"
+	e2e_note "device/denied: CLI said: $(redact "$T/deny.err" | tail -n 1 | cut -c1-400)"
 fi
 
 # ---- 4. the user cancels on the consent page (after signing in)
@@ -122,7 +122,7 @@ if start_device expire; then
 	check "device/expired: non-zero exit (got $RC) within 20 s (took ${SECS}s)" test "$RC" != 0 -a "$SECS" -le 20
 	check "device/expired: no token file" test ! -e "$STATE/expire.json"
 	check "device/expired: the error says the code expired" grep -qiE 'expired' "$T/expire.err"
-	e2e_note "device/expired: CLI said: $(redact "$T/expire.err" | tr '\n' ' ' | cut -c1-300)"
+	e2e_note "device/expired: CLI said: $(redact "$T/expire.err" | tail -n 1 | cut -c1-400)"
 fi
 oidc_admin POST /admin/config '{"device_code_ttl":600}' >/dev/null
 

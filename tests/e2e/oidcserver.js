@@ -81,7 +81,8 @@
 //                         (ID: a short hash of the device code)
 //   GET  /admin/token-requests [{"t","grant","client_id","status","error"}]
 //   GET  /admin/config, POST /admin/config {"device_interval":N,"slow_down":bool,
-//                         "slow_down_first":bool,"device_code_ttl":N} (any subset)
+//                         "slow_down_first":bool,"device_code_ttl":N,
+//                         "strict_offline_access":bool} (any subset)
 //                         -> the config (applies to device codes issued afterwards)
 //   POST /dovecot-introspect  Dovecot's introspection_mode = post: form body
 //                         token=...&client_id=&client_secret= (JSON works too) ->
@@ -393,10 +394,12 @@ async function main() {
 				if (c.slow_down !== undefined) opts.slowDown = Boolean(c.slow_down);
 				if (c.slow_down_first !== undefined) opts.slowDownFirst = Boolean(c.slow_down_first);
 				if (c.device_code_ttl !== undefined) opts.deviceTtl = Number(c.device_code_ttl);
+				if (c.strict_offline_access !== undefined) opts.strictOffline = Boolean(c.strict_offline_access);
 			}
 			return json(200, {
 				device_interval: opts.deviceInterval, slow_down: opts.slowDown,
 				slow_down_first: opts.slowDownFirst, device_code_ttl: opts.deviceTtl,
+				strict_offline_access: opts.strictOffline,
 			});
 		}
 		return json(404, { error: 'not found' });
