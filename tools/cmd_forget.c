@@ -1,16 +1,311 @@
-/* sasl-oauth2 forget: not written yet. */
-#include "cli.h"
+/*
+ * sasl-oauth2 forget: removes an account - its token file and lock - after
+ * revoking its refresh token at the provider (RFC 7009) when the provider
+ * has a revocation endpoint. The file is removed first, under the lock, so
+ * no refresh can write it back; the revocation then works from the copy in
+ * memory. A failed revocation is a warning: the account is gone either way.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cmdutil.h"
+#include "sasl-oauth2/buf.h"
+#include "sasl-oauth2/http.h"
+#include "sasl-oauth2/json.h"
+#include "sasl-oauth2/provider.h"
+#include "sasl-oauth2/server_error.h"
+#include "sasl-oauth2/token_store.h"
+
+#define URL_MAX 2048
+
+struct opts {
+	const char *account;
+	int for_postfix;
+	int keep_token;
+	int help;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "for", required_argument, NULL, 'F' },
+		{ "keep-token", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, rc = CLI_OK;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	while (rc == CLI_OK && (c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'F': rc = cli_parse_for(&cmd_forget, optarg, &o->for_postfix); break;
+		case 'k': o->keep_token = 1; break;
+		case 'h': o->help = 1; return CLI_OK;
+		default: return cli_bad_option(&cmd_forget, c, argv);
+		}
+	}
+	if (rc != CLI_OK)
+		return rc;
+	if (optind != argc - 1)
+		return cli_usage_error(&cmd_forget, optind >= argc ? "missing ACCOUNT"
+						    : "give one ACCOUNT");
+	o->account = argv[optind];
+	return CLI_OK;
+}
+
+/* The revocation endpoint: the file's "revocation_endpoint", else that of
+ * the provider the file names (built in, configured or discovered). */
+static int find_endpoint(const struct cli *cli, struct json_object *obj,
+			 const struct oa2_http_opts *ho, char *url, size_t n,
+			 struct oa2_err *err)
+{
+	struct oa2_provider_request rq;
+	struct oa2_provider p;
+	const char *v, *name;
+	int rc;
+
+	url[0] = '\0';
+	if (oa2_json_get_string(obj, "revocation_endpoint", URL_MAX, &v, NULL, "", NULL) ==
+		    OA2_OK && v != NULL && v[0] != '\0') {
+		snprintf(url, n, "%s", v);
+		return OA2_OK;
+	}
+	if (oa2_json_get_string(obj, "provider", 256, &name, NULL, "", NULL) != OA2_OK ||
+	    name == NULL || name[0] == '\0')
+		return OA2_OK;
+	memset(&rq, 0, sizeof(rq));
+	rq.name = name;
+	rc = oa2_provider_resolve(&cli->cfg, &rq, ho, &p, err);
+	if (rc != OA2_OK)
+		return rc;
+	if (p.revocation_endpoint != NULL)
+		snprintf(url, n, "%s", p.revocation_endpoint);
+	oa2_provider_clear(&p);
+	return OA2_OK;
+}
+
+static void http_opts(const struct cli *cli, const struct oa2_token *tok,
+		      struct oa2_http_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->connect_timeout = cli->cfg.connect_timeout;
+	o->timeout = cli->cfg.timeout;
+	o->proxy = tok->proxy ? tok->proxy : cli->cfg.proxy;
+	if (tok->ca_bundle_file != NULL) {
+		o->ca_file = tok->ca_bundle_file;
+	} else {
+		o->ca_blob = cli->cfg.ca_blob;
+		o->ca_blob_len = cli->cfg.ca_blob_len;
+	}
+}
+
+/* What a refusal said: "HTTP 400: invalid_request (description)". */
+static void describe_refusal(const struct oa2_http_response *resp, char *buf, size_t n)
+{
+	struct json_object *obj = NULL;
+	char error[64] = "", desc[256] = "";
+	const char *v;
+	size_t len;
+
+	if (resp->body.len > 0 &&
+	    oa2_json_parse_object(resp->body.data, resp->body.len, "answer", &obj, NULL) == OA2_OK) {
+		if (oa2_json_get_string(obj, "error", 256, &v, &len, "", NULL) == OA2_OK && v)
+			oa2_printable(v, len, error, sizeof(error));
+		if (oa2_json_get_string(obj, "error_description", 4096, &v, &len, "", NULL) ==
+			    OA2_OK && v)
+			oa2_printable(v, len, desc, sizeof(desc));
+		oa2_json_put_wiped(obj);
+	}
+	snprintf(buf, n, "HTTP %ld%s%s%s%s%s", resp->status, error[0] ? ": " : "", error,
+		 desc[0] ? " (" : "", desc, desc[0] ? ")" : "");
+}
+
+/* RFC 7009 section 2.1: POST token, token_type_hint and the client's
+ * credentials. Returns OA2_OK when the provider answered 200. */
+static int revoke_at(const struct cli *cli, const struct oa2_token *tok, const char *url,
+		  const struct oa2_http_opts *ho, struct oa2_err *err)
+{
+	const char *client_id = tok->client_id ? tok->client_id : cli->cfg.client_id;
+	const char *secret = tok->client_secret ? tok->client_secret :
+			     tok->client_id == NULL ? cli->cfg.client_secret : NULL;
+	struct oa2_http_response resp;
+	struct oa2_buf form;
+	char why[512];
+	int rc;
+
+	if (ho->ca_blob == NULL && ho->ca_file == NULL)
+		return oa2_err_set(err, OA2_ERR_CONFIG, "%s", cli->cfg.ca_error);
+	oa2_buf_init(&form, 64 * 1024);
+	oa2_form_add(&form, "token", tok->refresh_token);
+	oa2_form_add(&form, "token_type_hint", "refresh_token");
+	if (client_id != NULL)
+		oa2_form_add(&form, "client_id", client_id);
+	if (secret != NULL)
+		oa2_form_add(&form, "client_secret", secret);
+	if (oa2_buf_failed(&form)) {
+		oa2_buf_clear(&form);
+		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
+	}
+	rc = oa2_http_request("revocation endpoint", url, &form, ho, &resp, err);
+	oa2_buf_clear(&form);
+	if (rc != OA2_OK)
+		return rc;
+	if (resp.status != 200) {
+		describe_refusal(&resp, why, sizeof(why));
+		rc = oa2_err_set(err, resp.status >= 500 || resp.status == 429 ?
+				 OA2_ERR_TEMPORARY : OA2_ERR_DENIED,
+				 "revocation endpoint %s answered %s", url, why);
+	}
+	oa2_http_response_clear(&resp);
+	return rc;
+}
+
+/* Revokes the refresh token if there is one and an endpoint for it, and
+ * says what happened (a warning when it did not). */
+static void revoke_and_report(const struct cli *cli, const struct account *acct,
+			      struct json_object *obj, const struct oa2_token *tok)
+{
+	struct oa2_http_opts ho;
+	struct oa2_err err;
+	char url[URL_MAX + 1];
+
+	if (tok->refresh_token == NULL) {
+		printf("%s: the token file holds no refresh token: nothing to revoke\n", acct->name);
+		return;
+	}
+	if (cli->cfg_rc != OA2_OK) {
+		cli_warn("%s: the refresh token was not revoked: %s; revoke the app's access in "
+			 "your account's security settings", acct->name, cli->cfg_err.msg);
+		return;
+	}
+	http_opts(cli, tok, &ho);
+	if (find_endpoint(cli, obj, &ho, url, sizeof(url), &err) != OA2_OK) {
+		cli_warn("%s: the refresh token was not revoked: %s; revoke the app's access in "
+			 "your account's security settings", acct->name, err.msg);
+		return;
+	}
+	if (url[0] == '\0') {
+		printf("%s: the provider has no revocation endpoint known to sasl-oauth2: the "
+		       "refresh token was not revoked (it stays valid until it expires or you "
+		       "revoke the app's access in your account's security settings)\n",
+		       acct->name);
+		return;
+	}
+	if (revoke_at(cli, tok, url, &ho, &err) != OA2_OK) {
+		cli_warn("%s: the refresh token was not revoked: %s; revoke the app's access in "
+			 "your account's security settings", acct->name, err.msg);
+		return;
+	}
+	printf("%s: revoked the refresh token at %s\n", acct->name, url);
+}
+
+static void remove_lock(const struct account *acct)
+{
+	char lock[PATH_MAX + 8];
+
+	snprintf(lock, sizeof(lock), "%s.lock", acct->path);
+	if (unlink(lock) != 0 && errno != ENOENT)
+		cli_warn("cannot remove the lock file %s: %s", lock, strerror(errno));
+}
+
+static int forget(const struct cli *cli, const struct account *acct, const struct opts *o)
+{
+	struct json_object *obj = NULL;
+	struct oa2_token tok;
+	struct oa2_err err;
+	int lockfd, rc;
+
+	lockfd = oa2_store_lock(acct->path, &err);
+	if (lockfd < 0) {
+		cli_error("%s; nothing was removed", err.msg);
+		return CLI_IOERR;
+	}
+	/* A file that cannot be read is still removed: that is what was asked. */
+	rc = oa2_store_read(acct->path, &obj, &tok, NULL, &err);
+	if (rc != OA2_OK && !o->keep_token)
+		cli_warn("%s; the refresh token in it (if any) was not revoked", err.msg);
+	if (unlink(acct->path) != 0) {
+		cli_error("cannot remove %s: %s; nothing was changed", acct->path, strerror(errno));
+		if (rc == OA2_OK) {
+			oa2_token_clear(&tok);
+			oa2_json_put_wiped(obj);
+		}
+		oa2_store_unlock(lockfd);
+		return CLI_IOERR;
+	}
+	if (rc == OA2_OK && !o->keep_token)
+		revoke_and_report(cli, acct, obj, &tok);
+	else if (rc == OA2_OK)
+		printf("%s: the refresh token was kept (not revoked), as asked\n", acct->name);
+	if (rc == OA2_OK) {
+		oa2_token_clear(&tok);
+		oa2_json_put_wiped(obj);
+	}
+	remove_lock(acct);
+	oa2_store_unlock(lockfd);
+	printf("%s: removed %s\n", acct->name, acct->path);
+	return CLI_OK;
+}
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	(void)cli; (void)argc; (void)argv;
-	cli_error("forget: not implemented yet");
-	return CLI_FAIL;
+	struct account acct;
+	struct opts o;
+	char msg[OA2_ERR_MSG_MAX];
+	int rc;
+
+	rc = parse(argc, argv, &o);
+	if (rc != CLI_OK || o.help)
+		return o.help ? cli_help(&cmd_forget) : rc;
+	rc = cli_resolve(cli, o.account, o.for_postfix, &acct);
+	if (rc != CLI_OK)
+		return rc;
+	if (cli_account_missing(&acct)) {
+		cli_no_account_msg(&acct, o.account, msg, sizeof(msg));
+		cli_error("%s", msg);
+		return CLI_NOACCOUNT;
+	}
+	return forget(cli, &acct, &o);
 }
 
 const struct cli_command cmd_forget = {
 	.name = "forget",
-	.summary = "(not implemented yet)",
+	.summary = "revoke an account's refresh token and remove its token file",
 	.run = run,
-	.usage = "Usage: sasl-oauth2 forget\n",
+	.usage =
+	"Usage: sasl-oauth2 forget ACCOUNT [--keep-token] [--for postfix]\n"
+	"\n"
+	"Removes ACCOUNT: its token file and the file's lock. First, under the lock,\n"
+	"the file is read and removed, so no refresh can write it back; then the\n"
+	"refresh token is revoked at the provider (RFC 7009: token, token_type_hint=\n"
+	"refresh_token, client_id and client_secret POSTed to the revocation endpoint)\n"
+	"when one is known: the file's \"revocation_endpoint\", else the revocation\n"
+	"endpoint of the file's \"provider\" (google has one; microsoft has none; a\n"
+	"provider.NAME.revocation_endpoint or issuer in sasl-oauth2.conf(5)).\n"
+	"\n"
+	"A revocation that fails (network, the provider refuses) is a warning: the\n"
+	"account is removed anyway, and the message says how to revoke the access\n"
+	"by hand. A token file that cannot be read (malformed, unsafe permissions)\n"
+	"is removed too, without revocation.\n"
+	"\n"
+	"Options:\n"
+	"  --keep-token    do not revoke the refresh token; only remove the file\n"
+	"  --for postfix   ACCOUNT is one of Postfix's (CHROOT/etc/sasl-oauth2)\n"
+	"  -h, --help      this help\n"
+	"\n"
+	"ACCOUNT is a name (NAME.json in the state directory) or a token file path.\n"
+	"\n"
+	"Exit status:\n"
+	"   0  the account was removed (with or without revocation; see the warnings)\n"
+	"   2  bad command line or account name\n"
+	"  67  no such account\n"
+	"  74  the token file could not be locked or removed (its directory is not\n"
+	"      writable): nothing was changed\n",
 };

@@ -1,16 +1,559 @@
-/* sasl-oauth2 import: not written yet. */
-#include "cli.h"
+/*
+ * sasl-oauth2 import: takes over a token file written by another tool and
+ * writes it as a sasl-oauth2 token file (format version 1) for an account:
+ *
+ *   tarickb/sasl-xoauth2   refresh_token, access_token, expiry (a digit
+ *                          string), user, client_id, client_secret,
+ *                          token_endpoint, proxy, ca_bundle_file,
+ *                          refresh_window: all of them sasl-oauth2 reads as
+ *                          they are
+ *   mutt_oauth2.py         registration (google, microsoft), authflow, email,
+ *                          access_token, access_token_expiration (ISO 8601,
+ *                          local time), refresh_token, client_id,
+ *                          client_secret, tenant (microsoft); unencrypted
+ *
+ * Members sasl-oauth2 does not know are kept. The new file is written
+ * atomically, mode 0600, owned by the account's owner.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "cmdutil.h"
+#include "sasl-oauth2/buf.h"
+#include "sasl-oauth2/json.h"
+#include "sasl-oauth2/provider.h"
+#include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/timefmt.h"
+#include "sasl-oauth2/token_store.h"
+
+#define URL_MAX 2048
+
+enum source_format { FORMAT_TARICKB, FORMAT_MUTT, FORMAT_OURS };
+
+static const char *const format_names[] = {
+	[FORMAT_TARICKB] = "tarickb/sasl-xoauth2",
+	[FORMAT_MUTT] = "mutt_oauth2.py",
+	[FORMAT_OURS] = "sasl-oauth2",
+};
+
+struct opts {
+	const char *file;
+	const char *account;   /* NULL: the file's user */
+	const char *provider;  /* NULL: from the file */
+	int for_postfix;
+	int force;
+	int help;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "provider", required_argument, NULL, 'p' },
+		{ "for", required_argument, NULL, 'F' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, rc = CLI_OK;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	while (rc == CLI_OK && (c = getopt_long(argc, argv, ":hf", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->provider = optarg; break;
+		case 'F': rc = cli_parse_for(&cmd_import, optarg, &o->for_postfix); break;
+		case 'f': o->force = 1; break;
+		case 'h': o->help = 1; return CLI_OK;
+		default: return cli_bad_option(&cmd_import, c, argv);
+		}
+	}
+	if (rc != CLI_OK)
+		return rc;
+	if (optind >= argc)
+		return cli_usage_error(&cmd_import, "missing FILE");
+	if (argc - optind > 2)
+		return cli_usage_error(&cmd_import, "give FILE and at most one ACCOUNT");
+	o->file = argv[optind];
+	o->account = optind + 1 < argc ? argv[optind + 1] : NULL;
+	return CLI_OK;
+}
+
+/* ----- reading the source file ---------------------------------------------- */
+
+/* Reads FILE ("-": standard input) whole, at most OA2_TOKEN_FILE_MAX. */
+static int read_source(const char *file, struct oa2_buf *b, struct oa2_err *err)
+{
+	char chunk[4096];
+	int fd = strcmp(file, "-") == 0 ? STDIN_FILENO
+					: open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int rc = OA2_OK;
+
+	if (fd < 0)
+		return oa2_err_set(err, OA2_ERR_IO, "cannot open %s: %s", file, strerror(errno));
+	oa2_buf_init(b, OA2_TOKEN_FILE_MAX + sizeof(chunk));
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			rc = oa2_err_set(err, OA2_ERR_IO, "cannot read %s: %s", file, strerror(errno));
+			break;
+		}
+		if (n == 0 || oa2_buf_put(b, chunk, (size_t)n) != 0 || b->len > OA2_TOKEN_FILE_MAX)
+			break;
+	}
+	OPENSSL_cleanse(chunk, sizeof(chunk));
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc == OA2_OK && b->len > OA2_TOKEN_FILE_MAX)
+		rc = oa2_err_set(err, OA2_ERR_TOOBIG, "%s is larger than %d bytes: not a token file",
+				 file, OA2_TOKEN_FILE_MAX);
+	else if (rc == OA2_OK && b->failed)
+		rc = oa2_err_set(err, OA2_ERR_NOMEM, "reading %s: out of memory", file);
+	else if (rc == OA2_OK && b->len == 0)
+		rc = oa2_err_set(err, OA2_ERR_PARSE, "%s is empty", file);
+	return rc;
+}
+
+/* mutt_oauth2.py normally encrypts its token files with gpg. */
+static int looks_encrypted(const struct oa2_buf *b)
+{
+	const unsigned char first = (unsigned char)b->data[0];
+
+	return strncmp(b->data, "-----BEGIN PGP", 14) == 0 || (first & 0x80) != 0;
+}
+
+static int load_source(const struct opts *o, struct json_object **obj, struct oa2_err *err)
+{
+	char origin[PATH_MAX + 16];
+	struct oa2_buf b;
+	int rc = read_source(o->file, &b, err);
+
+	if (rc == OA2_OK && looks_encrypted(&b))
+		rc = oa2_err_set(err, OA2_ERR_PARSE, "%s is encrypted (mutt_oauth2.py encrypts its "
+				 "token files with gpg); decrypt it straight into the import: gpg "
+				 "--decrypt %s | sasl-oauth2 import - %s", o->file, o->file,
+				 o->account ? o->account : "ACCOUNT");
+	snprintf(origin, sizeof(origin), "%s", strcmp(o->file, "-") ? o->file : "standard input");
+	if (rc == OA2_OK)
+		rc = oa2_json_parse_object(b.data, b.len, origin, obj, err);
+	oa2_buf_clear(&b);
+	return rc;
+}
+
+static int has(struct json_object *obj, const char *key)
+{
+	return json_object_object_get_ex(obj, key, NULL);
+}
+
+static int detect(struct json_object *obj, const char *file, enum source_format *f,
+		  struct oa2_err *err)
+{
+	if (has(obj, "registration"))
+		*f = FORMAT_MUTT;
+	else if (has(obj, "version"))
+		*f = FORMAT_OURS;
+	else if (has(obj, "refresh_token") || has(obj, "access_token"))
+		*f = FORMAT_TARICKB;
+	else
+		return oa2_err_set(err, OA2_ERR_PARSE, "%s is not a token file that sasl-oauth2 "
+				   "can import (tarickb/sasl-xoauth2 or mutt_oauth2.py): it has no "
+				   "\"refresh_token\"", file);
+	return OA2_OK;
+}
+
+/* The string member key, or NULL when absent, empty or not a string. */
+static const char *get(struct json_object *obj, const char *key)
+{
+	const char *v;
+
+	if (oa2_json_get_string(obj, key, OA2_TOKEN_FILE_MAX, &v, NULL, "", NULL) != OA2_OK ||
+	    v == NULL || v[0] == '\0')
+		return NULL;
+	return v;
+}
+
+static int set(struct json_object *obj, const char *key, const char *val, struct oa2_err *err)
+{
+	if (oa2_json_set_string(obj, key, val) != 0)
+		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
+	return OA2_OK;
+}
+
+static void set_time(struct json_object *obj, const char *key, long long t)
+{
+	json_object_object_add(obj, key, json_object_new_int64(t));
+}
+
+/* ----- turning it into a version 1 file ------------------------------------- */
+
+/* mutt_oauth2.py's names for the members sasl-oauth2 calls otherwise. */
+static int from_mutt(struct json_object *obj, const char *file, struct oa2_err *err)
+{
+	const char *exp = get(obj, "access_token_expiration");
+	long long t = (long long)time(NULL);
+	int rc = OA2_OK;
+
+	/* An expiry it never wrote means: refresh before the first use. */
+	if (exp != NULL && oa2_parse_iso8601(exp, &t) != 0)
+		return oa2_err_set(err, OA2_ERR_PARSE, "%s: \"access_token_expiration\" is not an "
+				   "ISO 8601 time such as 2024-05-01T12:34:56.789012", file);
+	set_time(obj, "expires_at", t);
+	if (get(obj, "email") != NULL && get(obj, "user") == NULL)
+		rc = set(obj, "user", get(obj, "email"), err);
+	json_object_object_del(obj, "access_token_expiration");
+	json_object_object_del(obj, "email");
+	return rc;
+}
+
+/* tarickb's "expiry" (and our own files) already say it; "0" or none means
+ * expired. The reader takes expires_at first; expiry is kept in step. */
+static void set_expiry(struct json_object *obj)
+{
+	long long t = 0;
+
+	if (oa2_json_get_time(obj, "expires_at", &t, "", NULL) == OA2_OK && t != 0)
+		return;
+	if (oa2_json_get_time(obj, "expiry", &t, "", NULL) != OA2_OK || t == 0)
+		t = (long long)time(NULL);
+	set_time(obj, "expires_at", t);
+}
+
+/* Hosts of the built-in providers' token endpoints, to name a tarickb
+ * file's provider. */
+static const char *provider_of(const char *token_endpoint)
+{
+	char host[256];
+
+	if (token_endpoint == NULL || cli_url_host(token_endpoint, host, sizeof(host)) != 0)
+		return NULL;
+	if (strcmp(host, "oauth2.googleapis.com") == 0 || strcmp(host, "accounts.google.com") == 0)
+		return "google";
+	if (strcmp(host, "login.microsoftonline.com") == 0)
+		return "microsoft";
+	return NULL;
+}
+
+static void http_opts(const struct cli *cli, struct json_object *obj, struct oa2_http_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->connect_timeout = cli->cfg.connect_timeout;
+	o->timeout = cli->cfg.timeout;
+	o->proxy = get(obj, "proxy") ? get(obj, "proxy") : cli->cfg.proxy;
+	if (get(obj, "ca_bundle_file") != NULL) {
+		o->ca_file = get(obj, "ca_bundle_file");
+	} else {
+		o->ca_blob = cli->cfg.ca_blob;
+		o->ca_blob_len = cli->cfg.ca_blob_len;
+	}
+}
+
+/* Names the provider (--provider, mutt's registration, or the token
+ * endpoint's host) and fills in what the file lacks from it: token
+ * endpoint, scope, and the client the configuration registers for it. */
+static int apply_provider(const struct cli *cli, const struct opts *o, enum source_format f,
+			  struct json_object *obj, struct oa2_err *err)
+{
+	const char *name = o->provider;
+	struct oa2_provider_request rq;
+	struct oa2_http_opts ho;
+	struct oa2_provider p;
+	char ms_tenant[256] = "";
+	int rc;
+
+	if (name == NULL && f == FORMAT_MUTT)
+		name = get(obj, "registration");
+	if (name == NULL)
+		name = get(obj, "provider");
+	if (name == NULL)
+		name = provider_of(get(obj, "token_endpoint"));
+	if (name == NULL)
+		return OA2_OK; /* the configuration's token_endpoint, if any, applies */
+	memset(&rq, 0, sizeof(rq));
+	rq.name = name;
+	if (strcmp(name, "microsoft") == 0) {
+		if (get(obj, "tenant") != NULL)
+			snprintf(ms_tenant, sizeof(ms_tenant), "%s", get(obj, "tenant"));
+		rq.tenant = ms_tenant[0] ? ms_tenant : NULL;
+		rq.services = OA2_SERVICE_IMAP | OA2_SERVICE_SMTP | OA2_SERVICE_POP;
+	}
+	http_opts(cli, obj, &ho);
+	rc = oa2_provider_resolve(&cli->cfg, &rq, &ho, &p, err);
+	if (rc == OA2_ERR_INVALID && o->provider == NULL) {
+		struct oa2_err why = *err;
+		return oa2_err_set(err, rc, "%s: %s; name the provider with --provider", o->file,
+				   why.msg);
+	}
+	if (rc != OA2_OK)
+		return rc;
+	rc = set(obj, "provider", p.name, err);
+	if (rc == OA2_OK && get(obj, "token_endpoint") == NULL)
+		rc = set(obj, "token_endpoint", p.token_endpoint, err);
+	if (rc == OA2_OK && get(obj, "scope") == NULL && p.scope != NULL)
+		rc = set(obj, "scope", p.scope, err);
+	if (rc == OA2_OK && get(obj, "client_id") == NULL && p.client_id != NULL) {
+		rc = set(obj, "client_id", p.client_id, err);
+		if (rc == OA2_OK && get(obj, "client_secret") == NULL && p.client_secret != NULL)
+			rc = set(obj, "client_secret", p.client_secret, err);
+	}
+	if (f == FORMAT_MUTT)
+		json_object_object_del(obj, "registration");
+	oa2_provider_clear(&p);
+	return rc;
+}
+
+/* A file with a refresh token but no access token (tarickb's setup
+ * instructions write such files): get the first access token now. */
+static int first_access_token(const struct cli *cli, struct json_object *obj,
+			      const char *file, const char *account, struct oa2_err *err)
+{
+	struct oa2_refresh_request rq;
+	struct oa2_refresh_result res;
+	struct oa2_http_opts ho;
+	long long now = (long long)time(NULL);
+	int rc;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.refresh_token = get(obj, "refresh_token");
+	rq.client_id = get(obj, "client_id") ? get(obj, "client_id") : cli->cfg.client_id;
+	rq.client_secret = get(obj, "client_secret") ? get(obj, "client_secret") :
+			   get(obj, "client_id") == NULL ? cli->cfg.client_secret : NULL;
+	rq.token_endpoint = get(obj, "token_endpoint") ? get(obj, "token_endpoint") :
+			    cli->cfg.token_endpoint;
+	if (rq.refresh_token == NULL)
+		return oa2_err_set(err, OA2_ERR_MISSING, "%s has neither an access token nor a "
+				   "refresh token: nothing to import", file);
+	if (rq.client_id == NULL || rq.token_endpoint == NULL)
+		return oa2_err_set(err, OA2_ERR_MISSING, "%s has no access token, and no %s to get "
+				   "one with (give --provider, or set it in %s)", file,
+				   rq.client_id == NULL ? "client_id" : "token_endpoint",
+				   cli->cfg.path ? cli->cfg.path : oa2_config_path());
+	if (cli->cfg_rc != OA2_OK)
+		return oa2_err_set(err, cli->cfg_rc, "%s", cli->cfg_err.msg);
+	http_opts(cli, obj, &ho);
+	if (ho.ca_blob == NULL && ho.ca_file == NULL)
+		return oa2_err_set(err, OA2_ERR_CONFIG, "%s", cli->cfg.ca_error);
+	memset(&res, 0, sizeof(res));
+	rc = oa2_refresh_exchange(&rq, &ho, account, &res, err);
+	if (rc == OA2_OK) {
+		rc = set(obj, "access_token", res.access_token, err);
+		if (rc == OA2_OK && res.refresh_token != NULL)
+			rc = set(obj, "refresh_token", res.refresh_token, err);
+		if (rc == OA2_OK && res.scope != NULL)
+			rc = set(obj, "scope", res.scope, err);
+		set_time(obj, "expires_at", now + (res.expires_in > 0 ? res.expires_in : 3600));
+		set_time(obj, "refreshed_at", now);
+	}
+	oa2_refresh_result_clear(&res);
+	return rc;
+}
+
+/* Everything but the write: the version 1 file in obj. */
+static int convert(const struct cli *cli, const struct opts *o, enum source_format f,
+		   struct json_object *obj, const char *account, struct oa2_err *err)
+{
+	int rc = OA2_OK;
+
+	json_object_object_add(obj, "version", json_object_new_int(OA2_TOKEN_FILE_VERSION));
+	if (f == FORMAT_MUTT)
+		rc = from_mutt(obj, o->file, err);
+	else
+		set_expiry(obj);
+	if (rc == OA2_OK)
+		rc = apply_provider(cli, o, f, obj, err);
+	if (rc == OA2_OK && get(obj, "access_token") == NULL)
+		rc = first_access_token(cli, obj, o->file, account, err);
+	return rc;
+}
+
+/* ----- writing it ------------------------------------------------------------- */
+
+static int write_account(const struct account *acct, struct json_object *obj, int force,
+			 struct oa2_err *err)
+{
+	struct stat like;
+	int lockfd, rc;
+
+	rc = account_make_dir(acct, err);
+	if (rc != OA2_OK)
+		return rc;
+	cli_prepare_lock(acct);
+	lockfd = oa2_store_lock(acct->path, err);
+	if (lockfd < 0)
+		return OA2_ERR_IO;
+	if (!force && !cli_account_missing(acct)) {
+		oa2_store_unlock(lockfd);
+		return oa2_err_set(err, OA2_ERR_INVALID, "account %s exists (%s); give --force to "
+				   "replace it, or import under another ACCOUNT name", acct->name,
+				   acct->path);
+	}
+	memset(&like, 0, sizeof(like));
+	like.st_uid = acct->owner;
+	like.st_gid = acct->group;
+	like.st_mode = S_IFREG | 0600;
+	rc = oa2_store_write(acct->path, obj, &like, err);
+	oa2_store_unlock(lockfd);
+	return rc;
+}
+
+/* The converted file must read as a token file before it replaces anything. */
+static int check(struct json_object *obj, const char *file, struct oa2_err *err)
+{
+	char origin[PATH_MAX + 64];
+	struct oa2_token tok;
+	int rc;
+
+	snprintf(origin, sizeof(origin), "%s (converted)", file);
+	rc = oa2_token_from_json(obj, origin, &tok, err);
+	if (rc == OA2_OK)
+		oa2_token_clear(&tok);
+	return rc;
+}
+
+/* A file that names no client or no token endpoint refreshes with the
+ * configuration's; say so when the configuration has none either. */
+static void warn_unrefreshable(const struct cli *cli, const struct opts *o,
+			       const struct account *acct, struct json_object *obj)
+{
+	const char *missing = NULL;
+
+	if (get(obj, "refresh_token") == NULL)
+		cli_warn("%s has no refresh token: the account works until the access token "
+			 "expires; then authorize it with: sasl-oauth2 authorize %s --provider "
+			 "PROVIDER", o->file, acct->name);
+	else if (get(obj, "client_id") == NULL && cli->cfg.client_id == NULL)
+		missing = "client_id";
+	else if (get(obj, "token_endpoint") == NULL && cli->cfg.token_endpoint == NULL)
+		missing = "token_endpoint";
+	if (missing != NULL)
+		cli_warn("%s names no %s and %s sets none: refreshes will fail until one is "
+			 "set there or in %s (or import again with --provider and --force)",
+			 o->file, missing, cli->cfg.path ? cli->cfg.path : oa2_config_path(),
+			 acct->path);
+}
+
+static void report(const struct opts *o, enum source_format f, const struct account *acct,
+		   struct json_object *obj)
+{
+	const char *user = get(obj, "user"), *provider = get(obj, "provider");
+	long long now = (long long)time(NULL), exp = 0;
+	char left[32];
+
+	(void)oa2_json_get_time(obj, "expires_at", &exp, "", NULL);
+	oa2_format_span(exp - now, left, sizeof(left));
+	printf("%s: imported %s (%s) as %s\n", acct->name,
+	       strcmp(o->file, "-") ? o->file : "standard input", format_names[f], acct->path);
+	printf("%s: user %s, provider %s, access token %s %s%s\n", acct->name,
+	       user ? user : "(none)", provider ? provider : "-",
+	       exp > now ? "expires in" : "expired", left,
+	       exp > now ? "" : " ago (the first use refreshes it)");
+}
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	(void)cli; (void)argc; (void)argv;
-	cli_error("import: not implemented yet");
-	return CLI_FAIL;
+	struct json_object *obj = NULL;
+	enum source_format f = FORMAT_TARICKB;
+	struct account acct;
+	struct opts o;
+	struct oa2_err err;
+	const char *name;
+	int rc;
+
+	rc = parse(argc, argv, &o);
+	if (rc != CLI_OK || o.help)
+		return o.help ? cli_help(&cmd_import) : rc;
+	rc = load_source(&o, &obj, &err);
+	if (rc == OA2_OK)
+		rc = detect(obj, o.file, &f, &err);
+	if (rc != OA2_OK) {
+		oa2_json_put_wiped(obj);
+		cli_error("%s", err.msg);
+		return cli_exit_for(rc);
+	}
+	name = o.account ? o.account : get(obj, f == FORMAT_MUTT ? "email" : "user");
+	if (name == NULL) {
+		oa2_json_put_wiped(obj);
+		cli_error("%s names no user: give the ACCOUNT name", o.file);
+		return CLI_USAGE;
+	}
+	rc = cli_resolve(cli, name, o.for_postfix, &acct);
+	if (rc == CLI_OK) {
+		rc = convert(cli, &o, f, obj, acct.name, &err);
+		if (rc == OA2_OK)
+			rc = check(obj, o.file, &err);
+		if (rc == OA2_OK)
+			rc = write_account(&acct, obj, o.force, &err);
+		if (rc == OA2_OK) {
+			report(&o, f, &acct, obj);
+			warn_unrefreshable(cli, &o, &acct, obj);
+		} else
+			cli_error("%s", err.msg);
+		rc = cli_exit_for(rc);
+	}
+	oa2_json_put_wiped(obj);
+	return rc;
 }
 
 const struct cli_command cmd_import = {
 	.name = "import",
-	.summary = "(not implemented yet)",
+	.summary = "import a token file of tarickb/sasl-xoauth2 or mutt_oauth2.py",
 	.run = run,
-	.usage = "Usage: sasl-oauth2 import\n",
+	.usage =
+	"Usage: sasl-oauth2 import FILE [ACCOUNT] [--provider P] [--force] [--for postfix]\n"
+	"\n"
+	"Writes the tokens in FILE (\"-\": standard input) as a sasl-oauth2 token file\n"
+	"(format version 1, see sasl-oauth2(7)) for ACCOUNT, default: the user named\n"
+	"in FILE. FILE may be\n"
+	"  a tarickb/sasl-xoauth2 token file   refresh_token, access_token, expiry,\n"
+	"      user, client_id, client_secret, token_endpoint, proxy, ca_bundle_file,\n"
+	"      refresh_window: kept as they are (sasl-oauth2 reads them all)\n"
+	"  a mutt_oauth2.py token file, unencrypted   registration (google or\n"
+	"      microsoft), email, access_token, access_token_expiration (local time),\n"
+	"      refresh_token, client_id, client_secret, tenant; decrypt an encrypted\n"
+	"      one into the import: gpg --decrypt FILE | sasl-oauth2 import - ACCOUNT\n"
+	"Members sasl-oauth2 does not use are kept. The provider (--provider, else\n"
+	"mutt's registration, else the token endpoint's host) is recorded in\n"
+	"\"provider\" and fills in what FILE lacks: token_endpoint (google:\n"
+	"https://oauth2.googleapis.com/token; microsoft:\n"
+	"https://login.microsoftonline.com/TENANT/oauth2/v2.0/token, TENANT from the\n"
+	"file or \"common\"), scope, and the client_id and client_secret of a\n"
+	"provider.NAME section in sasl-oauth2.conf(5). A FILE with a refresh token\n"
+	"but no access token gets its first access token now.\n"
+	"\n"
+	"The file is written atomically, mode 0600, owned by the account's owner\n"
+	"(the postfix user for --for postfix), in a directory created when missing.\n"
+	"FILE itself is left as it is.\n"
+	"\n"
+	"Options:\n"
+	"  --provider P    google, microsoft, or a provider.P section of the\n"
+	"                  configuration (its endpoints win over the built-in ones)\n"
+	"  --force         replace an existing account\n"
+	"  --for postfix   write one of Postfix's accounts (CHROOT/etc/sasl-oauth2)\n"
+	"  -h, --help      this help\n"
+	"\n"
+	"ACCOUNT is a name (NAME.json in the state directory) or a token file path.\n"
+	"\n"
+	"Exit status:\n"
+	"   0  imported\n"
+	"   1  ACCOUNT exists (give --force), or another failure\n"
+	"   2  bad command line, bad ACCOUNT name, or FILE names no user\n"
+	"  65  FILE is malformed, encrypted, not a token file sasl-oauth2 knows, or\n"
+	"      has no access and no refresh token\n"
+	"  69  FILE had no access token and the provider refused to issue one\n"
+	"  70  out of memory\n"
+	"  74  FILE could not be read, or the account's directory or file could not\n"
+	"      be created or written (nothing was written)\n"
+	"  75  FILE had no access token and the provider could not be reached: try\n"
+	"      again later\n"
+	"  78  the configuration file (or its provider section) is wrong\n",
 };

@@ -1,0 +1,448 @@
+#!/bin/bash
+# The account commands of the sasl-oauth2 tool - token, refresh, status,
+# forget, import - against the real OAuth2 server (tests/e2e/authserver.js)
+# over HTTPS with a test CA, and a misbehaving one (badtoken.js) for
+# revocation: fresh and expiring tokens, formats, exit codes and messages,
+# bad files left untouched, other tools' token files, an unwritable
+# directory.
+set -u
+. "$(dirname "$0")/../lib.sh"
+. "$SRCDIR/tests/e2e/env.sh"
+. "$SRCDIR/tests/e2e/refresh_env.sh"
+
+SO="$BUILDDIR/tools/sasl-oauth2"
+[ -x "$SO" ] || { echo "not ok - $SO is not built (make tools/sasl-oauth2)"; exit 1; }
+
+e2e_setup cli
+start_authserver
+write_refresh_conf
+export SASL_OAUTH2_STATE_DIR="$E2E_TMP/state"
+mkdir -m 700 "$SASL_OAUTH2_STATE_DIR"
+S=$SASL_OAUTH2_STATE_DIR
+U=alice@example.com
+
+# cli ARGS...: runs the tool; stdout in $OUT (file), stderr in $ERR, status in $RC.
+OUT="$E2E_TMP/cli.out"
+ERR="$E2E_TMP/cli.err"
+cli() {
+	"$SO" "$@" >"$OUT" 2>"$ERR"
+	RC=$?
+}
+rc_is() { test "$RC" = "$1"; }
+out_has() { grep -q -- "$1" "$OUT"; }
+err_has() { grep -q -- "$1" "$ERR"; }
+err_empty() { test ! -s "$ERR"; }
+requests() { auth_stat token_requests; }
+reset_stats() { admin POST /admin/reset-stats >/dev/null; }
+now() { date +%s; }
+# same_bytes A B: B is a byte-identical copy of A
+same_bytes() { cmp -s "$1" "$2"; }
+# show: the last command's output, as comments, when a check failed
+show() { sed 's/^/#   out: /' "$OUT" | head -20; sed 's/^/#   err: /' "$ERR" | head -20; }
+check_cli() {
+	local desc=$1; shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; show; fi
+}
+
+# ----- token: a fresh token is printed without any request --------------------------
+seed_token_file "$S/alice.json" "$U" 3600
+at=$(json_field "$S/alice.json" access_token)
+cp -p "$S/alice.json" "$E2E_TMP/alice.before"
+reset_stats
+cli token alice
+check_cli "token fresh: exit 0, nothing on stderr" eval 'rc_is 0 && err_empty'
+printf '%s\n' "$at" >"$E2E_TMP/expect"
+check_cli "token fresh: prints exactly the access token and a newline" same_bytes "$E2E_TMP/expect" "$OUT"
+check "token fresh: no token request" test "$(requests)" = 0
+check "token fresh: the file is not touched" same_bytes "$E2E_TMP/alice.before" "$S/alice.json"
+check "token fresh: no lock file is created" test ! -e "$S/alice.json.lock"
+
+# ----- token: an expired token is refreshed first (one request, file updated) -------------
+set_json_field "$S/alice.json" expires_at "$(( $(now) - 60 ))"
+old_rt=$(json_field "$S/alice.json" refresh_token)
+reset_stats
+cli token alice
+new_at=$(json_field "$S/alice.json" access_token)
+check_cli "token expired: exit 0" rc_is 0
+check "token expired: exactly one token request" test "$(requests)" = 1
+check "token expired: prints the new token, which the file now holds" \
+	test -n "$new_at" -a "$new_at" != "$at" -a "$(cat "$OUT")" = "$new_at"
+check "token expired: the rotated refresh token is stored" \
+	test "$(json_field "$S/alice.json" refresh_token)" != "$old_rt"
+check "token expired: expires_at is about an hour ahead" \
+	test "$(json_field "$S/alice.json" expires_at)" -gt $(( $(now) + 3500 ))
+check "token expired: the file stays 0600" test "$(stat -c %a "$S/alice.json")" = 600
+
+# ----- token: within the refresh margin (600 s) it is refreshed ahead ---------------------
+set_json_field "$S/alice.json" expires_at "$(( $(now) + 300 ))"
+reset_stats
+cli token alice
+check_cli "token margin: a token valid for 300 s is refreshed (one request)" \
+	eval 'rc_is 0 && test "$(requests)" = 1'
+
+# ----- token --min-valid -------------------------------------------------------------------
+at=$(json_field "$S/alice.json" access_token)
+reset_stats
+cli token alice --min-valid 60
+check_cli "token --min-valid 60: a token valid for an hour is printed as it is" \
+	eval 'rc_is 0 && test "$(requests)" = 0 && test "$(cat "$OUT")" = "$at"'
+cli token alice --min-valid 7200
+check_cli "token --min-valid 7200: forces a refresh (one request), prints the new token" \
+	eval 'rc_is 0 && test "$(requests)" = 1 && test "$(cat "$OUT")" != "$at" &&
+	      test "$(cat "$OUT")" = "$(json_field "$S/alice.json" access_token)"'
+check_cli "token --min-valid 7200: warns that the new token lives less than asked" \
+	err_has "valid for only"
+cli token alice --min-valid abc
+check_cli "token --min-valid abc: usage error (2)" eval 'rc_is 2 && err_has "min-valid"'
+
+# ----- token --format ------------------------------------------------------------------------
+at=$(json_field "$S/alice.json" access_token)
+cli token alice --format xoauth2
+printf 'user=%s\001auth=Bearer %s\001\001' "$U" "$at" >"$E2E_TMP/expect"
+base64 -d <"$OUT" >"$E2E_TMP/decoded" 2>/dev/null
+check_cli "token --format xoauth2: base64 of user=U^Aauth=Bearer T^A^A, exact bytes" \
+	eval 'rc_is 0 && same_bytes "$E2E_TMP/expect" "$E2E_TMP/decoded"'
+check "token --format xoauth2: one line" test "$(wc -l <"$OUT")" = 1
+cli token alice --format oauthbearer
+printf 'n,a=%s,\001auth=Bearer %s\001\001' "$U" "$at" >"$E2E_TMP/expect"
+base64 -d <"$OUT" >"$E2E_TMP/decoded" 2>/dev/null
+check_cli "token --format oauthbearer: base64 of n,a=U,^Aauth=Bearer T^A^A, exact bytes" \
+	eval 'rc_is 0 && same_bytes "$E2E_TMP/expect" "$E2E_TMP/decoded"'
+cli token alice --format raw
+check_cli "token --format raw: the token" eval 'rc_is 0 && test "$(cat "$OUT")" = "$at"'
+cli token alice --format pem
+check_cli "token --format pem: usage error (2)" rc_is 2
+( umask 077; printf '{"access_token":"tok-nouser","expires_at":%s}\n' $(( $(now) + 3600 )) >"$S/nouser.json" )
+cli token nouser --format xoauth2
+check_cli "token --format xoauth2 without \"user\": exit 65, says so" \
+	eval 'rc_is 65 && err_has "no \"user\"" && test ! -s "$OUT"'
+rm -f "$S/nouser.json"
+
+# ----- token: unknown account ---------------------------------------------------------------
+cli token nobody
+check_cli "token unknown account: exit 67" rc_is 67
+check_cli "token unknown account: says how to create it" \
+	err_has 'no account "nobody".*sasl-oauth2 authorize nobody --provider'
+check "token unknown account: nothing created" test ! -e "$S/nobody.json" -a ! -e "$S/nobody.json.lock"
+cli token "$E2E_TMP/nowhere.json"
+check_cli "token unknown token file path: exit 67, names the file" \
+	eval 'rc_is 67 && err_has "$E2E_TMP/nowhere.json"'
+cli token "bad name"
+check_cli "token invalid account name: exit 2" rc_is 2
+
+# ----- token: bad and unsafe files are refused and left alone ----------------------------------
+( umask 077; printf '{"access_token": "x", ' >"$S/broken.json" )
+cp -p "$S/broken.json" "$E2E_TMP/broken.before"
+cli token broken
+check_cli "token malformed file: exit 65, the error names the file" \
+	eval 'rc_is 65 && err_has "token file $S/broken.json: not valid JSON"'
+check "token malformed file: untouched" same_bytes "$E2E_TMP/broken.before" "$S/broken.json"
+seed_token_file "$S/open.json" "$U" -60
+chmod 644 "$S/open.json"
+cp -p "$S/open.json" "$E2E_TMP/open.before"
+reset_stats
+cli token open
+check_cli "token unsafe file (0644): exit 77 with the chmod that fixes it" \
+	eval 'rc_is 77 && err_has "mode 0644.*chmod 600 $S/open.json"'
+check "token unsafe file: untouched, mode kept, no request" \
+	eval 'same_bytes "$E2E_TMP/open.before" "$S/open.json" && test "$(stat -c %a "$S/open.json")" = 644 && test "$(requests)" = 0'
+rm -f "$S/open.json"
+
+# ----- token: a refused refresh while the token is still valid -----------------------------------
+seed_token_file "$S/rev.json" "$U" 300
+admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$S/rev.json" refresh_token)\"}" >/dev/null
+at=$(json_field "$S/rev.json" access_token)
+cli token rev
+check_cli "token refused but still valid: exit 0, prints the current token" \
+	eval 'rc_is 0 && test "$(cat "$OUT")" = "$at"'
+check_cli "token refused but still valid: warns with the provider's error" \
+	err_has "warning: the access token was not refreshed.*invalid_grant"
+set_json_field "$S/rev.json" expires_at "$(( $(now) - 10 ))"
+cli token rev
+check_cli "token refused and expired: exit 69, re-authorize advice, nothing printed" \
+	eval 'rc_is 69 && err_has "sasl-oauth2 authorize rev" && test ! -s "$OUT"'
+
+# ----- refresh ---------------------------------------------------------------------------------
+rm -f "$S"/*.json "$S"/*.lock
+seed_token_file "$S/alice.json" "$U" 3600
+seed_token_file "$S/bob.json" bob@example.com 3600
+a1=$(json_field "$S/alice.json" access_token); b1=$(json_field "$S/bob.json" access_token)
+reset_stats
+cli refresh --all
+check_cli "refresh --all: exit 0, one line per account" \
+	eval 'rc_is 0 && test "$(wc -l <"$OUT")" = 2 &&
+	      out_has "^alice: refreshed, expires in" && out_has "^bob: refreshed, expires in"'
+check "refresh --all: two token requests, both files renewed" \
+	eval 'test "$(requests)" = 2 && test "$(json_field "$S/alice.json" access_token)" != "$a1" &&
+	      test "$(json_field "$S/bob.json" access_token)" != "$b1"'
+cp -p "$E2E_TMP/broken.before" "$S/broken.json"
+reset_stats
+cli refresh --all
+check_cli "refresh --all with a malformed file: the others are refreshed, exit 65" \
+	eval 'rc_is 65 && out_has "^alice: refreshed" && out_has "^bob: refreshed" &&
+	      err_has "$S/broken.json" && test "$(requests)" = 2'
+check "refresh --all: the malformed file is untouched" same_bytes "$E2E_TMP/broken.before" "$S/broken.json"
+cli refresh alice nobody
+check_cli "refresh alice nobody: alice refreshed, exit 67 for nobody" \
+	eval 'rc_is 67 && out_has "^alice: refreshed" && err_has "no account \"nobody\""'
+cli refresh
+check_cli "refresh without ACCOUNT or --all: usage error (2)" rc_is 2
+admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$S/bob.json" refresh_token)\"}" >/dev/null
+cli refresh bob
+check_cli "refresh refused (invalid_grant): exit 69, the current token is still valid" \
+	eval 'rc_is 69 && err_has "bob: not refreshed.*invalid_grant.*still valid"'
+
+# ----- status ----------------------------------------------------------------------------------
+set_json_field "$S/alice.json" refreshed_at "$(( $(now) - 7200 ))"
+cp -p "$S/alice.json" "$S/open.json"; chmod 644 "$S/open.json"
+cli status
+check_cli "status: exit 65 (the malformed file), every account a row" \
+	eval 'rc_is 65 && test "$(wc -l <"$OUT")" = 5'
+check_cli "status: header" out_has "^ACCOUNT  *USER  *PROVIDER  *ACCESS TOKEN  *REFRESH TOKEN  *LAST ERROR"
+check_cli "status: alice's row (user, endpoint host, expiry, refresh token age, no error)" \
+	grep -Eq "^alice +$U +127\.0\.0\.1 +expires in (59m|1h) +2h old +-$" "$OUT"
+check_cli "status: bob's row shows the refusal" grep -Eq "^bob +bob@example.com .*invalid_grant \(" "$OUT"
+check_cli "status: the malformed file is a row with its error" \
+	grep -q "^broken .*token file $S/broken.json: not valid JSON" "$OUT"
+check_cli "status: the unsafe file is a row with its error" grep -q "^open .*mode 0644" "$OUT"
+no_tokens_in() {
+	local f t
+	for f in "$S"/*.json; do
+		for t in $(json_field "$f" access_token 2>/dev/null) $(json_field "$f" refresh_token 2>/dev/null); do
+			grep -qF -- "$t" "$1" && return 1
+		done
+	done
+	return 0
+}
+check "status: no token in the table" no_tokens_in "$OUT"
+cli status --json
+check_cli "status --json: exit 65 too" rc_is 65
+check "status --json: no token in it" no_tokens_in "$OUT"
+json_check() {
+	"$NODE" -e '
+		const a = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+		const now = Date.now() / 1000, by = {};
+		for (const r of a) by[r.account] = r;
+		const al = by.alice, bo = by.bob, br = by.broken, op = by.open;
+		const ok = Array.isArray(a) && a.length === 4 &&
+			al.user === "alice@example.com" && al.provider === "127.0.0.1" &&
+			al.error === null && al.exit_code === 0 &&
+			al.access_token.expired === false && al.access_token.expires_in > 3500 &&
+			Math.abs(al.access_token.expires_at - now - al.access_token.expires_in) < 5 &&
+			al.refresh_token.present === true && al.refresh_token.age_from === "refreshed_at" &&
+			Math.abs(al.refresh_token.age - 7200) < 10 && al.last_error === null &&
+			bo.last_error.error === "invalid_grant" && typeof bo.last_error.at === "number" &&
+			br.exit_code === 65 && /not valid JSON/.test(br.error) && br.user === null &&
+			op.exit_code === 77 && /chmod 600/.test(op.error);
+		if (!ok) { console.error(JSON.stringify(a)); process.exit(1); }' "$OUT"
+}
+check_cli "status --json: the same facts, parsed by node" json_check
+cli status alice
+check_cli "status alice: one account, exit 0" eval 'rc_is 0 && test "$(wc -l <"$OUT")" = 2'
+cli status ghost --json
+check_cli "status of an unknown account: a row, exit 67" \
+	eval 'rc_is 67 && grep -q "no such account" "$OUT"'
+rm -f "$S/open.json" "$S/broken.json"
+
+# ----- forget ----------------------------------------------------------------------------------
+seed_token_file "$S/carol.json" carol@example.com 3600
+touch "$S/carol.json.lock"
+cli forget carol
+check_cli "forget (no revocation endpoint): exit 0, says the token was not revoked" \
+	eval 'rc_is 0 && out_has "no revocation endpoint" && out_has "removed $S/carol.json"'
+check "forget: the file and its lock are gone" test ! -e "$S/carol.json" -a ! -e "$S/carol.json.lock"
+cli forget carol
+check_cli "forget again: exit 67" rc_is 67
+
+BAD_PORT=$(free_port) || e2e_die "setup: no free port"
+e2e_bg "$E2E_TMP/badtoken.log" "$NODE" "$E2E_DIR/badtoken.js" "$BAD_PORT" --tls-dir "$CA_DIR"
+wait_port "$BAD_PORT" 10 || { show_log "$E2E_TMP/badtoken.log" badtoken; e2e_die "setup: badtoken.js did not start"; }
+bad() { curl -sS --cacert "$CA_DIR/ca.pem" --max-time 10 -X "$1" "https://127.0.0.1:$BAD_PORT$2"; }
+bad_last_field() {
+	bad GET /last | "$NODE" -e 'let b = ""; process.stdin.on("data", (c) => b += c);
+		process.stdin.on("end", () => console.log((JSON.parse(b).form || {})[process.argv[1]] ?? ""));' "$1"
+}
+seed_token_file "$S/dave.json" dave@example.com 3600
+set_json_field "$S/dave.json" revocation_endpoint "\"https://127.0.0.1:$BAD_PORT/500\""
+rt=$(json_field "$S/dave.json" refresh_token)
+cli forget dave
+check_cli "forget, revocation endpoint answers 500: a warning, exit 0" \
+	eval 'rc_is 0 && err_has "warning: dave: the refresh token was not revoked.*HTTP 500"'
+check_cli "forget, failed revocation: the file is removed all the same" \
+	eval 'test ! -e "$S/dave.json" && out_has "removed $S/dave.json"'
+# (badtoken.js shows only the first 6 characters of fields named like *token*)
+check "forget: RFC 7009 request (token, token_type_hint=refresh_token, client_id)" \
+	eval 'test "$(bad_last_field token_type_hint)" = "refres..." &&
+	      test "$(bad_last_field client_id)" = test-client &&
+	      test "$(bad_last_field token)" = "${rt:0:6}..."'
+check "forget: no token in the messages" eval '! grep -qF -- "$rt" "$OUT" "$ERR"'
+seed_token_file "$S/erin.json" erin@example.com 3600
+set_json_field "$S/erin.json" revocation_endpoint "\"https://127.0.0.1:$BAD_PORT/ok\""
+cli forget erin
+check_cli "forget, revocation endpoint answers 200: revoked, removed" \
+	eval 'rc_is 0 && out_has "erin: revoked the refresh token at https://127.0.0.1:$BAD_PORT/ok" &&
+	      test ! -e "$S/erin.json" && err_empty'
+seed_token_file "$S/fred.json" fred@example.com 3600
+set_json_field "$S/fred.json" revocation_endpoint "\"https://127.0.0.1:$BAD_PORT/ok\""
+bad POST /reset >/dev/null
+cli forget fred --keep-token
+check_cli "forget --keep-token: no revocation request, file removed" \
+	eval 'rc_is 0 && test "$(bad GET /stats)" = "{}" && test ! -e "$S/fred.json"'
+
+# ----- import: tarickb/sasl-xoauth2 --------------------------------------------------------------
+T="$E2E_TMP/tarickb.json"
+admin POST /admin/seed "{\"user\":\"$U\",\"ttl\":3600}" | "$NODE" -e '
+	let b = ""; process.stdin.on("data", (c) => b += c);
+	process.stdin.on("end", () => {
+		const s = JSON.parse(b); const [path, ep, ca, access] = process.argv.slice(1);
+		require("fs").writeFileSync(path, JSON.stringify({
+			access_token: access === "empty" ? "" : s.access_token, refresh_token: s.refresh_token,
+			expiry: access === "empty" ? "0" : String(Math.floor(Date.now() / 1000) + 3600),
+			user: "alice@example.com", client_id: "test-client", client_secret: "unused-secret",
+			token_endpoint: ep, ca_bundle_file: ca, refresh_window: "600", comment: "kept" }),
+			{ mode: 0o600 });
+	});' "$T" "$AUTH_URL/token" "$CA_DIR/ca.pem" full
+cp -p "$T" "$E2E_TMP/tarickb.before"
+reset_stats
+cli import "$T" tk
+check_cli "import tarickb: exit 0, says what it did" \
+	eval 'rc_is 0 && out_has "tk: imported $T (tarickb/sasl-xoauth2) as $S/tk.json"'
+f="$S/tk.json"
+check "import tarickb: version 1, expires_at = expiry, mode 0600" \
+	eval 'test "$(json_field "$f" version)" = 1 &&
+	      test "$(json_field "$f" expires_at)" = "$(json_field "$T" expiry)" &&
+	      test "$(stat -c %a "$f")" = 600'
+missing=""
+for k in access_token refresh_token expiry user client_id client_secret token_endpoint ca_bundle_file refresh_window comment; do
+	[ "$(json_field "$f" $k)" = "$(json_field "$T" $k)" ] || missing="$missing $k"
+done
+check "import tarickb: every member kept ($missing )" test -z "$missing"
+check "import tarickb: the source file is untouched, no request made" \
+	eval 'same_bytes "$E2E_TMP/tarickb.before" "$T" && test "$(requests)" = 0'
+cli token tk
+check_cli "import tarickb: token prints its access token" \
+	eval 'rc_is 0 && test "$(cat "$OUT")" = "$(json_field "$T" access_token)"'
+cli token tk --min-valid 7200
+check_cli "import tarickb: token refreshes it against the authserver" \
+	eval 'rc_is 0 && test "$(requests)" = 1 && test "$(cat "$OUT")" = "$(json_field "$f" access_token)"'
+cli import "$T" tk
+check_cli "import onto an existing account: exit 1, says --force" \
+	eval 'rc_is 1 && err_has "exists.*--force"'
+cli import "$T" tk --force
+check_cli "import --force: replaces it" eval 'rc_is 0 && test "$(json_field "$f" access_token)" = "$(json_field "$T" access_token)"'
+cli import "$T"
+check_cli "import without ACCOUNT: named after the file's user" \
+	eval 'rc_is 0 && test -f "$S/$U.json"'
+"$NODE" -e 'const fs = require("fs"), [src, dst] = process.argv.slice(1);
+	const o = JSON.parse(fs.readFileSync(src, "utf8")); o.access_token = ""; o.expiry = "0";
+	fs.writeFileSync(dst, JSON.stringify(o), { mode: 0o600 });' "$T" "$E2E_TMP/tarickb-empty.json"
+reset_stats
+cli import "$E2E_TMP/tarickb-empty.json" tk2
+check_cli "import tarickb without an access token: fetches the first one (one request)" \
+	eval 'rc_is 0 && test "$(requests)" = 1 && test -n "$(json_field "$S/tk2.json" access_token)" &&
+	      test "$(json_field "$S/tk2.json" expires_at)" -gt $(( $(now) + 3000 ))'
+
+# ----- import: mutt_oauth2.py --------------------------------------------------------------------
+write_refresh_conf "provider.test.token_endpoint = $AUTH_URL/token
+provider.test.scope = mail"
+M="$E2E_TMP/mutt.json"
+mutt_file() { # mutt_file REGISTRATION [TENANT]: an unencrypted mutt_oauth2.py token file
+	admin POST /admin/seed "{\"user\":\"mutt@example.com\",\"ttl\":3600}" | "$NODE" -e '
+		let b = ""; process.stdin.on("data", (c) => b += c);
+		process.stdin.on("end", () => {
+			const s = JSON.parse(b); const [path, reg, tenant] = process.argv.slice(1);
+			const exp = new Date(Date.now() + 3600 * 1000), p = (n, w = 2) => String(n).padStart(w, "0");
+			const local = `${exp.getFullYear()}-${p(exp.getMonth() + 1)}-${p(exp.getDate())}T` +
+				`${p(exp.getHours())}:${p(exp.getMinutes())}:${p(exp.getSeconds())}.` +
+				p(exp.getMilliseconds() * 1000, 6);
+			const t = { registration: reg, authflow: "authcode", email: "mutt@example.com",
+				access_token: s.access_token, access_token_expiration: local,
+				refresh_token: s.refresh_token, client_id: "test-client", client_secret: "" };
+			if (tenant) t.tenant = tenant;
+			require("fs").writeFileSync(path, JSON.stringify(t, null, 4), { mode: 0o600 });
+		});' "$M" "$@"
+}
+mutt_file google
+reset_stats
+cli import "$M" mt --provider test
+f="$S/mt.json"
+check_cli "import mutt_oauth2.py --provider test: exit 0" \
+	eval 'rc_is 0 && out_has "(mutt_oauth2.py)" && out_has "provider test"'
+check "import mutt: user, provider, token endpoint and scope from the provider" \
+	eval 'test "$(json_field "$f" user)" = mutt@example.com && test "$(json_field "$f" provider)" = test &&
+	      test "$(json_field "$f" token_endpoint)" = "$AUTH_URL/token" && test "$(json_field "$f" scope)" = mail'
+exp_ok() { local e; e=$(json_field "$f" expires_at); [ "$e" -ge $(( $(now) + 3590 )) ] && [ "$e" -le $(( $(now) + 3601 )) ]; }
+check "import mutt: the local-time access_token_expiration becomes expires_at" exp_ok
+check "import mutt: mutt's own names are gone, unknown members kept" \
+	eval 'test -z "$(json_field "$f" registration)$(json_field "$f" email)$(json_field "$f" access_token_expiration)" &&
+	      test "$(json_field "$f" authflow)" = authcode'
+cli token mt
+check_cli "import mutt: token prints its access token (no request)" \
+	eval 'rc_is 0 && test "$(cat "$OUT")" = "$(json_field "$M" access_token)" && test "$(requests)" = 0'
+cli token mt --min-valid 7200
+check_cli "import mutt: token refreshes it against the authserver" \
+	eval 'rc_is 0 && test "$(requests)" = 1 && test "$(cat "$OUT")" = "$(json_field "$f" access_token)"'
+mutt_file microsoft contoso.example
+cli import "$M" ms
+check "import mutt microsoft: the tenant's token endpoint and Outlook scopes" \
+	eval 'rc_is 0 && test "$(json_field "$S/ms.json" token_endpoint)" = https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token &&
+	      json_field "$S/ms.json" scope | grep -q "IMAP.AccessAsUser.All" &&
+	      test "$(json_field "$S/ms.json" provider)" = microsoft'
+mutt_file google
+cli import - gg <"$M"
+check_cli "import mutt google from standard input: Google's token endpoint" \
+	eval 'rc_is 0 && test "$(json_field "$S/gg.json" token_endpoint)" = https://oauth2.googleapis.com/token'
+printf -- '-----BEGIN PGP MESSAGE-----\n\nhQEMA...\n-----END PGP MESSAGE-----\n' >"$E2E_TMP/enc.json"
+cli import "$E2E_TMP/enc.json" enc
+check_cli "import an encrypted mutt file: exit 65, says to pipe gpg --decrypt" \
+	eval 'rc_is 65 && err_has "gpg --decrypt" && test ! -e "$S/enc.json"'
+echo '{"hello": "world"}' >"$E2E_TMP/other.json"
+cli import "$E2E_TMP/other.json" other
+check_cli "import a file of another kind: exit 65" eval 'rc_is 65 && test ! -e "$S/other.json"'
+write_refresh_conf
+
+# ----- an unwritable directory: a clear error, nothing lost ------------------------------------------
+if [ "$(id -u)" = 0 ]; then
+	D="$E2E_TMP/ro"
+	mkdir -p "$D"
+	seed_token_file "$D/nb.json" nobody@example.com 300
+	chown -R nobody "$D"
+	chmod 500 "$D"
+	cp -p "$D/nb.json" "$E2E_TMP/nb.before"
+	as_nobody() {
+		runuser -u nobody -- env SASL_OAUTH2_STATE_DIR="$D" SASL_OAUTH2_CONF="$SASL_OAUTH2_CONF" \
+			"$SO" "$@" >"$OUT" 2>"$ERR"
+		RC=$?
+	}
+	as_nobody refresh nb
+	check_cli "unwritable dir: refresh fails with exit 74, saying the directory must be writable" \
+		eval 'rc_is 74 && err_has "token file $D/nb.json: cannot open lock file.*writable"'
+	check "unwritable dir: the token file is unchanged" same_bytes "$E2E_TMP/nb.before" "$D/nb.json"
+	as_nobody token nb
+	check_cli "unwritable dir: token within the margin prints the current token, warns" \
+		eval 'rc_is 0 && test "$(cat "$OUT")" = "$(json_field "$D/nb.json" access_token)" && err_has "warning:.*lock"'
+	chmod 700 "$D"; set_json_field "$D/nb.json" expires_at "$(( $(now) - 5 ))"; chown nobody "$D/nb.json"
+	chmod 500 "$D"; cp -p "$D/nb.json" "$E2E_TMP/nb.before"
+	as_nobody token nb
+	check_cli "unwritable dir: token of an expired file fails with exit 74, nothing printed" \
+		eval 'rc_is 74 && test ! -s "$OUT" && same_bytes "$E2E_TMP/nb.before" "$D/nb.json"'
+	cp "$T" "$E2E_TMP/tarickb-nobody.json"; chmod 644 "$E2E_TMP/tarickb-nobody.json"
+	as_nobody import "$E2E_TMP/tarickb-nobody.json" new
+	check_cli "unwritable dir: import fails with exit 74, creates nothing" \
+		eval 'rc_is 74 && test ! -e "$D/new.json" && err_has "$D"'
+	as_nobody forget nb
+	check_cli "unwritable dir: forget fails with exit 74, removes nothing" \
+		eval 'rc_is 74 && err_has "nothing was removed" && same_bytes "$E2E_TMP/nb.before" "$D/nb.json"'
+	chmod 700 "$D"
+else
+	skip "unwritable directory: needs root to run the tool as nobody"
+fi
+
+# ----- every command has a complete --help ---------------------------------------------------------
+for c in token refresh status forget import; do
+	cli "$c" --help
+	check_cli "$c --help: exit 0, usage, options and exit status" \
+		eval 'rc_is 0 && out_has "^Usage: sasl-oauth2 $c" && out_has "Options:" && out_has "Exit status"'
+done
+
+e2e_finish
