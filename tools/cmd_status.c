@@ -473,6 +473,8 @@ const struct cli_command cmd_status = {
 	"\n"
 	"Exit status: 0 when every token file could be read (whatever the state of\n"
 	"its tokens), else the worst of the rows' errors (all rows are shown):\n"
+	"   1  the state directory cannot be found (neither HOME nor\n"
+	"      SASL_OAUTH2_STATE_DIR is set)\n"
 	"   2  bad command line or account name\n"
 	"  65  a token file is malformed\n"
 	"  67  a named account does not exist\n"
