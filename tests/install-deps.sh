@@ -6,7 +6,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake libtool pkg-config
   libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev libssl-dev
-  dovecot-core dovecot-imapd dovecot-submissiond postfix cyrus-clients isync msmtp neomutt tmux
+  dovecot-core dovecot-imapd dovecot-submissiond postfix cyrus-clients isync msmtp neomutt mutt tmux
   valgrind curl ca-certificates openssl
   chromium fonts-liberation"
 missing=""

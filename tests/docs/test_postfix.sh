@@ -95,6 +95,15 @@ postconf -c "$CONF" -F smtp/unix/chroot=y
 check "the sending smtp service is chrooted (master.cf column 5 = y)" \
 	test "$(postconf -c "$CONF" -Fh smtp/unix/chroot)" = y
 
+# `--for postfix` accounts live in CHROOT/etc/sasl-oauth2, the directory the
+# guide names (the CLI reads chroot_dir from the same config file)
+if [ -x "$SASL_OAUTH2_BIN" ] && "$SASL_OAUTH2_BIN" token --help >/dev/null 2>&1; then
+	check "'sasl-oauth2 token alice --for postfix' reads the guide's token file" \
+		test "$(SASL_OAUTH2_CONF=$SASL_OAUTH2_CONF "$SASL_OAUTH2_BIN" token alice --for postfix 2>/dev/null)" = "$GOOD"
+else
+	skip "'sasl-oauth2 token alice --for postfix' reads the guide's token file: token command not built yet"
+fi
+
 # 3. sasl_passwd and the guide's commands (postmap, reload)
 guide_config "$CONF/sasl_passwd" "$GUIDE" postfix-sasl_passwd "${SUBS[@]:0:4}"
 guide_config "$E2E_TMP/postmap.sh" "$GUIDE" postfix-postmap "${SUBS[@]:4:2}" \
