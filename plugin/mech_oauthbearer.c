@@ -1,42 +1,12 @@
 /* OAUTHBEARER, RFC 7628. */
 #include "mech.h"
+#include "sasl-oauth2/sasl_response.h"
 
-/* RFC 5801 saslname: ',' and '=' are escaped as =2C and =3D. */
-static void put_saslname(struct oa2_buf *out, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == ',')
-			oa2_buf_puts(out, "=2C");
-		else if (*s == '=')
-			oa2_buf_puts(out, "=3D");
-		else
-			oa2_buf_putc(out, *s);
-	}
-}
-
+/* host= and port= go only where the application told us them (RFC 7628
+ * 3.1); the builder leaves NULLs out. */
 static void oauthbearer_initial_response(const struct oa2p_login *l, struct oa2_buf *out)
 {
-	/* gs2 header "n,a=U," then ^A-separated key=value pairs; host and port
-	 * are sent only when the application told us them (RFC 7628 3.1). */
-	oa2_buf_puts(out, "n,");
-	if (l->authzid != NULL) {
-		oa2_buf_puts(out, "a=");
-		put_saslname(out, l->authzid);
-	}
-	oa2_buf_puts(out, ",\001");
-	if (l->host != NULL) {
-		oa2_buf_puts(out, "host=");
-		oa2_buf_puts(out, l->host);
-		oa2_buf_putc(out, '\001');
-	}
-	if (l->port != NULL) {
-		oa2_buf_puts(out, "port=");
-		oa2_buf_puts(out, l->port);
-		oa2_buf_putc(out, '\001');
-	}
-	oa2_buf_puts(out, "auth=Bearer ");
-	oa2_buf_puts(out, l->token);
-	oa2_buf_puts(out, "\001\001");
+	oa2_oauthbearer_response(out, l->authzid, l->host, l->port, l->token);
 }
 
 /* RFC 7628 3.2.3: after an error challenge the client MUST send a single

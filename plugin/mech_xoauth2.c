@@ -1,14 +1,10 @@
 /* XOAUTH2, as Google and Microsoft document it. */
 #include "mech.h"
+#include "sasl-oauth2/sasl_response.h"
 
 static void xoauth2_initial_response(const struct oa2p_login *l, struct oa2_buf *out)
 {
-	/* user=U ^A auth=Bearer T ^A ^A */
-	oa2_buf_puts(out, "user=");
-	oa2_buf_puts(out, l->user);
-	oa2_buf_puts(out, "\001auth=Bearer ");
-	oa2_buf_puts(out, l->token);
-	oa2_buf_puts(out, "\001\001");
+	oa2_xoauth2_response(out, l->user, l->token);
 }
 
 /* After an error challenge the client sends an empty response and the

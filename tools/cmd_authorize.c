@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "sasl-oauth2/jwt.h"
@@ -279,7 +280,18 @@ static int find_user(const struct opts *o, const struct oa2_refresh_result *res,
 	struct oa2_err why;
 
 	if (o->user != NULL) {
+		char signed_in[OA2_USER_MAX + 1];
+
 		snprintf(user, n, "%s", o->user);
+		/* A mismatch can be legitimate (an alias or a shared mailbox the
+		 * account may use), so it is not fatal, but it is the usual cause
+		 * of a server refusing a fresh token: say so now. */
+		if (res->id_token != NULL &&
+		    oa2_jwt_user(res->id_token, signed_in, sizeof(signed_in), NULL) == OA2_OK &&
+		    strcasecmp(signed_in, o->user) != 0)
+			cli_error("warning: you signed in as %s, but --user is %s: mail servers "
+				  "refuse the token unless %s is a mailbox %s may use (an alias or "
+				  "a shared mailbox)", signed_in, o->user, o->user, signed_in);
 		return OA2_OK;
 	}
 	if (res->id_token == NULL)
