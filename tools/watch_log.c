@@ -1,0 +1,61 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "watch_log.h"
+
+static enum wlog_dest dest = WLOG_STDERR;
+static int debug;
+
+void wlog_open(enum wlog_dest d)
+{
+	dest = d;
+	if (dest == WLOG_SYSLOG)
+		openlog("sasl-oauth2", LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void wlog_close(void)
+{
+	if (dest == WLOG_SYSLOG)
+		closelog();
+}
+
+void wlog_set_debug(int on)
+{
+	debug = on;
+}
+
+static const char *level_name(int prio)
+{
+	switch (prio) {
+	case LOG_ERR: return "error";
+	case LOG_WARNING: return "warning";
+	case LOG_NOTICE: return "notice";
+	case LOG_INFO: return "info";
+	default: return "debug";
+	}
+}
+
+void wlog(int prio, const char *fmt, ...)
+{
+	char msg[2048], when[32];
+	struct tm tm;
+	time_t now;
+	va_list ap;
+
+	if (prio == LOG_DEBUG && !debug)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (dest == WLOG_SYSLOG) {
+		syslog(prio, "%s", msg);
+		return;
+	}
+	now = time(NULL);
+	if (localtime_r(&now, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
+						      &tm) == 0)
+		when[0] = '\0';
+	fprintf(stderr, "%s sasl-oauth2 watch: %s: %s\n", when, level_name(prio), msg);
+	fflush(stderr);
+}
