@@ -149,6 +149,13 @@ int oa2_store_write(const char *path, struct json_object *obj, const struct stat
 				 "file is unchanged)", path, strerror(errno));
 		goto fail;
 	}
+	if (like != NULL && geteuid() == 0) {
+		char lock[PATH_MAX];
+		if (snprintf(lock, sizeof(lock), "%s.lock", path) < (int)sizeof(lock) &&
+		    lchown(lock, like->st_uid, like->st_gid) != 0 && errno != ENOENT) {
+			/* as in give_lock_to_owner */
+		}
+	}
 	/* The rename is durable only once the directory is on disk too. */
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
@@ -167,6 +174,21 @@ wipe:
 	return rc;
 }
 
+/* A lock file that root creates for another user's token file (the CLI
+ * acting for postfix) must stay usable by that user, or its refreshes could
+ * never take the lock. */
+static void give_lock_to_owner(int lockfd, const char *path)
+{
+	struct stat ls, ts;
+
+	if (geteuid() != 0 || fstat(lockfd, &ls) != 0 || stat(path, &ts) != 0 ||
+	    ls.st_uid == ts.st_uid)
+		return;
+	if (fchown(lockfd, ts.st_uid, ts.st_gid) != 0) {
+		/* the owner's own refresh reports that it cannot lock */
+	}
+}
+
 static int open_lock(const char *path, struct oa2_err *err)
 {
 	char lock[PATH_MAX];
@@ -183,6 +205,7 @@ static int open_lock(const char *path, struct oa2_err *err)
 			    path, lock, strerror(errno));
 		return -1;
 	}
+	give_lock_to_owner(fd, path);
 	return fd;
 }
 

@@ -387,7 +387,6 @@ static int write_account(const struct account *acct, struct json_object *obj, in
 	rc = account_make_dir(acct, err);
 	if (rc != OA2_OK)
 		return rc;
-	cli_prepare_lock(acct);
 	lockfd = oa2_store_lock(acct->path, err);
 	if (lockfd < 0)
 		return OA2_ERR_IO;

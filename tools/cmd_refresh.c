@@ -82,7 +82,6 @@ static int refresh_one(const struct cli *cli, const char *arg, int for_postfix)
 		return CLI_NOACCOUNT;
 	}
 	cli_account_label(&acct, arg, label, sizeof(label));
-	cli_prepare_lock(&acct);
 	rc = oa2_store_refresh_as(acct.path, label, &cli->cfg, OA2_MARGIN_FORCE, &tok, &err,
 				  &notice);
 	if (rc != OA2_OK) {

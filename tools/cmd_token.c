@@ -131,7 +131,6 @@ static int refresh(const struct cli *cli, const struct account *acct, const stru
 		notice.msg[0] = '\0';
 	} else {
 		cli_account_label(acct, o->account, label, sizeof(label));
-		cli_prepare_lock(acct);
 		rc = oa2_store_refresh_as(acct->path, label, &cli->cfg, margin, &fresh, &err,
 					  &notice);
 	}

@@ -55,23 +55,6 @@ int cli_resolve(const struct cli *cli, const char *arg, int for_postfix, struct 
 	return rc == OA2_ERR_INVALID ? CLI_USAGE : cli_exit_for(rc);
 }
 
-void cli_prepare_lock(const struct account *acct)
-{
-	char lock[PATH_MAX + 8];
-	int fd;
-
-	if (acct->owner == geteuid())
-		return;
-	snprintf(lock, sizeof(lock), "%s.lock", acct->path);
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-	if (fd < 0)
-		return; /* the token store reports it when it needs the lock */
-	if (fchown(fd, acct->owner, acct->group) != 0) {
-		/* likewise: the plugin's refresh says it cannot lock */
-	}
-	close(fd);
-}
-
 void cli_account_label(const struct account *acct, const char *arg, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s%s", arg, acct->for_postfix ? " --for postfix" : "");

@@ -27,10 +27,6 @@ int cli_parse_seconds(const struct cli_command *cmd, const char *name, const cha
 /* account_resolve, printing the error. Returns CLI_OK or an exit code. */
 int cli_resolve(const struct cli *cli, const char *arg, int for_postfix, struct account *acct);
 
-/* For an account that belongs to another user (--for postfix, run as
- * root): makes sure its lock file exists and is that user's, so the plugin,
- * running as that user, can still take the lock after this command did. */
-void cli_prepare_lock(const struct account *acct);
 
 /* How to name the account in advice ("sasl-oauth2 authorize LABEL"): arg,
  * with " --for postfix" for Postfix's accounts. */
