@@ -40,21 +40,27 @@ guide_config() {
 
 # ----- the token command -------------------------------------------------
 
+# token_cmd_built: the build tree's CLI implements `token`.
+# DOCS_TOKEN_CMD=stand-in pretends it does not.
+token_cmd_built() {
+	[ "${DOCS_TOKEN_CMD:-}" != stand-in ] && [ -x "$SASL_OAUTH2_BIN" ] &&
+		"$SASL_OAUTH2_BIN" token --help >"$E2E_TMP/token-help.out" 2>&1 &&
+		! grep -qi 'not implemented' "$E2E_TMP/token-help.out"
+}
+
 # setup_token_command: puts `sasl-oauth2` on PATH for the guides' token
 # commands ("sasl-oauth2 token work") and sets SASL_OAUTH2_STATE_DIR, where
 # named accounts live. When the build tree's CLI implements `token`, that is
 # what runs (TOKEN_CMD=real); until then a stand-in that prints the
 # account's access_token does (TOKEN_CMD=stand-in), and each test reports a
-# skip for the real command. DOCS_TOKEN_CMD=stand-in forces the stand-in.
+# skip for the real command.
 setup_token_command() {
 	local bin="$E2E_TMP/bin"
 	mkdir -p "$bin"
 	SASL_OAUTH2_STATE_DIR="$E2E_TMP/state"
 	install -d -m 700 "$SASL_OAUTH2_STATE_DIR"
 	export SASL_OAUTH2_STATE_DIR
-	if [ "${DOCS_TOKEN_CMD:-}" != stand-in ] && [ -x "$SASL_OAUTH2_BIN" ] &&
-	   "$SASL_OAUTH2_BIN" token --help >"$E2E_TMP/token-help.out" 2>&1 &&
-	   ! grep -qi 'not implemented' "$E2E_TMP/token-help.out"; then
+	if token_cmd_built; then
 		TOKEN_CMD=real
 		printf '#!/bin/sh\nexec "%s" "$@"\n' "$SASL_OAUTH2_BIN" >"$bin/sasl-oauth2"
 	else

@@ -13,13 +13,6 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
-FAILS=0
-ok() { echo "ok - $*"; }
-not_ok() { FAILS=$((FAILS + 1)); echo "not ok - $*"; }
-check() {
-	local desc=$1; shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
 SNIP="$HERE/snippet.sh"
 DOCS="$SRCDIR/docs"
 T=$(mktemp -d "${TMPDIR:-/tmp}/docs-guides.XXXXXX")
@@ -105,7 +98,7 @@ for g in "${guides[@]}"; do
 		echo "ok - docs/$name: link $link resolves"
 	done >"$T/links"
 	cat "$T/links"
-	FAILS=$((FAILS + $(grep -c '^not ok' "$T/links")))
+	TESTS_FAILED=$((TESTS_FAILED + $(grep -c '^not ok' "$T/links")))
 done
 
 # ----- sasl-oauth2 commands and options shown in the guides ------------------
@@ -160,5 +153,5 @@ else
 		ok "their options are in each command's --help ($(sort -u "$T/opts-ok" | awk '{print $2}' | sort -u | tr '\n' ' '))"
 fi
 
-echo "# test_guides.sh: $FAILS failed"
-[ "$FAILS" = 0 ]
+echo "# test_guides.sh: $TESTS_FAILED failed"
+tests_exit

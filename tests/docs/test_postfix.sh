@@ -97,7 +97,7 @@ check "the sending smtp service is chrooted (master.cf column 5 = y)" \
 
 # `--for postfix` accounts live in CHROOT/etc/sasl-oauth2, the directory the
 # guide names (the CLI reads chroot_dir from the same config file)
-if [ -x "$SASL_OAUTH2_BIN" ] && "$SASL_OAUTH2_BIN" token --help >/dev/null 2>&1; then
+if token_cmd_built; then
 	check "'sasl-oauth2 token alice --for postfix' reads the guide's token file" \
 		test "$(SASL_OAUTH2_CONF=$SASL_OAUTH2_CONF "$SASL_OAUTH2_BIN" token alice --for postfix 2>/dev/null)" = "$GOOD"
 else
