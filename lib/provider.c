@@ -214,6 +214,11 @@ static int from_config(const struct oa2_config *cfg, const struct oa2_config_pro
 				   "an https:// URL", file, p->name);
 	if (rq->want_user && p->openid && !builtin)
 		bad |= add_scopes(&p->scope, "openid email");
+	/* OpenID Connect Core 11: a server grants offline_access (a refresh
+	 * token) only when the request says prompt=consent. */
+	if (!builtin && p->authorize_extra == NULL && p->scope != NULL &&
+	    strstr(p->scope, "offline_access") != NULL)
+		p->authorize_extra = "prompt=consent";
 	if (!builtin)
 		p->mechanism = "XOAUTH2";
 	return bad ? oa2_err_set(err, OA2_ERR_NOMEM, "out of memory") : OA2_OK;

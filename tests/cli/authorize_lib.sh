@@ -43,6 +43,9 @@ authorize_setup() {
 	provider.oidc.issuer = $OIDC_URL
 	provider.oidc.client_id = test-public
 	provider.oidc.scope = openid email offline_access mail
+	provider.oidc-online.issuer = $OIDC_URL
+	provider.oidc-online.client_id = test-public
+	provider.oidc-online.scope = openid email mail
 	EOF
 	# no display: the CLI must not start a browser on its own
 	unset DISPLAY WAYLAND_DISPLAY BROWSER

@@ -161,18 +161,27 @@ check "browser --timeout: the loopback listener is closed" \
 	bash -c '! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null' _ "$port"
 e2e_note "browser --timeout: CLI said: $(redact "$T/late.err" | tail -n 1 | cut -c1-400)"
 
-# ---- 9. no refresh token: a server following OpenID Connect Core 11 strictly
-# drops offline_access unless the request says prompt=consent (the CLI does
-# not send it for config-file providers): warning, token file without one
+# ---- 9. refresh tokens and OpenID Connect Core 11: a server that follows it
+# strictly grants offline_access only with prompt=consent, which the CLI sends
+# whenever the scope asks for offline_access
 oidc_admin POST /admin/config '{"strict_offline_access":true}' >/dev/null
 browser_env alice@example.com
-BROWSER=$WRAPPER run_cli nort authorize nort --provider oidc --flow browser --timeout 60
+BROWSER=$WRAPPER run_cli strictoff authorize strictoff --provider oidc --flow browser --timeout 60
 oidc_admin POST /admin/config '{"strict_offline_access":false}' >/dev/null
+check "browser/strict offline_access: exit 0" test "$RC" = 0
+check "browser/strict offline_access: the CLI sent prompt=consent" \
+	test "$(jstr "$(last_auth_request)" prompt)" = consent
+check "browser/strict offline_access: the token file has a refresh token" \
+	test -n "$(jfile "$STATE/strictoff.json" refresh_token)"
+
+# ---- 9b. no refresh token (a scope without offline_access): warning, token
+# file without one
+browser_env alice@example.com
+BROWSER=$WRAPPER run_cli nort authorize nort --provider oidc-online --flow browser --timeout 60
 check "browser/no refresh token: exit 0" test "$RC" = 0
 check "browser/no refresh token: a warning says so" grep -qi 'no refresh token' "$T/nort.err"
 check "browser/no refresh token: token file has an access token and no refresh_token" \
 	test -n "$(jfile "$STATE/nort.json" access_token)" -a -z "$(jfile "$STATE/nort.json" refresh_token)"
-e2e_note "browser/no refresh token: prompt sent: '$(jstr "$(last_auth_request)" prompt)'"
 
 # ---- 10. --user differs from the account signed in at the provider
 browser_env bob@example.com
