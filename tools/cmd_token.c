@@ -1,7 +1,7 @@
 /*
  * sasl-oauth2 token: prints a valid access token, for programs that run a
  * command to get one (neomutt/mutt *_oauth_refresh_command, msmtp
- * passwordeval, mbsync PassCmd, fetchmail).
+ * passwordeval, mbsync PassCmd).
  *
  * They run it before every connection, so the common case - a fresh token -
  * is one unlocked read of the file and one write to stdout: no lock, no
@@ -253,7 +253,7 @@ const struct cli_command cmd_token = {
 	"  neomutt/mutt    set imap_oauth_refresh_command = \"sasl-oauth2 token ACCOUNT\"\n"
 	"  msmtp           passwordeval sasl-oauth2 token ACCOUNT\n"
 	"  mbsync          PassCmd \"sasl-oauth2 token ACCOUNT\"\n"
-	"  fetchmail       passwordeval / plugin, as msmtp\n"
+	"(Debian 12's fetchmail has no OAuth 2.0 support; use mbsync.)\n"
 	"\n"
 	"When the token in the file is valid for longer than the refresh margin it is\n"
 	"printed at once (no lock, no network). Otherwise it is refreshed first, under\n"
