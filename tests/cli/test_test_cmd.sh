@@ -221,6 +221,7 @@ check "silent server: exit 75 after the timeout, not later (${took}s)" \
 
 # plain text to a host that is not on loopback: refused before any token
 EXT=$(ip -4 -o addr show scope global 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4; exit }')
+[ -n "$EXT" ] || EXT=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9.]+$' | grep -v '^127\.' | head -n1)
 if [ -n "$EXT" ]; then
 	P=$(free_port); fake_server "$P" greet "$EXT"
 	run cleartext test alice --imap "$EXT:$P"

@@ -135,7 +135,7 @@ if wait_for 20 field_changed "$S/short.json" expires_at "$exp0"; then
 	remember "$S"/*.json
 	check "daemon: refreshed before the old token expired ($seen_at < $exp0)" test "$seen_at" -lt "$exp0"
 	check "daemon: refreshed when the margin was reached, not earlier (at $ref_at, expiry $exp0, margin 5)" \
-		test "$ref_at" -ge $((exp0 - 7)) -a "$ref_at" -le $((exp0 - 4))
+		test "$ref_at" -ge $((exp0 - 7)) -a "$ref_at" -le $((exp0 - 3))
 	check "daemon: the new expiry is later" test "$(json_field "$S/short.json" expires_at)" -gt "$exp0"
 else
 	not_ok "daemon: refreshed the token before it expired"
