@@ -173,35 +173,33 @@ int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_
 			 struct oa2_err *err)
 {
 	struct oa2_buf form;
-	int rc;
 
-	memset(res, 0, sizeof(*res));
 	oa2_buf_init(&form, 4 * OA2_ACCESS_TOKEN_MAX);
 	oa2_form_add(&form, "grant_type", "refresh_token");
 	oa2_form_add(&form, "refresh_token", rq->refresh_token);
-	oa2_form_add(&form, "client_id", rq->client_id);
-	if (rq->client_secret != NULL)
-		oa2_form_add(&form, "client_secret", rq->client_secret);
 	if (rq->scope != NULL)
 		oa2_form_add(&form, "scope", rq->scope);
-	if (oa2_buf_failed(&form)) {
-		oa2_buf_clear(&form);
-		return oa2_err_set(err, OA2_ERR_NOMEM, "cannot build the refresh request");
-	}
-	rc = oa2_token_endpoint_post(rq->token_endpoint, &form, o, account, res, err);
-	oa2_buf_clear(&form);
-	return rc;
+	return oa2_grant_post(rq->token_endpoint, &form, rq->client_id, rq->client_secret, o,
+			      account, res, err);
 }
 
-int oa2_token_endpoint_post(const char *endpoint, const struct oa2_buf *form,
-			    const struct oa2_http_opts *o, const char *account,
-			    struct oa2_refresh_result *res, struct oa2_err *err)
+int oa2_grant_post(const char *endpoint, struct oa2_buf *form, const char *client_id,
+		   const char *client_secret, const struct oa2_http_opts *o,
+		   const char *account, struct oa2_refresh_result *res, struct oa2_err *err)
 {
 	struct oa2_http_response resp;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	oa2_form_add(form, "client_id", client_id);
+	if (client_secret != NULL)
+		oa2_form_add(form, "client_secret", client_secret);
+	if (oa2_buf_failed(form)) {
+		oa2_buf_clear(form);
+		return oa2_err_set(err, OA2_ERR_NOMEM, "cannot build the token request");
+	}
 	rc = oa2_http_post_form(endpoint, form, o, &resp, err);
+	oa2_buf_clear(form);
 	if (rc == OA2_ERR_TOOBIG)
 		return OA2_ERR_TEMPORARY; /* a broken proxy or server: try again later */
 	if (rc != OA2_OK)

@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "sasl-oauth2/io.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/http.h"
 #include "sasl-oauth2/json.h"
@@ -78,20 +79,6 @@ int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token 
 	return OA2_OK;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int oa2_store_write(const char *path, struct json_object *obj, const struct stat *like,
 		    struct oa2_err *err)
 {
@@ -132,7 +119,7 @@ int oa2_store_write(const char *path, struct json_object *obj, const struct stat
 			goto fail;
 		}
 	}
-	if (write_all(fd, text, len) != 0 || write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) {
+	if (oa2_write_all(fd, text, len) != 0 || oa2_write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) {
 		rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot write %s: %s (the old "
 				 "file is unchanged)", path, tmp, strerror(errno));
 		goto fail;

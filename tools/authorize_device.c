@@ -23,22 +23,12 @@ static int poll_once(const struct authorize *a, const struct oa2_device_auth *d,
 		     struct oa2_refresh_result *res, struct oa2_err *err)
 {
 	struct oa2_buf form;
-	int rc;
 
 	oa2_buf_init(&form, 16 * 1024);
 	oa2_form_add(&form, "grant_type", OA2_DEVICE_GRANT);
 	oa2_form_add(&form, "device_code", d->device_code);
-	oa2_form_add(&form, "client_id", a->client_id);
-	if (a->client_secret != NULL)
-		oa2_form_add(&form, "client_secret", a->client_secret);
-	if (oa2_buf_failed(&form)) {
-		oa2_buf_clear(&form);
-		return oa2_err_set(err, OA2_ERR_NOMEM, "cannot build the token request");
-	}
-	rc = oa2_token_endpoint_post(a->prov->token_endpoint, &form, &a->http, a->acct->name,
-				     res, err);
-	oa2_buf_clear(&form);
-	return rc;
+	return oa2_grant_post(a->prov->token_endpoint, &form, a->client_id, a->client_secret,
+			      &a->http, a->acct->name, res, err);
 }
 
 static int wait_for_sign_in(const struct authorize *a, const struct oa2_device_auth *d,

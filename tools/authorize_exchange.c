@@ -55,17 +55,9 @@ int authorize_exchange(const struct authorize *a, const struct authorize_request
 	oa2_form_add(&form, "grant_type", "authorization_code");
 	oa2_form_add(&form, "code", code);
 	oa2_form_add(&form, "redirect_uri", r->redirect_uri);
-	oa2_form_add(&form, "client_id", a->client_id);
 	oa2_form_add(&form, "code_verifier", r->pkce.verifier);
-	if (a->client_secret != NULL)
-		oa2_form_add(&form, "client_secret", a->client_secret);
-	if (oa2_buf_failed(&form)) {
-		oa2_buf_clear(&form);
-		return oa2_err_set(err, OA2_ERR_NOMEM, "cannot build the token request");
-	}
-	rc = oa2_token_endpoint_post(a->prov->token_endpoint, &form, &a->http, a->acct->name,
-				     res, err);
-	oa2_buf_clear(&form);
+	rc = oa2_grant_post(a->prov->token_endpoint, &form, a->client_id, a->client_secret,
+			    &a->http, a->acct->name, res, err);
 	if (rc != OA2_OK)
 		rc = authorize_refusal(a, rc, res, "the authorization code", err);
 	return rc;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmdutil.h"
+#include "sasl-oauth2/io.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/sasl_response.h"
@@ -157,20 +158,6 @@ static int refresh(const struct cli *cli, const struct account *acct, const stru
 	return cli_store_failed(acct, o->account, rc, &err);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Prints the token in the chosen format, newline-terminated. Written with
  * write(2) from a wiped buffer: no copy is left in stdio's buffers. */
 static int print_token(const struct oa2_token *tok, const struct opts *o,
@@ -200,7 +187,7 @@ static int print_token(const struct oa2_token *tok, const struct opts *o,
 	if (oa2_buf_failed(&ir) || oa2_buf_failed(&out)) {
 		cli_error("out of memory");
 		rc = CLI_SOFTWARE;
-	} else if (write_all(STDOUT_FILENO, out.data, out.len) != 0) {
+	} else if (oa2_write_all(STDOUT_FILENO, out.data, out.len) != 0) {
 		cli_error("cannot write the token to standard output: %s", strerror(errno));
 		rc = CLI_IOERR;
 	}

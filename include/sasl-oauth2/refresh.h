@@ -38,13 +38,15 @@ int oa2_refresh_parse_response(long status, const char *body, size_t len,
 			       const char *endpoint, const char *account,
 			       struct oa2_refresh_result *res, struct oa2_err *err);
 
-/* POSTs a prepared grant form (authorization_code, device_code, ...) to a
- * token endpoint and interprets the answer as oa2_refresh_parse_response.
- * A device-flow poller reads res->error ("authorization_pending",
+/* Completes a grant form (authorization_code, device_code, refresh_token
+ * ...) with the client's credentials, POSTs it to a token endpoint and
+ * interprets the answer as oa2_refresh_parse_response. client_secret is NULL
+ * for public clients. The form is wiped and released in every case. A
+ * device-flow poller reads res->error ("authorization_pending",
  * "slow_down") after OA2_ERR_DENIED. */
-int oa2_token_endpoint_post(const char *endpoint, const struct oa2_buf *form,
-			    const struct oa2_http_opts *o, const char *account,
-			    struct oa2_refresh_result *res, struct oa2_err *err);
+int oa2_grant_post(const char *endpoint, struct oa2_buf *form, const char *client_id,
+		   const char *client_secret, const struct oa2_http_opts *o,
+		   const char *account, struct oa2_refresh_result *res, struct oa2_err *err);
 
 /* Runs the refresh grant. Errors as oa2_token_endpoint_post. */
 int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_http_opts *o,
