@@ -1,5 +1,6 @@
 /* sasl-oauth2: the command line tool. Dispatches to tools/cmd_*.c. */
 #include <getopt.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,11 @@ int main(int argc, char **argv)
 	struct cli cli;
 	const char *config = NULL;
 	int c, rc;
+
+	/* Every command may hold tokens, refresh tokens or a client secret in
+	 * memory: no core file may carry them to disk. */
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core);
 
 	memset(&cli, 0, sizeof(cli));
 	cli.prog = "sasl-oauth2";
