@@ -144,6 +144,18 @@ write_token_file() {
 	[ -z "$owner" ] || chown "$owner" "$path"
 }
 
+# good_and_revoked_tokens USER: a token the endpoint accepts for USER ($GOOD,
+# in the token file $TOKFILE) and one it does not know ($BAD, in $BADFILE).
+good_and_revoked_tokens() {
+	GOOD=$(e2e_token good)
+	BAD=$(e2e_token bad)
+	add_token "$GOOD" "$1"
+	TOKFILE="$E2E_TMP/alice-token.json"
+	BADFILE="$E2E_TMP/alice-revoked.json"
+	write_token_file "$TOKFILE" "$GOOD" "$1"
+	write_token_file "$BADFILE" "$BAD" "$1"
+}
+
 # ----- SMTP sink (Dovecot submission's relay) ----------------------------
 
 # start_sink: sets SINK_PORT, SINK_DIR (one file per message received).

@@ -24,13 +24,7 @@ AUTH_USER=alice@example.com
 CLIENT_PROG=$IMTEST CLIENT_NAME=imtest CLIENT_PORT=$DOVECOT_IMAP_PORT
 LOGIN_SVC=imap-login AUTH_OK_RE='A01 OK .*Logged in' AUTH_NO_RE='A01 NO'
 
-GOOD=$(e2e_token good)
-BAD=$(e2e_token bad)
-add_token "$GOOD" "$AUTH_USER"
-TOKFILE="$E2E_TMP/alice-token.json"
-BADFILE="$E2E_TMP/alice-revoked.json"
-write_token_file "$TOKFILE" "$GOOD" "$AUTH_USER"
-write_token_file "$BADFILE" "$BAD" "$AUTH_USER"
+good_and_revoked_tokens "$AUTH_USER"
 check "token file is mode 0600" test "$(stat -c %a "$TOKFILE")" = 600
 
 INPUT="$E2E_TMP/imap-commands"

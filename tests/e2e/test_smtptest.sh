@@ -25,13 +25,7 @@ AUTH_USER=alice@example.com
 CLIENT_PROG=$SMTPTEST CLIENT_NAME=smtptest CLIENT_PORT=$DOVECOT_SUBMISSION_PORT
 LOGIN_SVC=submission-login AUTH_OK_RE='235 ' AUTH_NO_RE='535 '
 
-GOOD=$(e2e_token good)
-BAD=$(e2e_token bad)
-add_token "$GOOD" "$AUTH_USER"
-TOKFILE="$E2E_TMP/alice-token.json"
-BADFILE="$E2E_TMP/alice-revoked.json"
-write_token_file "$TOKFILE" "$GOOD" "$AUTH_USER"
-write_token_file "$BADFILE" "$BAD" "$AUTH_USER"
+good_and_revoked_tokens "$AUTH_USER"
 
 check "dovecot submission offers XOAUTH2 and OAUTHBEARER" \
 	bash -c 'exec 3<>/dev/tcp/127.0.0.1/$1; read -r _ <&3; printf "EHLO t\r\nQUIT\r\n" >&3;
