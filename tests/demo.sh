@@ -152,8 +152,28 @@ on_exit() {
 	fi
 	(exit "$rc")
 	stop_all >/dev/null
+	stop_masters_left
 	echo "stopped everything the demo started; its files (logs, token files) are kept in $T"
 	exit "$rc"
+}
+# Postfix masters by process id too: stop_all finds them through their pid
+# files, which are gone if something removed the directory under the demo
+PF_MASTER_PIDS=()
+note_masters() {
+	local d p
+	for d in "$@"; do
+		p=$(sed -n 's/ //gp;1q' "$d/queue/pid/master.pid" 2>/dev/null)
+		[ -z "$p" ] || PF_MASTER_PIDS+=("$p")
+	done
+}
+stop_masters_left() {
+	local p
+	for p in "${PF_MASTER_PIDS[@]}"; do
+		# still ours: its working directory is a queue directory under $T
+		case $(readlink "/proc/$p/cwd" 2>/dev/null) in
+		"$T"/*) kill "$p" 2>/dev/null ;;
+		esac
+	done
 }
 trap on_exit EXIT
 trap 'exit 130' INT
@@ -365,6 +385,7 @@ step 5 "relay a message through Postfix"
 step_log "$T/pf-client/start.out" "postfix start (sender)"
 step_log "$T/pf-receiver/start.out" "postfix start (receiver)"
 start_postfix_pair "$U" "$PF_TOK" "$PF_TOK"
+note_masters "$PF_RECV_DIR" "$PF_CLIENT_DIR"
 [ "$PF_CLIENT_DIR/queue" = "$PF_QUEUE" ] || fail "the sending Postfix's queue is $PF_CLIENT_DIR/queue, not $PF_QUEUE"
 PCONF="$PF_CLIENT_DIR/etc"
 RCONF="$PF_RECV_DIR/etc"
@@ -431,6 +452,7 @@ postconf -c "$PCONF" -M smtp-chroot/unix | out
 cmd "postfix -c $(rel "$PCONF") stop; postfix -c $(rel "$PCONF") start"
 { postfix -c "$PCONF" stop && postfix -c "$PCONF" start; } >>"$PF_CLIENT_DIR/start.out" 2>&1 ||
 	fail "restarting the sending Postfix failed"
+note_masters "$PF_CLIENT_DIR"
 wait_port "$PF_CLIENT_PORT" 10 || fail "the sending Postfix's smtpd is not listening after its restart"
 # ehlo_has PORT WORD: the smtpd on PORT offers WORD in its EHLO reply
 ehlo_has() {
@@ -565,6 +587,7 @@ fi
 step 8 "stop everything"
 trap - EXIT
 stop_all >/dev/null
+stop_masters_left
 say "Dovecot, both Postfix instances and the authorization server are stopped;"
 if [ -n "${E2E_KEEP:-}" ]; then
 	say "temporary files kept in $T"
