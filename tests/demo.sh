@@ -80,6 +80,9 @@ if [ "${DEMO_SKIP_BUILD:-}" = 1 ] || [ "$BUILDDIR" != "$DEFAULT_BUILDDIR" ]; the
 	say "using the build tree $BUILDDIR as it is (DEMO_SKIP_BUILD=1 or BUILDDIR given)"
 else
 	BUILD_LOG=$(mktemp "${TMPDIR:-/tmp}/sasl-oauth2-demo-build.XXXXXX")
+	# kept when the build fails (its tail is shown), removed on Ctrl-C
+	trap 'rm -f "$BUILD_LOG"; exit 130' INT
+	trap 'rm -f "$BUILD_LOG"; exit 143' TERM
 	step_log "$BUILD_LOG" "build output"
 	say "the Debian packages the build and the demo need (installs only what is missing):"
 	cmd "sh tests/install-deps.sh"
@@ -110,6 +113,7 @@ else
 		npm ci --prefix "$HERE/e2e" --no-audit --no-fund >>"$BUILD_LOG" 2>&1 || fail "npm ci in tests/e2e failed"
 	fi
 	rm -f "$BUILD_LOG"
+	trap - INT TERM
 fi
 # the servers and the browser driver are node programs (tests/e2e/package.json:
 # "engines": node >= 20.19; Debian 12's own nodejs is 18)
