@@ -100,8 +100,8 @@ else
 	cmd "mkdir -p build && cd build"
 	mkdir -p build && cd build || fail "cannot make ./build"
 	if [ ! -f Makefile ]; then
-		cmd "../configure -q"
-		../configure -q >>"$BUILD_LOG" 2>&1 || fail "../configure failed"
+		cmd "../configure --enable-werror -q"
+		../configure --enable-werror -q >>"$BUILD_LOG" 2>&1 || fail "../configure failed"
 	fi
 	cmd "make -s -j2 && make -s check-programs"
 	{ make -s -j2 && make -s check-programs; } >>"$BUILD_LOG" 2>&1 || fail "make failed"

@@ -22,6 +22,16 @@ if [ -n "$missing" ]; then
   # cyrus-clients pulls in an MTA: postfix in the same call keeps apt from choosing exim4
   apt-get install -y -q --no-install-recommends $missing
 fi
+# The OAuth2 servers the tests run (oauth2-mock-server, oidc-provider) need
+# Node.js 20.19 or later. Debian 12's own nodejs is 18: take it only when
+# there is none, and say plainly when the one here is too old.
+if ! command -v node >/dev/null 2>&1; then
+  apt-get install -y -q --no-install-recommends nodejs npm
+fi
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "install-deps: Node.js $(node --version) is older than 20.19, which the tests' OAuth2 servers need;" >&2
+  echo "install-deps: install Node.js 20 or 22 (the end-to-end tests fail without it)" >&2
+fi
 # Stop system instances a package may have started; tests run their own.
 for svc in postfix dovecot; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then

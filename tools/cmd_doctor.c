@@ -284,15 +284,33 @@ static int has_word(const char *list, const char *word)
 	return 0;
 }
 
+/* The next table of a Postfix map list: separated by spaces or commas,
+ * except inside { } (inline:{ {key = value}, ... }). NULL at the end. */
+static const char *next_map(const char *p, char *out, size_t n)
+{
+	size_t o = 0;
+	int depth = 0;
+
+	while (*p == ' ' || *p == ',' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return NULL;
+	for (; *p && (depth > 0 || (*p != ' ' && *p != ',' && *p != '\t')); p++) {
+		depth += *p == '{' ? 1 : (*p == '}' && depth > 0 ? -1 : 0);
+		if (o + 1 < n)
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+	return p;
+}
+
 static void check_password_map(struct doctor *d, const struct account *a, const char *relay,
 			       const char *maps)
 {
-	char buf[1024], *save = NULL, found[1024] = "", *argv[7];
-	const char *colon, *path;
+	char map[1024], found[1024] = "", *argv[7];
+	const char *colon, *path, *p = maps;
 
-	snprintf(buf, sizeof(buf), "%s", maps);
-	for (char *map = strtok_r(buf, " ,\t", &save); map && !found[0];
-	     map = strtok_r(NULL, " ,\t", &save)) {
+	while (!found[0] && (p = next_map(p, map, sizeof(map))) != NULL) {
 		int i = 0;
 		argv[i++] = "postmap";
 		if (d->postfix_config) {

@@ -140,6 +140,11 @@ case_ "map entry missing" FAIL "no entry for \[smtp.example.com\]:587" "postmap"
 echo "[smtp.example.com]:587 alice@example.com:/etc/elsewhere.json" >"$PFDIR/sasl_passwd"
 case_ "map entry elsewhere" FAIL "is not the token file" "token file's path"
 postfix_config
+sed -i "s|^smtp_sasl_password_maps = .*|smtp_sasl_password_maps = inline:{ {[smtp.example.com]:587 = alice@example.com:$TOK} }, texthash:$PFDIR/sasl_passwd|" "$PFDIR/main.cf"
+doctor
+check "inline map (with spaces and a second table): the entry is found" \
+	expect OK "the password map sends \[smtp.example.com\]:587 the token file $TOK"
+postfix_config
 sed -i 's/^smtp_sasl_mechanism_filter = .*/smtp_sasl_mechanism_filter = plain, login/' "$PFDIR/main.cf"
 case_ "mechanism filter" FAIL "filters out XOAUTH2" "smtp_sasl_mechanism_filter=xoauth2"
 postfix_config
