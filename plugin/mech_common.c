@@ -149,14 +149,19 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 				 mech, path, g->config_err.msg);
 	}
 	oa2_token_clear(tok);
-	if (oa2_store_refresh_as(path, secret, &g->config, OA2_MARGIN_DEFAULT, tok, &err, &notice) != OA2_OK)
+	if (oa2_store_refresh_as(path, secret, &g->config, OA2_MARGIN_DEFAULT, tok, &err,
+				 &notice) != OA2_OK)
 		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
-	if (notice.msg[0] != '\0')
+	if (notice.rc == OA2_ERR_IO)
+		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: using a new access token that could "
+			 "not be saved: %s", mech, notice.msg);
+	else if (notice.msg[0] != '\0')
 		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: using the current access token, "
 			 "still valid, after a failed refresh: %s", mech, notice.msg);
 	else if (g->config.log_level >= OA2_LOG_INFO)
-		oa2p_log(u, SASL_LOG_NOTE, "sasl-oauth2 %s: token file %s: access token "
-			 "refreshed", mech, path);
+		/* Another process may have done the refresh while we waited. */
+		oa2p_log(u, SASL_LOG_NOTE, "sasl-oauth2 %s: token file %s: the access token "
+			 "was renewed", mech, path);
 	return SASL_OK;
 }
 
