@@ -55,33 +55,14 @@ static const char *explain(const char *error, const char *description)
 	return words != NULL ? words : "the token endpoint refused the refresh";
 }
 
-static void copy_printable_field(struct json_object *obj, const char *key, char *dst, size_t n)
-{
-	const char *v;
-	size_t len;
-
-	dst[0] = '\0';
-	if (oa2_json_get_string(obj, key, OA2_HTTP_RESPONSE_MAX, &v, &len, "", NULL) != OA2_OK ||
-	    v == NULL)
-		return;
-	/* Microsoft appends "\r\nTrace ID: ...\r\nCorrelation ID: ..." lines:
-	 * noise in a log line, and they push the advice out of it. */
-	for (size_t i = 0; i < len; i++)
-		if (v[i] == '\r' || v[i] == '\n') {
-			len = i;
-			break;
-		}
-	oa2_printable(v, len, dst, n);
-}
-
 static int parse_error_body(const char *body, size_t len, struct oa2_refresh_result *res)
 {
 	struct json_object *obj;
 
 	if (len == 0 || oa2_json_parse_object(body, len, "token endpoint answer", &obj, NULL) != OA2_OK)
 		return -1;
-	copy_printable_field(obj, "error", res->error, sizeof(res->error));
-	copy_printable_field(obj, "error_description", res->description, sizeof(res->description));
+	oa2_json_printable_field(obj, "error", res->error, sizeof(res->error));
+	oa2_json_printable_field(obj, "error_description", res->description, sizeof(res->description));
 	oa2_json_put_wiped(obj);
 	return res->error[0] ? 0 : -1;
 }

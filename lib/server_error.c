@@ -19,14 +19,23 @@ void oa2_printable(const char *data, size_t len, char *buf, size_t n)
 		memcpy(buf + (o > n - 4 ? n - 4 : o), "...", 4);
 }
 
-static void copy_field(struct json_object *obj, const char *key, char *dst, size_t n)
+void oa2_json_printable_field(struct json_object *obj, const char *key, char *dst, size_t n)
 {
 	struct json_object *m;
+	const char *v;
+	size_t len;
 
 	dst[0] = '\0';
-	if (json_object_object_get_ex(obj, key, &m) && json_object_is_type(m, json_type_string))
-		oa2_printable(json_object_get_string(m), (size_t)json_object_get_string_len(m),
-			      dst, n);
+	if (!json_object_object_get_ex(obj, key, &m) || !json_object_is_type(m, json_type_string))
+		return;
+	v = json_object_get_string(m);
+	len = (size_t)json_object_get_string_len(m);
+	for (size_t i = 0; i < len; i++)
+		if (v[i] == '\r' || v[i] == '\n') {
+			len = i;
+			break;
+		}
+	oa2_printable(v, len, dst, n);
 }
 
 int oa2_server_error_parse(const char *data, size_t len,
@@ -43,11 +52,11 @@ int oa2_server_error_parse(const char *data, size_t len,
 	rc = oa2_json_parse_object(data, len, "server error challenge", &obj, err);
 	if (rc != OA2_OK)
 		return rc;
-	copy_field(obj, "status", out->status, sizeof(out->status));
-	copy_field(obj, "scope", out->scope, sizeof(out->scope));
-	copy_field(obj, "schemes", out->schemes, sizeof(out->schemes));
-	copy_field(obj, "openid-configuration", out->openid_configuration,
-		   sizeof(out->openid_configuration));
+	oa2_json_printable_field(obj, "status", out->status, sizeof(out->status));
+	oa2_json_printable_field(obj, "scope", out->scope, sizeof(out->scope));
+	oa2_json_printable_field(obj, "schemes", out->schemes, sizeof(out->schemes));
+	oa2_json_printable_field(obj, "openid-configuration", out->openid_configuration,
+				 sizeof(out->openid_configuration));
 	json_object_put(obj);
 	return OA2_OK;
 }

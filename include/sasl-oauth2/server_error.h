@@ -32,6 +32,14 @@ int oa2_server_error_parse(const char *data, size_t len,
 void oa2_server_error_advice(const struct oa2_server_error *e, char *buf,
 			     size_t n);
 
+struct json_object;
+
+/* Copies the first line of the string member `key` of obj into dst as
+ * oa2_printable does; dst is "" when the member is absent or not a string.
+ * Servers append lines of noise (Microsoft: "\r\nTrace ID: ...") that would
+ * push the useful part out of a log line. */
+void oa2_json_printable_field(struct json_object *obj, const char *key, char *dst, size_t n);
+
 /* Copies up to n-1 bytes of untrusted text into buf for a log line, replacing
  * non-printable bytes with '?' and truncating long input with "...". */
 void oa2_printable(const char *data, size_t len, char *buf, size_t n);
