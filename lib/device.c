@@ -3,18 +3,11 @@
 
 #include <json-c/json.h>
 
+#include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/device.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/server_error.h"
-
-static int printable(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
-			return 0;
-	return 1;
-}
 
 /* Copies a printable string member into dst; *found says whether it was
  * there. OA2_ERR_PARSE when it is not a string, too long or not printable. */
@@ -27,7 +20,7 @@ static int get(struct json_object *obj, const char *key, char *dst, size_t n, in
 	*found = 0;
 	dst[0] = '\0';
 	if (oa2_json_get_string(obj, key, n - 1, &v, &len, "device endpoint answer", err) != OA2_OK ||
-	    (v != NULL && !printable(v, len)))
+	    (v != NULL && !oa2_chars_printable(v, len)))
 		return oa2_err_set(err, OA2_ERR_PARSE, "device endpoint %s: \"%s\" is not a "
 				   "printable string of at most %zu bytes", endpoint, key, n - 1);
 	if (v == NULL || len == 0)
@@ -59,7 +52,7 @@ static int get_device_code(struct json_object *obj, char **code, const char *end
 
 	*code = NULL;
 	if (oa2_json_get_string(obj, "device_code", 4096, &v, &n, "", NULL) != OA2_OK ||
-	    v == NULL || n == 0 || !printable(v, n))
+	    v == NULL || n == 0 || !oa2_chars_printable(v, n))
 		return oa2_err_set(err, OA2_ERR_PARSE, "device endpoint %s: the answer has no "
 				   "usable \"device_code\"", endpoint);
 	*code = oa2_secret_strndup(v, n);

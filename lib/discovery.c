@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 
+#include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/discovery.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/provider.h"
@@ -23,10 +24,7 @@ static int url_ok(const char *v, size_t n)
 {
 	if (n < 9 || strncasecmp(v, "https://", 8) != 0)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f)
-			return 0;
-	return 1;
+	return oa2_chars_visible(v, n);
 }
 
 static int endpoint(struct json_object *obj, const char *key, char **dst, const char *where,

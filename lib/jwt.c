@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
+#include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/base64url.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/jwt.h"
@@ -37,12 +38,7 @@ int oa2_jwt_payload(const char *jwt, struct json_object **out, struct oa2_err *e
 
 static int plausible(const char *s, size_t n)
 {
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-			return 0;
-	return 1;
+	return n > 0 && oa2_chars_visible(s, n);
 }
 
 int oa2_jwt_user(const char *id_token, char *user, size_t n, struct oa2_err *err)

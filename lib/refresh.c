@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/refresh.h"
 #include "sasl-oauth2/secret.h"
@@ -79,10 +80,9 @@ static int take(struct json_object *obj, const char *key, char **dst, const char
 		return OA2_ERR_PARSE;
 	if (v == NULL || n == 0)
 		return OA2_OK;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
-			return oa2_err_set(err, OA2_ERR_PARSE, "%s: field \"%s\" contains control "
-					   "characters", origin, key);
+	if (!oa2_chars_printable(v, n))
+		return oa2_err_set(err, OA2_ERR_PARSE, "%s: field \"%s\" contains control "
+				   "characters", origin, key);
 	*dst = oa2_secret_strndup(v, n);
 	return *dst != NULL ? OA2_OK : oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 
+#include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token.h"
@@ -11,24 +12,6 @@
 int oa2_secret_is_path(const char *secret)
 {
 	return secret != NULL && secret[0] == '/';
-}
-
-/* RFC 6750's b64token is a subset of visible ASCII; anything else (spaces,
- * control bytes such as the 0x01 separator) would corrupt the SASL message. */
-static int valid_token_chars(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
-static int valid_user_chars(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
-			return 0;
-	return 1;
 }
 
 /* Copies an optional string member into *dst (NULL when absent). */
@@ -43,7 +26,7 @@ static int take_string(struct json_object *obj, const char *key, size_t max, int
 		return rc;
 	if (v == NULL || n == 0)
 		return OA2_OK;
-	if (token_chars ? !valid_token_chars(v, n) : !valid_user_chars(v, n))
+	if (token_chars ? !oa2_chars_visible(v, n) : !oa2_chars_no_controls(v, n))
 		return oa2_err_set(err, OA2_ERR_PARSE,
 				   "%s: field \"%s\" contains %scontrol characters", origin, key,
 				   token_chars ? "spaces or " : "");

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sasl-oauth2/chars.h"
 #include "credentials.h"
 #include "mech.h"
 #include "plugin_log.h"
@@ -68,14 +69,6 @@ void oa2p_mech_free(void *glob_context, const sasl_utils_t *utils)
 	if (g == NULL || --g->refs > 0)
 		return;
 	oa2p_global_free(g);
-}
-
-static int printable_no_ctl(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			return 0;
-	return 1;
 }
 
 /* The port part of libsasl2's "address;port", when it is a plain number. */
@@ -183,12 +176,11 @@ static int load_token(struct conn_state *st, const sasl_utils_t *u,
 				 "sasl-oauth2 %s: the access token given as password is %zu "
 				 "bytes, more than the limit of %d", mech, len,
 				 OA2_ACCESS_TOKEN_MAX);
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)creds->secret[i] < 0x21 || (unsigned char)creds->secret[i] > 0x7e)
-			return oa2p_fail(u, SASL_BADPARAM,
-					 "sasl-oauth2 %s: the access token given as password "
-					 "contains spaces or control characters (a token file "
-					 "path must be absolute)", mech);
+	if (!oa2_chars_visible(creds->secret, len))
+		return oa2p_fail(u, SASL_BADPARAM,
+				 "sasl-oauth2 %s: the access token given as password contains "
+				 "spaces or control characters (a token file path must be "
+				 "absolute)", mech);
 	tok->access_token = oa2_secret_strndup(creds->secret, len);
 	return tok->access_token != NULL ? SASL_OK : SASL_NOMEM;
 }
@@ -211,7 +203,7 @@ static int check_name(const sasl_utils_t *u, const char *mech, const char *what,
 		return oa2p_fail(u, SASL_BADPARAM,
 				 "sasl-oauth2 %s: the %s is %zu bytes, more than the limit of %zu",
 				 mech, what, strlen(val), max);
-	if (!printable_no_ctl(val))
+	if (!oa2_chars_no_controls(val, strlen(val)))
 		return oa2p_fail(u, SASL_BADPARAM,
 				 "sasl-oauth2 %s: the %s contains control characters", mech, what);
 	return SASL_OK;
@@ -269,7 +261,7 @@ static int send_initial(struct conn_state *st, sasl_client_params_t *params,
 	 * unless the application asked for another authorization identity. */
 	login.authzid = creds.authzid != NULL ? creds.authzid : user;
 	if (params->serverFQDN != NULL && params->serverFQDN[0] != '\0' &&
-	    strlen(params->serverFQDN) <= HOST_MAX && printable_no_ctl(params->serverFQDN))
+	    strlen(params->serverFQDN) <= HOST_MAX && oa2_chars_no_controls(params->serverFQDN, strlen(params->serverFQDN)))
 		login.host = params->serverFQDN;
 	login.port = remote_port(params->ipremoteport);
 	login.token = tok.access_token;

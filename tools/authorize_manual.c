@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/secret.h"
 
 #include "authorize.h"
@@ -90,10 +91,9 @@ static int code_from_paste(char *text, const char *state, char **code, struct oa
 		redirect_params_clear(&p);
 		return rc;
 	}
-	for (const char *c = text; *c; c++)
-		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
-			return oa2_err_set(err, OA2_ERR_PARSE, "the pasted code contains spaces or "
-					   "unusual characters: paste the whole address instead");
+	if (!oa2_chars_visible(text, strlen(text)))
+		return oa2_err_set(err, OA2_ERR_PARSE, "the pasted code contains spaces or "
+				   "unusual characters: paste the whole address instead");
 	if (text[0] == '\0')
 		return oa2_err_set(err, OA2_ERR_MISSING, "nothing was pasted; nothing was saved");
 	if (strlen(text) > REDIRECT_CODE_MAX)

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/jwt.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token.h"
@@ -119,12 +120,7 @@ static int plain_word(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > max)
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
-			return 0;
-	return 1;
+	return n > 0 && n <= max && oa2_chars_visible(s, n);
 }
 
 /* Returns -1 to go on, else the exit code. */
