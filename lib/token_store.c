@@ -357,15 +357,9 @@ static void apply_result(struct json_object *obj, const struct oa2_refresh_resul
 	json_object_object_del(obj, "rejected_at");
 }
 
-int oa2_store_refresh(const char *path, const struct oa2_config *cfg, long margin,
-		      struct oa2_token *tok, struct oa2_err *err, struct oa2_err *notice)
-{
-	return oa2_store_refresh_as(path, path, cfg, margin, tok, err, notice);
-}
-
-int oa2_store_refresh_as(const char *path, const char *account, const struct oa2_config *cfg,
-			 long margin, struct oa2_token *tok, struct oa2_err *err,
-			 struct oa2_err *notice)
+int oa2_store_refresh(const char *path, const char *account, const struct oa2_config *cfg,
+		      long margin, struct oa2_token *tok, struct oa2_err *err,
+		      struct oa2_err *notice)
 {
 	struct json_object *obj = NULL;
 	struct oa2_refresh_request rq;

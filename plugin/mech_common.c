@@ -142,7 +142,7 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 				 mech, path, g->config_err.msg);
 	}
 	oa2_token_clear(tok);
-	if (oa2_store_refresh_as(path, secret, &g->config, OA2_MARGIN_DEFAULT, tok, &err,
+	if (oa2_store_refresh(path, secret, &g->config, OA2_MARGIN_DEFAULT, tok, &err,
 				 &notice) != OA2_OK)
 		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
 	if (notice.rc == OA2_ERR_IO)

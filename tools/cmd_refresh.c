@@ -82,7 +82,7 @@ static int refresh_one(const struct cli *cli, const char *arg, int for_postfix)
 		return CLI_NOACCOUNT;
 	}
 	cli_account_label(&acct, arg, label, sizeof(label));
-	rc = oa2_store_refresh_as(acct.path, label, &cli->cfg, OA2_MARGIN_FORCE, &tok, &err,
+	rc = oa2_store_refresh(acct.path, label, &cli->cfg, OA2_MARGIN_FORCE, &tok, &err,
 				  &notice);
 	if (rc != OA2_OK) {
 		cli_error("%s: %s", acct.name, err.msg);

@@ -171,7 +171,7 @@ static int get_token(struct cli *cli, const struct account *acct, const char *ar
 	/* the ACCOUNT to name in re-authorize advice */
 	snprintf(account, sizeof(account), "%s%s", acct->for_postfix ? "--for postfix " : "",
 		 strchr(arg, '/') != NULL ? arg : acct->name);
-	rc = oa2_store_refresh_as(acct->path, account, &cli->cfg, OA2_MARGIN_DEFAULT, tok, &err,
+	rc = oa2_store_refresh(acct->path, account, &cli->cfg, OA2_MARGIN_DEFAULT, tok, &err,
 				  &notice);
 	if (rc != OA2_OK) {
 		cli_error("test: %s", err.msg);

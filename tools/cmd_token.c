@@ -132,7 +132,7 @@ static int refresh(const struct cli *cli, const struct account *acct, const stru
 		notice.msg[0] = '\0';
 	} else {
 		cli_account_label(acct, o->account, label, sizeof(label));
-		rc = oa2_store_refresh_as(acct->path, label, &cli->cfg, margin, &fresh, &err,
+		rc = oa2_store_refresh(acct->path, label, &cli->cfg, margin, &fresh, &err,
 					  &notice);
 	}
 	now = (long long)time(NULL);

@@ -182,7 +182,7 @@ static int refresh(struct watch_acct *a, const struct oa2_config *cfg, const str
 	memset(&fresh, 0, sizeof(fresh));
 	wlog(LOG_DEBUG, "%s: refreshing: %s", name, reason_text(why, t, why_buf, sizeof(why_buf)));
 	advice_account(a, o, account, sizeof(account));
-	rc = oa2_store_refresh_as(a->acct.path, account, cfg, watch_store_margin(why, t), &fresh,
+	rc = oa2_store_refresh(a->acct.path, account, cfg, watch_store_margin(why, t), &fresh,
 				  &err, &notice);
 	now = (long long)time(NULL);
 	if (rc == OA2_OK && notice.msg[0] != '\0') {

@@ -48,7 +48,4 @@ struct oa2_err {
 int oa2_err_set(struct oa2_err *err, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Short static name of a return code, for tests and diagnostics. */
-const char *oa2_rc_name(int rc);
-
 #endif

@@ -52,6 +52,10 @@ int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long 
  * it under the lock when it expires within the margin or a server rejected
  * it, and fills *tok (owned by the caller) with the result.
  *
+ * `account` names the file in the re-authorize advice (sasl-oauth2
+ * authorize takes a token file path as ACCOUNT); inside Postfix's chroot
+ * the file's path is not the one the admin uses, so it may differ from path.
+ *
  * Returns OA2_OK with a token to send. When the refresh failed but the old
  * token is still valid, that token is returned and `notice` says why the
  * refresh failed and notice->rc what kind of failure it was (OA2_ERR_IO:
@@ -62,15 +66,9 @@ int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long 
  * last_error in it; a new refresh token is written before the new access
  * token is handed out.
  */
-int oa2_store_refresh(const char *path, const struct oa2_config *cfg, long margin,
-		      struct oa2_token *tok, struct oa2_err *err, struct oa2_err *notice);
-
-/* The same, naming `account` instead of path in the re-authorize advice:
- * inside Postfix's chroot the file's path is not the one the admin uses
- * (sasl-oauth2 authorize takes a token file path as ACCOUNT). */
-int oa2_store_refresh_as(const char *path, const char *account, const struct oa2_config *cfg,
-			 long margin, struct oa2_token *tok, struct oa2_err *err,
-			 struct oa2_err *notice);
+int oa2_store_refresh(const char *path, const char *account, const struct oa2_config *cfg,
+		      long margin, struct oa2_token *tok, struct oa2_err *err,
+		      struct oa2_err *notice);
 
 /* margin values for oa2_store_refresh: the file's or config's own margin,
  * or refresh whatever the expiry (the CLI's `refresh`). */
