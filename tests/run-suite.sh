@@ -27,6 +27,8 @@ done
 passed=0 failed=0 skipped=0
 LOGDIR="$BUILDDIR/test-logs"
 mkdir -p "$LOGDIR"
+FAILURES="$LOGDIR/failures.txt"
+: >"$FAILURES"
 
 # run_group NAME COMMAND...: runs a group, echoes its lines, counts them. A
 # group that exits non-zero without reporting a failure counts as one.
@@ -50,8 +52,15 @@ run_group() {
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "[$name] not ok - $name exited with status $rc (log: $log)"
 		tail -n 20 "$log" | sed "s/^/[$name]   /"
+		{ echo "[$name] not ok - $name exited with status $rc (log: $log)"
+		  tail -n 20 "$log" | sed "s/^/[$name]   /"; } >>"$FAILURES"
 		f=1
 	fi
+	# Keep each failure and the diagnostics under it for the summary at the
+	# end: a long CI log is often cut, and the end is what gets read.
+	awk -v g="$name" 'BEGIN{n=-1} /^not ok - /{n=0; print "[" g "] " $0; next}
+		/^#/ && n >= 0 && n < 15 {n++; print "[" g "]   " $0; next}
+		{n=-1}' "$log" >>"$FAILURES"
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 	echo "=== $name: $p passed, $f failed, $s skipped in $((SECONDS - start)) s"
 }
@@ -149,6 +158,10 @@ done
 if [ "${CI:-}" = "true" ] && [ "$skipped" -gt 0 ]; then
 	echo "CI: $skipped skipped test(s) count as failures"
 	failed=$((failed + skipped))
+fi
+if [ -s "$FAILURES" ]; then
+	echo "=== failures (also in $FAILURES)"
+	cat "$FAILURES"
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
