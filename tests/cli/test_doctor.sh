@@ -83,7 +83,11 @@ case_() { # case_ NAME VERDICT PATTERN FIX: runs doctor, checks, and the exit st
 good_config; token_file; postfix_config
 "$CLI" watch --for postfix --foreground --stderr >"$T/watch.log" 2>&1 &
 PIDS+=($!)
-sleep 0.5
+# doctor looks for it in /proc: wait until it is there, not a fixed time.
+for _ in $(seq 1 50); do
+	pgrep -f "sasl-oauth2 watch --for postfix" >/dev/null && break
+	sleep 0.2
+done
 
 # --- the correct setup -------------------------------------------------------------
 doctor
