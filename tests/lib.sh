@@ -9,7 +9,7 @@ SRCDIR=${SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)}
 BUILDDIR=${BUILDDIR:-$SRCDIR}
 # Absolute: tests pass paths under it to programs that run elsewhere, and the
 # plugin tells a token file from a token by its leading '/'.
-BUILDDIR=$(cd "$BUILDDIR" && pwd)
+[ ! -d "$BUILDDIR" ] || BUILDDIR=$(cd "$BUILDDIR" && pwd)
 PLUGIN_SO="$BUILDDIR/plugin/.libs/libsasl-oauth2.so"
 SYS_SASL_PLUGINDIR="$(pkg-config --variable=libdir libsasl2)/sasl2"
 
