@@ -13,7 +13,12 @@ authorize_setup authorize-browser
 WRAPPER="$E2E_DIR/browser-wrapper.sh"
 
 # browser_env LOGIN [BROWSER ARGS]: the variables browser-wrapper.sh reads.
+# The CLI can finish before the browser that reached it has closed: wait for
+# the last run's browser.js to end, or its exit line lands in the next log.
 browser_env() {
+	local prev
+	prev=$(cat "$T/browser.pid" 2>/dev/null) &&
+		wait_for 30 bash -c '! kill -0 "$1" 2>/dev/null' _ "$prev"
 	export E2E_LOGIN_USER=$1 E2E_BROWSER_ARGS=${2:-}
 	export E2E_BROWSER_PIDFILE="$T/browser.pid" E2E_BROWSER_URLS="$T/browser.urls"
 	: >"$E2E_BROWSER_LOG"; : >"$E2E_BROWSER_URLS"; rm -f "$E2E_BROWSER_PIDFILE"
