@@ -100,14 +100,18 @@ no_token_printed() { # NAME FILE
 	return 0
 }
 
-# $BROWSER stand-ins. Each appends the URL it got to $T/urls.
+# $BROWSER stand-ins. Each appends the URL it got to $T/urls and creates
+# $T/browser.done when it has finished: the CLI does not wait for its
+# browser, so it can exit before the stand-in has written what it saw.
 mkbrowser() { # NAME BODY: $T/NAME.sh
-	{ echo '#!/bin/bash'; echo 'printf "%s\n" "$1" >>"$T/urls"'; echo 'url=$1'
+	{ echo '#!/bin/bash'; echo 'rm -f "$T/browser.done"'
+	  echo 'printf "%s\n" "$1" >>"$T/urls"'; echo 'url=$1'
 	  echo 'ru=$(node -e "console.log(new URL(process.argv[1]).searchParams.get(\"redirect_uri\"))" "$url")'
 	  echo 'st=$(node -e "console.log(new URL(process.argv[1]).searchParams.get(\"state\"))" "$url")'
-	  cat; } >"$T/$1.sh"
+	  cat; echo ': >"$T/browser.done"'; } >"$T/$1.sh"
 	chmod 755 "$T/$1.sh"
 }
+browser_finished() { wait_for 30 test -e "$T/browser.done"; }
 # follow: the user signs in (the mock redirects at once) and the browser
 # lands on the CLI's listener. Page status and final URL in $T/follow.log.
 mkbrowser follow <<'EOF'
@@ -160,6 +164,7 @@ url=$(head -n 1 "$T/urls")
 check "browser: \$BROWSER got the authorization URL from discovery ($AUTH_URL/authorize?...)" \
 	bash -c '[[ $1 == "$2/authorize?"* ]]' _ "$url" "$AUTH_URL"
 check "browser: the URL is printed on stderr too" grep -qF -- "$url" "$T/first.err"
+browser_finished
 check "browser: the browser got the success page (200)" bash -c 'grep -q "^200 http://127.0.0.1:" "$1/follow.log" && grep -q "Signed in" "$1/follow.page"' _ "$T"
 check "browser: token file written, mode 0600, owned by the caller" \
 	test -f "$F" -a "$(stat -c '%a %u' "$F" 2>/dev/null)" = "600 $(id -u)"
@@ -210,6 +215,7 @@ check "pkce: redirect_uri http://127.0.0.1:PORT/, response_type=code" \
 BROWSER="$T/tamper.sh" run_cli tamper authorize tampered --provider test --flow browser --timeout 30
 expect_rc tamper 69 "pkce: the server checks the verifier: a swapped challenge fails the exchange"
 check "pkce: the error gives the server's reason" grep -q 'code_verifier provided does not match code_challenge' "$T/tamper.err"
+browser_finished
 check "pkce: the browser got the failure page" grep -q 'Sign-in failed' "$T/tamper.page"
 check "pkce: no token file" test ! -e "$STATE/tampered.json"
 
@@ -234,6 +240,7 @@ admin POST /admin/reset-stats >/dev/null
 BROWSER="$T/forged.sh" run_cli forged authorize alice --provider test --flow browser --timeout 30
 expect_rc forged 1 "state mismatch: a forged redirect fails the sign-in"
 check "state mismatch: the error says so" grep -q 'state mismatch' "$T/forged.err"
+browser_finished
 check "state mismatch: the forged request got the failure page (400)" \
 	bash -c 'grep -q "^400" "$1/forged.log" && grep -q "Sign-in failed" "$1/forged.page"' _ "$T"
 check "state mismatch: the forged code never reached the token endpoint" test "$(token_requests)" = 0
@@ -244,6 +251,7 @@ BROWSER="$T/deny.sh" run_cli deny authorize alice --provider test --flow browser
 expect_rc deny 69 "access_denied: the sign-in fails"
 check "access_denied: the error says the user or provider denied access" \
 	grep -q 'the user or provider denied access (access_denied: The user declined)' "$T/deny.err"
+browser_finished
 check "access_denied: the browser got the failure page" grep -q 'Sign-in failed' "$T/deny.page"
 check "access_denied: the old token file is untouched" test "$(fingerprint "$F")" = "$before"
 
@@ -251,6 +259,7 @@ check "access_denied: the old token file is untouched" test "$(fingerprint "$F")
 admin POST /admin/reset-stats >/dev/null
 BROWSER="$T/stray.sh" run_cli stray authorize stray --provider test --flow browser --timeout 30
 expect_rc stray 0 "stray requests: unrelated requests and an idle connection do not end the sign-in"
+browser_finished
 check "stray requests: /favicon.ico gets 404, a bare GET / 400, over 8 KiB 431" \
 	bash -c 'grep -q "^favicon 404" "$1" && grep -q "^bare 400" "$1" && grep -q "^big 431" "$1"' _ "$T/stray.log"
 check "stray requests: the real redirect completes" grep -q '^signin Signed in' "$T/stray.log"
