@@ -36,10 +36,15 @@ make_plugin_dir() {
 }
 
 # free_port: prints a TCP port on 127.0.0.1 that nothing listens on.
+# Picked below the kernel's ephemeral range, so no outgoing connection can
+# be using it as its local port when a server binds it.
 free_port() {
-	local p
+	local p lo=32768 span
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	span=$(( lo - 10000 ))
+	[ "$span" -ge 2000 ] || { lo=60000; span=5000; }
 	for _ in $(seq 1 200); do
-		p=$(( 20000 + RANDOM % 30000 ))
+		p=$(( lo - span + RANDOM % span ))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 			echo "$p"; return 0
 		fi
