@@ -50,10 +50,8 @@ run_group() {
 	f=$(grep -c '^not ok - ' "$log")
 	s=$(grep -c '^skip - ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "[$name] not ok - $name exited with status $rc (log: $log)"
-		tail -n 20 "$log" | sed "s/^/[$name]   /"
 		{ echo "[$name] not ok - $name exited with status $rc (log: $log)"
-		  tail -n 20 "$log" | sed "s/^/[$name]   /"; } >>"$FAILURES"
+		  tail -n 20 "$log" | sed "s/^/[$name]   /"; } | tee -a "$FAILURES"
 		f=1
 	fi
 	# Keep each failure and the diagnostics under it for the summary at the

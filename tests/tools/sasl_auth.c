@@ -92,8 +92,12 @@ static int wait_barrier(const char *file)
 		return -1;
 	close(fd);
 	fd = open(file, O_RDONLY);
-	if (fd < 0 || flock(fd, LOCK_SH) != 0)
+	if (fd < 0)
 		return -1;
+	if (flock(fd, LOCK_SH) != 0) {
+		close(fd);
+		return -1;
+	}
 	close(fd);
 	return 0;
 }
