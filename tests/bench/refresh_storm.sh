@@ -201,7 +201,7 @@ done
 # (storm or warm_storm); sets REQUESTS, SUCCESSES, FRESH_OK, P50, P99 and
 # prints the figures.
 measure() {
-	local kind=$1 x=$2 tok=$3 stats new_at line answered took first_start first_end last_end
+	local kind=$1 x=$2 tok=$3 stats new_at line answered took first_start last_start first_end last_end
 	"$kind" "${x}fresh1" "$FRESH_TOK"
 	rf_api POST /admin/reset-stats >/dev/null
 	"$kind" "${x}refresh" "$tok"
@@ -213,25 +213,28 @@ measure() {
 	SUCCESSES=$(cat "$RF_TMP/${x}refresh"/out.* | grep -cxF "OK ${new_at:0:6}")
 	[ "${new_at:0:6}" != "${STALE:0:6}" ] || SUCCESSES=0
 	FRESH_OK=$(cat "$RF_TMP/${x}fresh1"/out.* "$RF_TMP/${x}fresh2"/out.* | grep -c '^OK ')
-	P50=$(sub "$(durations "${x}refresh" | pct 50)" "$(durations "${x}fresh1" "${x}fresh2" | pct 50)")
-	P99=$(sub "$(durations "${x}refresh" | pct 99)" "$(durations "${x}fresh1" "${x}fresh2" | pct 99)")
+	local f1 f2 rs
+	f1=$(durations "${x}fresh1"); f2=$(durations "${x}fresh2"); rs=$(durations "${x}refresh")
+	P50=$(sub "$(pct 50 <<<"$rs")" "$(pct 50 <<<"$f1"$'\n'"$f2")")
+	P99=$(sub "$(pct 99 <<<"$rs")" "$(pct 99 <<<"$f1"$'\n'"$f2")")
 
-	echo "  baseline, fresh token: median $(durations "${x}fresh1" "${x}fresh2" | pct 50) ms;" \
-		"run 1 p50/p99 $(durations "${x}fresh1" | pct 50)/$(durations "${x}fresh1" | pct 99) ms," \
-		"run 2 p50/p99 $(durations "${x}fresh2" | pct 50)/$(durations "${x}fresh2" | pct 99) ms; $FRESH_OK/$((2 * N)) OK"
-	echo "  refresh storm: p50/p99/max $(durations "${x}refresh" | pct 50)/$(durations "${x}refresh" | pct 99)/$(durations "${x}refresh" | pct 100) ms"
+	echo "  baseline, fresh token: median $(pct 50 <<<"$f1"$'\n'"$f2") ms;" \
+		"run 1 p50/p99 $(pct 50 <<<"$f1")/$(pct 99 <<<"$f1") ms," \
+		"run 2 p50/p99 $(pct 50 <<<"$f2")/$(pct 99 <<<"$f2") ms; $FRESH_OK/$((2 * N)) OK"
+	echo "  refresh storm: p50/p99/max $(pct 50 <<<"$rs")/$(pct 99 <<<"$rs")/$(pct 100 <<<"$rs") ms"
 	# Where the time goes: the storm's timeline from its first process's
 	# start, with the token request's arrival and answer from the
 	# endpoint's log (it logs the answer time and the request's duration,
 	# ms precision).
-	first_start=$(cat "$RF_TMP/${x}refresh"/t.* | awk 'NR == 1 || $1 < m { m = $1 } END { print m }')
-	first_end=$(cat "$RF_TMP/${x}refresh"/t.* | awk 'NR == 1 || $2 < m { m = $2 } END { print m }')
-	last_end=$(cat "$RF_TMP/${x}refresh"/t.* | awk '$2 > m { m = $2 } END { print m }')
+	read -r first_start last_start first_end last_end < <(cat "$RF_TMP/${x}refresh"/t.* | awk '
+		NR == 1 || $1 < fs { fs = $1 } $1 > ls { ls = $1 }
+		NR == 1 || $2 < fe { fe = $2 } $2 > le { le = $2 }
+		END { print fs, ls, fe, le }')
 	line=$(grep 'POST /token grant=refresh_token' "$RF_AS_LOG" | tail -n 1)
 	answered=$(( $(date -d "${line%% *}" +%s%6N) ))
 	took=$(sed -n 's/.*(\([0-9]*\) ms)$/\1/p' <<<"$line")
 	echo "  timeline, ms from the first process's start: last process started" \
-		"+$(( ($(cat "$RF_TMP/${x}refresh"/t.* | awk '$1 > m { m = $1 } END { print m }') - first_start) / 1000 )), token request" \
+		"+$(( (last_start - first_start) / 1000 )), token request" \
 		"arrived +$(( (answered - took * 1000 - first_start) / 1000 )), answered +$(( (answered - first_start) / 1000 ))," \
 		"first process done +$(( (first_end - first_start) / 1000 )), last done +$(( (last_end - first_start) / 1000 ))"
 	echo "  token-endpoint requests: $REQUESTS (max in flight $(rf_jget max_concurrent_token_requests <<<"$stats"))"
@@ -239,6 +242,7 @@ measure() {
 	echo "  added latency: p50 ${P50} ms, p99 ${P99} ms (limit: round trip + ${SLACK_MS} ms = ${LIMIT} ms)"
 }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 LIMIT=$(awk -v r="$RTT" -v s="$SLACK_MS" 'BEGIN { printf "%.1f", r + s }')
 
 echo "refresh storm: $N processes, token endpoint delay ${DELAY_MS} ms, $(nproc) CPUs"
@@ -257,12 +261,12 @@ target() { # target DESCRIPTION TEST...
 target "running: token-endpoint requests == 1 ($W_REQUESTS)" test "$W_REQUESTS" = 1
 target "running: successes == $N ($W_SUCCESSES)" test "$W_SUCCESSES" = "$N"
 target "running: p99 added latency <= round trip + ${SLACK_MS} ms (${W_P99} <= ${LIMIT})" \
-	awk -v a="$W_P99" -v b="$LIMIT" 'BEGIN { exit !(a <= b) }'
+	le "$W_P99" "$LIMIT"
 target "running: baseline, all $((2 * N)) fresh-token processes OK ($W_FRESH_OK)" test "$W_FRESH_OK" = $((2 * N))
 target "new: token-endpoint requests == 1 ($REQUESTS)" test "$REQUESTS" = 1
 target "new: successes == $N ($SUCCESSES)" test "$SUCCESSES" = "$N"
 target "new: baseline, all $((2 * N)) fresh-token processes OK ($FRESH_OK)" test "$FRESH_OK" = $((2 * N))
-if awk -v a="$P99" -v b="$LIMIT" 'BEGIN { exit !(a <= b) }'; then
+if le "$P99" "$LIMIT"; then
 	echo "INFO new: p99 added latency ${P99} ms is within round trip + ${SLACK_MS} ms (${LIMIT})"
 else
 	echo "INFO new: p99 added latency ${P99} ms exceeds round trip + ${SLACK_MS} ms (${LIMIT}):" \
