@@ -1,0 +1,139 @@
+/* doctor: an account's token file: presence, owner, mode, expiry, refresh
+ * token age, the last refresh error, the clock. */
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "doctor.h"
+#include "sasl-oauth2/json.h"
+#include "sasl-oauth2/jwt.h"
+#include "sasl-oauth2/token_store.h"
+
+static void check_owner(struct doctor *d, const struct account *a, const struct stat *st)
+{
+	char fix[2 * PATH_MAX + 64];
+	struct passwd *pw = getpwuid(st->st_uid);
+	struct stat dst;
+
+	if (st->st_uid != a->owner) {
+		snprintf(fix, sizeof(fix), "chown %u:%u %s %s", (unsigned)a->owner,
+			 (unsigned)a->group, a->dir, a->path);
+		report(d, FAIL, fix, "token file: owned by %s, but %s must read and refresh it",
+		       pw ? pw->pw_name : "an unknown user",
+		       a->for_postfix ? "the postfix user" : "you");
+		return;
+	}
+	if (stat(a->dir, &dst) == 0 && dst.st_uid != a->owner) {
+		snprintf(fix, sizeof(fix), "chown %u:%u %s", (unsigned)a->owner, (unsigned)a->group,
+			 a->dir);
+		report(d, WARN, fix, "token file: its directory %s is not owned by the file's "
+		       "owner, so refreshes cannot replace the file", a->dir);
+		return;
+	}
+	report(d, OK, NULL, "token file: owner and mode are right");
+}
+
+static void check_clock(struct doctor *d, const char *token, long long now)
+{
+	struct json_object *claims = NULL, *iat;
+
+	if (oa2_jwt_payload(token, &claims, NULL) != OA2_OK)
+		return; /* not a JWT: nothing to compare */
+	if (json_object_object_get_ex(claims, "iat", &iat) && json_object_is_type(iat, json_type_int)) {
+		long long skew = json_object_get_int64(iat) - now;
+		if (skew > 300)
+			report(d, FAIL, "synchronise the clock (systemd-timesyncd, chrony or ntpsec)",
+			       "clock: this host is %lld s behind the token's issue time", skew);
+		else
+			report(d, OK, NULL, "clock: agrees with the token's issue time");
+	}
+	oa2_json_put_wiped(claims);
+}
+
+void doctor_check_account(struct doctor *d, const struct account *a)
+{
+	struct json_object *obj = NULL, *le, *m;
+	struct oa2_token tok;
+	struct oa2_err err;
+	struct stat st;
+	long long now = (long long)time(NULL), age;
+	char fix[PATH_MAX + 128], dur[64];
+	int rc;
+
+	if (a->for_postfix && strncmp(a->path, d->cli->cfg.chroot_dir,
+				      strlen(d->cli->cfg.chroot_dir)) != 0)
+		report(d, FAIL, "keep Postfix's token files under CHROOT/etc/sasl-oauth2 "
+		       "(sasl-oauth2 authorize NAME --for postfix)",
+		       "token file: %s is outside Postfix's chroot %s", a->path,
+		       d->cli->cfg.chroot_dir);
+	if (stat(a->path, &st) != 0) {
+		snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --provider ...%s", a->name,
+			 a->for_postfix ? " --for postfix" : "");
+		report(d, FAIL, fix, "token file: %s: %s", a->path, strerror(errno));
+		return;
+	}
+	rc = oa2_store_read(a->path, &obj, &tok, NULL, &err);
+	if (rc == OA2_ERR_UNSAFE) {
+		snprintf(fix, sizeof(fix), "chmod 600 %s", a->path);
+		report(d, FAIL, fix, "token file: %s", err.msg);
+		return;
+	}
+	if (rc != OA2_OK) {
+		snprintf(fix, sizeof(fix), "authorize again: sasl-oauth2 authorize %s", a->name);
+		report(d, FAIL, fix, "token file: %s", err.msg);
+		return;
+	}
+	report(d, OK, NULL, "token file: %s parses (user %s)", a->path,
+	       tok.user ? tok.user : "not recorded");
+	check_owner(d, a, &st);
+
+	if (tok.expires_at == 0) {
+		report(d, WARN, "authorize again so the file records the expiry",
+		       "access token: expiry unknown");
+	} else if (tok.expires_at > now) {
+		cli_format_duration(tok.expires_at - now, dur, sizeof(dur));
+		report(d, OK, NULL, "access token: expires in %s", dur);
+	} else {
+		cli_format_duration(now - tok.expires_at, dur, sizeof(dur));
+		report(d, tok.refresh_token ? WARN : FAIL,
+		       tok.refresh_token ? "nothing to do: the next login refreshes it (or run "
+					   "sasl-oauth2 refresh)" : "authorize again",
+		       "access token: expired %s ago", dur);
+	}
+
+	if (tok.refresh_token == NULL) {
+		report(d, FAIL, "authorize again to get a refresh token (offline_access scope)",
+		       "refresh token: none; the access token cannot be renewed");
+	} else {
+		age = -1;
+		if (json_object_object_get_ex(obj, "refreshed_at", &m) ||
+		    json_object_object_get_ex(obj, "authorized_at", &m))
+			age = now - json_object_get_int64(m);
+		else
+			age = now - (long long)st.st_mtime;
+		cli_format_duration(age, dur, sizeof(dur));
+		if (age > 60LL * 86400)
+			report(d, WARN, "run sasl-oauth2 watch (or refresh) so it is used: Microsoft "
+			       "revokes refresh tokens unused for 90 days",
+			       "refresh token: last used %s ago", dur);
+		else
+			report(d, OK, NULL, "refresh token: last used %s ago", dur);
+	}
+
+	if (json_object_object_get_ex(obj, "last_error", &le) &&
+	    json_object_object_get_ex(le, "message", &m))
+		report(d, FAIL, "follow the advice in the message",
+		       "last refresh: %s", json_object_get_string(m));
+	else
+		report(d, OK, NULL, "last refresh: no error recorded");
+
+	check_clock(d, tok.access_token, now);
+	oa2_token_clear(&tok);
+	oa2_json_put_wiped(obj);
+}
