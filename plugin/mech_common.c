@@ -19,8 +19,8 @@
 
 enum stage {
 	STAGE_START,      /* nothing sent yet */
-	STAGE_SENT,       /* initial response sent; an error challenge may come */
-	STAGE_ANSWERED,   /* error challenge answered; the server fails us next */
+	STAGE_SENT,       /* initial response sent; success or an error challenge next */
+	STAGE_DONE,       /* server's answer taken; doneflag is set */
 };
 
 struct conn_state {
@@ -301,6 +301,10 @@ static int send_initial(struct conn_state *st, sasl_client_params_t *params,
 	oparams->decode = NULL;
 	oparams->param_version = 0;
 	st->stage = STAGE_SENT;
+	/* The server answers with success or with an error challenge: the
+	 * exchange is not over yet (SASL_OK here would tell mbsync, mutt and
+	 * neomutt not to expect the challenge). */
+	rc = SASL_CONTINUE;
 out:
 	oa2_token_clear(&tok);
 out_creds:
@@ -308,48 +312,79 @@ out_creds:
 	return rc;
 }
 
-static int answer_error(struct conn_state *st, sasl_client_params_t *params,
-			const char *serverin, unsigned serverinlen,
-			const char **clientout, unsigned *clientoutlen,
-			sasl_out_params_t *oparams)
+/* Ends the exchange on our side: nothing more is sent after this step, so
+ * the token leaves memory now. */
+static void finish(struct conn_state *st, sasl_out_params_t *oparams)
+{
+	oa2_buf_clear(&st->out);
+	oa2_secret_free_str(st->sent_token);
+	st->sent_token = NULL;
+	oparams->doneflag = 1;
+	st->stage = STAGE_DONE;
+}
+
+/* The server's JSON error challenge: one warning, and the token file is
+ * marked so every process that shares it refreshes before its next use. */
+static void report_rejection(struct conn_state *st, sasl_client_params_t *params,
+			     const struct oa2_server_error *se)
 {
 	const sasl_utils_t *u = params->utils;
-	const struct oa2p_mech *mech = st->entry->mech;
-	struct oa2_server_error se;
+	const char *mech = st->entry->mech->name;
 	struct oa2_err err;
-	char advice[OA2_ERR_MSG_MAX + 160], raw[128], where[64 + 4096];
+	char advice[OA2_ERR_MSG_MAX + 160], where[64 + 4096];
 
 	if (st->token_path != NULL)
 		snprintf(where, sizeof(where), " (token file %s)", st->token_path);
 	else
 		where[0] = '\0';
-
-	if (serverinlen == 0 || serverin == NULL) {
-		snprintf(advice, sizeof(advice), "the server sent an empty challenge");
-	} else if (oa2_server_error_parse(serverin, serverinlen, &se, &err) != OA2_OK) {
-		oa2_printable(serverin, serverinlen, raw, sizeof(raw));
-		snprintf(advice, sizeof(advice), "%s: \"%s\"", err.msg, raw);
-	} else {
-		oa2_server_error_advice(&se, advice, sizeof(advice));
-	}
+	oa2_server_error_advice(se, advice, sizeof(advice));
 	oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: server %s rejected the token for %s%s: %s",
-		 mech->name, params->serverFQDN ? params->serverFQDN : "(unknown)",
+		 mech, params->serverFQDN ? params->serverFQDN : "(unknown)",
 		 st->user ? st->user : "(unknown)", where, advice);
-
-	/* Every process that shares the file refreshes before its next use. */
 	if (st->sent_token != NULL &&
 	    oa2_store_mark_rejected(st->token_path, st->sent_token, &err) != OA2_OK)
-		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: %s", mech->name, err.msg);
+		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: %s", mech, err.msg);
+}
 
-	/* The reply carries no secret; drop the token from memory now. */
-	oa2_buf_clear(&st->out);
-	oa2_secret_free_str(st->sent_token);
-	st->sent_token = NULL;
+/* The step after the initial response. No server data means the server
+ * accepted the token (mbsync steps once more after the server's OK). Data
+ * is either the server's error challenge, which the mechanism's reply
+ * answers, or something else: mutt and neomutt step after the server's OK
+ * with whatever their command buffer still holds (the base64 of our own
+ * initial response, or the AUTHENTICATE line). Only a JSON object with a
+ * "status" (RFC 7628 3.2.2) counts as a rejection; anything else gets the
+ * same reply, which a client that already saw OK never sends, and a debug
+ * line that shows none of the data (it may be our token in base64). Either
+ * way the step returns SASL_OK: every client sends the reply to an error
+ * challenge whether it gets OK or CONTINUE, and mutt and neomutt wait
+ * forever for more after a success step that returns CONTINUE. */
+static int second_step(struct conn_state *st, sasl_client_params_t *params,
+		       const char *serverin, unsigned serverinlen,
+		       const char **clientout, unsigned *clientoutlen,
+		       sasl_out_params_t *oparams)
+{
+	const struct oa2p_mech *mech = st->entry->mech;
+	struct oa2_server_error se;
+	struct oa2_err err;
+
+	if (serverin == NULL || serverinlen == 0) {
+		finish(st, oparams);
+		return SASL_OK;
+	}
+	err.msg[0] = '\0';
+	if (oa2_server_error_parse(serverin, serverinlen, &se, &err) == OA2_OK &&
+	    se.status[0] != '\0')
+		report_rejection(st, params, &se);
+	else if (st->entry->global->config.log_level >= OA2_LOG_DEBUG)
+		oa2p_log(params->utils, SASL_LOG_DEBUG,
+			 "sasl-oauth2 %s: %u bytes of server data after the initial response "
+			 "are not an error challenge (%s); answered as one, not logged",
+			 mech->name, serverinlen,
+			 err.msg[0] != '\0' ? err.msg : "no \"status\" member");
+	finish(st, oparams);
 	*clientout = mech->error_reply;
 	*clientoutlen = mech->error_reply_len;
-	oparams->doneflag = 1;
-	st->stage = STAGE_ANSWERED;
-	return SASL_CONTINUE;
+	return SASL_OK;
 }
 
 int oa2p_mech_step(void *conn_context, sasl_client_params_t *params,
@@ -365,12 +400,13 @@ int oa2p_mech_step(void *conn_context, sasl_client_params_t *params,
 	case STAGE_START:
 		return send_initial(st, params, prompt_need, clientout, clientoutlen, oparams);
 	case STAGE_SENT:
-		return answer_error(st, params, serverin, serverinlen, clientout,
-				    clientoutlen, oparams);
-	case STAGE_ANSWERED:
+		return second_step(st, params, serverin, serverinlen, clientout,
+				   clientoutlen, oparams);
+	case STAGE_DONE:
 		break;
 	}
+	/* libsasl2 refuses steps after doneflag; this guards other callers. */
 	return oa2p_fail(params->utils, SASL_BADPROT,
-			 "sasl-oauth2 %s: the server sent another challenge after the "
-			 "error reply", st->entry->mech->name);
+			 "sasl-oauth2 %s: another step after the exchange ended",
+			 st->entry->mech->name);
 }

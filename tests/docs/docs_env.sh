@@ -120,15 +120,6 @@ start_tls_dovecot() {
 	DOVECOT_TLS_DIR=$CA_DIR start_dovecot
 }
 
-# put_imap_message USER SUBJECT: a message in USER's Dovecot INBOX.
-put_imap_message() {
-	local md="$E2E_TMP/dovecot/home/$1/Maildir"
-	mkdir -p "$md/cur" "$md/new" "$md/tmp"
-	printf 'From: bob@example.net\nTo: %s\nSubject: %s\nMessage-ID: <%s@e2e.test>\n\nHello from the docs test.\n' \
-		"$1" "$2" "$RANDOM.$$" >"$md/new/$(date +%s).M$RANDOM.docs"
-	chown -R nobody:nogroup "$E2E_TMP/dovecot/home/$1"
-}
-
 # dovecot_tls_logins SERVICE USER MECH: how many logins over TLS Dovecot's
 # SERVICE (imap-login, submission-login) logged for USER with MECH.
 dovecot_tls_logins() {

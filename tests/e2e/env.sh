@@ -290,6 +290,15 @@ EOF
 	wait_for 5 test -S "$DOVECOT_AUTH_SOCKET" || e2e_die "setup: dovecot auth socket missing"
 }
 
+# put_imap_message USER SUBJECT: a message in USER's Dovecot INBOX.
+put_imap_message() {
+	local md="$E2E_TMP/dovecot/home/$1/Maildir"
+	mkdir -p "$md/cur" "$md/new" "$md/tmp"
+	printf 'From: bob@example.net\nTo: %s\nSubject: %s\nMessage-ID: <%s@e2e.test>\n\nHello from the docs test.\n' \
+		"$1" "$2" "$RANDOM.$$" >"$md/new/$(date +%s).M$RANDOM.docs"
+	chown -R nobody:nogroup "$E2E_TMP/dovecot/home/$1"
+}
+
 # ----- syslog capture ----------------------------------------------------
 
 # with_syslog LOGFILE COMMAND...: runs COMMAND with its syslog(3) messages

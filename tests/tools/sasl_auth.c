@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	sasl_conn_t *conn = NULL;
 	const char *out = NULL, *mech = NULL, *bearer;
 	unsigned outlen = 0;
-	int rc;
+	int rc, ok;
 
 	if (argc != 5 && argc != 6) {
 		fprintf(stderr, "usage: %s PLUGIN_DIR MECH USER SECRET [CHALLENGE]\n", argv[0]);
@@ -143,12 +143,20 @@ int main(int argc, char **argv)
 		rc = sasl_client_start(conn, argv[2], NULL, &out, &outlen, &mech);
 	if (t_start != 0)
 		t_end = now_us();
-	if (rc == SASL_OK && argc == 6)
+	/* The plugin's first step returns SASL_CONTINUE: the server answers
+	 * with success or an error challenge, and the step that takes the
+	 * challenge returns SASL_OK. */
+	if (rc == SASL_CONTINUE && argc == 6)
 		rc = sasl_client_step(conn, argv[5], (unsigned)strlen(argv[5]), NULL, &out, &outlen);
-	if (rc == SASL_OK || (rc == SASL_CONTINUE && argc == 6)) {
+	else if (rc == SASL_OK) {
+		printf("FAIL %d the first step returned SASL_OK: it must not end the exchange\n", rc);
+		rc = SASL_BADPROT;
+	}
+	ok = argc == 6 ? rc == SASL_OK : rc == SASL_CONTINUE;
+	if (ok) {
 		bearer = (argc == 5 && out) ? strstr(out, "auth=Bearer ") : NULL;
 		printf("OK %.6s\n", bearer ? bearer + 12 : "");
-	} else {
+	} else if (rc != SASL_BADPROT || argc == 6) {
 		printf("FAIL %d %s\n", rc, conn ? sasl_errdetail(conn) : sasl_errstring(rc, NULL, NULL));
 	}
 	if (t_start != 0) {
@@ -158,5 +166,5 @@ int main(int argc, char **argv)
 	sasl_dispose(&conn);
 	sasl_client_done();
 	free(secret_buf);
-	return (rc == SASL_OK || (rc == SASL_CONTINUE && argc == 6)) ? 0 : 1;
+	return ok ? 0 : 1;
 }

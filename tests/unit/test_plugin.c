@@ -208,7 +208,7 @@ static void test_xoauth2_direct_token(void)
 
 	set_app(USER, USER, TOKEN);
 	start(&r, "XOAUTH2", fn_callbacks, "127.0.0.1;993", NULL);
-	CHECK(r.rc == SASL_OK, "XOAUTH2 start with a direct token returns SASL_OK (got %d)", r.rc);
+	CHECK(r.rc == SASL_CONTINUE, "XOAUTH2 start with a direct token returns SASL_CONTINUE: the server may still send an error challenge (got %d)", r.rc);
 	CHECK(r.mech && strcmp(r.mech, "XOAUTH2") == 0, "XOAUTH2 is the chosen mechanism");
 	CHECK(bytes_eq(&r, want, sizeof(want) - 1), "XOAUTH2 initial response is exact");
 	CHECK(sasl_getprop(r.conn, SASL_USERNAME, &name) == SASL_OK && name &&
@@ -227,13 +227,13 @@ static void test_oauthbearer_direct_token(void)
 
 	set_app(USER, USER, TOKEN);
 	start(&r, "OAUTHBEARER", fn_callbacks, "127.0.0.1;993", NULL);
-	CHECK(r.rc == SASL_OK, "OAUTHBEARER start returns SASL_OK (got %d)", r.rc);
+	CHECK(r.rc == SASL_CONTINUE, "OAUTHBEARER start returns SASL_CONTINUE (got %d)", r.rc);
 	CHECK(bytes_eq(&r, want, sizeof(want) - 1),
 	      "OAUTHBEARER initial response is exact, with host= and port=");
 	sasl_dispose(&r.conn);
 
 	start(&r, "OAUTHBEARER", fn_callbacks, NULL, NULL);
-	CHECK(r.rc == SASL_OK && bytes_eq(&r, want_noport, sizeof(want_noport) - 1),
+	CHECK(r.rc == SASL_CONTINUE && bytes_eq(&r, want_noport, sizeof(want_noport) - 1),
 	      "OAUTHBEARER omits port= when the application gave no remote address");
 	sasl_dispose(&r.conn);
 }
@@ -247,7 +247,7 @@ static void test_oauthbearer_authzid(void)
 
 	set_app(USER, "shared,box=1@example.com", TOKEN);
 	start(&r, "OAUTHBEARER", fn_callbacks, "127.0.0.1;993", NULL);
-	CHECK(r.rc == SASL_OK && bytes_eq(&r, want, sizeof(want) - 1),
+	CHECK(r.rc == SASL_CONTINUE && bytes_eq(&r, want, sizeof(want) - 1),
 	      "OAUTHBEARER sends a distinct authzid as a=, escaping ',' and '='");
 	CHECK(sasl_getprop(r.conn, SASL_USERNAME, &authzid) == SASL_OK && authzid &&
 	      strcmp(authzid, "shared,box=1@example.com") == 0,
@@ -269,7 +269,7 @@ static void test_token_file(void)
 				(long long)time(NULL) + 3600);
 	set_app(USER, USER, path);
 	start(&r, "XOAUTH2", fn_callbacks, NULL, NULL);
-	CHECK(r.rc == SASL_OK && bytes_eq(&r, want, sizeof(want) - 1),
+	CHECK(r.rc == SASL_CONTINUE && bytes_eq(&r, want, sizeof(want) - 1),
 	      "token file: XOAUTH2 sends its token and the file's user");
 	sasl_dispose(&r.conn);
 
@@ -280,7 +280,7 @@ static void test_token_file(void)
 			 "\"expires_at\":%lld,\"other\":[1,2,{\"x\":null}]}",
 			 (long long)time(NULL) + 3600);
 	start(&r, "XOAUTH2", fn_callbacks, NULL, NULL);
-	CHECK(r.rc == SASL_OK && bytes_eq(&r, want2, sizeof(want2) - 1),
+	CHECK(r.rc == SASL_CONTINUE && bytes_eq(&r, want2, sizeof(want2) - 1),
 	      "token file: a rewritten file is read again");
 	sasl_dispose(&r.conn);
 
@@ -290,8 +290,67 @@ static void test_token_file(void)
 				"\"expiry\":\"%lld\"}", (long long)time(NULL) + 3600);
 	set_app(USER, USER, path);
 	start(&r, "XOAUTH2", fn_callbacks, NULL, NULL);
-	CHECK(r.rc == SASL_OK && bytes_eq(&r, want3, sizeof(want3) - 1),
+	CHECK(r.rc == SASL_CONTINUE && bytes_eq(&r, want3, sizeof(want3) - 1),
 	      "token file: expiry as a string, user from the application");
+	sasl_dispose(&r.conn);
+}
+
+/* A refreshable token file (refresh_token, client_id, token_endpoint), the
+ * kind the plugin marks when a server rejects its token. */
+static const char *refreshable_file(const char *name)
+{
+	return write_token_file(name,
+				"{\"access_token\":\"" TOKEN "\",\"user\":\"" USER "\","
+				"\"expires_at\":%lld,\"refresh_token\":\"r-" TOKEN "\","
+				"\"client_id\":\"cid\",\"token_endpoint\":\"https://127.0.0.1:9/t\"}",
+				(long long)time(NULL) + 3600);
+}
+
+static int file_marked(const char *path)
+{
+	char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, "\"rejected_at\"") != NULL;
+}
+
+/* Starts `mech` with the refreshable token file and feeds `data` (len
+ * bytes; NULL for none) as the second step. */
+static int second_step(struct run *r, const char *mech, const char *path, const char *data,
+		       unsigned len, const char **out, unsigned *outlen)
+{
+	set_app(USER, USER, path);
+	start(r, mech, fn_callbacks, "127.0.0.1;993", NULL);
+	if (r->rc != SASL_CONTINUE)
+		printf("# %s start: rc %d\n", mech, r->rc);
+	reset_logs();
+	*out = NULL;
+	*outlen = 99;
+	return sasl_client_step(r->conn, data, len, NULL, out, outlen);
+}
+
+/* After the server's success: mbsync steps once more with no data. */
+static void step_success(const char *mech)
+{
+	struct run r;
+	const char *out, *path = refreshable_file("success.json");
+	unsigned outlen;
+	int rc;
+
+	rc = second_step(&r, mech, path, NULL, 0, &out, &outlen);
+	CHECK(rc == SASL_OK, "%s: a step with no server data (the server's success) returns "
+	      "SASL_OK (rc %d)", mech, rc);
+	CHECK(outlen == 0, "%s: ... and sends nothing (got %u bytes)", mech, outlen);
+	CHECK(nlogs == 0, "%s: ... and logs nothing, even at log_level debug (got %d lines%s%s)",
+	      mech, nlogs, nlogs ? ": " : "", nlogs ? logs[0].text : "");
+	CHECK(!file_marked(path), "%s: ... and leaves the token file unmarked", mech);
+	rc = sasl_client_step(r.conn, NULL, 0, NULL, &out, &outlen);
+	CHECK(rc != SASL_OK && rc != SASL_CONTINUE,
+	      "%s: ... and ends the exchange (doneflag): another step fails (rc %d)", mech, rc);
 	sasl_dispose(&r.conn);
 }
 
@@ -299,29 +358,73 @@ static void step_error(const char *mech, const char *challenge, const char *want
 		       unsigned want_len, const char *want_log)
 {
 	struct run r;
-	const char *out = NULL;
-	unsigned outlen = 99;
+	const char *out, *path = refreshable_file("rejected.json");
+	unsigned outlen;
 	int rc;
 
-	set_app(USER, USER, TOKEN);
-	start(&r, mech, fn_callbacks, "127.0.0.1;993", NULL);
-	reset_logs();
-	rc = sasl_client_step(r.conn, challenge, (unsigned)strlen(challenge), NULL, &out, &outlen);
-	CHECK(rc == SASL_CONTINUE || rc == SASL_OK,
-	      "%s: the error challenge %s is answered (rc %d)", mech, challenge, rc);
+	rc = second_step(&r, mech, path, challenge, (unsigned)strlen(challenge), &out, &outlen);
+	CHECK(rc == SASL_OK, "%s: the error challenge %s is answered with SASL_OK (rc %d)",
+	      mech, challenge, rc);
 	CHECK(outlen == want_len && (want_len == 0 || memcmp(out, want_reply, want_len) == 0),
 	      "%s: the reply to the error challenge is %u byte(s) as the spec says (got %u)",
 	      mech, want_len, outlen);
 	CHECK(count_logs(SASL_LOG_WARN) == 1 && find_log(SASL_LOG_WARN, "rejected the token", want_log),
 	      "%s: exactly one WARN line saying what the server reported (%s)", mech, want_log);
+	CHECK(find_log(SASL_LOG_WARN, path, NULL) != NULL, "%s: the WARN line names the token file",
+	      mech);
+	CHECK(file_marked(path), "%s: the token file is marked rejected", mech);
 	rc = sasl_client_step(r.conn, "{}", 2, NULL, &out, &outlen);
 	CHECK(rc != SASL_OK && rc != SASL_CONTINUE,
 	      "%s: a further challenge after the error reply fails (rc %d)", mech, rc);
 	sasl_dispose(&r.conn);
 }
 
-static void test_error_challenges(void)
+/* Server data that is not a JSON error with a status: answered the same
+ * way, logged at debug level without the data, the file left alone. mutt
+ * and neomutt step after the server's OK with their leftover buffer: the
+ * base64 initial response or the whole AUTHENTICATE line. */
+static void step_other(const char *mech, const char *what, const char *data, unsigned len,
+		       const char *want_reply, unsigned want_len)
 {
+	struct run r;
+	const char *out, *path = refreshable_file("other.json");
+	char prefix[9];
+	unsigned outlen;
+	int rc;
+
+	rc = second_step(&r, mech, path, data, len, &out, &outlen);
+	CHECK(rc == SASL_OK, "%s: %s: SASL_OK (rc %d)", mech, what, rc);
+	CHECK(outlen == want_len && (want_len == 0 || memcmp(out, want_reply, want_len) == 0),
+	      "%s: %s: the error reply (%u byte(s)) all the same (got %u)", mech, what,
+	      want_len, outlen);
+	CHECK(count_logs(SASL_LOG_WARN) == 0, "%s: %s: no WARN line", mech, what);
+	CHECK(nlogs == 1 && count_logs(SASL_LOG_DEBUG) == 1 &&
+	      find_log(SASL_LOG_DEBUG, "not an error challenge", NULL) != NULL,
+	      "%s: %s: one debug line", mech, what);
+	memcpy(prefix, data, len < sizeof(prefix) - 1 ? len : sizeof(prefix) - 1);
+	prefix[len < sizeof(prefix) - 1 ? len : sizeof(prefix) - 1] = '\0';
+	CHECK(nlogs == 0 || strlen(prefix) < 4 || strstr(logs[0].text, prefix) == NULL,
+	      "%s: %s: the debug line shows none of the data", mech, what);
+	CHECK(!file_marked(path), "%s: %s: the token file is not marked", mech, what);
+	rc = sasl_client_step(r.conn, NULL, 0, NULL, &out, &outlen);
+	CHECK(rc != SASL_OK && rc != SASL_CONTINUE, "%s: %s: the exchange is over (rc %d)",
+	      mech, what, rc);
+	sasl_dispose(&r.conn);
+}
+
+static void test_second_step(void)
+{
+	/* base64 of the initial responses this test's token and user give */
+	static const char ir_b64[] = "dXNlcj1hbGljZUBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciBT"
+				     "ZUNyRXRUb0tlTi5hYmMtMTIzX3h5egEB";
+	static const char line[] = "a0001 AUTHENTICATE XOAUTH2 dXNlcj1hbGljZUBleGFtcGxlLmNvbQFhdXRoPUJl"
+				   "YXJlciBTZUNyRXRUb0tlTi5hYmMtMTIzX3h5egEB\r\n";
+	static const char ob_b64[] = "bixhPWFsaWNlQGV4YW1wbGUuY29tLAFob3N0PW1haWwuZXhh"
+				     "bXBsZS5jb20BcG9ydD05OTMBYXV0aD1CZWFyZXIgU2VDckV0VG9LZU4uYWJjLTEyM194eXoBAQ==";
+
+	step_success("XOAUTH2");
+	step_success("OAUTHBEARER");
+
 	step_error("XOAUTH2", "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"mail\"}",
 		   "", 0, "status 401, scope mail");
 	step_error("XOAUTH2",
@@ -333,8 +436,22 @@ static void test_error_challenges(void)
 		   "{\"status\":\"insufficient_scope\",\"scope\":\"imap\","
 		   "\"openid-configuration\":\"https://idp.example/.well-known/openid-configuration\"}",
 		   "\001", 1, "openid-configuration https://idp.example/");
-	step_error("XOAUTH2", "this is not json", "", 0, "not valid JSON");
-	step_error("OAUTHBEARER", "[1,2,3]", "\001", 1, "expected a JSON object");
+
+	step_other("XOAUTH2", "mutt's leftover base64 initial response", ir_b64,
+		   sizeof(ir_b64) - 1, "", 0);
+	step_other("XOAUTH2", "a leftover AUTHENTICATE line", line, sizeof(line) - 1, "", 0);
+	/* mutt 2.2 with SASL-IR: its buffer holds the command, its length
+	 * still counts only the command's start */
+	step_other("XOAUTH2", "mutt's leftover command start", "AUTHENTICATE XOAUTH2 ", 21, "", 0);
+	step_other("OAUTHBEARER", "mutt's leftover command start", "AUTHENTICATE OAUTHBEARER ",
+		   25, "\001", 1);
+	step_other("OAUTHBEARER", "a leftover base64 initial response", ob_b64,
+		   sizeof(ob_b64) - 1, "\001", 1);
+	step_other("XOAUTH2", "text that is not JSON", "this is not json", 16, "", 0);
+	step_other("OAUTHBEARER", "a JSON array", "[1,2,3]", 7, "\001", 1);
+	step_other("OAUTHBEARER", "a JSON object without status", "{\"scope\":\"imap\"}", 16,
+		   "\001", 1);
+	step_other("XOAUTH2", "binary bytes", "\001\002\377\000x", 5, "", 0);
 }
 
 static int fill_prompts(sasl_interact_t *p, const char *authname, const char *secret)
@@ -367,7 +484,7 @@ static void test_prompts(void)
 	CHECK(n == 3, "prompts: user, authentication name and token are asked, each with a "
 	      "prompt text (got %d)", n);
 	r.rc = sasl_client_start(r.conn, "XOAUTH2", &prompts, &r.out, &r.outlen, &r.mech);
-	CHECK(r.rc == SASL_OK && bytes_eq(&r, want, sizeof(want) - 1),
+	CHECK(r.rc == SASL_CONTINUE && bytes_eq(&r, want, sizeof(want) - 1),
 	      "prompts: after the answers XOAUTH2 sends the exact response (rc %d)", r.rc);
 	sasl_dispose(&r.conn);
 
@@ -375,7 +492,7 @@ static void test_prompts(void)
 	start(&r, "OAUTHBEARER", prompt_callbacks, "127.0.0.1;143", &prompts);
 	n = (r.rc == SASL_INTERACT && prompts) ? fill_prompts(prompts, USER, TOKEN) : -1;
 	r.rc = sasl_client_start(r.conn, "OAUTHBEARER", &prompts, &r.out, &r.outlen, &r.mech);
-	CHECK(n == 3 && r.rc == SASL_OK && bytes_eq(&r, want_ob, sizeof(want_ob) - 1),
+	CHECK(n == 3 && r.rc == SASL_CONTINUE && bytes_eq(&r, want_ob, sizeof(want_ob) - 1),
 	      "prompts: OAUTHBEARER after the answers sends the exact response (rc %d)", r.rc);
 	sasl_dispose(&r.conn);
 
@@ -537,6 +654,8 @@ int main(int argc, char **argv)
 	}
 	plugin_dir = argv[1];
 	tmp_dir = argv[2];
+	/* log_level debug: the checks that a step logs nothing cover every level. */
+	setenv("SASL_OAUTH2_CONF", write_file("sasl-oauth2.conf", "log_level = debug\n", 18), 1);
 	rc = sasl_client_init(global_callbacks);
 	if (!CHECK(rc == SASL_OK, "sasl_client_init with the build tree's plugin (rc %d)", rc))
 		return 1;
@@ -545,7 +664,7 @@ int main(int argc, char **argv)
 	test_oauthbearer_direct_token();
 	test_oauthbearer_authzid();
 	test_token_file();
-	test_error_challenges();
+	test_second_step();
 	test_prompts();
 	test_bad_inputs();
 	test_unreadable_file();
