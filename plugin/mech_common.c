@@ -7,6 +7,7 @@
 #include "credentials.h"
 #include "mech.h"
 #include "plugin_log.h"
+#include "secret_check.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token.h"
@@ -113,6 +114,9 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 	long long now;
 	char when[64];
 
+	/* Nothing there: the "path" may be a token that starts with '/'. */
+	if (oa2p_check_token_path(u, mech, path) != SASL_OK)
+		return SASL_FAIL;
 	st->token_path = strdup(path);
 	if (st->token_path == NULL)
 		return SASL_NOMEM;
@@ -165,22 +169,17 @@ static int load_token(struct conn_state *st, const sasl_utils_t *u,
 {
 	const char *mech = st->entry->mech->name;
 	size_t len;
+	int rc;
 
 	memset(tok, 0, sizeof(*tok));
 	if (oa2_secret_is_path(creds->secret))
 		return load_token_file(st, u, creds->secret, tok);
-	/* The secret is the token itself. Never echo any of it. */
+	/* The secret is the token itself, or a password that must not be
+	 * sent as one. Never echo any of it. */
+	rc = oa2p_check_direct_token(u, mech, creds->secret);
+	if (rc != SASL_OK)
+		return rc;
 	len = strlen(creds->secret);
-	if (len > OA2_ACCESS_TOKEN_MAX)
-		return oa2p_fail(u, SASL_BADPARAM,
-				 "sasl-oauth2 %s: the access token given as password is %zu "
-				 "bytes, more than the limit of %d", mech, len,
-				 OA2_ACCESS_TOKEN_MAX);
-	if (!oa2_chars_visible(creds->secret, len))
-		return oa2p_fail(u, SASL_BADPARAM,
-				 "sasl-oauth2 %s: the access token given as password contains "
-				 "spaces or control characters (a token file path must be "
-				 "absolute)", mech);
 	tok->access_token = oa2_secret_strndup(creds->secret, len);
 	return tok->access_token != NULL ? SASL_OK : SASL_NOMEM;
 }

@@ -7,17 +7,18 @@
 #include "plugin_log.h"
 
 /*
- * Security flags. A bearer token is a replayable credential sent as is, so
- * it is no stronger than a password on the wire. But libsasl2 only offers a
- * mechanism whose flags include everything the application asked for, and
- * Postfix's default smtp_sasl_security_options is "noplaintext,
- * noanonymous": without NOPLAINTEXT the mechanisms are filtered out ("No
- * worthy mechs found"). NOPLAINTEXT is defensible: the token is short-lived,
- * scoped to mail and revocable, unlike the account's password, and the
- * providers accept it over TLS only. NOANONYMOUS holds: a token names a user.
- * max_ssf is 0: there is no security layer.
+ * Security flags: honest ones. A bearer token is sent as it is and can be
+ * replayed by whoever sees it, so it is plaintext in libsasl2's sense: no
+ * NOPLAINTEXT. Claiming it would also rank these mechanisms above PLAIN and
+ * LOGIN for every libsasl2 client on the machine (lib/client.c
+ * mech_compare), which would then send ordinary passwords as bearer tokens,
+ * and would let Postfix's default "noplaintext" send tokens without TLS.
+ * Postfix keeps tokens on TLS with smtp_sasl_tls_security_options =
+ * noanonymous while smtp_sasl_security_options keeps its default.
+ * NOANONYMOUS holds: a token names a user. max_ssf is 0: there is no
+ * security layer.
  */
-#define OA2P_SEC_FLAGS (SASL_SEC_NOPLAINTEXT | SASL_SEC_NOANONYMOUS)
+#define OA2P_SEC_FLAGS SASL_SEC_NOANONYMOUS
 
 static struct oa2p_entry entries[2] = {
 	{ &oa2p_xoauth2, NULL },

@@ -446,7 +446,7 @@ imp=$(postconf -c "$PCONF" -h import_environment)
 cmd "cat $(rel "$PF_PASSWD")"
 out <"$PF_PASSWD"
 cmd "postmap hash:$(rel "$PF_PASSWD")"
-PF_PARAMS="relayhost smtp_sasl_auth_enable smtp_sasl_password_maps smtp_sasl_mechanism_filter smtp_tls_security_level import_environment"
+PF_PARAMS="relayhost smtp_sasl_auth_enable smtp_sasl_password_maps smtp_sasl_mechanism_filter smtp_sasl_tls_security_options smtp_tls_security_level import_environment"
 cmd "postconf -c $(rel "$PCONF") $PF_PARAMS"
 # shellcheck disable=SC2086 # a list of parameter names
 postconf -c "$PCONF" $PF_PARAMS | out

@@ -55,6 +55,8 @@ static void postfix(FILE *out, const struct authorize *a, const char *user, cons
 		"  smtp_sasl_auth_enable = yes\n"
 		"  smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\n"
 		"  smtp_sasl_mechanism_filter = xoauth2\n"
+		"  # a bearer token is a plaintext credential: only over TLS\n"
+		"  smtp_sasl_tls_security_options = noanonymous\n"
 		"  smtp_tls_security_level = encrypt\n\n", smtp, port);
 }
 

@@ -401,6 +401,12 @@ if id postfix >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 		test "$(stat -c '%U %a' "$T/chroot/etc/sasl-oauth2" 2>/dev/null)" = "postfix 700"
 	check "--for postfix: postfix can read it" runuser -u postfix -- test -r "$pf"
 	check "--for postfix: the sasl_passwd line names the file" grep -qF "[SMTP-SERVER]:587 $U:$pf" "$T/pf.out"
+	# the printed main.cf lines are the guide's (docs/postfix.md), relayhost aside
+	bash "$SRCDIR/tests/docs/snippet.sh" "$SRCDIR/docs/postfix.md" postfix-main.cf |
+		grep -v '^relayhost' >"$T/guide-main.cf"
+	check "--for postfix: the printed main.cf lines are the guide's (tokens only over TLS)" \
+		bash -c 'grep -q "smtp_sasl_tls_security_options = noanonymous" "$2" &&
+			while read -r l; do grep -qxF "  $l" "$1" || exit 1; done <"$2"' _ "$T/pf.out" "$T/guide-main.cf"
 else
 	skip "--for postfix: needs root and a postfix user"
 fi

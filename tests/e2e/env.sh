@@ -175,6 +175,8 @@ start_sink() {
 # Submission relays to the SMTP sink (started here unless SINK_PORT is set).
 # DOVECOT_INTROSPECT_URL and DOVECOT_OAUTH2_EXTRA (extra oauth2 passdb
 # lines, e.g. tls_ca_cert_file) point Dovecot at another endpoint.
+# DOVECOT_AUTH_MECHS (default "xoauth2 oauthbearer") and DOVECOT_EXTRA_PASSDB
+# (a whole passdb { } block, e.g. passwd-file for PLAIN) add password logins.
 # DOVECOT_TLS_DIR (a make-ca.sh directory) turns TLS on: STARTTLS on both
 # ports and implicit TLS IMAP on DOVECOT_IMAPS_PORT, with server.pem.
 start_dovecot() {
@@ -224,7 +226,7 @@ protocols = imap submission
 listen = 127.0.0.1
 $ssl
 disable_plaintext_auth = no
-auth_mechanisms = xoauth2 oauthbearer
+auth_mechanisms = ${DOVECOT_AUTH_MECHS:-xoauth2 oauthbearer}
 auth_failure_delay = 0
 auth_verbose = yes
 log_path = $DOVECOT_LOG
@@ -239,6 +241,7 @@ passdb {
   mechanisms = xoauth2 oauthbearer
   args = $d/oauth2.conf
 }
+${DOVECOT_EXTRA_PASSDB:-}
 userdb {
   driver = static
   args = uid=nobody gid=nogroup home=$d/home/%u
@@ -387,6 +390,7 @@ virtual   unix  -       n       n       -       -       virtual
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 EOF
 }
 
@@ -413,8 +417,6 @@ biff = no
 syslog_name = postfix-e2e-$name
 maillog_file = $dir/maillog
 maillog_file_prefixes = $dir
-smtp_tls_security_level = none
-smtpd_tls_security_level = none
 smtp_connect_timeout = 5s
 smtp_helo_timeout = 10s
 delay_warning_time = 0
@@ -450,6 +452,11 @@ pf_start() {
 #   dave@example.net   smtp-chroot       XOAUTH2, chrooted to the client's
 #                                        queue directory, secret CHROOT_SECRET
 #                                        (a path as seen inside the chroot)
+# The receiver offers STARTTLS (certificate from make-ca.sh in PF_CA_DIR);
+# the client requires it and, as docs/postfix.md says, allows the OAuth
+# mechanisms (plaintext credentials in libsasl2's sense) on TLS only:
+# smtp_sasl_tls_security_options = noanonymous, smtp_sasl_security_options
+# left at its default (noplaintext, noanonymous).
 # Logs: PF_CLIENT_LOG, PF_RECV_LOG. Needs start_dovecot first.
 start_postfix_pair() {
 	local user=$1 secret=$2 chroot_secret=${3:-$2}
@@ -467,12 +474,18 @@ start_postfix_pair() {
 	mkdir -p "$PF_RECV_VMAIL"
 	chown nobody:nogroup "$PF_RECV_VMAIL"
 	local nexthop="[127.0.0.1]:$PF_RECV_PORT"
+	PF_CA_DIR="$E2E_TMP/pf-ca"
+	bash "$E2E_DIR/make-ca.sh" "$PF_CA_DIR" >/dev/null || e2e_die "setup: make-ca.sh failed"
 
 	# receiver
 	{
 		pf_common_main_cf "$PF_RECV_DIR" receiver
 		cat <<EOF
 mynetworks = 192.0.2.0/24
+smtp_tls_security_level = none
+smtpd_tls_security_level = may
+smtpd_tls_chain_files = $PF_CA_DIR/server-key.pem, $PF_CA_DIR/server.pem
+smtpd_tls_received_header = yes
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = $DOVECOT_AUTH_SOCKET
@@ -497,9 +510,12 @@ mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject
 relayhost = $nexthop
 transport_maps = inline:{ carol@example.net=smtp-oauthbearer:$nexthop, dave@example.net=smtp-chroot:$nexthop }
+smtpd_tls_security_level = none
+smtp_tls_security_level = encrypt
 smtp_sasl_auth_enable = yes
 smtp_sasl_password_maps = inline:{ { $nexthop = $user:$secret } }
 smtp_sasl_mechanism_filter = xoauth2
+smtp_sasl_tls_security_options = noanonymous
 # one delivery per smtp process and no cached sessions: every message gets
 # a fresh login
 max_use = 1

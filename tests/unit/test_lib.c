@@ -9,6 +9,7 @@
 #include "sasl-oauth2/jwt.h"
 #include "sasl-oauth2/pkce.h"
 #include "sasl-oauth2/provider.h"
+#include "sasl-oauth2/secret_shape.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token.h"
 
@@ -74,6 +75,29 @@ static void test_token_parse(void)
 	CHECK(oa2_secret_is_path("/etc/x.json") && !oa2_secret_is_path("eyJabc") &&
 	      !oa2_secret_is_path("relative/path") && !oa2_secret_is_path(NULL),
 	      "token: only an absolute path names a file");
+}
+
+/* A password is never taken for a bearer token (issue 9, section 3). */
+static void test_secret_shape(void)
+{
+	char out[64];
+
+	CHECK(oa2_secret_token_shaped("eyJhbGciOiJSUzI1NiJ9.e30.sig", 28) &&
+	      oa2_secret_token_shaped("ya29.a0AfB_byC-xyz~+/0123456==", 30) &&
+	      oa2_secret_token_shaped("abcdefghij0123456789", 20),
+	      "secret shape: JWTs, Google-style and 20-character b64tokens are tokens");
+	CHECK(!oa2_secret_token_shaped("abcdefghij012345678", 19) &&
+	      !oa2_secret_token_shaped("correct horse battery staple", 28) &&
+	      !oa2_secret_token_shaped("Passw0rd!Passw0rd!Passw0rd!", 27) &&
+	      !oa2_secret_token_shaped("abcdefghij=0123456789", 21) &&
+	      !oa2_secret_token_shaped("====================", 20),
+	      "secret shape: short strings, spaces, '!', '=' inside or only '=' are not tokens");
+	oa2_secret_prefix("/SeCrEtToKeN0123456789", out, sizeof(out));
+	CHECK(strcmp(out, "\"/SeC...\" (22 characters)") == 0 && !strstr(out, "ToKeN"),
+	      "secret prefix: 4 characters and the length, nothing more (got %s)", out);
+	oa2_secret_prefix("a\x1b[2J", out, sizeof(out));
+	CHECK(strcmp(out, "\"a?[2...\" (5 characters)") == 0,
+	      "secret prefix: control characters are not copied (got %s)", out);
 }
 
 static void test_server_error(void)
@@ -229,6 +253,7 @@ int main(void)
 {
 	test_buf();
 	test_token_parse();
+	test_secret_shape();
 	test_server_error();
 	test_base64url_pkce();
 	test_jwt();

@@ -594,13 +594,14 @@ static void test_bad_inputs(void)
 
 	path = path_in_tmp("does-not-exist.json");
 	set_app(USER, USER, path);
-	expect_failure("missing token file", "XOAUTH2", "No such file", path);
+	expect_failure("missing token file", "XOAUTH2", "no file at that path", tmp_dir);
 
 	set_app(USER, USER, tmp_dir);
 	expect_failure("token path is a directory", "XOAUTH2", "not a regular file", tmp_dir);
 
 	set_app(USER, USER, "tok en");
-	expect_failure("direct token with a space", "XOAUTH2", "spaces or control", NULL);
+	expect_failure("direct token with a space", "XOAUTH2", "does not look like an access token",
+		       NULL);
 
 	set_app(USER, USER, "");
 	expect_failure("empty password", "XOAUTH2", "no token given", NULL);
@@ -610,6 +611,91 @@ static void test_bad_inputs(void)
 	setenv("USER", "", 1); /* libsasl2 falls back to $USER for AUTHNAME */
 	unsetenv("USERNAME");
 	expect_failure("no user anywhere", "XOAUTH2", "no user name", NULL);
+}
+
+#define PASSWORD "hunter2-Passw0rd!"
+#define SLASH_TOKEN "/SlAsHtOkEn0123456789abcdefXYZ"
+
+/* libsasl2 may give XOAUTH2/OAUTHBEARER an ordinary password: it must never
+ * be sent as "auth=Bearer <password>", nor logged (issue 9, section 3). */
+static void test_password_not_sent(void)
+{
+	static const char *const mechs[] = { "XOAUTH2", "OAUTHBEARER" };
+	static const char *const passwords[] = { PASSWORD, "short", "abcdefghij012345678" };
+	struct run r;
+
+	for (size_t m = 0; m < 2; m++)
+		for (size_t i = 0; i < sizeof(passwords) / sizeof(passwords[0]); i++) {
+			set_app(USER, USER, passwords[i]);
+			start(&r, mechs[m], fn_callbacks, "127.0.0.1;587", NULL);
+			CHECK(r.rc == SASL_BADPARAM && r.outlen == 0,
+			      "password %zu: %s sends nothing (rc %d, %u bytes)", i, mechs[m], r.rc,
+			      r.outlen);
+			CHECK(count_logs(SASL_LOG_WARN) == 1 &&
+			      find_log(SASL_LOG_WARN, "does not look like an access token",
+				       "smtp_sasl_mechanism_filter") != NULL,
+			      "password %zu: %s logs one WARN line that says why and how to "
+			      "restrict the mechanisms", i, mechs[m]);
+			CHECK(find_log(SASL_LOG_WARN, passwords[i], NULL) == NULL,
+			      "password %zu: the line does not contain the password", i);
+			sasl_dispose(&r.conn);
+		}
+	set_app(USER, USER, "abcdefghij0123456789");
+	start(&r, "XOAUTH2", fn_callbacks, "127.0.0.1;587", NULL);
+	CHECK(r.rc == SASL_OK, "a 20-character b64token is sent as a token (rc %d)", r.rc);
+	sasl_dispose(&r.conn);
+}
+
+/* A token that starts with '/' is taken for a path; when nothing is there,
+ * the log shows only its first characters (issue 9, section 4). */
+static void test_slash_token_not_logged(void)
+{
+	set_app(USER, USER, SLASH_TOKEN);
+	expect_failure("token starting with /", "XOAUTH2", "no file at that path", "\"/SlA...\"");
+	CHECK(strstr(all_logs, "SlAsHtOkEn") == NULL,
+	      "token starting with /: no more than its first 4 characters are logged");
+}
+
+/* The flags decide where libsasl2 lets the mechanisms run: a bearer token
+ * is a plaintext credential (NOPLAINTEXT not claimed), and it names a user
+ * (NOANONYMOUS). */
+static void test_security_flags(void)
+{
+	static const char *const mechs[] = { "XOAUTH2", "OAUTHBEARER" };
+	sasl_security_properties_t props;
+	struct run r;
+
+	set_app(USER, USER, TOKEN);
+	for (size_t m = 0; m < 2; m++) {
+		memset(&props, 0, sizeof(props));
+		props.max_ssf = 256;
+		props.maxbufsize = 4096;
+		props.security_flags = SASL_SEC_NOPLAINTEXT | SASL_SEC_NOANONYMOUS;
+		memset(&r, 0, sizeof(r));
+		reset_logs();
+		r.rc = sasl_client_new("smtp", "mail.example.com", NULL, NULL, fn_callbacks, 0,
+				       &r.conn);
+		if (r.rc == SASL_OK)
+			r.rc = sasl_setprop(r.conn, SASL_SEC_PROPS, &props);
+		if (r.rc == SASL_OK)
+			r.rc = sasl_client_start(r.conn, mechs[m], NULL, &r.out, &r.outlen, &r.mech);
+		CHECK(r.rc == SASL_NOMECH,
+		      "%s is not offered where the application asks for noplaintext (rc %d)",
+		      mechs[m], r.rc);
+		sasl_dispose(&r.conn);
+
+		props.security_flags = SASL_SEC_NOANONYMOUS;
+		r.rc = sasl_client_new("smtp", "mail.example.com", NULL, NULL, fn_callbacks, 0,
+				       &r.conn);
+		if (r.rc == SASL_OK)
+			r.rc = sasl_setprop(r.conn, SASL_SEC_PROPS, &props);
+		if (r.rc == SASL_OK)
+			r.rc = sasl_client_start(r.conn, mechs[m], NULL, &r.out, &r.outlen, &r.mech);
+		CHECK(r.rc == SASL_OK || r.rc == SASL_CONTINUE,
+		      "%s is offered where the application asks for noanonymous (rc %d)",
+		      mechs[m], r.rc);
+		sasl_dispose(&r.conn);
+	}
 }
 
 /* Root reads any file, so an unreadable file is tested as an unprivileged
@@ -668,9 +754,13 @@ int main(int argc, char **argv)
 	test_prompts();
 	test_bad_inputs();
 	test_unreadable_file();
+	test_password_not_sent();
+	test_slash_token_not_logged();
+	test_security_flags();
 
 	CHECK(strstr(all_logs, TOKEN) == NULL && strstr(all_logs, "FileToken") == NULL &&
-	      strstr(all_logs, "TTTTTTTT") == NULL && strstr(all_logs, "AAAAAAAA") == NULL,
+	      strstr(all_logs, "TTTTTTTT") == NULL && strstr(all_logs, "AAAAAAAA") == NULL &&
+	      strstr(all_logs, PASSWORD) == NULL && strstr(all_logs, "hunter2") == NULL,
 	      "no token appears in any log line");
 	free(g_secret_buf);
 	sasl_client_done();
