@@ -642,7 +642,8 @@ static void test_password_not_sent(void)
 		}
 	set_app(USER, USER, "abcdefghij0123456789");
 	start(&r, "XOAUTH2", fn_callbacks, "127.0.0.1;587", NULL);
-	CHECK(r.rc == SASL_OK, "a 20-character b64token is sent as a token (rc %d)", r.rc);
+	CHECK((r.rc == SASL_OK || r.rc == SASL_CONTINUE) && r.outlen > 0,
+	      "a 20-character b64token is sent as a token (rc %d)", r.rc);
 	sasl_dispose(&r.conn);
 }
 
