@@ -1,18 +1,22 @@
 /*
  * doctor's shared state and its one way of printing a verdict. Each concern
  * is checked in its own file: doctor_plugin.c (libsasl2 and the plugin),
- * doctor_config.c, doctor_token.c (an account's token file), doctor_postfix.c
+ * doctor_config.c,
+ * doctor_names.c (did-you-mean for account names), doctor_token.c (an account's token file), doctor_postfix.c
  * (postconf and the password map), doctor_watch.c (the watch service).
  */
 #ifndef SASL_OAUTH2_DOCTOR_H
 #define SASL_OAUTH2_DOCTOR_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "account.h"
 #include "cli.h"
 
 enum verdict { OK, WARN, FAIL };
+
+struct json_object;
 
 struct doctor {
 	struct cli *cli;
@@ -20,6 +24,10 @@ struct doctor {
 	const char *plugin_dir;
 	const char *postfix_config; /* postconf -c DIR, or NULL */
 	char sasl_log[1024];        /* why libsasl2 did not load a plugin */
+	struct json_object *json;   /* --json: the checks so far, else NULL */
+	char user[256];             /* the mailbox the checked token file names */
+	int by_name;                /* ACCOUNT was a name, not a path */
+	int for_postfix;            /* --for postfix */
 };
 
 /* Prints "OK   ...", "WARN ..." or "FAIL ..." and, for a problem, the fix
@@ -27,15 +35,39 @@ struct doctor {
 void report(struct doctor *d, enum verdict v, const char *fix, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* The account in dir whose name is one or two typing mistakes from name,
+ * in out; 0 when none is. */
+int doctor_near_account(const char *dir, const char *name, char *out, size_t n);
+
+/* --json: prints the collected checks as one JSON object. */
+void doctor_print_json(struct doctor *d);
+
 void doctor_check_plugin(struct doctor *d);
+/* WARNs for each other plugin in the directory that offers the mechanisms. */
+void doctor_check_other_plugins(struct doctor *d);
 void doctor_check_config(struct doctor *d);
-void doctor_check_account(struct doctor *d, const struct account *a);
+/* Checks the account's token file. Returns 0 when there is no such file
+ * (after reporting it, with a near name or the other directory when one
+ * holds the name), else 1. */
+int doctor_check_account(struct doctor *d, const struct account *a);
+/* Postfix's settings; a (may be NULL: then every account the password map
+ * names is checked) is the account Postfix should use. */
 void doctor_check_postfix(struct doctor *d, const struct account *a);
+
+/* "postconf [-c DIR] -e 'SETTING' && postfix [-c DIR] reload" in buf. */
+const char *doctor_postconf_fix(const struct doctor *d, const char *setting, char *buf,
+				size_t n);
 
 /* Runs postconf [-c DIR] -h PARAM; its output (one line) in out. 0 when it ran. */
 int doctor_postconf(struct doctor *d, const char *param, char *out, size_t n);
 
+/* The user and group names for a uid and gid ("postfix:postfix"), numbers
+ * when the system has no name for them. */
+void doctor_owner_names(uid_t uid, gid_t gid, char *buf, size_t n);
+
 /* 1 when a "sasl-oauth2 watch --for postfix" runs (systemd unit or process). */
 int doctor_watch_running(void);
+/* Reports whether it runs; the fix fits the init system. */
+void doctor_check_watch(struct doctor *d);
 
 #endif

@@ -1,5 +1,9 @@
 /* doctor: the plugin, as libsasl2 sees it. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,4 +68,58 @@ void doctor_check_plugin(struct doctor *d)
 		       d->sasl_log[0] ? d->sasl_log : "no reason logged");
 	sasl_client_done();
 	log_target = NULL;
+}
+
+/* Reads at most 16 MB of path and tells whether it names either mechanism:
+ * a plugin offering them carries the names as strings. */
+static int offers_oauth(const char *path)
+{
+	enum { CAP = 16 << 20 };
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), hit = 0;
+
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	buf = malloc(st.st_size < CAP ? (size_t)st.st_size : CAP);
+	n = buf ? read(fd, buf, st.st_size < CAP ? (size_t)st.st_size : CAP) : -1;
+	if (n > 0)
+		hit = memmem(buf, (size_t)n, "XOAUTH2", 7) != NULL ||
+		      memmem(buf, (size_t)n, "OAUTHBEARER", 11) != NULL;
+	free(buf);
+	close(fd);
+	return hit;
+}
+
+/* Another XOAUTH2 plugin (tarickb/sasl-xoauth2, ...) in the same directory:
+ * libsasl2 offers one of the two for every program, by load order. */
+void doctor_check_other_plugins(struct doctor *d)
+{
+	char path[PATH_MAX + 300], fix[3 * PATH_MAX];
+	DIR *dp = opendir(d->plugin_dir);
+	struct dirent *e;
+	int others = 0;
+
+	while (dp != NULL && (e = readdir(dp)) != NULL) {
+		if (strncmp(e->d_name, "libsasl-oauth2.", 15) == 0 || strstr(e->d_name, ".so") == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", d->plugin_dir, e->d_name);
+		if (!offers_oauth(path))
+			continue;
+		snprintf(fix, sizeof(fix), "remove it: rm %s (if a package installed it, dpkg -S %s "
+			 "names the package to purge instead); see docs/migrate-sasl-xoauth2.md",
+			 path, path);
+		report(d, WARN, fix, "plugin: %s also offers XOAUTH2 or OAUTHBEARER: libsasl2 "
+		       "picks one of the two plugins for every program", path);
+		others++;
+	}
+	if (dp != NULL)
+		closedir(dp);
+	if (others == 0)
+		report(d, OK, NULL, "plugin: no other XOAUTH2 or OAUTHBEARER plugin in %s",
+		       d->plugin_dir);
 }

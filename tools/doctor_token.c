@@ -17,26 +17,84 @@
 
 static void check_owner(struct doctor *d, const struct account *a, const struct stat *st)
 {
-	char fix[2 * PATH_MAX + 64];
+	char fix[2 * PATH_MAX + 400], names[160], holder[64];
 	struct passwd *pw = getpwuid(st->st_uid);
 	struct stat dst;
 
+	snprintf(holder, sizeof(holder), "%s", pw ? pw->pw_name : "an unknown user");
+	doctor_owner_names(a->owner, a->group, names, sizeof(names));
 	if (st->st_uid != a->owner) {
-		snprintf(fix, sizeof(fix), "chown %u:%u %s %s", (unsigned)a->owner,
-			 (unsigned)a->group, a->dir, a->path);
+		snprintf(fix, sizeof(fix), "chown %s %s %s", names, a->dir, a->path);
 		report(d, FAIL, fix, "token file: owned by %s, but %s must read and refresh it",
-		       pw ? pw->pw_name : "an unknown user",
+		       holder,
 		       a->for_postfix ? "the postfix user" : "you");
 		return;
 	}
 	if (stat(a->dir, &dst) == 0 && dst.st_uid != a->owner) {
-		snprintf(fix, sizeof(fix), "chown %u:%u %s", (unsigned)a->owner, (unsigned)a->group,
-			 a->dir);
+		snprintf(fix, sizeof(fix), "chown %s %s", names, a->dir);
 		report(d, WARN, fix, "token file: its directory %s is not owned by the file's "
 		       "owner, so refreshes cannot replace the file", a->dir);
 		return;
 	}
 	report(d, OK, NULL, "token file: owner and mode are right");
+}
+
+/* What a refresh needs besides the refresh token, where the plugin and the
+ * CLI look for it: the file, then the config file. */
+static void check_refreshable(struct doctor *d, const struct account *a,
+			      const struct oa2_token *tok)
+{
+	const struct oa2_config *c = &d->cli->cfg;
+	char fix[PATH_MAX + 512];
+
+	if (tok->client_id == NULL && c->client_id == NULL) {
+		snprintf(fix, sizeof(fix), "add \"client_id = APP-ID\" (the app the refresh token "
+			 "was issued to) to %s, or authorize again: sasl-oauth2 authorize %s%s",
+			 c->path, a->name, a->for_postfix ? " --for postfix" : "");
+		report(d, FAIL, fix, "refresh: %s has no client_id and %s sets none: the token "
+		       "cannot be refreshed", a->path, c->path);
+	} else if (tok->token_endpoint == NULL && c->token_endpoint == NULL) {
+		snprintf(fix, sizeof(fix), "add \"token_endpoint = URL\" (Microsoft: https://"
+			 "login.microsoftonline.com/TENANT/oauth2/v2.0/token, Google: https://"
+			 "oauth2.googleapis.com/token) to %s, or authorize again: sasl-oauth2 "
+			 "authorize %s%s", c->path, a->name, a->for_postfix ? " --for postfix" : "");
+		report(d, FAIL, fix, "refresh: %s has no token_endpoint and %s sets none: the "
+		       "token cannot be refreshed", a->path, c->path);
+	} else {
+		report(d, OK, NULL, "refresh: client_id and token_endpoint are known");
+	}
+}
+
+/* ACCOUNT names no file: say what the admin probably meant. */
+static void report_missing(struct doctor *d, const struct account *a, int errnum)
+{
+	char fix[PATH_MAX + 256], near[256], other[PATH_MAX], path[PATH_MAX + 300];
+	const char *pf = a->for_postfix ? " --for postfix" : "";
+	struct oa2_err err;
+	struct stat st;
+
+	if (d->by_name && errnum == ENOENT) {
+		if (doctor_near_account(a->dir, a->name, near, sizeof(near))) {
+			snprintf(fix, sizeof(fix), "sasl-oauth2 doctor %s%s", near, pf);
+			report(d, FAIL, fix, "token file: no account '%s'; did you mean '%s'?",
+			       a->name, near);
+			return;
+		}
+		if (account_default_dir(!a->for_postfix, &d->cli->cfg, other, sizeof(other),
+					&err) == OA2_OK) {
+			snprintf(path, sizeof(path), "%s/%s.json", other, a->name);
+			if (stat(path, &st) == 0) {
+				snprintf(fix, sizeof(fix), "sasl-oauth2 doctor %s%s", a->name,
+					 a->for_postfix ? "" : " --for postfix");
+				report(d, FAIL, fix, "token file: no account '%s' in %s; %s has "
+				       "it%s", a->name, a->dir, path, a->for_postfix ? "" :
+				       ": it is Postfix's, add --for postfix");
+				return;
+			}
+		}
+	}
+	snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --provider ...%s", a->name, pf);
+	report(d, FAIL, fix, "token file: %s: %s", a->path, strerror(errnum));
 }
 
 static void check_clock(struct doctor *d, const char *token, long long now)
@@ -56,7 +114,7 @@ static void check_clock(struct doctor *d, const char *token, long long now)
 	oa2_json_put_wiped(claims);
 }
 
-void doctor_check_account(struct doctor *d, const struct account *a)
+int doctor_check_account(struct doctor *d, const struct account *a)
 {
 	struct json_object *obj = NULL, *le, *m;
 	struct oa2_token tok;
@@ -73,24 +131,23 @@ void doctor_check_account(struct doctor *d, const struct account *a)
 		       "token file: %s is outside Postfix's chroot %s", a->path,
 		       d->cli->cfg.chroot_dir);
 	if (stat(a->path, &st) != 0) {
-		snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --provider ...%s", a->name,
-			 a->for_postfix ? " --for postfix" : "");
-		report(d, FAIL, fix, "token file: %s: %s", a->path, strerror(errno));
-		return;
+		report_missing(d, a, errno);
+		return 0;
 	}
 	rc = oa2_store_read(a->path, &obj, &tok, NULL, &err);
 	if (rc == OA2_ERR_UNSAFE) {
 		snprintf(fix, sizeof(fix), "chmod 600 %s", a->path);
 		report(d, FAIL, fix, "token file: %s", err.msg);
-		return;
+		return 1;
 	}
 	if (rc != OA2_OK) {
 		snprintf(fix, sizeof(fix), "authorize again: sasl-oauth2 authorize %s", a->name);
 		report(d, FAIL, fix, "token file: %s", err.msg);
-		return;
+		return 1;
 	}
 	report(d, OK, NULL, "token file: %s parses (user %s)", a->path,
 	       tok.user ? tok.user : "not recorded");
+	snprintf(d->user, sizeof(d->user), "%s", tok.user ? tok.user : "");
 	check_owner(d, a, &st);
 
 	if (tok.expires_at == 0) {
@@ -101,9 +158,12 @@ void doctor_check_account(struct doctor *d, const struct account *a)
 		report(d, OK, NULL, "access token: expires in %s", dur);
 	} else {
 		cli_format_duration(now - tok.expires_at, dur, sizeof(dur));
-		report(d, tok.refresh_token ? WARN : FAIL,
-		       tok.refresh_token ? "nothing to do: the next login refreshes it (or run "
-					   "sasl-oauth2 refresh)" : "authorize again",
+		int renewable = tok.refresh_token != NULL &&
+				(tok.client_id || d->cli->cfg.client_id) &&
+				(tok.token_endpoint || d->cli->cfg.token_endpoint);
+		report(d, renewable ? WARN : FAIL,
+		       renewable ? "nothing to do: the next login refreshes it (or run "
+				   "sasl-oauth2 refresh)" : "authorize again",
 		       "access token: expired %s ago", dur);
 	}
 
@@ -124,6 +184,7 @@ void doctor_check_account(struct doctor *d, const struct account *a)
 			       "refresh token: last used %s ago", dur);
 		else
 			report(d, OK, NULL, "refresh token: last used %s ago", dur);
+		check_refreshable(d, a, &tok);
 	}
 
 	if (json_object_object_get_ex(obj, "last_error", &le) &&
@@ -136,4 +197,5 @@ void doctor_check_account(struct doctor *d, const struct account *a)
 	check_clock(d, tok.access_token, now);
 	oa2_token_clear(&tok);
 	oa2_json_put_wiped(obj);
+	return 1;
 }

@@ -1,5 +1,8 @@
 /* doctor: is a "sasl-oauth2 watch --for postfix" running? */
 #include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,4 +55,28 @@ int doctor_watch_running(void)
 	if (proc)
 		closedir(proc);
 	return found;
+}
+
+/* Without systemd the guide's cron line is the fix; it names this program
+ * by its full path, as cron's PATH may not hold it. */
+void doctor_check_watch(struct doctor *d)
+{
+	char self[PATH_MAX], fix[PATH_MAX + 256];
+	struct stat st;
+	ssize_t n;
+
+	if (doctor_watch_running()) {
+		report(d, OK, NULL, "watch: the sasl-oauth2 watch service is running");
+		return;
+	}
+	if (stat("/run/systemd/system", &st) == 0) {
+		snprintf(fix, sizeof(fix), "systemctl enable --now sasl-oauth2-watch.service");
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		self[n > 0 ? n : 0] = '\0';
+		snprintf(fix, sizeof(fix), "echo '*/5 * * * * root %s watch --for postfix --once' "
+			 "> /etc/cron.d/sasl-oauth2-watch", n > 0 ? self : "sasl-oauth2");
+	}
+	report(d, WARN, fix, "watch: the sasl-oauth2 watch service is not running: tokens are "
+	       "refreshed only when mail is sent, and unused refresh tokens can expire");
 }

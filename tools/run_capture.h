@@ -5,10 +5,16 @@
 
 #include <stddef.h>
 
-/* Runs argv[0] (searched in PATH) with argv, stdin from /dev/null, stderr
- * discarded; stores up to n-1 bytes of its stdout in out (NUL-terminated,
- * trailing newlines removed). Returns the exit status, or -1 when it could
- * not be run. */
+/* Runs argv[0] with argv, stdin from /dev/null; stores up to n-1 bytes of
+ * its stdout in out (NUL-terminated, trailing newlines removed). A bare
+ * argv[0] is searched in PATH, then in /usr/sbin and /sbin: Postfix's tools
+ * live there and an ordinary user's PATH lacks them. When errout is not
+ * NULL it receives the first errn-1 bytes of stderr the same way (else
+ * stderr is discarded). Returns the exit status, or -1 when it could not be
+ * run (errout then says why). */
+int run_capture_err(char *const argv[], char *out, size_t n, char *errout, size_t errn);
+
+/* run_capture_err without stderr. */
 int run_capture(char *const argv[], char *out, size_t n);
 
 #endif

@@ -120,7 +120,7 @@ mv "$TOK.away" "$TOK"
 chmod 644 "$TOK"
 case_ "token file mode" FAIL "readable by group or others" "chmod 600 $TOK"
 chmod 600 "$TOK"; chown root:root "$TOK"
-case_ "token file owner" FAIL "owned by root, but the postfix user must read" "chown"
+case_ "token file owner" FAIL "owned by root, but the postfix user must read" "chown postfix:postfix $TOKDIR $TOK"
 chown postfix:postfix "$TOK"
 now=$(date +%s)
 ( umask 077; printf '{"access_token":"opaque","user":"a@b","expires_at":%s}' $((now - 7200)) >"$TOK" ); chown postfix:postfix "$TOK"
@@ -137,7 +137,7 @@ check "token file outside the chroot: FAIL" expect FAIL "is outside Postfix's ch
 
 # --- Postfix ---------------------------------------------------------------------------
 sed -i 's/^smtp_sasl_auth_enable = yes/smtp_sasl_auth_enable = no/' "$PFDIR/main.cf"
-case_ "auth disabled" FAIL "smtp_sasl_auth_enable = no" "smtp_sasl_auth_enable=yes"
+case_ "auth disabled" FAIL "smtp_sasl_auth_enable = no" "postconf -c $PFDIR -e 'smtp_sasl_auth_enable = yes' && postfix -c $PFDIR reload\$"
 postfix_config
 echo "[other.example.com]:587 alice@example.com:$TOK" >"$PFDIR/sasl_passwd"
 case_ "map entry missing" FAIL "no entry for \[smtp.example.com\]:587" "postmap"
@@ -150,7 +150,7 @@ check "inline map (with spaces and a second table): the entry is found" \
 	expect OK "the password map sends \[smtp.example.com\]:587 the token file $TOK"
 postfix_config
 sed -i 's/^smtp_sasl_mechanism_filter = .*/smtp_sasl_mechanism_filter = plain, login/' "$PFDIR/main.cf"
-case_ "mechanism filter" FAIL "filters out XOAUTH2" "smtp_sasl_mechanism_filter=xoauth2"
+case_ "mechanism filter" FAIL "filters out XOAUTH2" "'smtp_sasl_mechanism_filter = xoauth2' && postfix -c $PFDIR reload"
 postfix_config
 sed -i 's/^smtp_sasl_security_options = .*/smtp_sasl_security_options = noanonymous, nodictionary/' "$PFDIR/main.cf"
 case_ "security options" FAIL "has nodictionary" "noanonymous"
@@ -161,7 +161,167 @@ sed -i 's/^smtp_tls_security_level = .*/smtp_tls_security_level = may/' "$PFDIR/
 case_ "opportunistic TLS" WARN "smtp_tls_security_level = may" "encrypt"
 postfix_config
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=()
-case_ "watch not running" WARN "watch service is not running" "systemctl enable --now sasl-oauth2-watch"
+if [ -d /run/systemd/system ]; then
+	case_ "watch not running (systemd)" WARN "watch service is not running" "systemctl enable --now sasl-oauth2-watch"
+else
+	# the guide's cron line, naming this very program
+	case_ "watch not running (no systemd)" WARN "watch service is not running" \
+		"echo '\\*/5 \\* \\* \\* \\* root $CLI watch --for postfix --once' > /etc/cron.d/sasl-oauth2-watch\$"
+fi
 check "watch not running: a warning alone does not fail (exit 0)" test "$DOCTOR_RC" = 0
+# --- Postfix, as a Debian admin meets it ------------------------------------------------
+# fix_cmd: the last doctor run's first fix line matching PATTERN, as printed
+fix_cmd() { grep -E "^ +fix: .*$1" "$T/out" | head -n1 | sed 's/^ *fix: //'; }
+# run_fix PATTERN: runs that fix without its trailing "&& postfix ... reload"
+# (this Postfix instance is never started)
+run_fix() {
+	local cmd; cmd=$(fix_cmd "$1")
+	[ -n "$cmd" ] || { echo "# no fix matching $1"; return 1; }
+	bash -c "${cmd% && postfix -c * reload}"
+}
+no_line() { ! grep -qE "$1" "$T/out" || { echo "# unexpected:"; grep -E "$1" "$T/out" | sed 's/^/#   /'; return 1; }; }
+
+# Debian's "Local only" main.cf (what postfix's postinst writes), then the guide's lines
+local_only_config() {
+	cp /usr/share/postfix/main.cf.debian "$PFDIR/main.cf"
+	cp /usr/share/postfix/master.cf.dist "$PFDIR/master.cf"
+	postconf -c "$PFDIR" -e myhostname=host.example.com mydestination='$myhostname, localhost' \
+		inet_interfaces=loopback-only default_transport=error relay_transport=error relayhost= \
+		"queue_directory = $CHROOT"
+	postconf -c "$PFDIR" -e 'relayhost = [smtp.example.com]:587' smtp_sasl_auth_enable=yes \
+		"smtp_sasl_password_maps = hash:$PFDIR/sasl_passwd" smtp_sasl_mechanism_filter=xoauth2 \
+		smtp_sasl_security_options=noanonymous smtp_tls_security_level=encrypt
+	echo "[smtp.example.com]:587 alice@example.com:$TOK" >"$PFDIR/sasl_passwd"
+	postmap -c "$PFDIR" "hash:$PFDIR/sasl_passwd"
+	mkdir -p "$CHROOT/etc"; cp -p /etc/resolv.conf /etc/hosts /etc/services "$CHROOT/etc/"
+}
+local_only_config
+check "Local only: master.cf chroots smtp, as Debian ships it" test "$(postconf -c "$PFDIR" -Fh smtp/unix/chroot)" = y
+case_ "Local only main.cf" FAIL "default_transport = error: mail for other domains is bounced" \
+	"postconf -c $PFDIR -e 'default_transport = smtp' && postfix -c $PFDIR reload"
+check "Local only main.cf: relay_transport = error is named too" expect FAIL "relay_transport = error" "'relay_transport = relay'"
+check "Local only main.cf: the printed fixes run" bash -c "$(declare -f fix_cmd run_fix); T=$T; run_fix default_transport && run_fix relay_transport"
+doctor
+check "Local only main.cf, after the fixes: the transports are OK" expect OK "default_transport = smtp"
+check "Local only main.cf, after the fixes: no FAIL" no_line "^FAIL"
+
+# the chroot: a refresh there needs name resolution
+rm -f "$CHROOT/etc/resolv.conf" "$CHROOT/etc/services"
+case_ "chroot without resolv.conf" FAIL "smtp is chrooted in $CHROOT, which has no etc/resolv.conf, etc/services" \
+	"mkdir -p $CHROOT/etc && cp -p /etc/resolv.conf /etc/services $CHROOT/etc/\$"
+check "chroot without resolv.conf: the printed fix runs" run_fix "cp -p"
+doctor
+check "chroot, after the fix: OK" expect OK "which has etc/resolv.conf, etc/hosts and etc/services"
+
+# the password map, as written by tarickb/sasl-xoauth2 users: the in-chroot path
+echo "[smtp.example.com]:587 alice@example.com:/etc/sasl-oauth2/work.json" >"$PFDIR/sasl_passwd"
+postmap -c "$PFDIR" "hash:$PFDIR/sasl_passwd"
+doctor
+check "in-chroot path in the map, smtp chrooted: OK" expect OK "sends \[smtp.example.com\]:587 the token file /etc/sasl-oauth2/work.json \(as the chrooted smtp client sees it\)"
+check "in-chroot path in the map, smtp chrooted: doctor exits 0" test "$DOCTOR_RC" = 0
+postconf -c "$PFDIR" -F smtp/unix/chroot=n
+case_ "in-chroot path, smtp not chrooted" FAIL "names /etc/sasl-oauth2/work.json, which exists only inside the chroot $CHROOT, but smtp is not chrooted" \
+	"alice@example.com:$TOK"
+postconf -c "$PFDIR" -F smtp/unix/chroot=y
+
+# a stale index: the text was edited, postmap forgotten
+echo "[smtp.example.com]:587 alice@example.com:$TOK" >"$PFDIR/sasl_passwd"
+touch -d "@$(( $(stat -c %Y "$PFDIR/sasl_passwd") - 5 ))" "$PFDIR/sasl_passwd.db"
+case_ "stale sasl_passwd.db" FAIL "$PFDIR/sasl_passwd.db is older than $PFDIR/sasl_passwd: .*run postmap" \
+	"postmap -c $PFDIR hash:$PFDIR/sasl_passwd\$"
+check "stale sasl_passwd.db: the printed fix runs" run_fix "postmap"
+doctor
+check "stale sasl_passwd.db, after postmap: no FAIL" no_line "^FAIL"
+rm "$PFDIR/sasl_passwd.db"
+case_ "no sasl_passwd.db" FAIL "sasl_passwd.db does not exist: postmap was never run" "postmap -c $PFDIR hash:"
+postmap -c "$PFDIR" "hash:$PFDIR/sasl_passwd"
+
+# a missing entry: the fix is the real line, relay host, mailbox and path
+echo "[other.example.com]:587 bob@example.com:$TOK" >"$PFDIR/sasl_passwd"
+postmap -c "$PFDIR" "hash:$PFDIR/sasl_passwd"
+case_ "map without the relay's entry" FAIL "no entry for \[smtp.example.com\]:587" \
+	"echo '\[smtp.example.com\]:587 alice@example.com:$TOK' >> $PFDIR/sasl_passwd && postmap -c $PFDIR hash:$PFDIR/sasl_passwd"
+check "map without the relay's entry: the printed fix runs" run_fix "echo"
+doctor
+check "map without the relay's entry, after the fix: the map sends the token file" expect OK "the password map sends \[smtp.example.com\]:587 the token file $TOK"
+
+# a mistyped account: named, with the near name; the working map is left alone
+"$CLI" doctor wrok --for postfix --postfix-config "$PFDIR" --plugin-dir "$PLUGINS" >"$T/out" 2>&1
+check "mistyped account: did you mean" expect FAIL "no account 'wrok'; did you mean 'work'\?" "sasl-oauth2 doctor work --for postfix"
+check "mistyped account: the working map is not called wrong" no_line "fix: make the password|is not the token file|no entry"
+check "mistyped account: the map's own token file is checked instead" expect OK "the password map sends \[smtp.example.com\]:587 the token file $TOK"
+# an account of Postfix's, asked for without --for postfix
+SASL_OAUTH2_STATE_DIR="$T/state" "$CLI" doctor work --plugin-dir "$PLUGINS" >"$T/out" 2>&1
+check "Postfix's account without --for postfix: says to add it" expect FAIL "no account 'work' in $T/state; $TOK has it: it is Postfix's, add --for postfix" \
+	"sasl-oauth2 doctor work --for postfix\$"
+
+# doctor --for postfix without ACCOUNT: Postfix's settings and every token file in the map
+OTHER="$TOKDIR/sales.json"; cp -p "$TOK" "$OTHER"; chmod 644 "$OTHER"
+printf '[smtp.example.com]:587 alice@example.com:%s\nsales@example.com sales@example.com:%s\n' "$TOK" "$OTHER" >"$PFDIR/sasl_passwd"
+postmap -c "$PFDIR" "hash:$PFDIR/sasl_passwd"
+"$CLI" doctor --for postfix --postfix-config "$PFDIR" --plugin-dir "$PLUGINS" >"$T/out" 2>&1
+DOCTOR_RC=$?
+check "no ACCOUNT: the relay's token file is checked" expect OK "token file: $TOK parses"
+check "no ACCOUNT: the map's other token file is checked too" expect FAIL "$OTHER.*readable by group or others" "chmod 600 $OTHER"
+check "no ACCOUNT: Postfix's settings are checked" expect OK "postfix: smtp_sasl_auth_enable = yes"
+check "no ACCOUNT: doctor exits 1 for the bad file" test "$DOCTOR_RC" = 1
+rm -f "$OTHER"
+echo "[smtp.example.com]:587 alice@example.com:$TOK" >"$PFDIR/sasl_passwd"
+postmap -c "$PFDIR" "hash:$PFDIR/sasl_passwd"
+
+# a token file that cannot be refreshed (typical after import)
+token_file; sed -i 's/"client_id": "c",//' "$TOK"
+case_ "no client_id anywhere" FAIL "refresh: $TOK has no client_id and $SASL_OAUTH2_CONF sets none" \
+	"add \"client_id = APP-ID\" .* to $SASL_OAUTH2_CONF"
+echo "client_id = c" >>"$SASL_OAUTH2_CONF"
+doctor
+check "client_id in the config: refreshable" expect OK "refresh: client_id and token_endpoint are known"
+good_config; token_file; sed -i 's|"token_endpoint": "[^"]*",||' "$TOK"
+case_ "no token_endpoint anywhere" FAIL "refresh: $TOK has no token_endpoint" "token_endpoint = URL"
+sed -i 's/"expires_at": [0-9]*/"expires_at": 1000/' "$TOK"
+doctor
+check "expired and not refreshable: FAIL, not \"the next login refreshes it\"" expect FAIL "access token: expired" "authorize again"
+token_file
+
+# postconf lives in /usr/sbin, outside an ordinary PATH; its own error is shown
+PATH=/usr/bin:/bin "$CLI" doctor work --for postfix --postfix-config "$PFDIR" --plugin-dir "$PLUGINS" >"$T/out" 2>&1
+check "PATH without /usr/sbin: postconf is still found" expect OK "postfix: smtp_sasl_auth_enable = yes"
+"$CLI" doctor work --for postfix --postfix-config "$T/nowhere" --plugin-dir "$PLUGINS" >"$T/out" 2>&1
+check "postconf's own error is shown" expect FAIL "postconf failed: .*$T/nowhere/main.cf: No such file" "--postfix-config"
+
+# the config file: readable by postfix (the watch service), its secret not by everyone
+good_config; chmod 600 "$SASL_OAUTH2_CONF"; chown root:root "$SASL_OAUTH2_CONF"
+case_ "config unreadable by postfix" FAIL "config: $SASL_OAUTH2_CONF is not readable by the postfix user" \
+	"chown root:postfix $SASL_OAUTH2_CONF && chmod 640 $SASL_OAUTH2_CONF\$"
+check "config unreadable by postfix: the printed fix runs" run_fix "chown root:postfix"
+doctor
+check "config unreadable by postfix, after the fix: readable" expect OK "config: $SASL_OAUTH2_CONF is readable by the postfix user"
+echo "client_secret = s3cr3t-value" >>"$SASL_OAUTH2_CONF"; chmod 644 "$SASL_OAUTH2_CONF"
+case_ "client_secret readable by all" WARN "config: $SASL_OAUTH2_CONF holds a client_secret and every user can read it" \
+	"chown root:postfix $SASL_OAUTH2_CONF && chmod 640"
+check "client_secret readable by all: the secret is never printed" no_line "s3cr3t"
+good_config; chmod 644 "$SASL_OAUTH2_CONF"
+
+# another XOAUTH2 plugin (tarickb/sasl-xoauth2) beside ours
+printf '\177ELF not really, but it names XOAUTH2\n' >"$PLUGINS/libsasl-xoauth2.so"
+case_ "another XOAUTH2 plugin" WARN "plugin: $PLUGINS/libsasl-xoauth2.so also offers XOAUTH2" \
+	"rm $PLUGINS/libsasl-xoauth2.so"
+rm -f "$PLUGINS/libsasl-xoauth2.so"
+doctor
+check "no other plugin: OK" expect OK "plugin: no other XOAUTH2 or OAUTHBEARER plugin"
+
+# --json, for scripts and monitoring
+sed -i 's/^smtp_tls_security_level = .*/smtp_tls_security_level = none/' "$PFDIR/main.cf"
+"$CLI" doctor work --for postfix --json --postfix-config "$PFDIR" --plugin-dir "$PLUGINS" >"$T/out.json" 2>"$T/err"
+DOCTOR_RC=$?
+check "--json: exit 1 for the problem" test "$DOCTOR_RC" = 1
+check "--json: one JSON object with the counts and each check" node -e '
+	const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+	const tls = r.checks.find(c => /smtp_tls_security_level = none/.test(c.message));
+	if (r.problems !== 1 || !tls || tls.verdict !== "fail" || tls.check !== "postfix" ||
+	    !/smtp_tls_security_level = encrypt/.test(tls.fix) ||
+	    !r.checks.some(c => c.verdict === "ok" && c.check === "token file")) process.exit(1);
+' "$T/out.json"
+check "--json: the whole of stdout is that object, nothing on stderr" test ! -s "$T/err"
 
 tests_exit
