@@ -403,7 +403,8 @@ if id postfix >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	check "--for postfix: the sasl_passwd line names the file" grep -qF "[SMTP-SERVER]:587 $U:$pf" "$T/pf.out"
 	# the printed main.cf lines are the guide's (docs/postfix.md), relayhost aside
 	bash "$SRCDIR/tests/docs/snippet.sh" "$SRCDIR/docs/postfix.md" postfix-main.cf |
-		grep -v '^relayhost' >"$T/guide-main.cf"
+		sed -n "s/^postconf -e '\(.*\)'\$/\1/p" | grep -v '^relayhost' >"$T/guide-main.cf"
+	check "--for postfix: the guide's postconf -e lines were read" test -s "$T/guide-main.cf"
 	check "--for postfix: the printed main.cf lines are the guide's (tokens only over TLS)" \
 		bash -c 'grep -q "smtp_sasl_tls_security_options = noanonymous" "$2" &&
 			while read -r l; do grep -qxF "  $l" "$1" || exit 1; done <"$2"' _ "$T/pf.out" "$T/guide-main.cf"

@@ -10,6 +10,9 @@
 #   -> [receiving Postfix, SASL via Dovecot -> introspection] -> maildir
 #
 # Substitutions (guide -> test), each must still occur in the guide:
+#   postconf                   postconf -c CONFIG_DIR
+#   /var/log/postfix.log       the sending instance's log file
+#   /etc/cron.d/...            a file in the test's directory
 #   [smtp.office365.com]:587   [127.0.0.1]:RECEIVER_PORT
 #   /var/spool/postfix         the sending instance's queue directory
 #   /etc/postfix/              the sending instance's config directory
@@ -58,24 +61,31 @@ check "token directory is owned by postfix, mode 0700 (writable for lock and ref
 # the token file, as `sasl-oauth2 authorize alice --for postfix` writes it
 write_token_file "$TOKDIR/alice.json" "$GOOD" "$AUTH_USER" 3600 postfix
 
-# 2. main.cf: each line of the guide's block, through postconf, on top of
-# Postfix's defaults for TLS and the SASL security options (the pair sets its own)
-postconf -c "$CONF" -X smtp_sasl_tls_security_options smtp_sasl_security_options \
-	smtp_tls_security_level ||
-	e2e_die "setup: postconf -X failed"
-guide_config "$E2E_TMP/main.cf.add" "$GUIDE" postfix-main.cf "${SUBS[@]:0:2}" "${SUBS[@]:4:2}"
-n=0
-while IFS= read -r line; do
-	case $line in ''|'#'*) continue ;; esac
-	postconf -c "$CONF" -e "$line" || e2e_die "postconf rejected the guide's line: $line"
-	n=$((n + 1))
-done <"$E2E_TMP/main.cf.add"
-check "the guide's $n main.cf lines are in effect" \
+# 2. main.cf: the guide's postconf -e commands, on Debian's "Local only"
+# transports (what postfix's postinst writes when that is chosen), then the
+# guide's commands that undo them
+postconf -c "$CONF" -e default_transport=error relay_transport=error ||
+	e2e_die "setup: cannot set the Local only transports"
+PC=("postconf " "postconf -c $CONF ")
+guide_config "$E2E_TMP/main.cf.sh" "$GUIDE" postfix-main.cf "${SUBS[@]:0:2}" "${SUBS[@]:4:2}" "${PC[@]}"
+guide_config "$E2E_TMP/transports.sh" "$GUIDE" postfix-transports "${PC[@]}"
+for f in main.cf transports; do
+	if bash -e "$E2E_TMP/$f.sh" >"$E2E_TMP/$f.out" 2>&1; then
+		ok "the guide's $f commands run"
+	else
+		not_ok "the guide's $f commands run"
+		show_log "$E2E_TMP/$f.out" "$f commands"
+	fi
+done
+check "the guide's main.cf settings are in effect" \
 	test "$(postconf -c "$CONF" -h relayhost smtp_sasl_mechanism_filter smtp_tls_security_level | tr '\n' ' ')" = \
 	"$NEXTHOP xoauth2 encrypt "
-check "tokens only over TLS: smtp_sasl_tls_security_options = noanonymous, smtp_sasl_security_options at its default" \
-	test "$(postconf -c "$CONF" -h smtp_sasl_tls_security_options smtp_sasl_security_options | tr '\n' ' ')" = \
-	"noanonymous noplaintext, noanonymous "
+check "the guide's transport commands show the Local only values, then set smtp and relay" \
+	bash -c 'grep -qx "default_transport = error" "$1" && grep -qx "relay_transport = error" "$1" &&
+		test "$(postconf -c "$2" -h default_transport relay_transport | tr "\n" " ")" = "smtp relay "' \
+	_ "$E2E_TMP/transports.out" "$CONF"
+check "postconf -e left no duplicate settings (postconf warns about none)" \
+	bash -c '! postconf -c "$1" -n 2>&1 >/dev/null | grep -q "overriding earlier entry"' _ "$CONF"
 # the test's own additions: the build tree's plugin, and its chroot_dir
 SASL_OAUTH2_CONF="$E2E_TMP/sasl-oauth2.conf"
 printf 'chroot_dir = %s\n' "$SPOOL" >"$SASL_OAUTH2_CONF"
@@ -115,6 +125,18 @@ check "postmap -q finds the relay host's entry: the mailbox and the token file p
 	test "$(postmap -q "$NEXTHOP" "hash:$CONF/sasl_passwd")" = "$AUTH_USER:$TOKDIR/alice.json"
 check "that path does not exist inside the chroot (the plugin drops the prefix)" \
 	test ! -e "$SPOOL$TOKDIR/alice.json"
+# the guide's own log file (Debian without rsyslog): the file this instance
+# already logs to, so the checks below read what the snippet set up
+guide_config "$E2E_TMP/maillog.sh" "$GUIDE" postfix-maillog "${PC[@]}" \
+	/var/log/postfix.log "$PF_CLIENT_LOG" "postfix reload" "postfix -c $CONF reload"
+if bash -e "$E2E_TMP/maillog.sh" >"$E2E_TMP/maillog.out" 2>&1; then
+	ok "the guide's maillog_file commands run"
+else
+	not_ok "the guide's maillog_file commands run"
+	show_log "$E2E_TMP/maillog.out" "maillog commands"
+fi
+check "maillog_file is the guide's setting (here: this instance's log)" \
+	test "$(postconf -c "$CONF" -h maillog_file)" = "$PF_CLIENT_LOG"
 sleep 1 # let master restart its services with the new settings
 
 # 4. relay a message
@@ -145,5 +167,20 @@ check "the message came over TLS (Received: ... using TLS)" \
 	grep -qE '^\s+\(using TLS' "${MSG:-/dev/null}"
 check "the token was checked by the introspection endpoint" test "$(introspect_count)" -gt "$before"
 check "no SASL problem was logged" bash -c '! grep -qE "SASL authentication (problem|failed)" "$1"' _ "$PF_CLIENT_LOG"
+
+# 5. without systemd: the guide's cron line, and its command as cron runs it
+CRON="$E2E_TMP/cron.d-sasl-oauth2-watch"
+guide_config "$E2E_TMP/cron.sh" "$GUIDE" postfix-watch-cron /etc/cron.d/sasl-oauth2-watch "$CRON"
+PATH="$(dirname "$SASL_OAUTH2_BIN"):$PATH" bash -e "$E2E_TMP/cron.sh" >"$E2E_TMP/cron.out" 2>&1
+check "the guide's cron line: five times, root, the program's full path, watch --once" \
+	grep -qxE "\*/5 \* \* \* \* root /[^ ]+/sasl-oauth2 watch --for postfix --once" "$CRON"
+cron_cmd=$(cut -d' ' -f7- "$CRON")
+if env -i PATH=/usr/bin:/bin SASL_OAUTH2_CONF="$SASL_OAUTH2_CONF" \
+	bash -c "$cron_cmd" >"$E2E_TMP/cron-run.out" 2>&1; then
+	ok "the cron line's command runs with cron's PATH"
+else
+	not_ok "the cron line's command runs with cron's PATH"
+	show_log "$E2E_TMP/cron-run.out" "watch --once"
+fi
 
 e2e_finish
