@@ -11,10 +11,7 @@
 
 /* Microsoft puts the reason in an AADSTS code; these are the ones a mail
  * admin meets, in words that say what to do. */
-static const struct {
-	const char *code;
-	const char *words;
-} aadsts[] = {
+static const struct oa2_error_words aadsts[] = {
 	{ "AADSTS700082", "the refresh token expired after 90 days without use" },
 	{ "AADSTS50076", "the tenant now requires multi-factor authentication" },
 	{ "AADSTS50079", "the user must enrol in multi-factor authentication" },
@@ -29,14 +26,26 @@ static const struct {
 	{ "AADSTS70000", "the refresh token is invalid or was already used" },
 };
 
+const char *oa2_error_words_find(const struct oa2_error_words *t, size_t n,
+				 const char *description)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(t[i].code);
+		const char *hit = strstr(description, t[i].code);
+		/* AADSTS7000 must not match AADSTS70002 */
+		if (hit != NULL && (hit[len] < '0' || hit[len] > '9'))
+			return t[i].words;
+	}
+	return NULL;
+}
+
 const char *oa2_token_error_explain(const char *error, const char *description)
 {
-	for (size_t i = 0; i < sizeof(aadsts) / sizeof(aadsts[0]); i++) {
-		size_t n = strlen(aadsts[i].code);
-		const char *hit = strstr(description, aadsts[i].code);
-		if (hit != NULL && (hit[n] < '0' || hit[n] > '9'))
-			return aadsts[i].words;
-	}
+	const char *words = oa2_error_words_find(aadsts, sizeof(aadsts) / sizeof(aadsts[0]),
+						 description);
+
+	if (words != NULL)
+		return words;
 	if (strcmp(error, "invalid_grant") == 0)
 		return "the refresh token is expired, revoked or was already used";
 	if (strcmp(error, "invalid_client") == 0 || strcmp(error, "unauthorized_client") == 0)
@@ -172,7 +181,8 @@ int oa2_grant_post(const char *endpoint, struct oa2_buf *form, const char *clien
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	oa2_form_add(form, "client_id", client_id);
+	if (client_id != NULL) /* NULL: the form carries its own proof (RFC 7523) */
+		oa2_form_add(form, "client_id", client_id);
 	if (client_secret != NULL)
 		oa2_form_add(form, "client_secret", client_secret);
 	if (oa2_buf_failed(form)) {

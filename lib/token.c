@@ -1,9 +1,11 @@
+#include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
-
 #include "sasl-oauth2/chars.h"
+#include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token.h"
@@ -38,6 +40,36 @@ static int take_string(struct json_object *obj, const char *key, size_t max, int
 
 #define URL_MAX 2048
 
+/* The grant kind and the paths of its credentials (format version 2). A
+ * version 1 file, or one without "grant", is renewed with its refresh token. */
+static int take_grant(struct json_object *obj, const char *origin, struct oa2_token *t,
+		      struct oa2_err *err)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} paths[] = {
+		{ "client_secret_file", offsetof(struct oa2_token, client_secret_file) },
+		{ "certificate_file", offsetof(struct oa2_token, certificate_file) },
+		{ "private_key_file", offsetof(struct oa2_token, private_key_file) },
+		{ "service_account_file", offsetof(struct oa2_token, service_account_file) },
+	};
+	int rc = take_string(obj, "grant", 64, 1, origin, &t->grant, err);
+
+	if (rc == OA2_OK && t->grant != NULL && oa2_grant_kind_find(t->grant) == NULL)
+		rc = oa2_err_set(err, OA2_ERR_PARSE, "%s: field \"grant\" is \"%s\", which this "
+				 "sasl-oauth2 does not know (it knows %s)", origin, t->grant,
+				 oa2_grant_kind_names());
+	for (size_t i = 0; rc == OA2_OK && i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char **dst = (char **)((char *)t + paths[i].off);
+		rc = take_string(obj, paths[i].key, PATH_MAX, 0, origin, dst, err);
+		if (rc == OA2_OK && *dst != NULL && (*dst)[0] != '/')
+			rc = oa2_err_set(err, OA2_ERR_PARSE, "%s: field \"%s\" must be an absolute "
+					 "path", origin, paths[i].key);
+	}
+	return rc;
+}
+
 int oa2_token_from_json(struct json_object *obj, const char *origin,
 			struct oa2_token *tok, struct oa2_err *err)
 {
@@ -67,6 +99,8 @@ int oa2_token_from_json(struct json_object *obj, const char *origin,
 		rc = take_string(obj, "proxy", URL_MAX, 1, origin, &t.proxy, err);
 	if (rc == OA2_OK)
 		rc = take_string(obj, "ca_bundle_file", URL_MAX, 0, origin, &t.ca_bundle_file, err);
+	if (rc == OA2_OK)
+		rc = take_grant(obj, origin, &t, err);
 	if (rc == OA2_OK)
 		rc = oa2_json_get_time(obj, "expires_at", &t.expires_at, origin, err);
 	if (rc == OA2_OK && t.expires_at == 0)
@@ -141,6 +175,8 @@ int oa2_token_copy(struct oa2_token *dst, const struct oa2_token *src)
 
 	t.access_token = t.user = t.refresh_token = t.client_id = t.client_secret = NULL;
 	t.token_endpoint = t.scope = t.proxy = t.ca_bundle_file = NULL;
+	t.grant = t.client_secret_file = t.certificate_file = t.private_key_file = NULL;
+	t.service_account_file = NULL;
 	bad |= dup_opt(&t.access_token, src->access_token);
 	bad |= dup_opt(&t.user, src->user);
 	bad |= dup_opt(&t.refresh_token, src->refresh_token);
@@ -150,6 +186,11 @@ int oa2_token_copy(struct oa2_token *dst, const struct oa2_token *src)
 	bad |= dup_opt(&t.scope, src->scope);
 	bad |= dup_opt(&t.proxy, src->proxy);
 	bad |= dup_opt(&t.ca_bundle_file, src->ca_bundle_file);
+	bad |= dup_opt(&t.grant, src->grant);
+	bad |= dup_opt(&t.client_secret_file, src->client_secret_file);
+	bad |= dup_opt(&t.certificate_file, src->certificate_file);
+	bad |= dup_opt(&t.private_key_file, src->private_key_file);
+	bad |= dup_opt(&t.service_account_file, src->service_account_file);
 	if (bad) {
 		oa2_token_clear(&t);
 		return OA2_ERR_NOMEM;
@@ -169,5 +210,10 @@ void oa2_token_clear(struct oa2_token *tok)
 	oa2_secret_free_str(tok->scope);
 	oa2_secret_free_str(tok->proxy);
 	oa2_secret_free_str(tok->ca_bundle_file);
+	oa2_secret_free_str(tok->grant);
+	oa2_secret_free_str(tok->client_secret_file);
+	oa2_secret_free_str(tok->certificate_file);
+	oa2_secret_free_str(tok->private_key_file);
+	oa2_secret_free_str(tok->service_account_file);
 	memset(tok, 0, sizeof(*tok));
 }

@@ -14,7 +14,7 @@
 
 #include "sasl-oauth2/io.h"
 #include "sasl-oauth2/buf.h"
-#include "sasl-oauth2/http.h"
+#include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/refresh.h"
 #include "sasl-oauth2/secret.h"
@@ -340,7 +340,9 @@ static void apply_result(struct json_object *obj, const struct oa2_refresh_resul
 	long long expires_at = now + (res->expires_in > 0 ? res->expires_in : 3600);
 	char digits[32];
 
-	set_int(obj, "version", OA2_TOKEN_FILE_VERSION);
+	/* An app-only file says version 2; a refresh must not lower it. */
+	if (!json_object_object_get_ex(obj, "version", NULL))
+		set_int(obj, "version", OA2_TOKEN_FILE_VERSION);
 	set_str(obj, "access_token", res->access_token);
 	set_int(obj, "expires_at", expires_at);
 	if (json_object_object_get_ex(obj, "expiry", NULL)) {
@@ -362,9 +364,7 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 		      struct oa2_err *notice)
 {
 	struct json_object *obj = NULL;
-	struct oa2_refresh_request rq;
 	struct oa2_refresh_result res;
-	struct oa2_http_opts o;
 	struct oa2_token cur;
 	struct oa2_err why, werr;
 	struct stat st;
@@ -403,38 +403,8 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 	}
 	remove_stale_temps(path);
 
-	memset(&rq, 0, sizeof(rq));
-	rq.token_endpoint = cur.token_endpoint ? cur.token_endpoint : cfg->token_endpoint;
-	rq.client_id = cur.client_id ? cur.client_id : cfg->client_id;
-	rq.client_secret = cur.client_secret ? cur.client_secret :
-			   (cur.client_id == NULL ? cfg->client_secret : NULL);
-	rq.refresh_token = cur.refresh_token;
-	rq.scope = NULL; /* the grant keeps the scope it was issued with */
-	if (rq.refresh_token == NULL || rq.client_id == NULL || rq.token_endpoint == NULL) {
-		rc = oa2_err_set(&why, OA2_ERR_NOREFRESH,
-				 "token file %s cannot be refreshed: it has no %s%s; authorize "
-				 "with: sasl-oauth2 authorize %s", path,
-				 rq.refresh_token == NULL ? "\"refresh_token\"" :
-				 rq.client_id == NULL ? "\"client_id\"" : "\"token_endpoint\"",
-				 rq.refresh_token == NULL ? "" : " and the config file sets none",
-				 account);
-	} else {
-		memset(&o, 0, sizeof(o));
-		o.connect_timeout = cfg->connect_timeout;
-		o.timeout = cfg->timeout;
-		o.proxy = cur.proxy ? cur.proxy : cfg->proxy;
-		if (cur.ca_bundle_file != NULL) {
-			o.ca_file = cur.ca_bundle_file;
-		} else {
-			o.ca_blob = cfg->ca_blob;
-			o.ca_blob_len = cfg->ca_blob_len;
-		}
-		if (o.ca_file == NULL && o.ca_blob == NULL)
-			rc = oa2_err_set(&why, OA2_ERR_CONFIG, "token file %s cannot be refreshed: %s",
-					 path, cfg->ca_error);
-		else
-			rc = oa2_refresh_exchange(&rq, &o, account, &res, &why);
-	}
+	/* The file's grant kind knows how to renew it (grant.h). */
+	rc = oa2_grant_renew(path, account, cfg, &cur, &res, &why);
 
 	if (rc == OA2_OK) {
 		/* Persist first: with rotation the old refresh token may be dead. */

@@ -11,6 +11,7 @@
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token.h"
+#include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/token_store.h"
 
 /* Room for the longest initial response: token, two user names, host, port
@@ -95,11 +96,10 @@ static void format_utc(long long t, char *buf, size_t n)
 		snprintf(buf, n, "%lld", t);
 }
 
+/* Refresh token or app-only credentials: the file's grant kind says. */
 static int can_refresh(const struct oa2_token *tok, const struct oa2_config *cfg)
 {
-	return tok->refresh_token != NULL &&
-	       (tok->client_id != NULL || cfg->client_id != NULL) &&
-	       (tok->token_endpoint != NULL || cfg->token_endpoint != NULL);
+	return oa2_grant_can_renew(tok, cfg);
 }
 
 /* A token from a token file: cached while fresh, refreshed under the file's

@@ -68,12 +68,14 @@ group_unit() {
 	make_plugin_dir "$t/plugins"
 	mkdir -p "$t/tmp"
 	"$BUILDDIR/tests/unit/test_lib" || return 1
+	mkdir -p "$t/grant"
+	"$BUILDDIR/tests/unit/test_grant" "$t/grant" || return 1
 	"$BUILDDIR/tests/unit/test_plugin" "$t/plugins" "$t/tmp"
 }
 
 group_fuzz() {
 	local target dir
-	for target in token_file server_error token_response; do
+	for target in token_file server_error token_response sa_key; do
 		dir="$SRCDIR/tests/fuzz/corpus/$target"
 		check "fuzz_$target runs its seed corpus ($(ls "$dir" | wc -l) inputs) cleanly" \
 			"$BUILDDIR/tests/fuzz/fuzz_$target" "$dir"/*
@@ -93,6 +95,10 @@ group_valgrind() {
 	# The inner tests' own lines go to files: the unit group counts them.
 	check "valgrind: test_lib has no memory errors or leaks" \
 		sh -c "${vg[*]} --log-file='$t/lib.vg' '$BUILDDIR/tests/unit/test_lib' > '$t/lib.out'"
+	mkdir -p "$t/grant"
+	check "valgrind: test_grant (signing, credential files) has no memory errors or leaks" \
+		sh -c "${vg[*]} --log-file='$t/grant.vg' '$BUILDDIR/tests/unit/test_grant' '$t/grant' \
+			> '$t/grant.out'"
 	check "valgrind: test_plugin (plugin inside libsasl2) has no memory errors or leaks" \
 		sh -c "${vg[*]} --log-file='$t/plugin.vg.%p' '$BUILDDIR/tests/unit/test_plugin' \
 			'$t/plugins' '$t/tmp' > '$t/plugin.out'"
@@ -117,12 +123,16 @@ group_sanitizers() {
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	check "sanitizers: test_lib passes under ASan+UBSan" \
 		sh -c "'$b/tests/unit/test_lib' > '$t/lib.out' 2>&1"
+	mkdir -p "$t/grant"
+	check "sanitizers: test_grant passes under ASan+UBSan" \
+		sh -c "'$b/tests/unit/test_grant' '$t/grant' > '$t/grant.out' 2>&1"
 	check "sanitizers: test_plugin passes under ASan+UBSan" \
 		sh -c "'$b/tests/unit/test_plugin' '$t/plugins' '$t/tmp' > '$t/plugin.out' 2>&1"
 	check "sanitizers: fuzz corpora run clean under ASan+UBSan" \
 		sh -c "'$b/tests/fuzz/fuzz_token_file' '$SRCDIR'/tests/fuzz/corpus/token_file/* &&
 		       '$b/tests/fuzz/fuzz_server_error' '$SRCDIR'/tests/fuzz/corpus/server_error/* &&
-		       '$b/tests/fuzz/fuzz_token_response' '$SRCDIR'/tests/fuzz/corpus/token_response/* \
+		       '$b/tests/fuzz/fuzz_token_response' '$SRCDIR'/tests/fuzz/corpus/token_response/* &&
+		       '$b/tests/fuzz/fuzz_sa_key' '$SRCDIR'/tests/fuzz/corpus/sa_key/* \
 		       > '$t/fuzz.out' 2>&1"
 	grep -h -E 'ERROR: |runtime error|not ok' "$t"/*.out | head -20 | sed 's/^/# /'
 	return 0

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "mailtest.h"
 #include "privdrop.h"
+#include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/jwt.h"
 #include "sasl-oauth2/token_store.h"
@@ -120,13 +121,6 @@ static void show_claims(const char *token, const char *user, long long now)
 	oa2_json_put_wiped(obj);
 }
 
-static int can_refresh(const struct oa2_token *tok, const struct oa2_config *cfg)
-{
-	return tok->refresh_token != NULL &&
-	       (tok->client_id != NULL || cfg->client_id != NULL) &&
-	       (tok->token_endpoint != NULL || cfg->token_endpoint != NULL);
-}
-
 /* The account's access token, refreshed first when it needs it. */
 static int get_token(struct cli *cli, const struct account *acct, const char *arg,
 		     struct oa2_token *tok)
@@ -152,7 +146,7 @@ static int get_token(struct cli *cli, const struct account *acct, const char *ar
 	printf("* account %s: token file %s\n", acct->name, acct->path);
 	if (!oa2_store_needs_refresh(tok, oa2_store_margin(tok, &cli->cfg), now))
 		return CLI_OK;
-	if (!can_refresh(tok, &cli->cfg)) {
+	if (!oa2_grant_can_renew(tok, &cli->cfg)) {
 		if (tok->expires_at != 0 && tok->expires_at <= now) {
 			format_when(tok->expires_at, now, when, sizeof(when));
 			cli_error("test: the access token expired at %s and the token file has "

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "watch.h"
 #include "watch_log.h"
+#include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/token_store.h"
 
@@ -46,13 +47,6 @@ static void log_once(struct watch_acct *a, int prio, const char *msg)
 		return;
 	a->logged = h;
 	wlog(prio, "%s", msg);
-}
-
-static int can_refresh(const struct oa2_token *tok, const struct oa2_config *cfg)
-{
-	return tok->refresh_token != NULL &&
-	       (tok->client_id != NULL || cfg->client_id != NULL) &&
-	       (tok->token_endpoint != NULL || cfg->token_endpoint != NULL);
 }
 
 /* A fingerprint of the token pair, so that a re-authorized account (new
@@ -295,13 +289,13 @@ int watch_step(struct watch_acct *a, const struct oa2_config *cfg, const struct 
 	memcpy(a->fp, fp, sizeof(fp));
 	a->have_fp = 1;
 
-	if (!can_refresh(&tok, cfg)) {
+	if (!oa2_grant_can_renew(&tok, cfg)) {
 		char account[PATH_MAX + 32];
 
 		advice_account(a, o, account, sizeof(account));
-		snprintf(msg, sizeof(msg), "%s: token file %s has no %s to refresh with; not kept "
+		snprintf(msg, sizeof(msg), "%s: token file %s has no %s to renew it with; not kept "
 			 "fresh (authorize with: sasl-oauth2 authorize %s)", name, a->acct.path,
-			 tok.refresh_token == NULL ? "refresh_token" : "client_id or token_endpoint",
+			 oa2_grant_kind_of(&tok)->missing(&tok, cfg),
 			 account);
 		log_once(a, LOG_NOTICE, msg);
 		a->result = tok.expires_at != 0 && tok.expires_at <= t.now ? CLI_UNAVAILABLE : CLI_OK;

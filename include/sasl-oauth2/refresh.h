@@ -41,7 +41,8 @@ int oa2_refresh_parse_response(long status, const char *body, size_t len,
 /* Completes a grant form (authorization_code, device_code, refresh_token
  * ...) with the client's credentials, POSTs it to a token endpoint and
  * interprets the answer as oa2_refresh_parse_response. client_secret is NULL
- * for public clients. The form is wiped and released in every case. A
+ * for public clients; client_id is NULL for grants that authenticate the
+ * client by their own assertion. The form is wiped and released in every case. A
  * device-flow poller reads res->error ("authorization_pending",
  * "slow_down") after OA2_ERR_DENIED. */
 int oa2_grant_post(const char *endpoint, struct oa2_buf *form, const char *client_id,
@@ -57,6 +58,18 @@ int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_
  * what to do (Microsoft's AADSTS codes in the description first), or NULL
  * for an error without a known meaning. */
 const char *oa2_token_error_explain(const char *error, const char *description);
+
+/* A provider's error code (Microsoft's "AADSTS700082") and what it means
+ * for the admin. */
+struct oa2_error_words {
+	const char *code;
+	const char *words;
+};
+
+/* The words of the first code in t that description contains as a whole
+ * number (AADSTS7000 does not match AADSTS70002), or NULL. */
+const char *oa2_error_words_find(const struct oa2_error_words *t, size_t n,
+				 const char *description);
 
 void oa2_refresh_result_clear(struct oa2_refresh_result *res);
 

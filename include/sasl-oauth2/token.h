@@ -7,13 +7,20 @@
  * tokens never start with '/' (JWTs start with "eyJ", Microsoft's opaque
  * tokens with "Ew", Google's with "ya29.").
  *
- * A token file is a JSON object (format version 1, see sasl-oauth2(7)):
- *   "version"        1
+ * A token file is a JSON object (format version 1 or 2, see sasl-oauth2(7)):
+ *   "version"        1, or 2 for files that name their "grant"
+ *   "grant"          which grant renews the access token (version 2):
+ *                    "refresh_token" (the default), "client_credentials"
+ *                    (Microsoft app-only) or "jwt_bearer" (Google service
+ *                    account); see sasl-oauth2/grant.h
  *   "access_token"   string, required
  *   "user"           the mailbox the token is for
  *   "expires_at"     epoch seconds, integer or digit string
  *   "refresh_token", "client_id", "client_secret", "token_endpoint", "scope":
  *                    what a refresh needs; without them none is possible
+ *   "client_secret_file", "certificate_file", "private_key_file",
+ *   "service_account_file": paths of the app-only credentials, read when the
+ *                    token is renewed (never copied into the token file)
  *   "refreshed_at", "last_error", "rejected_at": written by the refresh code
  * tarickb/sasl-xoauth2's files are read as they are: "expiry" (a digit
  * string) stands for expires_at, and "proxy", "ca_bundle_file" and
@@ -48,6 +55,11 @@ struct oa2_token {
 	char *ca_bundle_file; /* per-file override, a path */
 	long long refresh_window; /* per-file margin in seconds; -1 when unset */
 	long long rejected_at; /* when a server last rejected access_token; 0 */
+	char *grant;          /* the "grant" member; NULL means refresh_token */
+	char *client_secret_file;   /* app-only credentials: paths */
+	char *certificate_file;
+	char *private_key_file;
+	char *service_account_file;
 };
 
 struct json_object;

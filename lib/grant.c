@@ -1,0 +1,99 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "sasl-oauth2/grant.h"
+
+static const struct oa2_grant_kind *const kinds[] = {
+	&oa2_grant_refresh_token,
+	&oa2_grant_client_credentials,
+	&oa2_grant_jwt_bearer,
+};
+
+const struct oa2_grant_kind *oa2_grant_kind_find(const char *name)
+{
+	if (name == NULL)
+		return &oa2_grant_refresh_token;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i]->name, name) == 0)
+			return kinds[i];
+	return NULL;
+}
+
+const struct oa2_grant_kind *oa2_grant_kind_of(const struct oa2_token *tok)
+{
+	const struct oa2_grant_kind *k = oa2_grant_kind_find(tok->grant);
+
+	return k != NULL ? k : &oa2_grant_refresh_token;
+}
+
+const char *oa2_grant_kind_names(void)
+{
+	return "refresh_token, client_credentials, jwt_bearer";
+}
+
+int oa2_grant_can_renew(const struct oa2_token *tok, const struct oa2_config *cfg)
+{
+	return oa2_grant_kind_of(tok)->missing(tok, cfg) == NULL;
+}
+
+const char *oa2_grant_explain(const struct oa2_grant_kind *k, const char *error,
+			      const char *description)
+{
+	const char *words = k->explain != NULL ? k->explain(error, description) : NULL;
+
+	return words != NULL ? words : oa2_token_error_explain(error, description);
+}
+
+/* The refresh grant's refusal already reads right (refresh.c); app-only
+ * grants have no user to sign in again, so their refusal says what to fix. */
+static void reword_denial(const struct oa2_grant_kind *k, const char *endpoint,
+			  const char *account, const struct oa2_refresh_result *res,
+			  struct oa2_err *err)
+{
+	const char *words = oa2_grant_explain(k, res->error, res->description);
+
+	oa2_err_set(err, OA2_ERR_DENIED, "token endpoint %s refused the %s (HTTP %ld, %s: %s): "
+		    "%s; after fixing it, check with: %s %s", endpoint, k->title, res->status,
+		    res->error, res->description[0] ? res->description : "no description",
+		    words != NULL ? words : "see the provider's description", k->redo, account);
+}
+
+int oa2_grant_renew(const char *path, const char *account, const struct oa2_config *cfg,
+		    const struct oa2_token *tok, struct oa2_refresh_result *res,
+		    struct oa2_err *err)
+{
+	const struct oa2_grant_kind *k = oa2_grant_kind_of(tok);
+	const char *missing = k->missing(tok, cfg);
+	struct oa2_grant_ctx c;
+	struct oa2_http_opts o;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (missing != NULL) {
+		return oa2_err_set(err, OA2_ERR_NOREFRESH, "token file %s cannot be renewed (%s): "
+				   "it has no %s; set it up with: %s %s", path, k->name, missing,
+				   k->redo, account);
+	}
+	memset(&o, 0, sizeof(o));
+	o.connect_timeout = cfg->connect_timeout;
+	o.timeout = cfg->timeout;
+	o.proxy = tok->proxy ? tok->proxy : cfg->proxy;
+	if (tok->ca_bundle_file != NULL) {
+		o.ca_file = tok->ca_bundle_file;
+	} else {
+		o.ca_blob = cfg->ca_blob;
+		o.ca_blob_len = cfg->ca_blob_len;
+	}
+	if (o.ca_file == NULL && o.ca_blob == NULL)
+		return oa2_err_set(err, OA2_ERR_CONFIG, "token file %s cannot be refreshed: %s",
+				   path, cfg->ca_error);
+	c.path = path;
+	c.account = account;
+	c.cfg = cfg;
+	c.tok = tok;
+	c.http = &o;
+	rc = k->renew(&c, res, err);
+	if (rc == OA2_ERR_DENIED && k != &oa2_grant_refresh_token && res->error[0] != '\0')
+		reword_denial(k, tok->token_endpoint, account, res, err);
+	return rc;
+}

@@ -1,0 +1,398 @@
+/*
+ * Unit tests of app-only token renewal's building blocks: the grant kind
+ * table, token files naming their grant, credential files and their
+ * permission rules, RS256 assertions (verified here with OpenSSL against
+ * the public key), Google key files.
+ *
+ *   test_grant TMPDIR
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "sasl-oauth2/base64url.h"
+#include "sasl-oauth2/config.h"
+#include "sasl-oauth2/credfile.h"
+#include "sasl-oauth2/grant.h"
+#include "sasl-oauth2/json.h"
+#include "sasl-oauth2/jwt.h"
+#include "sasl-oauth2/jwt_sign.h"
+#include "sasl-oauth2/keygen.h"
+#include "sasl-oauth2/sa_key.h"
+#include "sasl-oauth2/secret.h"
+#include "sasl-oauth2/token.h"
+
+#include "tap.h"
+
+static const char *tmp;
+static EVP_PKEY *key1, *key2;
+
+static const char *in_tmp(const char *name)
+{
+	static char buf[8][4096];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmp, name);
+	return buf[i];
+}
+
+static void put_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	unlink(path);
+	f = fopen(path, "w");
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+		perror(path);
+		exit(2);
+	}
+	chmod(path, mode);
+}
+
+static int parse(const char *text, struct oa2_token *tok, struct oa2_err *e)
+{
+	return oa2_token_parse(text, strlen(text), "token file t.json", tok, e);
+}
+
+static void test_token_grant(void)
+{
+	struct oa2_config cfg = { 0 };
+	struct oa2_token t;
+	struct oa2_err e;
+
+	CHECK(oa2_grant_kind_find(NULL) == &oa2_grant_refresh_token &&
+	      oa2_grant_kind_find("client_credentials") == &oa2_grant_client_credentials &&
+	      oa2_grant_kind_find("jwt_bearer") == &oa2_grant_jwt_bearer &&
+	      oa2_grant_kind_find("password") == NULL,
+	      "grant: the table knows its three kinds and nothing else");
+
+	CHECK(parse("{\"version\":2,\"grant\":\"client_credentials\",\"access_token\":\"a\","
+		    "\"client_id\":\"c\",\"token_endpoint\":\"https://x/token\",\"scope\":\"s\","
+		    "\"certificate_file\":\"/k/c.pem\",\"private_key_file\":\"/k/k.pem\"}",
+		    &t, &e) == OA2_OK && strcmp(t.grant, "client_credentials") == 0 &&
+	      strcmp(t.private_key_file, "/k/k.pem") == 0,
+	      "token file: grant and credential paths are read");
+	CHECK(oa2_grant_kind_of(&t) == &oa2_grant_client_credentials &&
+	      oa2_grant_can_renew(&t, &cfg), "grant: a complete client credentials file can renew");
+	free(t.scope);
+	t.scope = NULL;
+	CHECK(!oa2_grant_can_renew(&t, &cfg) &&
+	      strstr(oa2_grant_client_credentials.missing(&t, &cfg), "scope") != NULL,
+	      "grant: without a scope it cannot, and says so");
+	oa2_token_clear(&t);
+
+	CHECK(parse("{\"grant\":\"password\",\"access_token\":\"a\"}", &t, &e) == OA2_ERR_PARSE &&
+	      strstr(e.msg, "\"password\"") && strstr(e.msg, "jwt_bearer"),
+	      "token file: an unknown grant is refused, naming it: %s", e.msg);
+	CHECK(parse("{\"grant\":\"jwt_bearer\",\"access_token\":\"a\","
+		    "\"service_account_file\":\"sa.json\"}", &t, &e) == OA2_ERR_PARSE &&
+	      strstr(e.msg, "service_account_file") && strstr(e.msg, "absolute"),
+	      "token file: a relative credential path is refused: %s", e.msg);
+	CHECK(parse("{\"grant\":\"jwt_bearer\",\"access_token\":\"a\",\"user\":\"u@x\","
+		    "\"token_endpoint\":\"https://x/t\",\"scope\":\"s\"}", &t, &e) == OA2_OK &&
+	      !oa2_grant_can_renew(&t, &cfg) &&
+	      strstr(oa2_grant_jwt_bearer.missing(&t, &cfg), "service_account_file"),
+	      "grant: a jwt_bearer file without its key file cannot renew");
+	oa2_token_clear(&t);
+	CHECK(parse("{\"access_token\":\"a\",\"refresh_token\":\"r\",\"client_id\":\"c\","
+		    "\"token_endpoint\":\"https://x/t\"}", &t, &e) == OA2_OK &&
+	      oa2_grant_kind_of(&t) == &oa2_grant_refresh_token && oa2_grant_can_renew(&t, &cfg),
+	      "grant: a version 1 file is renewed with its refresh token");
+	oa2_token_clear(&t);
+}
+
+static void test_explain(void)
+{
+	const char *w;
+
+	w = oa2_grant_explain(&oa2_grant_client_credentials, "invalid_client",
+			      "AADSTS700027: Client assertion failed signature validation.");
+	CHECK(w && strstr(w, "certificate"), "explain: AADSTS700027 is about the certificate");
+	w = oa2_grant_explain(&oa2_grant_client_credentials, "invalid_client",
+			      "AADSTS7000222: The provided client secret keys are expired.");
+	CHECK(w && strstr(w, "expired"), "explain: AADSTS7000222 says the secret expired");
+	w = oa2_grant_explain(&oa2_grant_client_credentials, "unauthorized_client",
+			      "AADSTS700016: Application with identifier 'x' was not found");
+	CHECK(w && strstr(w, "tenant"), "explain: AADSTS700016 says app not in tenant");
+	w = oa2_grant_explain(&oa2_grant_jwt_bearer, "unauthorized_client",
+			      "Client is unauthorized to retrieve access tokens using this method");
+	CHECK(w && strstr(w, "delegation"), "explain: Google unauthorized_client is delegation");
+	w = oa2_grant_explain(&oa2_grant_jwt_bearer, "invalid_grant",
+			      "Invalid JWT: Token must be a short-lived token (60 minutes) and in "
+			      "a reasonable timeframe. Check your iat and exp values");
+	CHECK(w && strstr(w, "clock"), "explain: Google invalid_grant on times is clock skew");
+	w = oa2_grant_explain(&oa2_grant_refresh_token, "invalid_grant", "AADSTS700082: x");
+	CHECK(w && strstr(w, "90 days"), "explain: refresh grants keep their words");
+}
+
+/* The signature must verify with the public key alone, as a server does. */
+static int verify_jwt(const char *jwt, EVP_PKEY *pub)
+{
+	const char *dot2 = strrchr(jwt, '.');
+	unsigned char sig[1024];
+	size_t siglen;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ok;
+
+	ok = dot2 != NULL && oa2_base64url_decode(dot2 + 1, strlen(dot2 + 1), sig, sizeof(sig),
+						   &siglen) == 0 &&
+	     EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL, pub) == 1 &&
+	     EVP_DigestVerify(c, sig, siglen, (const unsigned char *)jwt,
+			      (size_t)(dot2 - jwt)) == 1;
+	EVP_MD_CTX_free(c);
+	return ok;
+}
+
+static struct json_object *jwt_header(const char *jwt)
+{
+	unsigned char raw[1024];
+	size_t n;
+	struct json_object *o = NULL;
+	const char *dot = strchr(jwt, '.');
+
+	if (dot && oa2_base64url_decode(jwt, (size_t)(dot - jwt), raw, sizeof(raw), &n) == 0)
+		oa2_json_parse_object((const char *)raw, n, "header", &o, NULL);
+	return o;
+}
+
+static const char *str(struct json_object *o, const char *k)
+{
+	struct json_object *m;
+
+	return json_object_object_get_ex(o, k, &m) ? json_object_get_string(m) : "";
+}
+
+static long long num(struct json_object *o, const char *k)
+{
+	struct json_object *m;
+
+	return json_object_object_get_ex(o, k, &m) ? json_object_get_int64(m) : -1;
+}
+
+static void write_pair(EVP_PKEY *k, const char *keyname, const char *certname, long from,
+		       long secs)
+{
+	struct oa2_err e;
+	X509 *c;
+
+	unlink(in_tmp(keyname));
+	unlink(in_tmp(certname));
+	if (oa2_keygen_cert(k, "sasl-oauth2 test", from, secs, &c, &e) != OA2_OK ||
+	    oa2_keygen_write_key(in_tmp(keyname), k, &e) != OA2_OK ||
+	    oa2_keygen_write_cert(in_tmp(certname), c, &e) != OA2_OK) {
+		fprintf(stderr, "%s\n", e.msg);
+		exit(2);
+	}
+	X509_free(c);
+}
+
+static void test_client_assertion(void)
+{
+	char *jwt = NULL, s256[OA2_X5T_S256_LEN + 1];
+	unsigned char der_md[SHA256_DIGEST_LENGTH], *der = NULL;
+	struct json_object *h, *c;
+	struct oa2_err e;
+	struct stat st;
+	X509 *cert;
+	int n;
+
+	write_pair(key1, "k1.pem", "c1.pem", 0, 86400 * 365);
+	CHECK(stat(in_tmp("k1.pem"), &st) == 0 && (st.st_mode & 0777) == 0600,
+	      "keygen: the private key file is 0600");
+	CHECK(oa2_grant_client_assertion("client-1", "https://login.example/t/token",
+					 in_tmp("k1.pem"), in_tmp("c1.pem"), NULL, &jwt, &e) == OA2_OK,
+	      "client assertion: signed (%s)", jwt ? "" : e.msg);
+	if (jwt == NULL)
+		return;
+	CHECK(verify_jwt(jwt, key1), "client assertion: the RS256 signature verifies with the "
+	      "certificate's public key");
+	CHECK(!verify_jwt(jwt, key2), "client assertion: and not with another key");
+	h = jwt_header(jwt);
+	CHECK(oa2_jwt_payload(jwt, &c, &e) == OA2_OK, "client assertion: claims decode");
+	CHECK(strcmp(str(h, "alg"), "RS256") == 0 && strcmp(str(h, "typ"), "JWT") == 0,
+	      "client assertion: alg RS256, typ JWT");
+	/* x5t#S256 computed independently: SHA-256 of the DER certificate. */
+	oa2_cred_certificate(in_tmp("c1.pem"), NULL, &cert, &e);
+	n = i2d_X509(cert, &der);
+	SHA256(der, (size_t)n, der_md);
+	oa2_base64url_encode(der_md, sizeof(der_md), s256, sizeof(s256));
+	CHECK(strcmp(str(h, "x5t#S256"), s256) == 0 && strlen(str(h, "x5t")) == 27,
+	      "client assertion: x5t#S256 is the certificate's SHA-256 thumbprint (%s)", s256);
+	OPENSSL_free(der);
+	X509_free(cert);
+	CHECK(strcmp(str(c, "iss"), "client-1") == 0 && strcmp(str(c, "sub"), "client-1") == 0 &&
+	      strcmp(str(c, "aud"), "https://login.example/t/token") == 0 &&
+	      strlen(str(c, "jti")) >= 16,
+	      "client assertion: iss = sub = client id, aud = token endpoint, a jti");
+	CHECK(num(c, "exp") - num(c, "nbf") == 300 &&
+	      llabs(num(c, "iat") - (long long)time(NULL)) < 60,
+	      "client assertion: valid for five minutes from now");
+	json_object_put(h);
+	oa2_json_put_wiped(c);
+	oa2_secret_free_str(jwt);
+}
+
+static void test_credential_files(void)
+{
+	char *jwt = NULL, *secret = NULL;
+	struct oa2_err e;
+	EVP_PKEY *k;
+
+	write_pair(key1, "k2.pem", "c2.pem", 0, 86400);
+	chmod(in_tmp("k2.pem"), 0640);
+	CHECK(oa2_grant_client_assertion("c", "https://a/t", in_tmp("k2.pem"), in_tmp("c2.pem"),
+					 NULL, &jwt, &e) == OA2_ERR_UNSAFE &&
+	      strstr(e.msg, in_tmp("k2.pem")) && strstr(e.msg, "chmod 600"),
+	      "credentials: a group-readable key is refused with the fix: %s", e.msg);
+	chmod(in_tmp("k2.pem"), 0600);
+
+	write_pair(key2, "k3.pem", "c3.pem", 0, 86400);
+	CHECK(oa2_grant_client_assertion("c", "https://a/t", in_tmp("k2.pem"), in_tmp("c3.pem"),
+					 NULL, &jwt, &e) == OA2_ERR_INVALID &&
+	      strstr(e.msg, in_tmp("c3.pem")) && strstr(e.msg, in_tmp("k2.pem")) &&
+	      strstr(e.msg, "does not belong"),
+	      "credentials: a certificate of another key is refused: %s", e.msg);
+
+	write_pair(key1, "k4.pem", "c4.pem", -86400 * 10, 86400 * 5);
+	CHECK(oa2_grant_client_assertion("c", "https://a/t", in_tmp("k4.pem"), in_tmp("c4.pem"),
+					 NULL, &jwt, &e) == OA2_ERR_INVALID &&
+	      strstr(e.msg, in_tmp("c4.pem")) && strstr(e.msg, "expired") &&
+	      strstr(e.msg, "keygen"),
+	      "credentials: an expired certificate is refused: %s", e.msg);
+	CHECK(jwt == NULL, "credentials: no assertion after a refusal");
+
+	put_file(in_tmp("enc.pem"), "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+		 "MIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n"
+		 "-----END ENCRYPTED PRIVATE KEY-----\n", 0600);
+	CHECK(oa2_cred_private_key(in_tmp("enc.pem"), NULL, &k, &e) != OA2_OK &&
+	      strstr(e.msg, in_tmp("enc.pem")), "credentials: a key that does not parse is "
+	      "refused, naming its file: %s", e.msg);
+	put_file(in_tmp("junk.pem"), "hello\n", 0600);
+	CHECK(oa2_cred_private_key(in_tmp("junk.pem"), NULL, &k, &e) == OA2_ERR_PARSE &&
+	      strstr(e.msg, "no PEM private key"), "credentials: not a key: %s", e.msg);
+
+	put_file(in_tmp("secret"), "s3cr3t~value  \n", 0600);
+	CHECK(oa2_cred_client_secret(in_tmp("secret"), NULL, &secret, &e) == OA2_OK &&
+	      strcmp(secret, "s3cr3t~value") == 0, "credentials: the secret file's first line, "
+	      "trailing blanks removed");
+	oa2_secret_free_str(secret);
+	chmod(in_tmp("secret"), 0604);
+	CHECK(oa2_cred_client_secret(in_tmp("secret"), NULL, &secret, &e) == OA2_ERR_UNSAFE &&
+	      strstr(e.msg, "client secret file") && strstr(e.msg, "chmod 600"),
+	      "credentials: a world-readable secret file is refused: %s", e.msg);
+	put_file(in_tmp("secret"), "\n", 0600);
+	CHECK(oa2_cred_client_secret(in_tmp("secret"), NULL, &secret, &e) == OA2_ERR_PARSE,
+	      "credentials: an empty first line is refused: %s", e.msg);
+	CHECK(oa2_cred_client_secret(in_tmp("nonexistent"), NULL, &secret, &e) == OA2_ERR_IO &&
+	      strstr(e.msg, in_tmp("nonexistent")), "credentials: a missing file is named");
+}
+
+static char *sa_json(EVP_PKEY *k, const char *email)
+{
+	BIO *mem = BIO_new(BIO_s_mem());
+	struct json_object *o = json_object_new_object();
+	char *pem, *out;
+	long n;
+
+	PEM_write_bio_PrivateKey(mem, k, NULL, NULL, 0, NULL, NULL);
+	n = BIO_get_mem_data(mem, &pem);
+	json_object_object_add(o, "type", json_object_new_string("service_account"));
+	json_object_object_add(o, "private_key_id", json_object_new_string("kid-1"));
+	json_object_object_add(o, "private_key", json_object_new_string_len(pem, (int)n));
+	if (email)
+		json_object_object_add(o, "client_email", json_object_new_string(email));
+	json_object_object_add(o, "client_id", json_object_new_string("1234567890"));
+	json_object_object_add(o, "token_uri", json_object_new_string("https://oauth2.example/token"));
+	out = strdup(json_object_to_json_string(o));
+	json_object_put(o);
+	BIO_free(mem);
+	return out;
+}
+
+static void test_service_account(void)
+{
+	struct oa2_sa_key k;
+	struct json_object *h, *c;
+	struct oa2_err e;
+	char *jwt = NULL, *owned;
+	const char *text;
+
+	text = owned = sa_json(key2, "relay@proj.iam.example");
+	CHECK(oa2_sa_key_parse(text, strlen(text), "key.json", &k, &e) == OA2_OK &&
+	      strcmp(k.client_email, "relay@proj.iam.example") == 0 &&
+	      strcmp(k.client_id, "1234567890") == 0 && k.key != NULL,
+	      "service account: the key file is read");
+	oa2_sa_key_clear(&k);
+	put_file(in_tmp("sa.json"), text, 0600);
+	free(owned);
+	CHECK(oa2_grant_sa_assertion(in_tmp("sa.json"), NULL, "alice@corp.example",
+				     "https://mail.google.com/", "https://oauth2.example/token",
+				     &jwt, &e) == OA2_OK, "service account: assertion signed");
+	if (jwt != NULL) {
+		CHECK(verify_jwt(jwt, key2), "service account: the signature verifies");
+		h = jwt_header(jwt);
+		oa2_jwt_payload(jwt, &c, &e);
+		CHECK(strcmp(str(h, "kid"), "kid-1") == 0 &&
+		      strcmp(str(c, "iss"), "relay@proj.iam.example") == 0 &&
+		      strcmp(str(c, "sub"), "alice@corp.example") == 0 &&
+		      strcmp(str(c, "scope"), "https://mail.google.com/") == 0 &&
+		      strcmp(str(c, "aud"), "https://oauth2.example/token") == 0 &&
+		      num(c, "exp") - num(c, "iat") == 3600,
+		      "service account: kid, iss, sub, scope, aud, an hour");
+		json_object_put(h);
+		oa2_json_put_wiped(c);
+		oa2_secret_free_str(jwt);
+	}
+	chmod(in_tmp("sa.json"), 0644);
+	CHECK(oa2_grant_sa_assertion(in_tmp("sa.json"), NULL, "a@b", "s", "https://x", &jwt,
+				     &e) == OA2_ERR_UNSAFE && strstr(e.msg, "chmod 600"),
+	      "service account: a readable key file is refused: %s", e.msg);
+
+	text = owned = sa_json(key2, NULL);
+	CHECK(oa2_sa_key_parse(text, strlen(text), "key.json", &k, &e) == OA2_ERR_MISSING &&
+	      strstr(e.msg, "client_email"), "service account: no client_email: %s", e.msg);
+	free(owned);
+	text = "{\"type\":\"authorized_user\"}";
+	CHECK(oa2_sa_key_parse(text, strlen(text), "key.json", &k, &e) ==
+	      OA2_ERR_PARSE && strstr(e.msg, "service_account"),
+	      "service account: another kind of Google JSON is refused: %s", e.msg);
+	text = "{\"type\":\"service_account\",\"client_email\":\"a@b\","
+	       "\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END "
+	       "PRIVATE KEY-----\\n\"}";
+	CHECK(oa2_sa_key_parse(text, strlen(text), "key.json", &k, &e) == OA2_ERR_PARSE &&
+	      strstr(e.msg, "no PEM private key"),
+	      "service account: a broken private key is refused: %s", e.msg);
+}
+
+int main(int argc, char **argv)
+{
+	struct oa2_err e;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_grant TMPDIR\n");
+		return 2;
+	}
+	tmp = argv[1];
+	if (oa2_keygen_rsa(2048, &key1, &e) != OA2_OK || oa2_keygen_rsa(2048, &key2, &e) != OA2_OK) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 2;
+	}
+	test_token_grant();
+	test_explain();
+	test_client_assertion();
+	test_credential_files();
+	test_service_account();
+	EVP_PKEY_free(key1);
+	EVP_PKEY_free(key2);
+	return tap_exit_code();
+}
