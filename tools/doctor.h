@@ -58,6 +58,26 @@ void doctor_check_postfix(struct doctor *d, const struct account *a);
 const char *doctor_postconf_fix(const struct doctor *d, const char *setting, char *buf,
 				size_t n);
 
+/* Runs Postfix's TOOL (postconf, postmap) [-c DIR] ARGS... (NULL-terminated,
+ * at most 4) and keeps its output in out, as run_capture. */
+int doctor_postfix_tool(struct doctor *d, const char *tool, const char *const args[],
+			char *out, size_t n);
+
+/* 1 when word is one of list's words (separated by spaces, commas, tabs),
+ * ignoring case. */
+int doctor_has_word(const char *list, const char *word);
+
+/* The next table of a Postfix map list into out: separated by spaces or
+ * commas, except inside { } (inline:{ {key = value}, ... }). Returns where
+ * the scan goes on, NULL at the end. */
+const char *doctor_next_map(const char *p, char *out, size_t n);
+
+/* doctor_sasl_security.c: the SASL security options against TLS (a token
+ * is a plaintext credential), and password-map entries holding passwords
+ * while the mechanism filter lets XOAUTH2/OAUTHBEARER through. */
+void doctor_check_postfix_sasl_options(struct doctor *d);
+void doctor_check_postfix_passwords(struct doctor *d, const char *maps);
+
 /* Runs postconf [-c DIR] -h PARAM; its output (one line) in out. 0 when it ran. */
 int doctor_postconf(struct doctor *d, const char *param, char *out, size_t n);
 

@@ -32,6 +32,12 @@ static int run_postfix_tool(struct doctor *d, const char *tool, const char *cons
 	return run_capture_err(argv, out, n, why, wn);
 }
 
+int doctor_postfix_tool(struct doctor *d, const char *tool, const char *const args[],
+			char *out, size_t n)
+{
+	return run_postfix_tool(d, tool, args, out, n, NULL, 0);
+}
+
 int doctor_postconf(struct doctor *d, const char *param, char *out, size_t n)
 {
 	const char *args[] = { "-h", param, NULL };
@@ -79,6 +85,16 @@ static const char *next_map(const char *p, char *out, size_t n)
 	}
 	out[o] = '\0';
 	return p;
+}
+
+int doctor_has_word(const char *list, const char *word)
+{
+	return has_word(list, word);
+}
+
+const char *doctor_next_map(const char *p, char *out, size_t n)
+{
+	return next_map(p, out, n);
 }
 
 
@@ -394,7 +410,6 @@ static void check_config_for_postfix(struct doctor *d)
 
 void doctor_check_postfix(struct doctor *d, const struct account *a)
 {
-	static const char *const unsupported[] = { "noactive", "nodictionary", "mutual_auth" };
 	const char *args[] = { "-h", "smtp_sasl_auth_enable", NULL };
 	char v[1024], why[1024], fix[1200];
 	struct pf pf;
@@ -434,26 +449,8 @@ void doctor_check_postfix(struct doctor *d, const struct account *a)
 						    sizeof(fix)),
 		       "postfix: smtp_sasl_mechanism_filter = %s filters out XOAUTH2 and OAUTHBEARER", v);
 
-	doctor_postconf(d, "smtp_sasl_security_options", v, sizeof(v));
-	for (size_t k = 0; k < sizeof(unsupported) / sizeof(unsupported[0]); k++)
-		if (has_word(v, unsupported[k])) {
-			report(d, FAIL, doctor_postconf_fix(d, "smtp_sasl_security_options = "
-							    "noanonymous", fix, sizeof(fix)),
-			       "postfix: smtp_sasl_security_options has %s, which the OAuth "
-			       "mechanisms cannot meet (\"No worthy mechs found\")", unsupported[k]);
-			goto tls;
-		}
-	report(d, OK, NULL, "postfix: smtp_sasl_security_options = %s allows the mechanisms", v);
-tls:
-	doctor_postconf(d, "smtp_tls_security_level", v, sizeof(v));
-	if (has_word(v, "encrypt") || has_word(v, "verify") || has_word(v, "secure") ||
-	    has_word(v, "dane") || has_word(v, "dane-only"))
-		report(d, OK, NULL, "postfix: smtp_tls_security_level = %s", v);
-	else
-		report(d, v[0] && strcasecmp(v, "may") == 0 ? WARN : FAIL,
-		       doctor_postconf_fix(d, "smtp_tls_security_level = encrypt", fix, sizeof(fix)),
-		       "postfix: smtp_tls_security_level = %s: the token may cross the network "
-		       "unencrypted", v[0] ? v : "(none)");
+	doctor_check_postfix_passwords(d, pf.maps);
+	doctor_check_postfix_sasl_options(d);
 
 	check_chroot(d, &pf);
 	check_config_for_postfix(d);

@@ -51,7 +51,7 @@ postfix_config() {
 	smtp_sasl_auth_enable = yes
 	smtp_sasl_password_maps = texthash:$PFDIR/sasl_passwd
 	smtp_sasl_mechanism_filter = xoauth2
-	smtp_sasl_security_options = noanonymous
+	smtp_sasl_tls_security_options = noanonymous
 	smtp_tls_security_level = encrypt
 	CF
 	touch "$PFDIR/master.cf"
@@ -152,8 +152,45 @@ postfix_config
 sed -i 's/^smtp_sasl_mechanism_filter = .*/smtp_sasl_mechanism_filter = plain, login/' "$PFDIR/main.cf"
 case_ "mechanism filter" FAIL "filters out XOAUTH2" "'smtp_sasl_mechanism_filter = xoauth2' && postfix -c $PFDIR reload"
 postfix_config
-sed -i 's/^smtp_sasl_security_options = .*/smtp_sasl_security_options = noanonymous, nodictionary/' "$PFDIR/main.cf"
-case_ "security options" FAIL "has nodictionary" "noanonymous"
+echo 'smtp_sasl_security_options = noanonymous, nodictionary' >>"$PFDIR/main.cf"
+case_ "security options" FAIL "smtp_sasl_security_options has nodictionary" "smtp_sasl_security_options"
+postfix_config
+
+# --- a bearer token is a plaintext credential (issue 9, section 3) -----------------------
+# a setup made for plugin versions that claimed noplaintext: the TLS options
+# are unset and inherit Postfix's default "noplaintext, noanonymous"
+sed -i '/^smtp_sasl_tls_security_options/d' "$PFDIR/main.cf"
+case_ "old setup (TLS options unset)" FAIL \
+	"smtp_sasl_tls_security_options = \(unset, so smtp_sasl_security_options = noplaintext, noanonymous has noplaintext.*No worthy mechs found" \
+	"smtp_sasl_tls_security_options = noanonymous"
+echo 'smtp_sasl_security_options = noanonymous' >>"$PFDIR/main.cf"
+sed -i 's/^smtp_tls_security_level = .*/smtp_tls_security_level = may/' "$PFDIR/main.cf"
+case_ "token without TLS" FAIL \
+	"smtp_sasl_security_options = noanonymous allows plaintext mechanisms .*and smtp_tls_security_level = may does not require TLS: a relay that offers no STARTTLS would get the token in clear" \
+	"-X smtp_sasl_security_options"
+postfix_config
+echo 'smtp_sasl_security_options = noanonymous' >>"$PFDIR/main.cf"
+case_ "plaintext allowed, TLS required" WARN \
+	"smtp_sasl_security_options = noanonymous allows plaintext mechanisms: only smtp_tls_security_level = encrypt keeps the token on TLS" \
+	"-X smtp_sasl_security_options"
+postfix_config
+doctor
+check "guide's setup: the TLS options allow the mechanisms over TLS" \
+	expect OK "smtp_sasl_tls_security_options = noanonymous allows the mechanisms over TLS"
+check "guide's setup: the default options keep the token off connections without TLS" \
+	expect OK "smtp_sasl_security_options = noplaintext, noanonymous keeps the token off"
+# password relays next to the OAuth one, in the same map
+PW='Pw!relay-Secret.42'
+printf '%s\n' "[smtp.example.com]:587 alice@example.com:$TOK" "[mail.example.org]:587 bob:$PW" \
+	"[smtp.example.net]:25 carol:eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl" >"$PFDIR/sasl_passwd"
+case_ "password entry, XOAUTH2 filter" WARN \
+	"postfix: 1 password map entry \(\[mail.example.org\]:587\) holds a password, and smtp_sasl_mechanism_filter = xoauth2 lets XOAUTH2/OAUTHBEARER through" \
+	"smtp_sasl_mechanism_filter = plain, login"
+check "password entry: doctor never prints the password" bash -c '! grep -qF -- "$1" "$2"' _ "$PW" "$T/out"
+sed -i '/^smtp_sasl_mechanism_filter/d' "$PFDIR/main.cf"
+case_ "password entry, no filter" WARN "1 password map entry .*smtp_sasl_mechanism_filter = \(none: every mechanism\)" \
+	"docs/postfix.md"
+postfix_config
 postfix_config
 sed -i 's/^smtp_tls_security_level = .*/smtp_tls_security_level = none/' "$PFDIR/main.cf"
 case_ "no TLS" FAIL "smtp_tls_security_level = none" "encrypt"
@@ -190,7 +227,7 @@ local_only_config() {
 		"queue_directory = $CHROOT"
 	postconf -c "$PFDIR" -e 'relayhost = [smtp.example.com]:587' smtp_sasl_auth_enable=yes \
 		"smtp_sasl_password_maps = hash:$PFDIR/sasl_passwd" smtp_sasl_mechanism_filter=xoauth2 \
-		smtp_sasl_security_options=noanonymous smtp_tls_security_level=encrypt
+		smtp_sasl_tls_security_options=noanonymous smtp_tls_security_level=encrypt
 	echo "[smtp.example.com]:587 alice@example.com:$TOK" >"$PFDIR/sasl_passwd"
 	postmap -c "$PFDIR" "hash:$PFDIR/sasl_passwd"
 	mkdir -p "$CHROOT/etc"; cp -p /etc/resolv.conf /etc/hosts /etc/services "$CHROOT/etc/"

@@ -657,41 +657,40 @@ static void test_slash_token_not_logged(void)
 	      "token starting with /: no more than its first 4 characters are logged");
 }
 
+/* Starts mech on a connection whose application asks for `flags`. */
+static void start_with_flags(struct run *r, const char *mech, unsigned flags)
+{
+	sasl_security_properties_t props;
+
+	memset(&props, 0, sizeof(props));
+	props.max_ssf = 256;
+	props.maxbufsize = 4096;
+	props.security_flags = flags;
+	memset(r, 0, sizeof(*r));
+	reset_logs();
+	r->rc = sasl_client_new("smtp", "mail.example.com", NULL, NULL, fn_callbacks, 0, &r->conn);
+	if (r->rc == SASL_OK)
+		r->rc = sasl_setprop(r->conn, SASL_SEC_PROPS, &props);
+	if (r->rc == SASL_OK)
+		r->rc = sasl_client_start(r->conn, mech, NULL, &r->out, &r->outlen, &r->mech);
+}
+
 /* The flags decide where libsasl2 lets the mechanisms run: a bearer token
  * is a plaintext credential (NOPLAINTEXT not claimed), and it names a user
  * (NOANONYMOUS). */
 static void test_security_flags(void)
 {
 	static const char *const mechs[] = { "XOAUTH2", "OAUTHBEARER" };
-	sasl_security_properties_t props;
 	struct run r;
 
 	set_app(USER, USER, TOKEN);
 	for (size_t m = 0; m < 2; m++) {
-		memset(&props, 0, sizeof(props));
-		props.max_ssf = 256;
-		props.maxbufsize = 4096;
-		props.security_flags = SASL_SEC_NOPLAINTEXT | SASL_SEC_NOANONYMOUS;
-		memset(&r, 0, sizeof(r));
-		reset_logs();
-		r.rc = sasl_client_new("smtp", "mail.example.com", NULL, NULL, fn_callbacks, 0,
-				       &r.conn);
-		if (r.rc == SASL_OK)
-			r.rc = sasl_setprop(r.conn, SASL_SEC_PROPS, &props);
-		if (r.rc == SASL_OK)
-			r.rc = sasl_client_start(r.conn, mechs[m], NULL, &r.out, &r.outlen, &r.mech);
+		start_with_flags(&r, mechs[m], SASL_SEC_NOPLAINTEXT | SASL_SEC_NOANONYMOUS);
 		CHECK(r.rc == SASL_NOMECH,
 		      "%s is not offered where the application asks for noplaintext (rc %d)",
 		      mechs[m], r.rc);
 		sasl_dispose(&r.conn);
-
-		props.security_flags = SASL_SEC_NOANONYMOUS;
-		r.rc = sasl_client_new("smtp", "mail.example.com", NULL, NULL, fn_callbacks, 0,
-				       &r.conn);
-		if (r.rc == SASL_OK)
-			r.rc = sasl_setprop(r.conn, SASL_SEC_PROPS, &props);
-		if (r.rc == SASL_OK)
-			r.rc = sasl_client_start(r.conn, mechs[m], NULL, &r.out, &r.outlen, &r.mech);
+		start_with_flags(&r, mechs[m], SASL_SEC_NOANONYMOUS);
 		CHECK(r.rc == SASL_OK || r.rc == SASL_CONTINUE,
 		      "%s is offered where the application asks for noanonymous (rc %d)",
 		      mechs[m], r.rc);
