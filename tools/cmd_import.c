@@ -33,10 +33,14 @@
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/timefmt.h"
 #include "sasl-oauth2/token_store.h"
 
 #define URL_MAX 2048
+/* tarickb/sasl-xoauth2's configuration: client_id, client_secret and
+ * token_endpoint for token files that do not carry their own. */
+#define SASL_XOAUTH2_CONF "/etc/sasl-xoauth2.conf"
 
 enum source_format { FORMAT_TARICKB, FORMAT_MUTT, FORMAT_OURS };
 
@@ -50,6 +54,8 @@ struct opts {
 	const char *file;
 	const char *account;   /* NULL: the file's user */
 	const char *provider;  /* NULL: from the file */
+	const char *tenant, *cloud, *client_id, *secret_file;
+	const char *xoauth2_conf; /* tarickb's config; default SASL_XOAUTH2_CONF */
 	int for_postfix;
 	int force;
 	int help;
@@ -59,6 +65,11 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "provider", required_argument, NULL, 'p' },
+		{ "tenant", required_argument, NULL, 'T' },
+		{ "cloud", required_argument, NULL, 'C' },
+		{ "client-id", required_argument, NULL, 'i' },
+		{ "client-secret-file", required_argument, NULL, 's' },
+		{ "sasl-xoauth2-conf", required_argument, NULL, 'x' },
 		{ "for", required_argument, NULL, 'F' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -67,10 +78,16 @@ static int parse(int argc, char **argv, struct opts *o)
 	int c, rc = CLI_OK;
 
 	memset(o, 0, sizeof(*o));
+	o->xoauth2_conf = SASL_XOAUTH2_CONF;
 	opterr = 0;
 	while (rc == CLI_OK && (c = getopt_long(argc, argv, ":hf", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->provider = optarg; break;
+		case 'T': o->tenant = optarg; break;
+		case 'C': o->cloud = optarg; break;
+		case 'i': o->client_id = optarg; break;
+		case 's': o->secret_file = optarg; break;
+		case 'x': o->xoauth2_conf = optarg; break;
 		case 'F': rc = cli_parse_for(&cmd_import, optarg, &o->for_postfix); break;
 		case 'f': o->force = 1; break;
 		case 'h': o->help = 1; return CLI_OK;
@@ -90,9 +107,12 @@ static int parse(int argc, char **argv, struct opts *o)
 
 /* ----- reading the source file ---------------------------------------------- */
 
-/* Reads FILE ("-": standard input) whole, at most OA2_TOKEN_FILE_MAX. */
-static int read_source(const char *file, struct oa2_buf *b, struct oa2_err *err)
+/* Reads FILE ("-": standard input) whole, at most OA2_TOKEN_FILE_MAX;
+ * *mtime (may be NULL) is its modification time, 0 for a pipe. */
+static int read_source(const char *file, struct oa2_buf *b, long long *mtime,
+		       struct oa2_err *err)
 {
+	struct stat st;
 	char chunk[4096];
 	int fd = strcmp(file, "-") == 0 ? STDIN_FILENO
 					: open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -100,6 +120,8 @@ static int read_source(const char *file, struct oa2_buf *b, struct oa2_err *err)
 
 	if (fd < 0)
 		return oa2_err_set(err, OA2_ERR_IO, "cannot open %s: %s", file, strerror(errno));
+	if (mtime != NULL)
+		*mtime = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_mtime : 0;
 	oa2_buf_init(b, OA2_TOKEN_FILE_MAX + sizeof(chunk));
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -133,11 +155,12 @@ static int looks_encrypted(const struct oa2_buf *b)
 	return strncmp(b->data, "-----BEGIN PGP", 14) == 0 || (first & 0x80) != 0;
 }
 
-static int load_source(const struct opts *o, struct json_object **obj, struct oa2_err *err)
+static int load_source(const struct opts *o, struct json_object **obj, long long *mtime,
+		       struct oa2_err *err)
 {
 	char origin[PATH_MAX + 16];
 	struct oa2_buf b;
-	int rc = read_source(o->file, &b, err);
+	int rc = read_source(o->file, &b, mtime, err);
 
 	if (rc == OA2_OK && looks_encrypted(&b))
 		rc = oa2_err_set(err, OA2_ERR_PARSE, "%s is encrypted (mutt_oauth2.py encrypts its "
@@ -282,9 +305,12 @@ static int apply_provider(const struct cli *cli, const struct opts *o, enum sour
 	memset(&rq, 0, sizeof(rq));
 	rq.name = name;
 	if (strcmp(name, "microsoft") == 0) {
-		if (get(obj, "tenant") != NULL)
+		if (o->tenant != NULL)
+			snprintf(ms_tenant, sizeof(ms_tenant), "%s", o->tenant);
+		else if (get(obj, "tenant") != NULL)
 			snprintf(ms_tenant, sizeof(ms_tenant), "%s", get(obj, "tenant"));
 		rq.tenant = ms_tenant[0] ? ms_tenant : NULL;
+		rq.cloud = o->cloud;
 		rq.services = OA2_SERVICE_IMAP | OA2_SERVICE_SMTP | OA2_SERVICE_POP;
 	}
 	http_opts(cli, obj, &ho);
@@ -297,8 +323,12 @@ static int apply_provider(const struct cli *cli, const struct opts *o, enum sour
 	if (rc != OA2_OK)
 		return rc;
 	rc = set(obj, "provider", p.name, err);
-	if (rc == OA2_OK && get(obj, "token_endpoint") == NULL)
+	/* --tenant and --cloud say where the app lives: they win over the
+	 * file's endpoint (often .../common/... for a single-tenant app). */
+	if (rc == OA2_OK && (get(obj, "token_endpoint") == NULL || o->tenant || o->cloud))
 		rc = set(obj, "token_endpoint", p.token_endpoint, err);
+	if (rc == OA2_OK && ms_tenant[0])
+		rc = set(obj, "tenant", ms_tenant, err);
 	if (rc == OA2_OK && get(obj, "scope") == NULL && p.scope != NULL)
 		rc = set(obj, "scope", p.scope, err);
 	if (rc == OA2_OK && get(obj, "client_id") == NULL && p.client_id != NULL) {
@@ -358,17 +388,83 @@ static int first_access_token(const struct cli *cli, struct json_object *obj,
 	return rc;
 }
 
-/* Everything but the write: the version 1 file in obj. */
-static int convert(const struct cli *cli, const struct opts *o, enum source_format f,
-		   struct json_object *obj, const char *account, struct oa2_err *err)
+/* tarickb/sasl-xoauth2 keeps client_id, client_secret and token_endpoint
+ * in its own config file when the token file has none. Absent: nothing to
+ * take. What the token file has wins, as it does in sasl-xoauth2. */
+static int apply_xoauth2_conf(const struct opts *o, struct json_object *obj,
+			      struct oa2_err *err)
 {
+	static const char *const keys[] = { "client_id", "client_secret", "token_endpoint" };
+	struct json_object *conf = NULL;
+	struct oa2_buf b;
+	int rc;
+
+	if (access(o->xoauth2_conf, F_OK) != 0 && errno == ENOENT)
+		return OA2_OK;
+	rc = read_source(o->xoauth2_conf, &b, NULL, err);
+	if (rc == OA2_OK)
+		rc = oa2_json_parse_object(b.data, b.len, o->xoauth2_conf, &conf, err);
+	oa2_buf_clear(&b);
+	for (size_t i = 0; rc == OA2_OK && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (get(obj, keys[i]) == NULL && get(conf, keys[i]) != NULL)
+			rc = set(obj, keys[i], get(conf, keys[i]), err);
+	oa2_json_put_wiped(conf);
+	return rc;
+}
+
+/* --client-id and --client-secret-file: the app the refresh token was
+ * issued to, when the file does not say or says wrong. */
+static int apply_client(const struct opts *o, struct json_object *obj, struct oa2_err *err)
+{
+	char *secret = NULL;
 	int rc = OA2_OK;
 
+	if (o->client_id != NULL)
+		rc = set(obj, "client_id", o->client_id, err);
+	if (rc == OA2_OK && o->secret_file != NULL)
+		rc = cli_read_client_secret(o->secret_file, 0, &secret, err);
+	if (rc == OA2_OK && secret != NULL)
+		rc = set(obj, "client_secret", secret, err);
+	oa2_secret_free_str(secret);
+	return rc;
+}
+
+/* An access token alone lives an hour and cannot be renewed: importing it
+ * would make an account that silently dies. */
+static int need_refresh_token(const struct opts *o, struct json_object *obj, const char *account,
+			      struct oa2_err *err)
+{
+	if (get(obj, "refresh_token") != NULL || get(obj, "access_token") == NULL)
+		return OA2_OK;
+	return oa2_err_set(err, OA2_ERR_MISSING, "%s holds an access token but no refresh token: "
+			   "sasl-oauth2 could use it only until it expires (about an hour) and "
+			   "never renew it, so it is not imported; authorize the account instead: "
+			   "sasl-oauth2 authorize %s --provider PROVIDER%s", o->file, account,
+			   o->for_postfix ? " --for postfix" : "");
+}
+
+/* Everything but the write: the version 1 file in obj. src_mtime is when
+ * the other tool last wrote FILE, which it does when it refreshes. */
+static int convert(const struct cli *cli, const struct opts *o, enum source_format f,
+		   struct json_object *obj, const char *account, long long src_mtime,
+		   struct oa2_err *err)
+{
+	int rc = need_refresh_token(o, obj, account, err);
+
 	json_object_object_add(obj, "version", json_object_new_int(OA2_TOKEN_FILE_VERSION));
-	if (f == FORMAT_MUTT)
+	if (rc == OA2_OK && f == FORMAT_MUTT)
 		rc = from_mutt(obj, o->file, err);
-	else
+	else if (rc == OA2_OK)
 		set_expiry(obj);
+	if (rc == OA2_OK && f == FORMAT_TARICKB)
+		rc = apply_xoauth2_conf(o, obj, err);
+	if (rc == OA2_OK)
+		rc = apply_client(o, obj, err);
+	/* The refresh token's age (Microsoft revokes it after 90 days unused)
+	 * is the source's, not the import's. */
+	if (rc == OA2_OK && src_mtime > 0 && !has(obj, "refreshed_at") &&
+	    !has(obj, "authorized_at"))
+		set_time(obj, "refreshed_at", src_mtime);
 	if (rc == OA2_OK)
 		rc = apply_provider(cli, o, f, obj, err);
 	if (rc == OA2_OK && get(obj, "access_token") == NULL)
@@ -426,19 +522,19 @@ static void warn_unrefreshable(const struct cli *cli, const struct opts *o,
 {
 	const char *missing = NULL;
 
-	if (get(obj, "refresh_token") == NULL)
-		cli_warn("%s has no refresh token: the account works until the access token "
-			 "expires; then authorize it with: sasl-oauth2 authorize %s --provider "
-			 "PROVIDER", o->file, acct->name);
-	else if (get(obj, "client_id") == NULL && cli->cfg.client_id == NULL)
+	if (get(obj, "client_id") == NULL && cli->cfg.client_id == NULL)
 		missing = "client_id";
 	else if (get(obj, "token_endpoint") == NULL && cli->cfg.token_endpoint == NULL)
 		missing = "token_endpoint";
 	if (missing != NULL)
-		cli_warn("%s names no %s and %s sets none: refreshes will fail until one is "
-			 "set there or in %s (or import again with --provider and --force)",
-			 o->file, missing, cli->cfg.path ? cli->cfg.path : oa2_config_path(),
-			 acct->path);
+		cli_warn("%s names no %s, nor does %s or %s: refreshes will fail until one is "
+			 "set; import again with %s and --force, or set it in %s",
+			 o->file, missing, o->xoauth2_conf,
+			 cli->cfg.path ? cli->cfg.path : oa2_config_path(),
+			 strcmp(missing, "client_id") == 0 ? "--client-id ID" :
+			 "--provider P (and --tenant T)",
+			 cli->cfg.path ? cli->cfg.path : oa2_config_path());
+	(void)acct;
 }
 
 static void report(const struct opts *o, enum source_format f, const struct account *acct,
@@ -466,12 +562,13 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct opts o;
 	struct oa2_err err;
 	const char *name;
+	long long src_mtime = 0;
 	int rc;
 
 	rc = parse(argc, argv, &o);
 	if (rc != CLI_OK || o.help)
 		return o.help ? cli_help(&cmd_import) : rc;
-	rc = load_source(&o, &obj, &err);
+	rc = load_source(&o, &obj, &src_mtime, &err);
 	if (rc == OA2_OK)
 		rc = detect(obj, o.file, &f, &err);
 	if (rc != OA2_OK) {
@@ -487,7 +584,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	rc = cli_resolve(cli, name, o.for_postfix, &acct);
 	if (rc == CLI_OK) {
-		rc = convert(cli, &o, f, obj, acct.name, &err);
+		rc = convert(cli, &o, f, obj, acct.name, src_mtime, &err);
 		if (rc == OA2_OK)
 			rc = check(obj, o.file, &err);
 		if (rc == OA2_OK)
@@ -508,14 +605,18 @@ const struct cli_command cmd_import = {
 	.summary = "import a token file of tarickb/sasl-xoauth2 or mutt_oauth2.py",
 	.run = run,
 	.usage =
-	"Usage: sasl-oauth2 import FILE [ACCOUNT] [--provider P] [--force] [--for postfix]\n"
+	"Usage: sasl-oauth2 import FILE [ACCOUNT] [--provider P] [--tenant T] [--cloud C]\n"
+	"                          [--client-id ID] [--client-secret-file F]\n"
+	"                          [--sasl-xoauth2-conf FILE] [--force] [--for postfix]\n"
 	"\n"
 	"Writes the tokens in FILE (\"-\": standard input) as a sasl-oauth2 token file\n"
 	"(format version 1, see sasl-oauth2(7)) for ACCOUNT, default: the user named\n"
 	"in FILE. FILE may be\n"
 	"  a tarickb/sasl-xoauth2 token file   refresh_token, access_token, expiry,\n"
 	"      user, client_id, client_secret, token_endpoint, proxy, ca_bundle_file,\n"
-	"      refresh_window: kept as they are (sasl-oauth2 reads them all)\n"
+	"      refresh_window: kept as they are (sasl-oauth2 reads them all); the\n"
+	"      client_id, client_secret and token_endpoint it lacks are taken from\n"
+	"      sasl-xoauth2's own /etc/sasl-xoauth2.conf when that exists\n"
 	"  a mutt_oauth2.py token file, unencrypted   registration (google or\n"
 	"      microsoft), email, access_token, access_token_expiration (local time),\n"
 	"      refresh_token, client_id, client_secret, tenant; decrypt an encrypted\n"
@@ -524,10 +625,14 @@ const struct cli_command cmd_import = {
 	"mutt's registration, else the token endpoint's host) is recorded in\n"
 	"\"provider\" and fills in what FILE lacks: token_endpoint (google:\n"
 	"https://oauth2.googleapis.com/token; microsoft:\n"
-	"https://login.microsoftonline.com/TENANT/oauth2/v2.0/token, TENANT from the\n"
-	"file or \"common\"), scope, and the client_id and client_secret of a\n"
-	"provider.NAME section in sasl-oauth2.conf(5). A FILE with a refresh token\n"
-	"but no access token gets its first access token now.\n"
+	"https://login.microsoftonline.com/TENANT/oauth2/v2.0/token, TENANT from\n"
+	"--tenant, the file, or \"common\"), scope, and the client_id and\n"
+	"client_secret of a provider.NAME section in sasl-oauth2.conf(5). A FILE\n"
+	"with a refresh token but no access token gets its first access token now.\n"
+	"A FILE with an access token and no refresh token is refused: it could\n"
+	"never be renewed. FILE's modification time is recorded as the refresh\n"
+	"token's last use (\"refreshed_at\"), since the other tool rewrites the file\n"
+	"whenever it refreshes.\n"
 	"\n"
 	"The file is written atomically, mode 0600, owned by the account's owner\n"
 	"(the postfix user for --for postfix), in a directory created when missing.\n"
@@ -536,6 +641,15 @@ const struct cli_command cmd_import = {
 	"Options:\n"
 	"  --provider P    google, microsoft, or a provider.P section of the\n"
 	"                  configuration (its endpoints win over the built-in ones)\n"
+	"  --tenant T      microsoft: the tenant the app is registered in (a\n"
+	"                  single-tenant app needs its tenant id or domain, not\n"
+	"                  common); replaces the token endpoint FILE names\n"
+	"  --cloud C       microsoft: global (default), us or china\n"
+	"  --client-id ID  the app the refresh token was issued to (wins over FILE)\n"
+	"  --client-secret-file F\n"
+	"                  the app's client secret, from the first line of F\n"
+	"  --sasl-xoauth2-conf FILE\n"
+	"                  sasl-xoauth2's configuration (default /etc/sasl-xoauth2.conf)\n"
 	"  --force         replace an existing account\n"
 	"  --for postfix   write one of Postfix's accounts (CHROOT/etc/sasl-oauth2)\n"
 	"  -h, --help      this help\n"
@@ -547,7 +661,7 @@ const struct cli_command cmd_import = {
 	"   1  ACCOUNT exists (give --force), or another failure\n"
 	"   2  bad command line, bad ACCOUNT name, or FILE names no user\n"
 	"  65  FILE is malformed, encrypted, not a token file sasl-oauth2 knows, or\n"
-	"      has no access and no refresh token\n"
+	"      has no refresh token\n"
 	"  69  FILE had no access token and the provider refused to issue one\n"
 	"  70  out of memory\n"
 	"  74  FILE could not be read, or the account's directory or file could not\n"

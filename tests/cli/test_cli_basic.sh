@@ -401,6 +401,53 @@ cli import "$E2E_TMP/other.json" other
 check_cli "import a file of another kind: exit 65" eval 'rc_is 65 && test ! -e "$S/other.json"'
 write_refresh_conf
 
+# ----- import: provider options, sasl-xoauth2's config, the refresh token's age ---------------------
+mutt_file microsoft
+cli import "$M" tn --tenant contoso.example
+check_cli "import --tenant: a single-tenant app's token endpoint, not /common/" \
+	eval 'rc_is 0 && test "$(json_field "$S/tn.json" token_endpoint)" = https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token &&
+	      test "$(json_field "$S/tn.json" tenant)" = contoso.example'
+# a tarickb file as its README has it: only the tokens; the client and the
+# endpoint are in /etc/sasl-xoauth2.conf (here: --sasl-xoauth2-conf)
+"$NODE" -e 'const fs = require("fs"), [src, dst] = process.argv.slice(1);
+	const o = JSON.parse(fs.readFileSync(src, "utf8"));
+	for (const k of ["client_id", "client_secret", "token_endpoint", "user"]) delete o[k];
+	fs.writeFileSync(dst, JSON.stringify(o), { mode: 0o600 });' "$T" "$E2E_TMP/tarickb-bare.json"
+X2CONF="$E2E_TMP/sasl-xoauth2.conf"
+printf '{ "client_id": "test-client", "client_secret": "xo-secret", "token_endpoint": "%s/token",\n  "log_to_syslog_on_failure": "yes" }\n' "$AUTH_URL" >"$X2CONF"
+touch -d '30 days ago' "$E2E_TMP/tarickb-bare.json"
+src_mtime=$(stat -c %Y "$E2E_TMP/tarickb-bare.json")
+cli import "$E2E_TMP/tarickb-bare.json" bare --sasl-xoauth2-conf "$X2CONF"
+f="$S/bare.json"
+check_cli "import tarickb with sasl-xoauth2.conf: client_id, client_secret and token_endpoint from it" \
+	eval 'rc_is 0 && test "$(json_field "$f" client_id)" = test-client &&
+	      test "$(json_field "$f" client_secret)" = xo-secret && test "$(json_field "$f" token_endpoint)" = "$AUTH_URL/token" &&
+	      test -z "$(json_field "$f" log_to_syslog_on_failure)" && ! grep -q xo-secret "$OUT" "$ERR"'
+check "import tarickb: the refresh token's age is the source file's (refreshed_at = its mtime)" \
+	test "$(json_field "$f" refreshed_at)" = "$src_mtime"
+reset_stats
+cli token bare --min-valid 7200
+check_cli "import tarickb with sasl-xoauth2.conf: the account refreshes" \
+	eval 'rc_is 0 && test "$(requests)" = 1'
+cli import "$E2E_TMP/tarickb-bare.json" bare2 --sasl-xoauth2-conf "$E2E_TMP/none.conf"
+check_cli "import tarickb without any client_id: warns with the fix" \
+	eval 'rc_is 0 && err_has "names no client_id.*--client-id ID"'
+write_refresh_conf "provider.test.token_endpoint = $AUTH_URL/token
+provider.test.scope = mail"
+cli import "$E2E_TMP/tarickb-bare.json" bare3 --sasl-xoauth2-conf "$E2E_TMP/none.conf" --client-id test-client --provider test
+check_cli "import --client-id --provider: the file gets both" \
+	eval 'rc_is 0 && test "$(json_field "$S/bare3.json" client_id)" = test-client &&
+	      test "$(json_field "$S/bare3.json" token_endpoint)" = "$AUTH_URL/token"'
+write_refresh_conf
+# an access token alone cannot be renewed: refused, with the reason
+"$NODE" -e 'const fs = require("fs"), [src, dst] = process.argv.slice(1);
+	const o = JSON.parse(fs.readFileSync(src, "utf8")); delete o.refresh_token;
+	fs.writeFileSync(dst, JSON.stringify(o), { mode: 0o600 });' "$T" "$E2E_TMP/access-only.json"
+cli import "$E2E_TMP/access-only.json" ao
+check_cli "import an access-token-only file: exit 65, says why and to authorize, writes nothing" \
+	eval 'rc_is 65 && err_has "access token but no refresh token.*never renew it.*sasl-oauth2 authorize ao" &&
+	      test ! -e "$S/ao.json"'
+
 # ----- an unwritable directory: a clear error, nothing lost ------------------------------------------
 if [ "$(id -u)" = 0 ]; then
 	D="$E2E_TMP/ro"
