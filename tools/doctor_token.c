@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "doctor.h"
+#include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/jwt.h"
 #include "sasl-oauth2/token_store.h"
@@ -45,9 +46,22 @@ static void check_refreshable(struct doctor *d, const struct account *a,
 			      const struct oa2_token *tok)
 {
 	const struct oa2_config *c = &d->cli->cfg;
+	const struct oa2_grant_kind *k = oa2_grant_kind_of(tok);
+	const char *missing = k->missing(tok, c);
 	char fix[PATH_MAX + 512];
 
-	if (tok->client_id == NULL && c->client_id == NULL) {
+	if (missing == NULL) {
+		report(d, OK, NULL, "refresh: the %s grant has what it needs", k->name);
+		return;
+	}
+	if (k != oa2_grant_kind_find(NULL)) {
+		snprintf(fix, sizeof(fix), "%s %s%s", k->redo, a->name,
+			 a->for_postfix ? " --for postfix" : "");
+		report(d, FAIL, fix, "refresh: %s cannot be renewed (%s grant): it has no %s",
+		       a->path, k->name, missing);
+	} else if (tok->refresh_token == NULL) {
+		return; /* "refresh token: none" said it */
+	} else if (tok->client_id == NULL && c->client_id == NULL) {
 		snprintf(fix, sizeof(fix), "add \"client_id = APP-ID\" (the app the refresh token "
 			 "was issued to) to %s, or authorize again: sasl-oauth2 authorize %s%s",
 			 c->path, a->name, a->for_postfix ? " --for postfix" : "");
@@ -60,8 +74,6 @@ static void check_refreshable(struct doctor *d, const struct account *a,
 			 "authorize %s%s", c->path, a->name, a->for_postfix ? " --for postfix" : "");
 		report(d, FAIL, fix, "refresh: %s has no token_endpoint and %s sets none: the "
 		       "token cannot be refreshed", a->path, c->path);
-	} else {
-		report(d, OK, NULL, "refresh: client_id and token_endpoint are known");
 	}
 }
 
@@ -158,16 +170,16 @@ int doctor_check_account(struct doctor *d, const struct account *a)
 		report(d, OK, NULL, "access token: expires in %s", dur);
 	} else {
 		cli_format_duration(now - tok.expires_at, dur, sizeof(dur));
-		int renewable = tok.refresh_token != NULL &&
-				(tok.client_id || d->cli->cfg.client_id) &&
-				(tok.token_endpoint || d->cli->cfg.token_endpoint);
+		int renewable = oa2_grant_can_renew(&tok, &d->cli->cfg);
 		report(d, renewable ? WARN : FAIL,
 		       renewable ? "nothing to do: the next login refreshes it (or run "
 				   "sasl-oauth2 refresh)" : "authorize again",
 		       "access token: expired %s ago", dur);
 	}
 
-	if (tok.refresh_token == NULL) {
+	if (oa2_grant_kind_of(&tok) != oa2_grant_kind_find(NULL)) {
+		/* app-only grants have no refresh token to age */
+	} else if (tok.refresh_token == NULL) {
 		report(d, FAIL, "authorize again to get a refresh token (offline_access scope)",
 		       "refresh token: none; the access token cannot be renewed");
 	} else {
@@ -184,8 +196,8 @@ int doctor_check_account(struct doctor *d, const struct account *a)
 			       "refresh token: last used %s ago", dur);
 		else
 			report(d, OK, NULL, "refresh token: last used %s ago", dur);
-		check_refreshable(d, a, &tok);
 	}
+	check_refreshable(d, a, &tok);
 
 	if (json_object_object_get_ex(obj, "last_error", &le) &&
 	    json_object_object_get_ex(le, "message", &m))

@@ -312,7 +312,7 @@ case_ "no client_id anywhere" FAIL "refresh: $TOK has no client_id and $SASL_OAU
 	"add \"client_id = APP-ID\" .* to $SASL_OAUTH2_CONF"
 echo "client_id = c" >>"$SASL_OAUTH2_CONF"
 doctor
-check "client_id in the config: refreshable" expect OK "refresh: client_id and token_endpoint are known"
+check "client_id in the config: refreshable" expect OK "refresh: the refresh_token grant has what it needs"
 good_config; token_file; sed -i 's|"token_endpoint": "[^"]*",||' "$TOK"
 case_ "no token_endpoint anywhere" FAIL "refresh: $TOK has no token_endpoint" "token_endpoint = URL"
 sed -i 's/"expires_at": [0-9]*/"expires_at": 1000/' "$TOK"
