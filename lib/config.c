@@ -82,6 +82,7 @@ static const char *apply_provider(struct oa2_config *cfg, const char *key, const
 		{ "scope", offsetof(struct oa2_config_provider, scope), 0 },
 		{ "client_id", offsetof(struct oa2_config_provider, client_id), 0 },
 		{ "client_secret", offsetof(struct oa2_config_provider, client_secret), 0 },
+		{ "redirect_host", offsetof(struct oa2_config_provider, redirect_host), 0 },
 	};
 	const char *name = key + strlen("provider."), *dot = strchr(name, '.');
 	struct oa2_config_provider *p = NULL;
@@ -93,8 +94,13 @@ static const char *apply_provider(struct oa2_config *cfg, const char *key, const
 	for (const char *c = pname; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
 			return "provider names use a-z, 0-9, - and _";
-	if (strcmp(pname, "microsoft") == 0 || strcmp(pname, "google") == 0)
-		return "microsoft and google are built in; pick another name";
+	if ((strcmp(pname, "microsoft") == 0 || strcmp(pname, "google") == 0) &&
+	    strcmp(dot + 1, "redirect_host") != 0)
+		return "microsoft and google are built in (only their redirect_host can be "
+		       "set); pick another name";
+	if (strcmp(dot + 1, "redirect_host") == 0 && strcmp(val, "localhost") != 0 &&
+	    strcmp(val, "127.0.0.1") != 0)
+		return "redirect_host is localhost or 127.0.0.1";
 	for (int i = 0; i < cfg->nproviders; i++)
 		if (strcmp(cfg->providers[i].name, pname) == 0)
 			p = &cfg->providers[i];
@@ -287,6 +293,7 @@ void oa2_config_clear(struct oa2_config *cfg)
 		free(p->scope);
 		free(p->client_id);
 		oa2_secret_free_str(p->client_secret);
+		free(p->redirect_host);
 	}
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -127,6 +127,9 @@ static int microsoft(const struct oa2_provider_request *rq, struct oa2_provider 
 		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
 	p->openid = 1;
 	p->mechanism = "XOAUTH2"; /* the only one Microsoft documents */
+	/* The Entra portal takes http://localhost but no http://127.0.0.1
+	 * redirect URI, and Microsoft ignores the port of loopback URIs. */
+	p->redirect_host = "localhost";
 	p->imap = (struct oa2_mail_server){ c->imap, 993 };
 	p->pop = (struct oa2_mail_server){ c->imap, 995 };
 	p->smtp = (struct oa2_mail_server){ c->smtp, 587 };
@@ -201,6 +204,9 @@ static int from_config(const struct oa2_config *cfg, const struct oa2_config_pro
 		p->client_secret = oa2_secret_strndup(cp->client_secret, strlen(cp->client_secret));
 		bad |= p->client_secret == NULL;
 	}
+	if (cp->redirect_host != NULL)
+		p->redirect_host = strcmp(cp->redirect_host, "localhost") == 0 ? "localhost"
+										  : "127.0.0.1";
 	if (!builtin && cp->scope == NULL)
 		return oa2_err_set(err, OA2_ERR_CONFIG, "%s: provider %s has no scope: set "
 				   "provider.%s.scope", file, p->name, p->name);
@@ -248,6 +254,8 @@ int oa2_provider_resolve(const struct oa2_config *cfg, const struct oa2_provider
 		rc = google(rq, p, err);
 	if (rc == OA2_OK && cp != NULL)
 		rc = from_config(cfg, cp, rq, o, is_ms || is_google, p, err);
+	if (rc == OA2_OK && p->redirect_host == NULL)
+		p->redirect_host = "127.0.0.1"; /* RFC 8252 8.3 */
 	if (rc == OA2_OK && p->device_endpoint != NULL)
 		p->no_device_why = NULL;
 	else if (rc == OA2_OK && p->no_device_why == NULL)

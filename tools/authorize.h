@@ -58,7 +58,8 @@ int authorize_device(const struct authorize *a, struct oa2_refresh_result *res,
 struct authorize_request {
 	struct oa2_pkce pkce;
 	char state[OA2_RANDOM_LEN + 1];
-	char redirect_uri[64];       /* http://127.0.0.1:PORT/ */
+	char redirect_uri[64];       /* http://HOST:PORT/, HOST the provider's
+				      * redirect_host */
 	struct oa2_buf url;
 };
 int authorize_request_init(const struct authorize *a, int port, struct authorize_request *r,

@@ -17,7 +17,7 @@ int authorize_browser(const struct authorize *a, struct oa2_refresh_result *res,
 	char *code = NULL;
 	int client = -1, rc;
 
-	rc = redirect_listen(&l, a->port >= 0 ? a->port : 0, err);
+	rc = redirect_listen(&l, a->prov->redirect_host, a->port >= 0 ? a->port : 0, err);
 	if (rc != OA2_OK)
 		return rc;
 	rc = authorize_request_init(a, l.port, &r, err);

@@ -26,7 +26,8 @@ int authorize_request_init(const struct authorize *a, int port, struct authorize
 
 	memset(r, 0, sizeof(*r));
 	oa2_buf_init(&r->url, 16 * 1024);
-	snprintf(r->redirect_uri, sizeof(r->redirect_uri), "http://127.0.0.1:%d/", port);
+	snprintf(r->redirect_uri, sizeof(r->redirect_uri), "http://%s:%d/", a->prov->redirect_host,
+		 port);
 	rc = oa2_pkce_new(&r->pkce, err);
 	if (rc == OA2_OK)
 		rc = oa2_random_string(r->state, sizeof(r->state), err);
@@ -74,8 +75,11 @@ int authorize_refusal(const struct authorize *a, int rc, const struct oa2_refres
 			words = "the code expired or was already used, or the redirect URI or "
 				"PKCE verifier does not match; run the command again";
 		else if (strcmp(res->error, "invalid_request") == 0)
-			words = "the provider found the request malformed; check the client id "
-				"and that http://127.0.0.1 is a registered redirect URI";
+			words = strcmp(a->prov->redirect_host, "localhost") == 0
+				? "the provider found the request malformed; check the client id "
+				  "and that http://localhost is a registered redirect URI"
+				: "the provider found the request malformed; check the client id "
+				  "and that http://127.0.0.1 is a registered redirect URI";
 		else
 			words = oa2_token_error_explain(res->error, res->description);
 		return oa2_err_set(err, OA2_ERR_DENIED, "the token endpoint %s refused %s (HTTP "

@@ -82,7 +82,8 @@ static int code_from_paste(char *text, const char *state, char **code, struct oa
 		if (redirect_params_parse(q, strlen(q), &p) != 0 || !redirect_params_any(&p))
 			return oa2_err_set(err, OA2_ERR_PARSE, "the pasted address carries no code: "
 					   "paste the whole address the browser was sent to "
-					   "(http://127.0.0.1:...?code=...&state=...)");
+					   "(http://localhost:... or http://127.0.0.1:...?code=..."
+					   "&state=...)");
 		rc = redirect_params_check(&p, state, err);
 		if (rc == OA2_OK) {
 			*code = p.code;

@@ -111,11 +111,11 @@ int redirect_params_any(const struct redirect_params *p)
 	return p->code != NULL || p->state != NULL || p->has_error;
 }
 
-static int same_state(const char *got, const char *want)
+int redirect_params_state_matches(const struct redirect_params *p, const char *state)
 {
-	size_t n = strlen(want);
+	size_t n = strlen(state);
 
-	return got != NULL && strlen(got) == n && CRYPTO_memcmp(got, want, n) == 0;
+	return p->state != NULL && strlen(p->state) == n && CRYPTO_memcmp(p->state, state, n) == 0;
 }
 
 int redirect_params_check(const struct redirect_params *p, const char *state,
@@ -124,7 +124,7 @@ int redirect_params_check(const struct redirect_params *p, const char *state,
 	const char *e = p->error, *d = p->error_description[0] ? p->error_description
 							       : "no description";
 
-	if (!same_state(p->state, state))
+	if (!redirect_params_state_matches(p, state))
 		return oa2_err_set(err, OA2_ERR_INVALID,
 				   "state mismatch: the answer that reached the redirect address "
 				   "carries %s, so it does not belong to this sign-in (a stale "
@@ -149,7 +149,8 @@ int redirect_params_check(const struct redirect_params *p, const char *state,
 				   strcmp(e, "unauthorized_client") == 0 ? ": the client id may not use "
 				   "this flow; check the app registration" :
 				   strcmp(e, "invalid_request") == 0 ? ": check the client id and that "
-				   "http://127.0.0.1 is a registered redirect URI" : "");
+				   "the redirect URI (http://localhost for Microsoft, else "
+				   "http://127.0.0.1) is registered for the app" : "");
 	if (p->code == NULL || p->code[0] == '\0')
 		return oa2_err_set(err, OA2_ERR_MISSING,
 				   "the answer at the redirect address carries no authorization code");

@@ -28,6 +28,10 @@ int redirect_params_parse(const char *query, size_t n, struct redirect_params *p
 /* Non-zero when the query carries any of code, state, error. */
 int redirect_params_any(const struct redirect_params *p);
 
+/* Non-zero when the answer carries exactly this sign-in's state (compared
+ * in constant time). */
+int redirect_params_state_matches(const struct redirect_params *p, const char *state);
+
 /* Checks the answer against the state this request sent: OA2_OK when it
  * carries a code and the right state. Otherwise err says what went wrong:
  * OA2_ERR_INVALID for a missing or different state (a stale tab or a

@@ -38,6 +38,8 @@ struct oa2_config_provider {
 	char *scope;               /* space-separated */
 	char *client_id;
 	char *client_secret;       /* secret */
+	char *redirect_host;       /* "localhost" or "127.0.0.1"; the only key
+				    * the built-in microsoft and google take */
 };
 
 /* Strings are owned (NULL when unset) and released by oa2_config_clear. */

@@ -66,6 +66,10 @@ struct oa2_provider {
 	int openid;                /* answers with an id_token when asked */
 	int wants_secret;          /* its clients normally have a secret (google) */
 	const char *mechanism;     /* the SASL mechanism its servers prefer */
+	const char *redirect_host; /* host of the loopback redirect URI: "localhost"
+				    * (microsoft: its portal takes no IP literal)
+				    * or "127.0.0.1" (RFC 8252 8.3; the others);
+				    * provider.NAME.redirect_host overrides */
 	struct oa2_mail_server imap, smtp, pop;
 };
 

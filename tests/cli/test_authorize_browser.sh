@@ -114,32 +114,70 @@ check "browser/consent refused: the error says access_denied" grep -qiE 'access_
 check "browser/consent refused: the browser still reached the loopback page" test "$(browser_done)" = 0
 e2e_note "browser/consent refused: CLI said: $(redact "$T/denied.err" | tail -n 1 | cut -c1-400)"
 
-# ---- 6. a forged redirect (wrong state) must not be exchanged
+# ---- 6. forged redirects (wrong state, with a code or with an error) are
+# answered 400 and ignored: any local user can reach the loopback port, so
+# only the browser holding the state may end the sign-in (before: the first
+# forged request ended it)
 cat >"$T/forger.sh" <<'EOF'
 #!/bin/bash
-# $BROWSER that first hits the loopback listener with a forged code and
-# state, then starts the real browser.
+# $BROWSER that first hits the loopback listener with a forged code and a
+# forged refusal (wrong state), then starts the real browser.
 url=$1
 ru=$(printf '%s' "$url" | sed -n 's/.*[?&]redirect_uri=\([^&]*\).*/\1/p' | sed 's/%3A/:/gI; s#%2F#/#gI')
-curl -s --max-time 5 "${ru}?code=forged-code&state=forged-state" >"$FORGER_OUT" 2>&1
-echo "forged request to $ru: curl exit $?" >>"$FORGER_OUT"
+for q in "code=forged-code&state=forged-state" "error=access_denied&state=forged-state"; do
+	s=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${ru}?$q")
+	echo "forged $q: HTTP $s" >>"$FORGER_OUT"
+done
 exec "$WRAPPER" "$url"
 EOF
 chmod +x "$T/forger.sh"
 browser_env alice@example.com
 oidc_admin POST /admin/reset-stats >/dev/null
+: >"$T/forger.out"
 FORGER_OUT="$T/forger.out" WRAPPER=$WRAPPER BROWSER="$T/forger.sh" run_cli forged authorize forged --provider oidc --flow browser --timeout 60
 reqs=$(oidc_admin GET /admin/token-requests)
 check "browser/forged state: the forged code never reached the token endpoint" \
 	"$NODE" -e 'process.exit(JSON.parse(process.argv[1]).some((r) => r.grant === "authorization_code" && r.status !== 200) ? 1 : 0)' "$reqs"
-if [ "$RC" = 0 ]; then
-	ok "browser/forged state: the CLI ignored the forged redirect and finished with the real one"
-	check "browser/forged state: token file is the real login's" test "$(jfile "$STATE/forged.json" user)" = alice@example.com
-else
-	check "browser/forged state: the CLI stopped (exit $RC) and wrote no file" test ! -e "$STATE/forged.json"
-	check "browser/forged state: the error names the state mismatch" grep -qi 'state' "$T/forged.err"
-fi
-e2e_note "browser/forged state: CLI said: $(redact "$T/forged.err" | tail -n 1 | cut -c1-400)"
+check "browser/forged state: both forged requests were answered 400 ($(tr '\n' ' ' <"$T/forger.out"))" \
+	test "$(grep -c ': HTTP 400$' "$T/forger.out")" = 2
+check "browser/forged state: the CLI ignored them and finished with the real sign-in (exit $RC)" test "$RC" = 0
+[ "$RC" = 0 ] || show_cli forged
+check "browser/forged state: token file is the real login's" test "$(jfile "$STATE/forged.json" user)" = alice@example.com
+
+# ---- 6b. a slow sender (another local program dribbling bytes into the
+# loopback port) cannot hold the listener: the real sign-in still completes
+cat >"$T/slow.sh" <<'EOF'
+#!/bin/bash
+# $BROWSER that first opens two slow connections to the loopback listener
+# (one sends a request and then keeps sending a byte every 20 ms, one never
+# finishes its request line), then starts the real browser.
+url=$1
+ru=$(printf '%s' "$url" | sed -n 's/.*[?&]redirect_uri=\([^&]*\).*/\1/p' | sed 's/%3A/:/gI; s#%2F#/#gI')
+port=${ru##*:}; port=${port%/}
+# node, not a shell loop: a byte every 20 ms without gaps (forks of sleep
+# on a loaded machine would leave gaps a drain loop might take for the end)
+for first in 'GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n' 'G'; do
+	"${NODE:-node}" -e '
+		const s = require("net").connect(+process.argv[1], "127.0.0.1", () => {
+			s.write(JSON.parse(`"${process.argv[2]}"`));
+			const t = setInterval(() => s.write("x"), 20);
+			setTimeout(() => { clearInterval(t); s.destroy(); }, 120000);
+		});
+		s.on("error", () => process.exit(0)); s.on("close", () => process.exit(0));' "$port" "$first" \
+		</dev/null >/dev/null 2>&1 &
+	echo $! >>"$SLOW_PIDS"
+done
+sleep 1
+exec "$WRAPPER" "$url"
+EOF
+chmod +x "$T/slow.sh"
+browser_env alice@example.com
+: >"$T/slow.pids"
+SLOW_PIDS="$T/slow.pids" WRAPPER=$WRAPPER BROWSER="$T/slow.sh" run_cli slow authorize slow --provider oidc --flow browser --timeout 60
+while read -r p; do kill "$p" 2>/dev/null; done <"$T/slow.pids"
+check "browser/slow sender: the sign-in completed anyway (exit $RC, took ${SECS}s)" test "$RC" = 0
+[ "$RC" = 0 ] || show_cli slow
+check "browser/slow sender: token file is the real login's" test "$(jfile "$STATE/slow.json" user)" = alice@example.com
 
 # ---- 7. --no-open: URL printed, no browser started; the user opens it
 browser_env alice@example.com
@@ -233,5 +271,40 @@ if [ -f "$STATE/demo.json" ]; then
 		"$OIDC_URL/token/introspection")
 	check "forget demo: the refresh token is no longer active" test "$(jstr "$intro" active)" = false
 fi
+
+# ---- 13. http://localhost:PORT/ redirect URIs (Microsoft's portal takes no
+# http://127.0.0.1): the browser may resolve localhost to ::1 or to
+# 127.0.0.1, and either way the sign-in completes. First a control: with
+# the mapping to [::1], a server on 127.0.0.1 alone is out of the browser's
+# reach (so the mapping is in force).
+cat >>"$SASL_OAUTH2_CONF" <<EOF
+provider.oidc-localhost.issuer = $OIDC_URL
+provider.oidc-localhost.client_id = test-public
+provider.oidc-localhost.scope = openid email offline_access mail
+provider.oidc-localhost.redirect_host = localhost
+EOF
+cport=$(free_port)
+"$NODE" -e 'require("http").createServer((q, s) => s.end("v4 only")).listen(+process.argv[1], "127.0.0.1")' "$cport" &
+cpid=$!; E2E_PIDS+=("$cpid")
+wait_for 10 bash -c '(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null' _ "$cport"
+"$NODE" "$E2E_DIR/browser.js" login "http://localhost:$cport/" --user x --resolve-localhost '[::1]' --timeout 20 >"$T/control6.out" 2>&1
+c6=$?
+"$NODE" "$E2E_DIR/browser.js" login "http://localhost:$cport/" --user x --resolve-localhost 127.0.0.1 --timeout 20 >"$T/control4.out" 2>&1
+c4=$?
+check "localhost control: mapped to [::1] the browser cannot reach a 127.0.0.1-only server (exit $c6), mapped to 127.0.0.1 it can (exit $c4)" \
+	test "$c6" = 3 -a "$c4" = 0
+kill "$cpid" 2>/dev/null
+for addr in '[::1]' 127.0.0.1; do
+	name=lh$(printf '%s' "$addr" | tr -cd '0-9')
+	browser_env alice@example.com "--resolve-localhost $addr"
+	BROWSER=$WRAPPER run_cli "$name" authorize "$name" --provider oidc-localhost --flow browser --timeout 60
+	check "localhost->$addr: exit 0 (took ${SECS}s)" test "$RC" = 0
+	[ "$RC" = 0 ] || { show_cli "$name"; show_log "$E2E_BROWSER_LOG" browser.js; }
+	check "localhost->$addr: redirect_uri is http://localhost:PORT/ ($(jstr "$(last_auth_request)" redirect_uri))" \
+		bash -c '[[ $1 =~ ^http://localhost:[0-9]+/$ ]]' _ "$(jstr "$(last_auth_request)" redirect_uri)"
+	brc=$(browser_done)
+	check "localhost->$addr: the browser reached the loopback page (browser.js exit ${brc:-none})" test "$brc" = 0
+	check "localhost->$addr: token file is alice's" test "$(jfile "$STATE/$name.json" user)" = alice@example.com
+done
 
 e2e_finish

@@ -26,6 +26,9 @@
 //   --screenshot FILE   a PNG of the last page (also on failure)
 //   --timeout S         give up after S seconds (default 60; exit 124)
 //   --chromium PATH     the browser binary (default $CHROMIUM or /usr/bin/chromium)
+//   --resolve-localhost ADDR
+//                       make Chromium resolve the name localhost to ADDR only
+//                       (127.0.0.1 or [::1]): its --host-resolver-rules
 //
 // Exit status: 0 done; 1 an unexpected page (an error page, a page it does
 // not know: its text is printed); 2 usage; 3 the browser could not load a
@@ -57,7 +60,7 @@ if (mode !== 'login' && mode !== 'device') usage(mode ? `unknown mode ${mode}` :
 const pos = [];
 const o = {
 	user: null, password: 'secret', deny: false, denyAt: null, screenshot: null, timeout: 60,
-	chromium: process.env.CHROMIUM || '/usr/bin/chromium',
+	chromium: process.env.CHROMIUM || '/usr/bin/chromium', resolveLocalhost: null,
 };
 for (let i = 0; i < args.length; i++) {
 	const v = () => { if (args[i + 1] === undefined) usage(`${args[i]} needs a value`); return args[++i]; };
@@ -69,6 +72,7 @@ for (let i = 0; i < args.length; i++) {
 	case '--screenshot': o.screenshot = v(); break;
 	case '--timeout': o.timeout = Number(v()); break;
 	case '--chromium': o.chromium = v(); break;
+	case '--resolve-localhost': o.resolveLocalhost = v(); break;
 	default:
 		if (args[i].startsWith('--')) usage(`unknown option ${args[i]}`);
 		pos.push(args[i]);
@@ -78,6 +82,7 @@ if (mode === 'login' && pos.length !== 1) usage('login needs URL');
 if (mode === 'device' && pos.length !== 2) usage('device needs VERIFICATION_URI and USER_CODE');
 if (!o.user) usage('--user missing');
 if (!(o.timeout > 0)) usage('--timeout must be positive');
+if (o.resolveLocalhost !== null && !['127.0.0.1', '[::1]'].includes(o.resolveLocalhost)) usage('--resolve-localhost is 127.0.0.1 or [::1]');
 if (o.denyAt === null) o.denyAt = mode === 'device' ? 'confirm' : 'consent';
 if (!['confirm', 'consent'].includes(o.denyAt)) usage('--deny-at is confirm or consent');
 
@@ -134,7 +139,8 @@ async function run() {
 		headless: true,
 		ignoreHTTPSErrors: true,
 		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
+			'--disable-background-networking', '--disable-component-update', '--disable-sync',
+			...(o.resolveLocalhost ? [`--host-resolver-rules=MAP localhost ${o.resolveLocalhost}`] : [])],
 		timeout: 30000,
 	});
 	await context.route('**/*', (route) => {

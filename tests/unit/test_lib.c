@@ -1,7 +1,9 @@
 /* Unit tests of the shared library's building blocks. */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sasl-oauth2/base64url.h"
 #include "sasl-oauth2/buf.h"
@@ -208,7 +210,8 @@ static void test_provider(void)
 	      strcmp(p.device_endpoint, "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode") == 0 &&
 	      strcmp(p.scope, "https://outlook.office.com/IMAP.AccessAsUser.All "
 		     "https://outlook.office.com/SMTP.Send offline_access") == 0 &&
-	      strcmp(p.smtp.host, "smtp.office365.com") == 0, "provider: microsoft defaults");
+	      strcmp(p.smtp.host, "smtp.office365.com") == 0 &&
+	      strcmp(p.redirect_host, "localhost") == 0, "provider: microsoft defaults");
 	oa2_buf_init(&url, 8192);
 	CHECK(oa2_provider_authorize_url(&p, "cid", "http://127.0.0.1:5/", "st", "ch", "a b@c", &url, &e) ==
 	      OA2_OK && strcmp(url.data, "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?"
@@ -238,8 +241,9 @@ static void test_provider(void)
 	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_OK && p.device_endpoint == NULL &&
 	      strcmp(p.scope, "https://mail.google.com/") == 0 &&
 	      strcmp(p.revocation_endpoint, "https://oauth2.googleapis.com/revoke") == 0 &&
-	      strcmp(p.authorize_extra, "access_type=offline&prompt=consent") == 0,
-	      "provider: google, no device flow");
+	      strcmp(p.authorize_extra, "access_type=offline&prompt=consent") == 0 &&
+	      strcmp(p.redirect_host, "127.0.0.1") == 0,
+	      "provider: google, no device flow, redirect to 127.0.0.1");
 	oa2_provider_clear(&p);
 	rq.cloud = "us";
 	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_ERR_INVALID, "provider: --cloud only for microsoft");
@@ -247,6 +251,48 @@ static void test_provider(void)
 	rq.name = "nosuch";
 	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_ERR_INVALID && strstr(e.msg, "nosuch"),
 	      "provider: unknown name: %s", e.msg);
+}
+
+/* provider.NAME.redirect_host: the one key the built-in providers take. */
+static void test_redirect_host(void)
+{
+	static const char good[] = "provider.microsoft.redirect_host = 127.0.0.1\n"
+				   "provider.google.redirect_host = localhost\n";
+	static const char *const bad[] = {
+		"provider.microsoft.redirect_host = [::1]\n",
+		"provider.microsoft.scope = x\n",
+	};
+	struct oa2_provider_request rq = { .name = "microsoft" };
+	struct oa2_http_opts o = { 0 };
+	struct oa2_config cfg;
+	struct oa2_provider p;
+	struct oa2_err e;
+	char path[] = "/tmp/test_lib_conf.XXXXXX";
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0 && write(fd, good, strlen(good)) == (ssize_t)strlen(good), "redirect_host: config written");
+	close(fd);
+	CHECK(oa2_config_load(path, &cfg, &e) == OA2_OK, "redirect_host: config accepted (%s)", e.msg);
+	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_OK &&
+	      strcmp(p.redirect_host, "127.0.0.1") == 0 &&
+	      strcmp(p.token_endpoint, "https://login.microsoftonline.com/common/oauth2/v2.0/token") == 0,
+	      "redirect_host: provider.microsoft.redirect_host = 127.0.0.1 overrides localhost only");
+	oa2_provider_clear(&p);
+	rq.name = "google";
+	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_OK &&
+	      strcmp(p.redirect_host, "localhost") == 0, "redirect_host: google set to localhost");
+	oa2_provider_clear(&p);
+	oa2_config_clear(&cfg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fd = open(path, O_WRONLY | O_TRUNC);
+		CHECK(fd >= 0 && write(fd, bad[i], strlen(bad[i])) == (ssize_t)strlen(bad[i]),
+		      "redirect_host: bad config written");
+		close(fd);
+		CHECK(oa2_config_load(path, &cfg, &e) == OA2_ERR_CONFIG && strstr(e.msg, "provider."),
+		      "redirect_host: refused with a message naming the key: %s", e.msg);
+		oa2_config_clear(&cfg);
+	}
+	unlink(path);
 }
 
 int main(void)
@@ -258,5 +304,6 @@ int main(void)
 	test_base64url_pkce();
 	test_jwt();
 	test_provider();
+	test_redirect_host();
 	return tap_exit_code();
 }
