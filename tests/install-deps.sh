@@ -2,13 +2,18 @@
 # Installs every Debian package the build and the tests need. Idempotent.
 # Package daemons (postfix, dovecot) are stopped again: the tests run private
 # instances on free loopback ports.
+#
+#   sh tests/install-deps.sh [--build-only]
+#   --build-only: only what building and the unit tests need
 set -eu
 export DEBIAN_FRONTEND=noninteractive
-pkgs="build-essential autoconf automake libtool pkg-config
-  libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev libssl-dev
+build_pkgs="build-essential autoconf automake libtool pkg-config
+  libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev libssl-dev"
+pkgs="$build_pkgs
   dovecot-core dovecot-imapd dovecot-submissiond postfix cyrus-clients isync msmtp neomutt mutt tmux
   valgrind curl ca-certificates openssl
   chromium fonts-liberation"
+[ "${1:-}" = --build-only ] && pkgs=$build_pkgs
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -22,6 +27,7 @@ if [ -n "$missing" ]; then
   # cyrus-clients pulls in an MTA: postfix in the same call keeps apt from choosing exim4
   apt-get install -y -q --no-install-recommends $missing
 fi
+[ "${1:-}" = --build-only ] && exit 0
 # The OAuth2 servers the tests run (oauth2-mock-server, oidc-provider) need
 # Node.js 20.19 or later. Debian 12's own nodejs is 18: take it only when
 # there is none, and say plainly when the one here is too old.
