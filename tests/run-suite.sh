@@ -4,7 +4,7 @@
 #
 #   BUILDDIR=build tests/run-suite.sh [--unit-only] [GROUP...]
 #
-# Groups: unit fuzz valgrind sanitizers e2e cli docs distcheck (default: all; with
+# Groups: unit fuzz valgrind sanitizers e2e cli docs debian distcheck (default: all; with
 # --unit-only: unit fuzz). Each group prints "ok - ..." / "not ok - ..." /
 # "skip - ..." lines. Under CI=true a skip counts as a failure.
 set -u
@@ -22,7 +22,7 @@ for a in "$@"; do
 	*) groups+=("$a") ;;
 	esac
 done
-[ ${#groups[@]} -gt 0 ] || groups=(unit fuzz valgrind sanitizers e2e cli docs distcheck)
+[ ${#groups[@]} -gt 0 ] || groups=(unit fuzz valgrind sanitizers e2e cli docs debian distcheck)
 
 passed=0 failed=0 skipped=0
 LOGDIR="$BUILDDIR/test-logs"
@@ -152,6 +152,8 @@ run_scripts() {
 group_e2e() { run_scripts "$SRCDIR/tests/e2e"; }
 group_cli() { run_scripts "$SRCDIR/tests/cli"; }
 group_docs() { run_scripts "$SRCDIR/tests/docs"; }
+# the Debian packages: build, lintian, install into a throwaway root, purge
+group_debian() { run_scripts "$SRCDIR/tests/packaging"; }
 
 group_distcheck() {
 	check "make distcheck passes" sh -c "cd '$BUILDDIR' && make -s distcheck > '$LOGDIR/distcheck.out' 2>&1" ||

@@ -21,7 +21,7 @@ T=$E2E_TMP
 start_authserver
 write_refresh_conf
 DOVECOT_INTROSPECT_URL="$AUTH_URL/dovecot-introspect"
-DOVECOT_OAUTH2_EXTRA="tls_ca_cert_file = $CA_DIR/ca.pem"
+DOVECOT_OAUTH2_CA=$CA_DIR/ca.pem
 start_dovecot
 export SASL_OAUTH2_STATE_DIR="$T/state"
 mkdir -p "$SASL_OAUTH2_STATE_DIR"; chmod 700 "$SASL_OAUTH2_STATE_DIR"
@@ -85,7 +85,7 @@ expect_login() {
 			 grep -qE "^\*   exp: .* UTC \(in " "$1"' _ "$T/$name.out"
 	check "$name: the summary says OK" has "$name" "* OK: logged in to"
 	check "$name: dovecot logged the $mech login" \
-		grep -q "Login: user=<$U>, method=$mech" "$DOVECOT_LOG"
+		grep -qE "(Login|Logged in): user=<$U>, method=$mech" "$DOVECOT_LOG"
 	check "$name: neither token appears in the output" no_token "$name"
 	[ "$E2E_FAILS" = "$bad" ] || show "$name"
 }
@@ -146,11 +146,16 @@ remember
 D2="$T/dovecot-tls"
 mkdir -p "$D2/run" "$D2/state"; chmod 755 "$D2" "$D2/run"
 P_IMAP=$(free_port); P_SUB=$(free_port); P_IMAPS=$(free_port)
+if dovecot_24; then
+	tls_lines="ssl_server_cert_file = $CA_DIR/server.pem\nssl_server_key_file = $CA_DIR/server-key.pem"
+else
+	tls_lines="ssl_cert = <$CA_DIR/server.pem\nssl_key = <$CA_DIR/server-key.pem"
+fi
 sed -e "s#^base_dir = .*#base_dir = $D2/run#" \
     -e "s#^state_dir = .*#state_dir = $D2/state#" \
     -e "s#^instance_name = .*#instance_name = e2e-tls-$(basename "$T")#" \
     -e "s#^log_path = .*#log_path = $D2/dovecot.log#" \
-    -e "s#^ssl = no#ssl = yes\nssl_cert = <$CA_DIR/server.pem\nssl_key = <$CA_DIR/server-key.pem#" \
+    -e "s#^ssl = no#ssl = yes\n$tls_lines#" \
     -e "s#port = $DOVECOT_IMAP_PORT\$#port = $P_IMAP#" \
     -e "s#port = $DOVECOT_SUBMISSION_PORT\$#port = $P_SUB#" \
     -e "s#^    port = 0\$#    port = $P_IMAPS\n    ssl = yes#" \

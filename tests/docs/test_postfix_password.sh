@@ -40,11 +40,7 @@ PWFILE="$E2E_TMP/dovecot-passwd"
 printf '%s:{PLAIN}%s\n' "$AUTH_USER" "$PASSWORD" >"$PWFILE"
 chmod 644 "$PWFILE"
 DOVECOT_AUTH_MECHS="plain login xoauth2 oauthbearer"
-DOVECOT_EXTRA_PASSDB="passdb {
-  driver = passwd-file
-  mechanisms = plain login
-  args = scheme=PLAIN username_format=%u $PWFILE
-}"
+DOVECOT_PASSWD_FILE=$PWFILE
 start_introspect
 start_dovecot
 start_postfix_pair "$AUTH_USER" "$PASSWORD"

@@ -168,15 +168,35 @@ start_sink() {
 
 # ----- Dovecot -----------------------------------------------------------
 
+# dovecot_24: true when the installed Dovecot is 2.4 or later (Debian 13),
+# whose configuration syntax differs from 2.3's (Debian 12).
+dovecot_24() {
+	local v; v=$(dovecot --version 2>/dev/null) || return 1
+	v=${v%% *}
+	[ "$(printf '%s\n' 2.4 "$v" | sort -V | head -n 1)" = 2.4 ]
+}
+
+# dovecot_login_re SERVICE USER MECH: an extended regex for Dovecot's log
+# line of a successful login ("Login: " in 2.3, "Logged in: " in 2.4).
+dovecot_login_re() {
+	echo "$1: Info: (Login|Logged in): user=<$2>, method=$3"
+}
+
 # start_dovecot: a private Dovecot validating XOAUTH2/OAUTHBEARER through
 # the introspection endpoint (start_introspect first). Sets DOVECOT_CONF,
 # DOVECOT_IMAP_PORT, DOVECOT_SUBMISSION_PORT, DOVECOT_LOG,
 # DOVECOT_AUTH_SOCKET (for Postfix smtpd_sasl_type = dovecot).
 # Submission relays to the SMTP sink (started here unless SINK_PORT is set).
-# DOVECOT_INTROSPECT_URL and DOVECOT_OAUTH2_EXTRA (extra oauth2 passdb
-# lines, e.g. tls_ca_cert_file) point Dovecot at another endpoint.
-# DOVECOT_AUTH_MECHS (default "xoauth2 oauthbearer") and DOVECOT_EXTRA_PASSDB
-# (a whole passdb { } block, e.g. passwd-file for PLAIN) add password logins.
+# DOVECOT_INTROSPECT_URL points Dovecot at another endpoint, and
+# DOVECOT_OAUTH2_CA (a PEM file) is the CA it verifies that endpoint's
+# certificate with.
+# DOVECOT_AUTH_MECHS (default "xoauth2 oauthbearer") and DOVECOT_PASSWD_FILE
+# (a passwd-file of {PLAIN} passwords, for the PLAIN and LOGIN mechanisms)
+# add password logins.
+# The installed Dovecot's version picks the syntax (dovecot_24): 2.3
+# (Debian 12) has an oauth2 passdb whose args name a file of settings; 2.4
+# (Debian 13) starts with dovecot_config_version, validates tokens in the
+# mechanism itself with an oauth2 { } block, and renamed several settings.
 # DOVECOT_TLS_DIR (a make-ca.sh directory) turns TLS on: STARTTLS on both
 # ports and implicit TLS IMAP on DOVECOT_IMAPS_PORT, with server.pem.
 start_dovecot() {
@@ -191,7 +211,8 @@ start_dovecot() {
 	while [ "$DOVECOT_SUBMISSION_PORT" = "$DOVECOT_IMAP_PORT" ]; do
 		DOVECOT_SUBMISSION_PORT=$(free_port)
 	done
-	local ssl="ssl = no" imaps_port=0
+	local ssl="ssl = no" imaps_port=0 v24=
+	dovecot_24 && v24=1
 	if [ -n "${DOVECOT_TLS_DIR:-}" ]; then
 		DOVECOT_IMAPS_PORT=$(free_port) || e2e_die "setup: no free port"
 		while [ "$DOVECOT_IMAPS_PORT" = "$DOVECOT_IMAP_PORT" ] ||
@@ -199,25 +220,83 @@ start_dovecot() {
 			DOVECOT_IMAPS_PORT=$(free_port)
 		done
 		imaps_port=$DOVECOT_IMAPS_PORT
-		ssl="ssl = yes
+		if [ -n "$v24" ]; then
+			ssl="ssl = yes
+ssl_server_cert_file = $DOVECOT_TLS_DIR/server.pem
+ssl_server_key_file = $DOVECOT_TLS_DIR/server-key.pem"
+		else
+			ssl="ssl = yes
 ssl_cert = <$DOVECOT_TLS_DIR/server.pem
 ssl_key = <$DOVECOT_TLS_DIR/server-key.pem"
+		fi
 	fi
 	DOVECOT_CONF="$d/dovecot.conf"
 	DOVECOT_LOG="$d/dovecot.log"
 	DOVECOT_AUTH_SOCKET="$d/run/auth-postfix"
 	: >"$DOVECOT_LOG"
 
-	cat >"$d/oauth2.conf" <<EOF
-introspection_mode = post
-introspection_url = ${DOVECOT_INTROSPECT_URL:-http://127.0.0.1:$INTROSPECT_PORT/introspect}
-${DOVECOT_OAUTH2_EXTRA:-}
-force_introspection = yes
-username_attribute = username
-active_attribute = active
-active_value = true
-EOF
+	# The token validation settings, the same in both versions but for the
+	# CA file's name: 2.3 reads them as the passdb's args file, 2.4 includes
+	# them in its oauth2 { } block.
+	{
+		echo "introspection_mode = post"
+		echo "introspection_url = ${DOVECOT_INTROSPECT_URL:-http://127.0.0.1:$INTROSPECT_PORT/introspect}"
+		if [ -n "${DOVECOT_OAUTH2_CA:-}" ]; then
+			if [ -n "$v24" ]; then
+				echo "ssl_client_ca_file = $DOVECOT_OAUTH2_CA"
+			else
+				echo "tls_ca_cert_file = $DOVECOT_OAUTH2_CA"
+			fi
+		fi
+		echo "force_introspection = yes"
+		echo "username_attribute = username"
+		echo "active_attribute = active"
+		echo "active_value = true"
+	} >"$d/oauth2.conf"
+	local head oauth2 userdb passwd= addr=address
+	if [ -n "$v24" ]; then
+		[ -z "${DOVECOT_PASSWD_FILE:-}" ] || passwd="passdb passwd-file {
+  mechanisms_filter = plain login
+  passwd_file_path = $DOVECOT_PASSWD_FILE
+  default_password_scheme = PLAIN
+}"
+		addr=listen
+		head="dovecot_config_version = 2.4.0
+dovecot_storage_version = 2.4.0"
+		oauth2="auth_allow_cleartext = yes
+mail_driver = maildir
+mail_path = ~/Maildir
+oauth2 {
+  !include $d/oauth2.conf
+}"
+		userdb="userdb static {
+  fields {
+    uid = nobody
+    gid = nogroup
+    home = $d/home/%{user}
+  }
+}"
+	else
+		head=
+		[ -z "${DOVECOT_PASSWD_FILE:-}" ] || passwd="passdb {
+  driver = passwd-file
+  mechanisms = plain login
+  args = scheme=PLAIN username_format=%u $DOVECOT_PASSWD_FILE
+}"
+		oauth2="disable_plaintext_auth = no
+mail_location = maildir:~/Maildir
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $d/oauth2.conf
+}"
+		userdb="userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$d/home/%u
+}"
+	fi
 	cat >"$DOVECOT_CONF" <<EOF
+$head
 # generated by tests/e2e/env.sh
 base_dir = $d/run
 state_dir = $d/state
@@ -225,40 +304,30 @@ instance_name = e2e-$(basename "$E2E_TMP")
 protocols = imap submission
 listen = 127.0.0.1
 $ssl
-disable_plaintext_auth = no
 auth_mechanisms = ${DOVECOT_AUTH_MECHS:-xoauth2 oauthbearer}
 auth_failure_delay = 0
 auth_verbose = yes
 log_path = $DOVECOT_LOG
 hostname = mail.e2e.test
-mail_location = maildir:~/Maildir
 submission_relay_host = 127.0.0.1
 submission_relay_port = $SINK_PORT
 submission_relay_trusted = yes
-
-passdb {
-  driver = oauth2
-  mechanisms = xoauth2 oauthbearer
-  args = $d/oauth2.conf
-}
-${DOVECOT_EXTRA_PASSDB:-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=$d/home/%u
-}
+$oauth2
+$passwd
+$userdb
 service imap-login {
   inet_listener imap {
-    address = 127.0.0.1
+    $addr = 127.0.0.1
     port = $DOVECOT_IMAP_PORT
   }
   inet_listener imaps {
-    address = 127.0.0.1
+    $addr = 127.0.0.1
     port = $imaps_port
   }
 }
 service submission-login {
   inet_listener submission {
-    address = 127.0.0.1
+    $addr = 127.0.0.1
     port = $DOVECOT_SUBMISSION_PORT
   }
 }
@@ -659,7 +728,7 @@ expect_auth_ok() {
 	fi
 	check "$name: no error challenge was needed" test -z "$(server_challenge "$out")"
 	check "$name: dovecot logged the $mech login" \
-		grep -q "$LOGIN_SVC: Info: Login: user=<$AUTH_USER>, method=$mech" "$DOVECOT_LOG"
+		grep -qE "$(dovecot_login_re "$LOGIN_SVC" "$AUTH_USER" "$mech")" "$DOVECOT_LOG"
 	check "$name: the endpoint introspected the token once" test "$after" = $((before + 1))
 	check "$name: the plugin logged no warning" test -z "$(plugin_warnings "$sys")"
 	[ $good = 1 ] || show_log "$out" "$CLIENT_NAME output"
@@ -673,7 +742,8 @@ expect_auth_ok() {
 expect_auth_rejected() {
 	local name=$1 mech=$2 secret=$3 want_status=$4 want_reply=$5
 	local out="$E2E_TMP/$name.out" sys="$E2E_TMP/$name.syslog"
-	local pat="\\(auth failed, 1 attempts in [0-9]+ secs\\): user=<$AUTH_USER>, method=$mech"
+	# 2.4 adds the reason code: "(auth failed, ...) (auth_failed): user=..."
+	local pat="\\(auth failed, 1 attempts in [0-9]+ secs\\)( \\(auth_failed\\))?: user=<$AUTH_USER>, method=$mech"
 	local fails_before fails_after bad=0
 	fails_before=$(grep -cE "$pat" "$DOVECOT_LOG")
 	run_cyrus_client "$out" "$sys" "$CLIENT_PROG" "$CLIENT_PORT" "$mech" "$AUTH_USER" "$secret"
@@ -702,7 +772,7 @@ expect_auth_rejected() {
 	check "$name: dovecot saw no aborted exchange (client did not cancel)" \
 		bash -c '! grep -q "auth aborted" "$1"' _ "$DOVECOT_LOG"
 	check "$name: dovecot logged the introspection rejecting the token" \
-		grep -q "oauth2($AUTH_USER,127.0.0.1,.*Introspection failed: Provided token is not valid" "$DOVECOT_LOG"
+		grep -q "($AUTH_USER,127.0.0.1,.*Introspection failed: Provided token is not valid" "$DOVECOT_LOG"
 	if [ "$SYSLOG_CAPTURE" = yes ]; then
 		local w n tok
 		w=$(plugin_warnings "$sys")

@@ -84,6 +84,6 @@ file_mode() { stat -c %a "$1"; }
 
 start_imap_for_oidc() {
 	DOVECOT_INTROSPECT_URL="$OIDC_URL/dovecot-introspect"
-	DOVECOT_OAUTH2_EXTRA="tls_ca_cert_file = $CA_DIR/ca.pem"
+	DOVECOT_OAUTH2_CA=$CA_DIR/ca.pem
 	start_dovecot
 }

@@ -61,7 +61,7 @@ chmod 644 "$CONF"
 # shellcheck disable=SC2034
 DOVECOT_INTROSPECT_URL="$AUTH_URL/dovecot-introspect"
 # shellcheck disable=SC2034
-DOVECOT_OAUTH2_EXTRA="tls_ca_cert_file = $CA_DIR/ca.pem"
+DOVECOT_OAUTH2_CA=$CA_DIR/ca.pem
 start_dovecot
 start_postfix_pair "$U" "$TOK" "$TOK"
 [ "$PF_CLIENT_DIR/queue" = "$QUEUE" ] || e2e_die "setup: client queue is $PF_CLIENT_DIR/queue, expected $QUEUE"

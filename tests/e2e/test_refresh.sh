@@ -149,7 +149,7 @@ write_refresh_conf
 
 # --- Dovecot accepts the refreshed token ------------------------------------------------
 DOVECOT_INTROSPECT_URL="$AUTH_URL/dovecot-introspect"
-DOVECOT_OAUTH2_EXTRA="tls_ca_cert_file = $CA_DIR/ca.pem"
+DOVECOT_OAUTH2_CA=$CA_DIR/ca.pem
 start_dovecot
 seed_token_file "$F" "$U" -30
 out="$E2E_TMP/imtest-refresh.out"
