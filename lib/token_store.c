@@ -31,6 +31,14 @@ int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token 
 
 	snprintf(origin, sizeof(origin), "token file %s", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == EACCES)
+		/* Say who: inside Postfix the reader is the postfix user, not the
+		 * admin who made the file. */
+		return oa2_err_set(err, OA2_ERR_IO, "%s: cannot open: Permission denied: the user "
+				   "reading it (uid %u) needs read permission on it and search "
+				   "permission on each directory above it; token files belong to the "
+				   "user that uses them (postfix for Postfix), mode 0600", origin,
+				   (unsigned)geteuid());
 	if (fd < 0)
 		return oa2_err_set(err, OA2_ERR_IO, "%s: cannot open: %s", origin, strerror(errno));
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {

@@ -6,6 +6,7 @@
 #include "sasl-oauth2/chars.h"
 #include "credentials.h"
 #include "mech.h"
+#include "token_advice.h"
 #include "plugin_log.h"
 #include "secret_check.h"
 #include "sasl-oauth2/secret.h"
@@ -120,8 +121,10 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 	st->token_path = strdup(path);
 	if (st->token_path == NULL)
 		return SASL_NOMEM;
-	if (oa2_token_cache_get(g->cache, path, tok, &err) != OA2_OK)
+	if (oa2_token_cache_get(g->cache, path, tok, &err) != OA2_OK) {
+		oa2p_token_advice(&g->config, secret, path, &err);
 		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
+	}
 	now = (long long)time(NULL);
 	if (can_refresh(tok, &g->config))
 		st->refreshable = 1;
@@ -137,18 +140,22 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 				 "sasl-oauth2 %s: token file %s: the access token expired at "
 				 "%s (%lld s ago), not sending it; the file has no refresh_token, "
 				 "client_id and token_endpoint to refresh it with: authorize with "
-				 "sasl-oauth2 authorize %s", mech, path, when,
+				 "sasl-oauth2 authorize %s", mech, secret, when,
 				 now - tok->expires_at, secret);
 	}
 	if (g->config_rc != OA2_OK) {
 		oa2_token_clear(tok);
 		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: cannot refresh token file %s: %s",
-				 mech, path, g->config_err.msg);
+				 mech, secret, g->config_err.msg);
 	}
 	oa2_token_clear(tok);
 	if (oa2_store_refresh(path, secret, &g->config, OA2_MARGIN_DEFAULT, tok, &err,
-				 &notice) != OA2_OK)
+				 &notice) != OA2_OK) {
+		oa2p_token_advice(&g->config, secret, path, &err);
 		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
+	}
+	if (notice.msg[0] != '\0')
+		oa2p_token_advice(&g->config, secret, path, &notice);
 	if (notice.rc == OA2_ERR_IO)
 		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: using a new access token that could "
 			 "not be saved: %s", mech, notice.msg);
@@ -158,7 +165,7 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 	else if (g->config.log_level >= OA2_LOG_INFO)
 		/* Another process may have done the refresh while we waited. */
 		oa2p_log(u, SASL_LOG_NOTE, "sasl-oauth2 %s: token file %s: the access token "
-			 "was renewed", mech, path);
+			 "was renewed", mech, secret);
 	return SASL_OK;
 }
 

@@ -48,4 +48,10 @@ struct oa2_err {
 int oa2_err_set(struct oa2_err *err, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Rewrites err->msg so that it names the file `opened` as `shown`: inside
+ * Postfix's chroot a token file is opened by its in-chroot path, but the
+ * admin wrote, and fixes, the host path. Occurrences already part of
+ * `shown` are left alone; the message is truncated to fit. */
+void oa2_err_show_path(struct oa2_err *err, const char *opened, const char *shown);
+
 #endif

@@ -10,6 +10,9 @@
  * token>" or "FAIL <rc> <detail>" on stdout, and every libsasl2 log line as
  * "LOG <level> <text>" on stderr. Exit 0 on OK, 1 on FAIL, 2 on misuse.
  *
+ * With SASL_AUTH_CHROOT=DIR (root only), the process chroots to DIR right
+ * after sasl_client_init, as Postfix's smtp does after loading its plugins.
+ *
  * With SASL_AUTH_BARRIER=FILE (benchmarks), the process initializes
  * libsasl2 and its plugins first, as a long-running mail client has done
  * long before its token expires, creates FILE.ready.PID, waits for a shared
@@ -105,6 +108,7 @@ static int wait_barrier(const char *file)
 int main(int argc, char **argv)
 {
 	const char *barrier = getenv("SASL_AUTH_BARRIER");
+	const char *jail = getenv("SASL_AUTH_CHROOT");
 	long long t_start = 0, t_end = 0;
 	static sasl_callback_t global[] = {
 		{ SASL_CB_LOG, CB(cb_log), NULL },
@@ -130,6 +134,10 @@ int main(int argc, char **argv)
 	user = argv[3];
 	secret = argv[4];
 	rc = sasl_client_init(global);
+	if (rc == SASL_OK && jail != NULL && *jail != '\0' && (chroot(jail) != 0 || chdir("/") != 0)) {
+		perror(jail);
+		return 2;
+	}
 	if (rc == SASL_OK && barrier != NULL && *barrier != '\0') {
 		if (wait_barrier(barrier) != 0) {
 			perror(barrier);
