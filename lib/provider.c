@@ -8,21 +8,44 @@
 #include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/secret.h"
 
-/* Microsoft's clouds: sign-in host, Exchange resource, mail hosts. */
+/* Microsoft's clouds as Microsoft's national-cloud and US Government
+ * documentation lists them: sign-in host, Exchange Online resource (the
+ * scopes' prefix), IMAP/POP host and SMTP AUTH host. GCC (moderate) runs on
+ * the worldwide endpoints; "us" is what --cloud called GCC High before. */
 static const struct cloud {
 	const char *name;
+	const char *alias[2];
 	const char *login;
 	const char *resource;
 	const char *imap;
 	const char *smtp;
 } clouds[] = {
-	{ "global", "login.microsoftonline.com", "https://outlook.office.com",
-	  "outlook.office365.com", "smtp.office365.com" },
-	{ "us", "login.microsoftonline.us", "https://outlook.office365.us",
+	{ "worldwide", { "global", "gcc" }, "login.microsoftonline.com",
+	  "https://outlook.office.com", "outlook.office365.com", "smtp.office365.com" },
+	{ "gcc-high", { "us", NULL }, "login.microsoftonline.us", "https://outlook.office365.us",
 	  "outlook.office365.us", "smtp.office365.us" },
-	{ "china", "login.partner.microsoftonline.cn", "https://partner.outlook.cn",
+	{ "dod", { NULL, NULL }, "login.microsoftonline.us", "https://outlook-dod.office365.us",
+	  "outlook-dod.office365.us", "outlook-dod.office365.us" },
+	{ "china", { NULL, NULL }, "login.partner.microsoftonline.cn", "https://partner.outlook.cn",
 	  "partner.outlook.cn", "smtp.partner.outlook.cn" },
 };
+
+/* Outlook.com (personal Microsoft accounts) takes SMTP AUTH here, not at
+ * smtp.office365.com (Microsoft Support: "POP, IMAP, and SMTP settings for
+ * Outlook.com"); IMAP and POP are outlook.office365.com for both. */
+#define OUTLOOK_COM_SMTP "smtp-mail.outlook.com"
+
+static const struct cloud *cloud_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+		if (strcmp(name, clouds[i].name) == 0)
+			return &clouds[i];
+		for (size_t k = 0; k < 2; k++)
+			if (clouds[i].alias[k] != NULL && strcmp(name, clouds[i].alias[k]) == 0)
+				return &clouds[i];
+	}
+	return NULL;
+}
 
 static int set(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -97,16 +120,16 @@ static int microsoft(const struct oa2_provider_request *rq, struct oa2_provider 
 		     struct oa2_err *err)
 {
 	const char *tenant = rq->tenant ? rq->tenant : "common";
-	const struct cloud *c = NULL;
+	const struct cloud *c = cloud_named(rq->cloud ? rq->cloud : "worldwide");
 	unsigned sv = rq->services ? rq->services : OA2_SERVICES_DEFAULT;
 	int bad = 0;
 
-	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++)
-		if (strcmp(rq->cloud ? rq->cloud : "global", clouds[i].name) == 0)
-			c = &clouds[i];
 	if (c == NULL)
 		return oa2_err_set(err, OA2_ERR_INVALID, "unknown Microsoft cloud \"%s\": use "
-				   "global, us or china", rq->cloud);
+				   "worldwide (also for GCC), gcc-high, dod or china", rq->cloud);
+	if (strcmp(tenant, "consumers") == 0 && c != &clouds[0])
+		return oa2_err_set(err, OA2_ERR_INVALID, "--tenant consumers (Outlook.com) exists "
+				   "only in the worldwide cloud, not in %s", c->name);
 	if (!valid_tenant(tenant))
 		return oa2_err_set(err, OA2_ERR_INVALID, "\"%s\" is not a Microsoft tenant: use "
 				   "common, organizations, consumers, a tenant id or a domain",
@@ -133,6 +156,10 @@ static int microsoft(const struct oa2_provider_request *rq, struct oa2_provider 
 	p->imap = (struct oa2_mail_server){ c->imap, 993 };
 	p->pop = (struct oa2_mail_server){ c->imap, 995 };
 	p->smtp = (struct oa2_mail_server){ c->smtp, 587 };
+	if (strcmp(tenant, "consumers") == 0)
+		p->smtp.host = OUTLOOK_COM_SMTP;
+	else if (strcmp(tenant, "common") == 0 && c == &clouds[0])
+		p->smtp_personal = OUTLOOK_COM_SMTP; /* either kind of account may sign in */
 	return OA2_OK;
 }
 
@@ -141,7 +168,7 @@ static int google(const struct oa2_provider_request *rq, struct oa2_provider *p,
 {
 	int bad = 0;
 
-	bad |= set(&p->authorize_endpoint, "https://accounts.google.com/o/oauth2/auth");
+	bad |= set(&p->authorize_endpoint, "https://accounts.google.com/o/oauth2/v2/auth");
 	bad |= set(&p->token_endpoint, "https://oauth2.googleapis.com/token");
 	bad |= set(&p->revocation_endpoint, "https://oauth2.googleapis.com/revoke");
 	bad |= set(&p->scope, "https://mail.google.com/");

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "authorize.h"
+#include "run_capture.h"
 
 /* Prints s as one shell word (quoted when it needs to be). */
 static void shell_word(FILE *out, const char *s)
@@ -60,12 +61,40 @@ static void postfix(FILE *out, const struct authorize *a, const char *user, cons
 		"  smtp_tls_security_level = encrypt\n\n", smtp, port);
 }
 
+/* The installed isync as major * 100 + minor ("isync 1.4.4" -> 104), or 0
+ * when there is none (or it does not say). */
+static int isync_version(void)
+{
+	char *argv[] = { "mbsync", "--version", NULL };
+	char out[128];
+	const char *v;
+	int major, minor;
+
+	if (run_capture(argv, out, sizeof(out)) != 0 || (v = strstr(out, "isync ")) == NULL ||
+	    sscanf(v + 6, "%d.%d", &major, &minor) != 2 || major < 0 || minor < 0 || minor > 99)
+		return 0;
+	return major * 100 + minor;
+}
+
 static void mbsync(FILE *out, const struct authorize *a, const char *user, const char *imap,
 		   int port)
 {
+	int isync = isync_version();
+
 	fprintf(out, "mbsync (~/.mbsyncrc):\n"
-		"  IMAPAccount %s\n  Host %s\n  Port %d\n  TLSType IMAPS\n  User %s\n"
-		"  AuthMechs XOAUTH2\n  PassCmd \"", a->acct->name, imap, port, user);
+		"  IMAPAccount %s\n  Host %s\n  Port %d\n", a->acct->name, imap, port);
+	/* isync 1.5 renamed SSLType to TLSType (still taking the old name);
+	 * 1.4 (Debian 12) rejects TLSType ("keyword 'TLSType' is not
+	 * recognized"). Unknown version: the name both understand. */
+	if (isync >= 105)
+		fprintf(out, "  TLSType IMAPS\n");
+	else if (isync > 0)
+		fprintf(out, "  # isync %d.%d here; isync 1.5 and later call it TLSType\n"
+			"  SSLType IMAPS\n", isync / 100, isync % 100);
+	else
+		fprintf(out, "  # isync 1.4 (Debian 12); isync 1.5 and later call it TLSType\n"
+			"  SSLType IMAPS\n");
+	fprintf(out, "  User %s\n  AuthMechs XOAUTH2\n  PassCmd \"", user);
 	token_command(out, a);
 	fputs("\"\n\n", out);
 }
@@ -121,6 +150,10 @@ void authorize_next_steps(const struct authorize *a, const char *user, unsigned 
 	if (p->imap.host == NULL || p->smtp.host == NULL)
 		fprintf(out, "(Put the provider's servers in place of IMAP-SERVER, SMTP-SERVER and "
 			"POP-SERVER.)\n");
+	if (p->smtp_personal != NULL && (sv & OA2_SERVICE_SMTP))
+		fprintf(out, "(%s is for work or school accounts; a personal Outlook.com account "
+			"sends through %s port %d with STARTTLS instead: put that host in below.)\n",
+			smtp, p->smtp_personal, sport);
 	fputc('\n', out);
 	if (sv & OA2_SERVICE_SMTP)
 		postfix(out, a, user, smtp, sport);

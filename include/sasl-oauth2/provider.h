@@ -3,14 +3,24 @@
  * which scope to ask for, and which mail servers take the tokens.
  *
  * Built in:
- *   microsoft  https://login.microsoftonline.com/{tenant}/oauth2/v2.0/
- *              {authorize,token,devicecode}; tenant common (default),
- *              organizations, consumers, or a tenant id or domain; clouds
- *              global (default), us (login.microsoftonline.us) and china
- *              (login.partner.microsoftonline.cn); scopes
- *              RESOURCE/IMAP.AccessAsUser.All, /SMTP.Send,
+ *   microsoft  https://LOGIN/{tenant}/oauth2/v2.0/{authorize,token,devicecode};
+ *              tenant common (default), organizations, consumers, or a
+ *              tenant id or domain; clouds (LOGIN, RESOURCE, mail hosts):
+ *                worldwide (default; also GCC; aliases global, gcc):
+ *                  login.microsoftonline.com, https://outlook.office.com,
+ *                  outlook.office365.com, smtp.office365.com (tenant
+ *                  consumers, i.e. Outlook.com: smtp-mail.outlook.com)
+ *                gcc-high (alias us): login.microsoftonline.us,
+ *                  https://outlook.office365.us, outlook.office365.us,
+ *                  smtp.office365.us
+ *                dod: login.microsoftonline.us,
+ *                  https://outlook-dod.office365.us, outlook-dod.office365.us
+ *                china (21Vianet): login.partner.microsoftonline.cn,
+ *                  https://partner.outlook.cn, partner.outlook.cn,
+ *                  smtp.partner.outlook.cn
+ *              scopes RESOURCE/IMAP.AccessAsUser.All, /SMTP.Send,
  *              /POP.AccessAsUser.All and offline_access
- *   google     https://accounts.google.com/o/oauth2/auth and
+ *   google     https://accounts.google.com/o/oauth2/v2/auth and
  *              https://oauth2.googleapis.com/token, scope
  *              https://mail.google.com/ with access_type=offline and
  *              prompt=consent; no device flow (Google refuses the Gmail
@@ -40,7 +50,8 @@ enum oa2_service {
 struct oa2_provider_request {
 	const char *name;
 	const char *tenant;  /* microsoft only; NULL: common */
-	const char *cloud;   /* microsoft only: global, us, china; NULL: global */
+	const char *cloud;   /* microsoft only: worldwide, gcc-high, dod, china (or the
+			      * aliases global, gcc, us); NULL: worldwide */
 	unsigned services;   /* OA2_SERVICE_* bits; 0: OA2_SERVICES_DEFAULT */
 	int want_user;       /* add the OpenID scopes that make the id_token name
 			      * the user (openid email, for Microsoft also profile) */
@@ -71,6 +82,9 @@ struct oa2_provider {
 				    * or "127.0.0.1" (RFC 8252 8.3; the others);
 				    * provider.NAME.redirect_host overrides */
 	struct oa2_mail_server imap, smtp, pop;
+	const char *smtp_personal; /* when both work/school and personal accounts
+				    * may sign in (microsoft, tenant common): the
+				    * personal accounts' SMTP host, else NULL */
 };
 
 /*

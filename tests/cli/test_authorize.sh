@@ -434,12 +434,31 @@ u=$(ms_url ms2 --provider microsoft --tenant organizations --cloud us --services
 check "microsoft --tenant organizations --cloud us --services pop --user" \
 	bash -c '[[ $1 == https://login.microsoftonline.us/organizations/oauth2/v2.0/authorize\?* ]] && [ "$2" = "https://outlook.office365.us/POP.AccessAsUser.All offline_access" ] && [ "$3" = a@b.example ]' \
 	_ "$u" "$(url_param "$u" scope)" "$(url_param "$u" login_hint)"
+check "microsoft: redirect_uri http://localhost:PORT/ (the Entra portal takes no http://127.0.0.1)" \
+	bash -c '[[ $1 =~ ^http://localhost:[0-9]+/$ ]]' _ "$(url_param "$(ms_url msr --provider microsoft)" redirect_uri)"
 u=$(ms_url ms3 --provider microsoft --cloud china)
 check "microsoft --cloud china" bash -c '[[ $1 == https://login.partner.microsoftonline.cn/common/* ]]' _ "$u"
+u=$(ms_url ms4 --provider microsoft --cloud gcc-high --tenant contoso.us --services smtp)
+check "microsoft --cloud gcc-high: login.microsoftonline.us, scope https://outlook.office365.us/SMTP.Send" \
+	bash -c '[[ $1 == https://login.microsoftonline.us/contoso.us/oauth2/v2.0/authorize\?* ]] && [ "$2" = "https://outlook.office365.us/SMTP.Send offline_access openid email profile" ]' \
+	_ "$u" "$(url_param "$u" scope)"
+u=$(ms_url ms5 --provider microsoft --cloud dod --services imap)
+check "microsoft --cloud dod: login.microsoftonline.us, scope https://outlook-dod.office365.us/IMAP.AccessAsUser.All" \
+	bash -c '[[ $1 == https://login.microsoftonline.us/common/oauth2/v2.0/authorize\?* ]] && [ "$2" = "https://outlook-dod.office365.us/IMAP.AccessAsUser.All offline_access openid email profile" ]' \
+	_ "$u" "$(url_param "$u" scope)"
+u=$(ms_url ms6 --provider microsoft --cloud gcc --services smtp)
+check "microsoft --cloud gcc: the worldwide endpoints and scopes" \
+	bash -c '[[ $1 == https://login.microsoftonline.com/common/oauth2/v2.0/authorize\?* ]] && [ "$2" = "https://outlook.office.com/SMTP.Send offline_access openid email profile" ]' \
+	_ "$u" "$(url_param "$u" scope)"
+run_cli badcloud2 authorize x --provider microsoft --cloud mars --client-id x
+check "microsoft --cloud mars: usage error naming the clouds (exit $RC)" \
+	bash -c '[ "$1" = 2 ] && grep -q "worldwide (also for GCC), gcc-high, dod or china" "$2"' _ "$RC" "$T/badcloud2.err"
 u=$(ms_url gg --provider google)
-check "google: authorize endpoint, mail scope, access_type=offline, prompt=consent" \
-	bash -c '[[ $1 == https://accounts.google.com/o/oauth2/auth\?* ]] && [ "$2" = "https://mail.google.com/ openid email" ] && [ "$3 $4" = "offline consent" ]' \
+check "google: authorize endpoint /o/oauth2/v2/auth, mail scope, access_type=offline, prompt=consent" \
+	bash -c '[[ $1 == https://accounts.google.com/o/oauth2/v2/auth\?* ]] && [ "$2" = "https://mail.google.com/ openid email" ] && [ "$3 $4" = "offline consent" ]' \
 	_ "$u" "$(url_param "$u" scope)" "$(url_param "$u" access_type)" "$(url_param "$u" prompt)"
+check "google: redirect_uri http://127.0.0.1:PORT/ (RFC 8252 8.3)" \
+	bash -c '[[ $1 =~ ^http://127\.0\.0\.1:[0-9]+/$ ]]' _ "$(url_param "$u" redirect_uri)"
 run_cli ggdev authorize ggdev --provider google --flow device --client-id x
 expect_rc ggdev 1 "google --flow device: refused"
 check "google --flow device: says why" grep -q 'Google does not allow the Gmail scope' "$T/ggdev.err"
@@ -447,6 +466,36 @@ run_cli badtenant authorize x --provider microsoft --tenant 'a/b' --client-id x
 expect_rc badtenant 2 "microsoft --tenant a/b: usage error"
 run_cli badcloud authorize x --provider google --cloud us --client-id x
 expect_rc badcloud 2 "google --cloud: usage error"
+
+# ----- 16. the mbsync snippet speaks the installed isync's language --------------
+# isync 1.5 renamed SSLType to TLSType; 1.4 (Debian 12) refuses TLSType. The
+# real mbsync reads the printed snippet without complaint; a stand-in for
+# 1.5 gets TLSType; "no version known" gets SSLType, which 1.5 still takes.
+mkdir -p "$T/isync15" "$T/isyncnone"
+printf '#!/bin/sh\necho "isync 1.5.1"\n' >"$T/isync15/mbsync"
+printf '#!/bin/sh\nexit 1\n' >"$T/isyncnone/mbsync"
+chmod 755 "$T/isync15/mbsync" "$T/isyncnone/mbsync"
+mbsync_block() { sed -n '/^mbsync (~\/.mbsyncrc):$/,/^$/{/^  /p}' "$1" | sed 's/^  //'; }
+for v in isync15 isyncnone real; do
+	dir=$T/$v; [ "$v" = real ] && dir=/nonexistent
+	PATH="$dir:$PATH" BROWSER="$T/follow.sh" run_cli "mb$v" authorize "mb$v" --provider test --flow browser --timeout 30
+	expect_rc "mb$v" 0 "mbsync snippet ($v): authorize succeeds"
+	mbsync_block "$T/mb$v.out" >"$T/mb$v.rc"
+done
+check "mbsync snippet (isync 1.5): TLSType IMAPS, no SSLType" \
+	bash -c 'grep -qx "TLSType IMAPS" "$1" && ! grep -q SSLType "$1"' _ "$T/mbisync15.rc"
+check "mbsync snippet (no version known): SSLType IMAPS with a comment naming TLSType for isync 1.5" \
+	bash -c 'grep -qx "SSLType IMAPS" "$1" && grep -q "^# .*isync 1.5.*TLSType" "$1"' _ "$T/mbisyncnone.rc"
+if command -v mbsync >/dev/null 2>&1; then
+	iv=$(mbsync --version 2>/dev/null | sed -n 's/^isync \([0-9]*\.[0-9]*\).*/\1/p')
+	if [ "${iv%%.*}" = 1 ] && [ "${iv#*.}" -lt 5 ]; then kw=SSLType; else kw=TLSType; fi
+	check "mbsync snippet (installed isync $iv): $kw IMAPS" grep -qx "$kw IMAPS" "$T/mbreal.rc"
+	timeout 20 mbsync -c "$T/mbreal.rc" -a >"$T/mbreal.check" 2>&1
+	check "mbsync snippet: the installed mbsync reads it without an unknown keyword ($(head -n 1 "$T/mbreal.check"))" \
+		bash -c '! grep -qi "not recognized\|unknown keyword\|deprecated" "$1" && grep -q "No channels defined" "$1"' _ "$T/mbreal.check"
+else
+	not_ok "mbsync snippet: mbsync is not installed (isync; run tests/install-deps.sh)"
+fi
 
 [ "$E2E_FAILS" = 0 ] || show_log "$AUTH_LOG" authserver 30
 e2e_finish

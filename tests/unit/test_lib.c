@@ -193,6 +193,66 @@ static void test_jwt(void)
 	oa2_json_put_wiped(obj);
 }
 
+/* Microsoft's clouds (sign-in host, scope resource, mail hosts) and the
+ * Outlook.com SMTP host for personal accounts. */
+static void test_clouds(const struct oa2_config *cfg)
+{
+	static const struct {
+		const char *cloud, *tenant, *login, *resource, *imap, *smtp, *personal;
+	} want[] = {
+		{ NULL, NULL, "login.microsoftonline.com", "https://outlook.office.com",
+		  "outlook.office365.com", "smtp.office365.com", "smtp-mail.outlook.com" },
+		{ "gcc", "contoso.gov", "login.microsoftonline.com", "https://outlook.office.com",
+		  "outlook.office365.com", "smtp.office365.com", NULL },
+		{ "global", "organizations", "login.microsoftonline.com", "https://outlook.office.com",
+		  "outlook.office365.com", "smtp.office365.com", NULL },
+		{ NULL, "consumers", "login.microsoftonline.com", "https://outlook.office.com",
+		  "outlook.office365.com", "smtp-mail.outlook.com", NULL },
+		{ "us", NULL, "login.microsoftonline.us", "https://outlook.office365.us",
+		  "outlook.office365.us", "smtp.office365.us", NULL },
+		{ "gcc-high", NULL, "login.microsoftonline.us", "https://outlook.office365.us",
+		  "outlook.office365.us", "smtp.office365.us", NULL },
+		{ "dod", NULL, "login.microsoftonline.us", "https://outlook-dod.office365.us",
+		  "outlook-dod.office365.us", "outlook-dod.office365.us", NULL },
+		{ "china", NULL, "login.partner.microsoftonline.cn", "https://partner.outlook.cn",
+		  "partner.outlook.cn", "smtp.partner.outlook.cn", NULL },
+	};
+	struct oa2_http_opts o = { 0 };
+	struct oa2_provider p;
+	struct oa2_err e;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct oa2_provider_request rq = { .name = "microsoft", .cloud = want[i].cloud,
+						   .tenant = want[i].tenant,
+						   .services = OA2_SERVICE_SMTP };
+		char token[256], scope[256];
+		int rc = oa2_provider_resolve(cfg, &rq, &o, &p, &e);
+
+		snprintf(token, sizeof(token), "https://%s/%s/oauth2/v2.0/token", want[i].login,
+			 want[i].tenant ? want[i].tenant : "common");
+		snprintf(scope, sizeof(scope), "%s/SMTP.Send offline_access", want[i].resource);
+		CHECK(rc == OA2_OK && strcmp(p.token_endpoint, token) == 0 &&
+		      strcmp(p.scope, scope) == 0 && strcmp(p.imap.host, want[i].imap) == 0 &&
+		      strcmp(p.smtp.host, want[i].smtp) == 0 && p.smtp.port == 587 &&
+		      (want[i].personal ? p.smtp_personal && strcmp(p.smtp_personal, want[i].personal) == 0
+					: p.smtp_personal == NULL),
+		      "provider: microsoft --cloud %s --tenant %s: %s, %s, IMAP %s, SMTP %s%s%s",
+		      want[i].cloud ? want[i].cloud : "(default)",
+		      want[i].tenant ? want[i].tenant : "(common)", token, scope, want[i].imap,
+		      want[i].smtp, want[i].personal ? ", personal accounts " : "",
+		      want[i].personal ? want[i].personal : "");
+		if (rc == OA2_OK)
+			oa2_provider_clear(&p);
+	}
+	{
+		struct oa2_provider_request rq = { .name = "microsoft", .cloud = "dod",
+						   .tenant = "consumers" };
+		CHECK(oa2_provider_resolve(cfg, &rq, &o, &p, &e) == OA2_ERR_INVALID &&
+		      strstr(e.msg, "worldwide"), "provider: consumers only in the worldwide cloud: %s",
+		      e.msg);
+	}
+}
+
 static void test_provider(void)
 {
 	struct oa2_provider_request rq = { .name = "microsoft" };
@@ -231,6 +291,7 @@ static void test_provider(void)
 	      strcmp(p.scope, "https://partner.outlook.cn/SMTP.Send offline_access openid email profile") == 0,
 	      "provider: microsoft tenant, china cloud, SMTP only, openid for the user");
 	oa2_provider_clear(&p);
+	test_clouds(&cfg);
 	rq.tenant = "../x";
 	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_ERR_INVALID, "provider: a bad tenant is refused");
 	rq.tenant = NULL;
@@ -242,6 +303,7 @@ static void test_provider(void)
 	      strcmp(p.scope, "https://mail.google.com/") == 0 &&
 	      strcmp(p.revocation_endpoint, "https://oauth2.googleapis.com/revoke") == 0 &&
 	      strcmp(p.authorize_extra, "access_type=offline&prompt=consent") == 0 &&
+	      strcmp(p.authorize_endpoint, "https://accounts.google.com/o/oauth2/v2/auth") == 0 &&
 	      strcmp(p.redirect_host, "127.0.0.1") == 0,
 	      "provider: google, no device flow, redirect to 127.0.0.1");
 	oa2_provider_clear(&p);
