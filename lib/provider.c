@@ -361,3 +361,38 @@ void oa2_provider_clear(struct oa2_provider *p)
 	oa2_secret_free_str(p->client_secret);
 	memset(p, 0, sizeof(*p));
 }
+
+/* "https://host[:port]/" of url: its length, or 0 when url is not https. */
+static size_t origin_len(const char *url)
+{
+	const char *host, *slash;
+
+	if (url == NULL || strncmp(url, "https://", 8) != 0)
+		return 0;
+	host = url + 8;
+	slash = strchr(host, '/');
+	return slash != NULL ? (size_t)(slash - url) + 1 : strlen(url);
+}
+
+static int same_origin(const char *a, const char *b)
+{
+	size_t n = origin_len(a);
+
+	return n > 0 && n == origin_len(b) && strncasecmp(a, b, n) == 0;
+}
+
+int oa2_config_client_may_use(const struct oa2_config *cfg, const char *endpoint)
+{
+	char base[128];
+
+	if (endpoint == NULL)
+		return 1; /* the config's own token_endpoint is what is used */
+	if (cfg->token_endpoint != NULL && same_origin(endpoint, cfg->token_endpoint))
+		return 1;
+	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+		snprintf(base, sizeof(base), "https://%s/", clouds[i].login);
+		if (same_origin(endpoint, base))
+			return 1;
+	}
+	return same_origin(endpoint, "https://oauth2.googleapis.com/");
+}

@@ -367,6 +367,55 @@ static void apply_result(struct json_object *obj, const struct oa2_refresh_resul
 	json_object_object_del(obj, "rejected_at");
 }
 
+/* A refresh spends the refresh token: strict-rotation providers invalidate
+ * it as soon as they answer, so a result that cannot be saved loses the
+ * grant. Before asking, make sure a temporary file can be created beside
+ * the token file, as oa2_store_write will. */
+static int check_writable(const char *path, struct oa2_err *err)
+{
+	char dir[PATH_MAX], base[PATH_MAX], tmp[PATH_MAX];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(base, sizeof(base), "%s", path);
+	if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(dir), basename(base)) >=
+	    (int)sizeof(tmp))
+		return oa2_err_set(err, OA2_ERR_INVALID, "token file %s: path too long", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return oa2_err_set(err, OA2_ERR_UNWRITABLE, "token file %s: not refreshed, so as not to "
+				   "spend the refresh token on a result that cannot be saved: cannot "
+				   "create a file in %s (%s); the directory must be writable by the "
+				   "user that refreshes the token (uid %u)", path, dir,
+				   strerror(errno), (unsigned)geteuid());
+	close(fd);
+	unlink(tmp);
+	return OA2_OK;
+}
+
+/* When the lock cannot be taken (a directory the refreshing user cannot
+ * write, and no lock file yet), a token that is still valid is used as it
+ * is: *tok filled, *notice says why it was not refreshed. */
+static int use_current(const char *path, long long now, struct oa2_token *tok,
+		       struct oa2_err *err, struct oa2_err *notice)
+{
+	struct json_object *obj = NULL;
+	struct oa2_token cur;
+	struct oa2_err rerr;
+
+	if (oa2_store_read(path, &obj, &cur, NULL, &rerr) != OA2_OK)
+		return OA2_ERR_IO;
+	oa2_json_put_wiped(obj);
+	if (!still_valid(&cur, now)) {
+		oa2_token_clear(&cur);
+		return OA2_ERR_IO;
+	}
+	*tok = cur;
+	*notice = *err;
+	notice->rc = OA2_ERR_UNWRITABLE;
+	return OA2_OK;
+}
+
 int oa2_store_refresh(const char *path, const char *account, const struct oa2_config *cfg,
 		      long margin, struct oa2_token *tok, struct oa2_err *err,
 		      struct oa2_err *notice)
@@ -384,7 +433,7 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 	memset(&res, 0, sizeof(res));
 	lockfd = lock_for_refresh(path, &shared, err);
 	if (lockfd < 0)
-		return OA2_ERR_IO;
+		return use_current(path, (long long)time(NULL), tok, err, notice);
 	for (;;) {
 		/* Another process may have refreshed while we waited. */
 		rc = oa2_store_read(path, &obj, &cur, &st, err);
@@ -411,8 +460,11 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 	}
 	remove_stale_temps(path);
 
-	/* The file's grant kind knows how to renew it (grant.h). */
-	rc = oa2_grant_renew(path, account, cfg, &cur, &res, &why);
+	/* The file's grant kind knows how to renew it (grant.h), once the
+	 * result is known to be savable. */
+	rc = check_writable(path, &why);
+	if (rc == OA2_OK)
+		rc = oa2_grant_renew(path, account, cfg, &cur, &res, &why);
 
 	if (rc == OA2_OK) {
 		/* Persist first: with rotation the old refresh token may be dead. */

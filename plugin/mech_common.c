@@ -134,14 +134,16 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 	if (!st->refreshable) {
 		if (tok->expires_at == 0 || tok->expires_at > now)
 			return SASL_OK; /* nothing better to send */
+		const char *missing = oa2_grant_kind_of(tok)->missing(tok, &g->config);
+		long long ago = now - tok->expires_at;
+
 		format_utc(tok->expires_at, when, sizeof(when));
 		oa2_token_clear(tok);
 		return oa2p_fail(u, SASL_FAIL,
 				 "sasl-oauth2 %s: token file %s: the access token expired at "
-				 "%s (%lld s ago), not sending it; the file has no refresh_token, "
-				 "client_id and token_endpoint to refresh it with: authorize with "
-				 "sasl-oauth2 authorize %s", mech, secret, when,
-				 now - tok->expires_at, secret);
+				 "%s (%lld s ago), not sending it; the file cannot be refreshed: it "
+				 "has no %s: authorize with sasl-oauth2 authorize %s", mech, secret,
+				 when, ago, missing ? missing : "what a refresh needs", secret);
 	}
 	if (g->config_rc != OA2_OK) {
 		oa2_token_clear(tok);

@@ -44,7 +44,8 @@ int cli_exit_for(int rc)
 	switch (rc) {
 	case OA2_OK: return CLI_OK;
 	case OA2_ERR_NOMEM: return CLI_SOFTWARE;
-	case OA2_ERR_IO: return CLI_IOERR;
+	case OA2_ERR_IO:
+	case OA2_ERR_UNWRITABLE: return CLI_IOERR;
 	case OA2_ERR_TOOBIG:
 	case OA2_ERR_PARSE:
 	case OA2_ERR_MISSING: return CLI_DATAERR;

@@ -132,9 +132,11 @@ static void describe_refusal(const struct oa2_http_response *resp, char *buf, si
 static int revoke_at(const struct cli *cli, const struct oa2_token *tok, const char *url,
 		  const struct oa2_http_opts *ho, struct oa2_err *err)
 {
-	const char *client_id = tok->client_id ? tok->client_id : cli->cfg.client_id;
-	const char *secret = tok->client_secret ? tok->client_secret :
-			     tok->client_id == NULL ? cli->cfg.client_secret : NULL;
+	/* The config's client goes only to the config's or a built-in
+	 * provider's server, never to an endpoint a file names. */
+	int cfg_client = tok->client_id == NULL && oa2_config_client_may_use(&cli->cfg, url);
+	const char *client_id = cfg_client ? cli->cfg.client_id : tok->client_id;
+	const char *secret = cfg_client ? cli->cfg.client_secret : tok->client_secret;
 	struct oa2_http_response resp;
 	struct oa2_buf form;
 	char why[512];

@@ -355,11 +355,17 @@ static int first_access_token(const struct cli *cli, struct json_object *obj,
 
 	memset(&rq, 0, sizeof(rq));
 	rq.refresh_token = get(obj, "refresh_token");
-	rq.client_id = get(obj, "client_id") ? get(obj, "client_id") : cli->cfg.client_id;
-	rq.client_secret = get(obj, "client_secret") ? get(obj, "client_secret") :
-			   get(obj, "client_id") == NULL ? cli->cfg.client_secret : NULL;
 	rq.token_endpoint = get(obj, "token_endpoint") ? get(obj, "token_endpoint") :
 			    cli->cfg.token_endpoint;
+	/* The config's client goes only to the config's or a built-in
+	 * provider's server, never to an endpoint the imported file names. */
+	if (get(obj, "client_id") != NULL) {
+		rq.client_id = get(obj, "client_id");
+		rq.client_secret = get(obj, "client_secret");
+	} else if (oa2_config_client_may_use(&cli->cfg, get(obj, "token_endpoint"))) {
+		rq.client_id = cli->cfg.client_id;
+		rq.client_secret = cli->cfg.client_secret;
+	}
 	if (rq.refresh_token == NULL)
 		return oa2_err_set(err, OA2_ERR_MISSING, "%s has neither an access token nor a "
 				   "refresh token: nothing to import", file);

@@ -26,6 +26,7 @@ enum oa2_rc {
 	OA2_ERR_TEMPORARY,/* the server said try later (408, 429, 5xx) */
 	OA2_ERR_DENIED,   /* the server refused for good: re-authorize */
 	OA2_ERR_NOREFRESH,/* the token file has nothing to refresh with */
+	OA2_ERR_UNWRITABLE,/* not refreshed: the result could not be saved */
 };
 
 /* Non-zero for failures that may go away by themselves (network, a busy

@@ -114,4 +114,12 @@ int oa2_services_parse(const char *list);
 
 void oa2_provider_clear(struct oa2_provider *p);
 
+/* Non-zero when the config file's default client (client_id,
+ * client_secret) may be sent to endpoint, a token or revocation endpoint
+ * that a token file names: NULL (the config's own endpoint is used), the
+ * same https origin as the config's token_endpoint, or a built-in
+ * provider's (Microsoft's login hosts, Google's oauth2.googleapis.com).
+ * A file naming any other endpoint must carry its own client_id. */
+int oa2_config_client_may_use(const struct oa2_config *cfg, const char *endpoint);
+
 #endif
