@@ -10,20 +10,44 @@
 #include "sasl-oauth2/token.h"
 
 /* Microsoft puts the reason in an AADSTS code; these are the ones a mail
- * admin meets, in words that say what to do. */
+ * admin meets with delegated (user) tokens (Microsoft Entra
+ * "authentication and authorization error codes"), in words that say what
+ * to do. */
 static const struct oa2_error_words aadsts[] = {
-	{ "AADSTS700082", "the refresh token expired after 90 days without use" },
-	{ "AADSTS50076", "the tenant now requires multi-factor authentication" },
+	{ "AADSTS700082", "the refresh token expired after 90 days without use: authorize "
+			  "the account again" },
+	{ "AADSTS50076", "the tenant now requires multi-factor authentication: authorize "
+			 "the account again and complete it" },
+	{ "AADSTS50078", "the multi-factor authentication expired under the tenant's "
+			 "policy: authorize the account again" },
 	{ "AADSTS50079", "the user must enrol in multi-factor authentication" },
-	{ "AADSTS70043", "a Conditional Access policy ended the session (sign-in frequency)" },
-	{ "AADSTS7000218", "the app registration requires a client secret: set client_secret, "
-			   "or enable \"Allow public client flows\" in the app registration" },
-	{ "AADSTS7000215", "the client secret is wrong or expired: create a new one under "
+	{ "AADSTS70043", "a Conditional Access sign-in frequency policy ended the session: "
+			 "authorize the account again (ask the tenant admin about the policy "
+			 "for unattended use)" },
+	{ "AADSTS53003", "a Conditional Access policy blocks this sign-in: ask the tenant "
+			 "admin which policy (Entra sign-in logs) and to exempt this app or "
+			 "host" },
+	{ "AADSTS530035", "the tenant's security defaults block this sign-in: ask the "
+			  "tenant admin" },
+	{ "AADSTS7000218", "the app registration treats this client as confidential: give "
+			   "its client secret, or for the device flow turn on \"Allow public "
+			   "client flows\" (Authentication page); the browser flow needs a "
+			   "\"Mobile and desktop applications\" redirect URI instead of a Web one" },
+	{ "AADSTS7000215", "the client secret is wrong: use the secret's Value, not its "
+			   "Secret ID, or create a new one under \"Certificates & secrets\"" },
+	{ "AADSTS7000222", "the client secret expired: create a new one under "
 			   "\"Certificates & secrets\"" },
+	{ "AADSTS700025", "the app is a public client, so it must not send a client secret: "
+			  "remove client_secret" },
+	{ "AADSTS9002332", "the app is registered for work or school accounts only, and "
+			   "/consumers (Outlook.com) cannot use it: use --tenant organizations "
+			   "or your tenant, or let the app registration take personal accounts" },
 	{ "AADSTS65001", "the user or an administrator has not consented to the app's "
 			 "permissions" },
-	{ "AADSTS50173", "the refresh token was revoked, e.g. after a password change" },
-	{ "AADSTS70000", "the refresh token is invalid or was already used" },
+	{ "AADSTS50173", "the refresh token was revoked, e.g. after a password change: "
+			 "authorize the account again" },
+	{ "AADSTS70000", "the grant is not valid (InvalidGrant): it was revoked, its scopes "
+			 "changed, or it belongs to another app: authorize the account again" },
 };
 
 const char *oa2_error_words_find(const struct oa2_error_words *t, size_t n,

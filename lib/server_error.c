@@ -73,7 +73,14 @@ void oa2_server_error_advice(const struct oa2_server_error *e, char *buf, size_t
 	else if (strcmp(e->status, "insufficient_scope") == 0 || strcmp(e->status, "403") == 0)
 		what = "the token lacks the scope this server needs; authorize the "
 		       "account again with the scope the server names";
-	else if (strcmp(e->status, "invalid_request") == 0 || strcmp(e->status, "400") == 0)
+	else if (strcmp(e->status, "400") == 0)
+		/* Gmail's answer to an expired or revoked token, and to a user
+		 * name that is not the token's account (seen on IMAP and SMTP) */
+		what = "most likely the token expired or was revoked, or the user name "
+		       "is not the account the token was issued for; check that the user "
+		       "name is the token file's user, then refresh the token or "
+		       "authorize the account again";
+	else if (strcmp(e->status, "invalid_request") == 0)
 		what = "the server found the request malformed; check that the user "
 		       "name matches the account the token was issued for";
 	else

@@ -77,6 +77,12 @@ static int wait_for_sign_in(const struct authorize *a, const struct oa2_device_a
 			return oa2_err_set(err, OA2_ERR_DENIED, "the user or provider denied access "
 					   "(access_denied: %s); nothing was saved",
 					   res->description[0] ? res->description : "no description");
+		/* Microsoft's word for it (its device-code documentation) */
+		if (strcmp(res->error, "authorization_declined") == 0)
+			return oa2_err_set(err, OA2_ERR_DENIED, "the user declined the sign-in "
+					   "(authorization_declined: %s); nothing was saved: run the "
+					   "command again and accept on the sign-in page",
+					   res->description[0] ? res->description : "no description");
 		if (strcmp(res->error, "expired_token") == 0)
 			return oa2_err_set(err, OA2_ERR_TEMPORARY, "the code %s expired before the "
 					   "sign-in was finished; nothing was saved: run the command "

@@ -108,6 +108,26 @@ if start_device deny; then
 	e2e_note "device/denied: CLI said: $(redact "$T/deny.err" | tail -n 1 | cut -c1-400)"
 fi
 
+# ---- 3b. Microsoft answers a refused device sign-in with
+# authorization_declined (its device-code documentation), not RFC 8628's
+# access_denied: the server here renames its answer the same way
+oidc_admin POST /admin/reset-stats >/dev/null
+oidc_admin POST /admin/config '{"denied_error":"authorization_declined"}' >/dev/null
+if start_device declined; then
+	sleep 1
+	approve declined bob@example.com --deny
+	t_deny=$(date +%s)
+	finish_device
+	check "device/authorization_declined: exit 69 like access_denied (got $RC) within 4 s ($((T_END - t_deny)) s)" \
+		test "$RC" = 69 -a $((T_END - t_deny)) -le 4
+	check "device/authorization_declined: the error says the user declined the sign-in" \
+		grep -q 'the user declined the sign-in (authorization_declined' "$T/declined.err"
+	check "device/authorization_declined: no token file" test ! -e "$STATE/declined.json"
+	check "device/authorization_declined: no poll after it" polls_ok 'r[r.length - 1] === "authorization_declined"'
+	e2e_note "device/authorization_declined: CLI said: $(redact "$T/declined.err" | tail -n 1 | cut -c1-400)"
+fi
+oidc_admin POST /admin/config '{"denied_error":""}' >/dev/null
+
 # ---- 4. the user cancels on the consent page (after signing in)
 if start_device deny2; then
 	approve deny2 bob@example.com --deny-at consent

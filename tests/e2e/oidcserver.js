@@ -82,7 +82,9 @@
 //   GET  /admin/token-requests [{"t","grant","client_id","status","error"}]
 //   GET  /admin/config, POST /admin/config {"device_interval":N,"slow_down":bool,
 //                         "slow_down_first":bool,"device_code_ttl":N,
-//                         "strict_offline_access":bool} (any subset)
+//                         "strict_offline_access":bool,"denied_error":NAME} (any subset;
+//                         denied_error renames a device poll's access_denied, e.g.
+//                         to Microsoft's "authorization_declined"; "" = off)
 //                         -> the config (applies to device codes issued afterwards)
 //   POST /dovecot-introspect  Dovecot's introspection_mode = post: form body
 //                         token=...&client_id=&client_secret= (JSON works too) ->
@@ -343,6 +345,9 @@ async function main() {
 		if (opts.slowDownFirst && st.polls === 0) tooFast = true;
 		st.polls++;
 		st.last = t0;
+		if (opts.deniedError && ctx.status === 400 && ctx.body && ctx.body.error === 'access_denied') {
+			ctx.body = { ...ctx.body, error: opts.deniedError };
+		}
 		let result = ctx.status === 200 ? 'ok' : (ctx.body && ctx.body.error) || String(ctx.status);
 		if (pending && tooFast && opts.slowDown) {
 			st.interval += 5;
@@ -395,11 +400,12 @@ async function main() {
 				if (c.slow_down_first !== undefined) opts.slowDownFirst = Boolean(c.slow_down_first);
 				if (c.device_code_ttl !== undefined) opts.deviceTtl = Number(c.device_code_ttl);
 				if (c.strict_offline_access !== undefined) opts.strictOffline = Boolean(c.strict_offline_access);
+				if (c.denied_error !== undefined) opts.deniedError = String(c.denied_error);
 			}
 			return json(200, {
 				device_interval: opts.deviceInterval, slow_down: opts.slowDown,
 				slow_down_first: opts.slowDownFirst, device_code_ttl: opts.deviceTtl,
-				strict_offline_access: opts.strictOffline,
+				strict_offline_access: opts.strictOffline, denied_error: opts.deniedError || '',
 			});
 		}
 		return json(404, { error: 'not found' });

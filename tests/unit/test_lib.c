@@ -11,6 +11,7 @@
 #include "sasl-oauth2/jwt.h"
 #include "sasl-oauth2/pkce.h"
 #include "sasl-oauth2/provider.h"
+#include "sasl-oauth2/refresh.h"
 #include "sasl-oauth2/secret_shape.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token.h"
@@ -109,6 +110,8 @@ static void test_server_error(void)
 	char advice[768], raw[16];
 	static const char bell[] = "{\"status\":\"\\u0007bell\"}";
 	static const char js[] = "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"mail\"}";
+	static const char gmail[] = "{\"status\":\"400\",\"schemes\":\"Bearer\","
+				    "\"scope\":\"https://mail.google.com/\"}";
 
 	CHECK(oa2_server_error_parse(js, strlen(js), &se, &e) == OA2_OK &&
 	      strcmp(se.status, "401") == 0 && strcmp(se.scope, "mail") == 0 &&
@@ -116,6 +119,12 @@ static void test_server_error(void)
 	oa2_server_error_advice(&se, advice, sizeof(advice));
 	CHECK(strstr(advice, "status 401, scope mail: ") && strstr(advice, "refresh"),
 	      "server error: advice names status, scope and the fix: %s", advice);
+	CHECK(oa2_server_error_parse(gmail, strlen(gmail), &se, &e) == OA2_OK, "server error: Gmail's 400 parsed");
+	oa2_server_error_advice(&se, advice, sizeof(advice));
+	CHECK(strstr(advice, "status 400, scope https://mail.google.com/: ") &&
+	      strstr(advice, "expired or was revoked") && strstr(advice, "user name") &&
+	      !strstr(advice, "malformed"),
+	      "server error: Gmail's 400 means an expired/revoked token or another user: %s", advice);
 	CHECK(oa2_server_error_parse(bell, strlen(bell), &se, &e) == OA2_OK &&
 	      strcmp(se.status, "?bell") == 0, "server error: control bytes are masked");
 	oa2_printable("abc\001defghijklmnopqrstuvwxyz", 27, raw, sizeof(raw));
@@ -315,6 +324,42 @@ static void test_provider(void)
 	      "provider: unknown name: %s", e.msg);
 }
 
+/* AADSTS codes in a token endpoint's error_description, put in words. */
+static void test_aadsts(void)
+{
+	static const struct { const char *error, *desc, *want; } cases[] = {
+		{ "invalid_grant", "AADSTS70000: The provided value for the 'code' parameter is not valid.",
+		  "InvalidGrant" },
+		{ "invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret "
+		  "being sent in the request is the client secret value, not the client secret ID",
+		  "not its Secret ID" },
+		{ "invalid_client", "AADSTS7000222: The provided client secret keys for app 'x' are expired.",
+		  "client secret expired" },
+		{ "invalid_client", "AADSTS700025: Client is public so neither 'client_assertion' nor "
+		  "'client_secret' should be presented.", "public client" },
+		{ "invalid_request", "AADSTS9002332: Application 'x' is configured for use by Azure "
+		  "Active Directory users only. Please do not use the /consumers endpoint",
+		  "work or school accounts only" },
+		{ "invalid_grant", "AADSTS53003: Access has been blocked by Conditional Access policies.",
+		  "Conditional Access policy blocks" },
+		{ "invalid_grant", "AADSTS530035: Access has been blocked by security defaults.",
+		  "security defaults" },
+		{ "invalid_grant", "AADSTS50078: Presented multi-factor authentication has expired due "
+		  "to policies configured by your administrator", "multi-factor authentication expired" },
+		{ "invalid_grant", "AADSTS70043: The refresh token has expired or is invalid due to "
+		  "sign-in frequency checks by conditional access.", "sign-in frequency" },
+		{ "invalid_client", "AADSTS7000218: The request body must contain the following "
+		  "parameter: 'client_assertion' or 'client_secret'.", "Allow public client flows" },
+		{ "invalid_grant", "AADSTS700000: a code that is not in the table", "expired, revoked" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *w = oa2_token_error_explain(cases[i].error, cases[i].desc);
+		CHECK(w != NULL && strstr(w, cases[i].want) != NULL, "AADSTS: %.14s -> \"%s\" (%s)",
+		      cases[i].desc, cases[i].want, w ? w : "(none)");
+	}
+}
+
 /* provider.NAME.redirect_host: the one key the built-in providers take. */
 static void test_redirect_host(void)
 {
@@ -367,5 +412,6 @@ int main(void)
 	test_jwt();
 	test_provider();
 	test_redirect_host();
+	test_aadsts();
 	return tap_exit_code();
 }
