@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -65,7 +66,7 @@ const struct oa2_config_provider *oa2_config_provider(const struct oa2_config *c
 						       const char *name)
 {
 	for (int i = 0; i < cfg->nproviders; i++)
-		if (strcmp(cfg->providers[i].name, name) == 0)
+		if (strcasecmp(cfg->providers[i].name, name) == 0)
 			return &cfg->providers[i];
 	return NULL;
 }
@@ -91,13 +92,14 @@ static const char *apply_provider(struct oa2_config *cfg, const char *key, const
 	if (dot == NULL || dot == name || (size_t)(dot - name) >= sizeof(pname))
 		return "expected provider.NAME.KEY";
 	snprintf(pname, sizeof(pname), "%.*s", (int)(dot - name), name);
-	for (const char *c = pname; *c; c++)
+	/* Provider names are case-insensitive: kept in lower case. A section
+	 * named microsoft or google overrides the built-in values it sets. */
+	for (char *c = pname; *c; c++) {
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
-			return "provider names use a-z, 0-9, - and _";
-	if ((strcmp(pname, "microsoft") == 0 || strcmp(pname, "google") == 0) &&
-	    strcmp(dot + 1, "redirect_host") != 0)
-		return "microsoft and google are built in (only their redirect_host can be "
-		       "set); pick another name";
+			return "provider names use letters, digits, - and _";
+	}
 	if (strcmp(dot + 1, "redirect_host") == 0 && strcmp(val, "localhost") != 0 &&
 	    strcmp(val, "127.0.0.1") != 0)
 		return "redirect_host is localhost or 127.0.0.1";
@@ -175,8 +177,10 @@ static int read_file(const char *path, struct oa2_config *cfg, struct oa2_err *e
 	FILE *f = fopen(path, "re");
 
 	if (f == NULL) {
-		if (errno == ENOENT)
-			return OA2_OK; /* no file: defaults */
+		if (errno == ENOENT) {
+			cfg->missing = 1; /* defaults; the CLI refuses a --config that is missing */
+			return OA2_OK;
+		}
 		return oa2_err_set(err, OA2_ERR_CONFIG, "config file %s: cannot open: %s", path,
 				   strerror(errno));
 	}

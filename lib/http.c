@@ -46,6 +46,44 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* The proxy URL without user name and password, for messages. */
+static void proxy_shown(const char *proxy, char *buf, size_t n)
+{
+	const char *scheme = strstr(proxy, "://"), *host = scheme ? scheme + 3 : proxy;
+	const char *at = strchr(host, '@'), *slash = strchr(host, '/');
+
+	if (at != NULL && (slash == NULL || at < slash))
+		snprintf(buf, n, "%.*s%s", scheme ? (int)(host - proxy) : 0, proxy, at + 1);
+	else
+		snprintf(buf, n, "%s", proxy);
+}
+
+/* One message per failure: libcurl's detail when it has one (it already
+ * says what curl_easy_strerror would, in more words), and the proxy named
+ * when it was the proxy that failed: with a proxy, curl connects only to
+ * the proxy, which then reports on the tunnel to the server. */
+static int net_error(CURL *c, CURLcode cc, const char *errbuf, const char *what,
+		     const char *url, const struct oa2_http_opts *o, struct oa2_err *err)
+{
+	const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+	long connect_code = 0;
+	char proxy[512];
+
+	if (o->proxy == NULL || o->proxy[0] == '\0')
+		return oa2_err_set(err, OA2_ERR_NET, "%s %s: %s", what, url, detail);
+	curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+	proxy_shown(o->proxy, proxy, sizeof(proxy));
+	if (cc == CURLE_COULDNT_RESOLVE_PROXY || cc == CURLE_COULDNT_CONNECT ||
+#if LIBCURL_VERSION_NUM >= 0x074900
+	    cc == CURLE_PROXY ||
+#endif
+	    (connect_code != 0 && connect_code != 200))
+		return oa2_err_set(err, OA2_ERR_NET, "%s %s: the proxy %s failed: %s (check "
+				   "the proxy setting of the configuration or token file)", what, url, proxy, detail);
+	return oa2_err_set(err, OA2_ERR_NET, "%s %s (through the proxy %s): %s", what, url,
+			   proxy, detail);
+}
+
 int oa2_http_request(const char *what, const char *url, const struct oa2_buf *form,
 		     const struct oa2_http_opts *o, struct oa2_http_response *resp,
 		     struct oa2_err *err)
@@ -109,8 +147,7 @@ int oa2_http_request(const char *what, const char *url, const struct oa2_buf *fo
 				 "%s %s: the answer is larger than %d bytes", what, url,
 				 OA2_HTTP_RESPONSE_MAX);
 	} else if (cc != CURLE_OK) {
-		rc = oa2_err_set(err, OA2_ERR_NET, "%s %s: %s%s%s", what, url,
-				 curl_easy_strerror(cc), errbuf[0] ? ": " : "", errbuf);
+		rc = net_error(c, cc, errbuf, what, url, o, err);
 	} else {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 		if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)

@@ -7,6 +7,7 @@
 #include "sasl-oauth2/discovery.h"
 #include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/secret.h"
+#include "sasl-oauth2/suggest.h"
 
 /* Microsoft's clouds as Microsoft's national-cloud and US Government
  * documentation lists them: sign-in host, Exchange Online resource (the
@@ -257,23 +258,38 @@ static int from_config(const struct oa2_config *cfg, const struct oa2_config_pro
 	return bad ? oa2_err_set(err, OA2_ERR_NOMEM, "out of memory") : OA2_OK;
 }
 
+static int unknown_provider(const struct oa2_config *cfg, const char *name, struct oa2_err *err)
+{
+	const char *names[OA2_CONFIG_PROVIDERS_MAX + 2] = { "microsoft", "google" };
+	size_t n = 2;
+	char hint[96];
+
+	for (int i = 0; i < cfg->nproviders; i++)
+		names[n++] = cfg->providers[i].name;
+	oa2_suggest_phrase(name, names, n, hint, sizeof(hint));
+	return oa2_err_set(err, OA2_ERR_INVALID, "unknown provider \"%s\"%s: use microsoft, "
+			   "google, or define provider.%s.* in %s (see sasl-oauth2.conf(5))",
+			   name, hint, name, cfg->path ? cfg->path : oa2_config_path());
+}
+
 int oa2_provider_resolve(const struct oa2_config *cfg, const struct oa2_provider_request *rq,
 			 const struct oa2_http_opts *o, struct oa2_provider *p,
 			 struct oa2_err *err)
 {
 	const struct oa2_config_provider *cp = oa2_config_provider(cfg, rq->name);
-	int is_ms = strcmp(rq->name, "microsoft") == 0, is_google = strcmp(rq->name, "google") == 0;
+	int is_ms = strcasecmp(rq->name, "microsoft") == 0;
+	int is_google = strcasecmp(rq->name, "google") == 0;
 	int rc = OA2_OK;
 
 	memset(p, 0, sizeof(*p));
 	if (!is_ms && !is_google && cp == NULL)
-		return oa2_err_set(err, OA2_ERR_INVALID, "unknown provider \"%s\": use microsoft, "
-				   "google, or define provider.%s.* in %s (see sasl-oauth2.conf(5))",
-				   rq->name, rq->name, cfg->path ? cfg->path : oa2_config_path());
+		return unknown_provider(cfg, rq->name, err);
 	if (!is_ms && (rq->tenant != NULL || rq->cloud != NULL))
 		return oa2_err_set(err, OA2_ERR_INVALID, "--tenant and --cloud are for the "
 				   "microsoft provider only");
-	if (set(&p->name, "%s", rq->name) != 0)
+	/* Names are case-insensitive; files and messages carry the lower case. */
+	if (set(&p->name, "%s", is_ms ? "microsoft" : is_google ? "google" :
+		cp != NULL ? cp->name : rq->name) != 0)
 		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
 	if (is_ms)
 		rc = microsoft(rq, p, err);
@@ -326,6 +342,63 @@ int oa2_provider_authorize_url(const struct oa2_provider *p, const char *client_
 	if (bad || oa2_buf_failed(url))
 		return oa2_err_set(err, OA2_ERR_NOMEM, "cannot build the authorization URL");
 	return OA2_OK;
+}
+
+int oa2_microsoft_endpoint_parts(const char *endpoint, char *tenant, size_t n,
+				 const char **cloud)
+{
+	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+		size_t hl = strlen(clouds[i].login), tl;
+		const char *t, *end;
+
+		if (strncasecmp(endpoint, "https://", 8) != 0 ||
+		    strncasecmp(endpoint + 8, clouds[i].login, hl) != 0 || endpoint[8 + hl] != '/')
+			continue;
+		t = endpoint + 8 + hl + 1;
+		end = strchr(t, '/');
+		if (end == NULL || strcmp(end, "/oauth2/v2.0/token") != 0)
+			return -1;
+		tl = (size_t)(end - t);
+		if (tl == 0 || tl >= n)
+			return -1;
+		memcpy(tenant, t, tl);
+		tenant[tl] = '\0';
+		if (!valid_tenant(tenant))
+			return -1;
+		*cloud = clouds[i].name;
+		return 0;
+	}
+	return -1;
+}
+
+/* Non-zero when the space-separated scope has a word ending in "/perm". */
+static int has_permission(const char *scope, const char *perm)
+{
+	size_t pl = strlen(perm);
+
+	while (*scope) {
+		size_t n = strcspn(scope, " ");
+		if (n > pl && scope[n - pl - 1] == '/' && strncmp(scope + n - pl, perm, pl) == 0)
+			return 1;
+		scope += n;
+		scope += strspn(scope, " ");
+	}
+	return 0;
+}
+
+unsigned oa2_services_from_scope(const char *scope)
+{
+	unsigned sv = 0;
+
+	if (scope == NULL)
+		return 0;
+	if (has_permission(scope, "IMAP.AccessAsUser.All"))
+		sv |= OA2_SERVICE_IMAP;
+	if (has_permission(scope, "SMTP.Send"))
+		sv |= OA2_SERVICE_SMTP;
+	if (has_permission(scope, "POP.AccessAsUser.All"))
+		sv |= OA2_SERVICE_POP;
+	return sv;
 }
 
 int oa2_services_parse(const char *list)

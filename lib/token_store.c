@@ -528,6 +528,23 @@ int oa2_store_mark_rejected(const char *path, const char *access_token, struct o
 	return rc;
 }
 
+/* NAME + suffix into buf when base is "NAME.json" with a plain NAME (what
+ * `sasl-oauth2 authorize NAME` would resolve to); -1 otherwise. */
+static int account_base(const char *base, const char *suffix, char *buf, size_t n)
+{
+	size_t bl = strlen(base);
+
+	if (bl <= 5 || bl - 5 > 200 || base[0] == '.' || strcmp(base + bl - 5, ".json") != 0)
+		return -1;
+	for (size_t i = 0; i < bl - 5; i++)
+		if (!((base[i] >= 'a' && base[i] <= 'z') || (base[i] >= 'A' && base[i] <= 'Z') ||
+		      (base[i] >= '0' && base[i] <= '9') || strchr("._@+-", base[i]) != NULL))
+			return -1;
+	if ((size_t)snprintf(buf, n, "%.*s%s", (int)(bl - 5), base, suffix) >= n)
+		return -1;
+	return 0;
+}
+
 const char *oa2_store_path_in_chroot(const char *path, const char *chroot_dir)
 {
 	size_t n;
@@ -540,4 +557,33 @@ const char *oa2_store_path_in_chroot(const char *path, const char *chroot_dir)
 	if (stat(path, &st) == 0 || errno != ENOENT)
 		return path;
 	return path + n;
+}
+
+/* "NAME --for postfix" for CHROOT/etc/sasl-oauth2/NAME.json (or the same
+ * path as seen inside the chroot). */
+static int postfix_account(const char *path, const char *chroot_dir, char *buf, size_t n)
+{
+	static const char sub[] = "/etc/sasl-oauth2/";
+	size_t cl = chroot_dir ? strlen(chroot_dir) : 0;
+	const char *base;
+
+	if (cl > 0 && strncmp(path, chroot_dir, cl) == 0 && strncmp(path + cl, sub, sizeof(sub) - 1) == 0)
+		base = path + cl + sizeof(sub) - 1;
+	else if (strncmp(path, sub, sizeof(sub) - 1) == 0)
+		base = path + sizeof(sub) - 1;
+	else
+		return -1;
+	return account_base(base, " --for postfix", buf, n);
+}
+
+void oa2_store_account_label(const char *path, const char *chroot_dir, char *buf, size_t n)
+{
+	static const char root_dir[] = "/var/lib/sasl-oauth2/";
+
+	if (postfix_account(path, chroot_dir, buf, n) == 0)
+		return;
+	if (strncmp(path, root_dir, sizeof(root_dir) - 1) == 0 &&
+	    account_base(path + sizeof(root_dir) - 1, "", buf, n) == 0)
+		return;
+	snprintf(buf, n, "%s", path);
 }

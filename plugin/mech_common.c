@@ -113,11 +113,14 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 	const char *path = oa2_store_path_in_chroot(secret, g->config.chroot_dir);
 	struct oa2_err err, notice;
 	long long now;
-	char when[64];
+	char when[64], account[OA2_ACCOUNT_LABEL_MAX];
 
 	/* Nothing there: the "path" may be a token that starts with '/'. */
 	if (oa2p_check_token_path(u, mech, path) != SASL_OK)
 		return SASL_FAIL;
+	/* Advice names the account as `sasl-oauth2 authorize` takes it, run
+	 * by the admin on the host: never the path inside the chroot. */
+	oa2_store_account_label(secret, g->config.chroot_dir, account, sizeof(account));
 	st->token_path = strdup(path);
 	if (st->token_path == NULL)
 		return SASL_NOMEM;
@@ -143,7 +146,7 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 				 "sasl-oauth2 %s: token file %s: the access token expired at "
 				 "%s (%lld s ago), not sending it; the file cannot be refreshed: it "
 				 "has no %s: authorize with sasl-oauth2 authorize %s", mech, secret,
-				 when, ago, missing ? missing : "what a refresh needs", secret);
+				 when, ago, missing ? missing : "what a refresh needs", account);
 	}
 	if (g->config_rc != OA2_OK) {
 		oa2_token_clear(tok);
@@ -151,7 +154,7 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 				 mech, secret, g->config_err.msg);
 	}
 	oa2_token_clear(tok);
-	if (oa2_store_refresh(path, secret, &g->config, OA2_MARGIN_DEFAULT, tok, &err,
+	if (oa2_store_refresh(path, account, &g->config, OA2_MARGIN_DEFAULT, tok, &err,
 				 &notice) != OA2_OK) {
 		oa2p_token_advice(&g->config, secret, path, &err);
 		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);

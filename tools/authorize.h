@@ -8,6 +8,7 @@
  *   authorize_exchange.c  the authorization_code grant; refusals in words
  *   authorize_save.c      the version 1 token file, written once at the end
  *   authorize_next.c      what to put in Postfix, mbsync, mutt, msmtp
+ *   authorize_prior.c     what an existing account says about itself
  *
  * Every flow ends with a token endpoint answer in an oa2_refresh_result
  * (owned by the caller) or an error in err; none of them touches the token
@@ -21,6 +22,7 @@
 #include "sasl-oauth2/pkce.h"
 #include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/token.h"
 
 #include "account.h"
 #include "cli.h"
@@ -82,6 +84,32 @@ int authorize_save(const struct authorize *a, const struct oa2_refresh_result *r
 
 /* Prints to stdout how to use the account in Postfix, mbsync, mutt, msmtp. */
 void authorize_next_steps(const struct authorize *a, const char *user, unsigned services);
+
+/* What an existing token file says about how it was authorized; empty
+ * strings for what it does not say. */
+struct authorize_prior {
+	int found;                   /* the token file exists and was read */
+	char provider[64];
+	char tenant[256];            /* microsoft, when not "common" */
+	const char *cloud;           /* microsoft, when not "global" (static) */
+	char services[32];           /* "imap,smtp" from Microsoft's scopes */
+	char user[OA2_USER_MAX + 1];
+	char client_id[513];
+	char *client_secret;         /* secret; owned */
+};
+
+/* Resolves ACCOUNT into *acct the way authorize writes it: as named, else
+ * (a name without --for postfix whose own file does not exist) Postfix's
+ * account of that name when that one exists; a path into Postfix's
+ * directory is Postfix's. Then reads the file, when there is one, into *p;
+ * for --for postfix without a Postfix file of that name, the caller's own
+ * account of that name.
+ * Returns OA2_OK (p->found says whether a file was read), OA2_ERR_INVALID
+ * for a bad name, or the token store's error for a file it cannot read.
+ * Release with authorize_prior_clear. */
+int authorize_prior_read(const struct cli *cli, const char *arg, int for_postfix,
+			 struct account *acct, struct authorize_prior *p, struct oa2_err *err);
+void authorize_prior_clear(struct authorize_prior *p);
 
 /* A progress line on stderr (not an error: no "sasl-oauth2:" prefix). */
 void authorize_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

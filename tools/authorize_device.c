@@ -99,10 +99,7 @@ int authorize_device(const struct authorize *a, struct oa2_refresh_result *res,
 	const char *words;
 	int rc;
 
-	if (a->prov->device_endpoint == NULL)
-		return oa2_err_set(err, OA2_ERR_INVALID, "--flow device: provider %s: %s; use "
-				   "--flow browser or --flow manual", a->prov->name,
-				   a->prov->no_device_why);
+	/* cmd_authorize.c refuses --flow device for a provider without one. */
 	rc = oa2_device_authorize(a->prov->device_endpoint, a->client_id, a->client_secret,
 				  a->prov->scope, &a->http, &d, err);
 	if (rc == OA2_ERR_DENIED) {

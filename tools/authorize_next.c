@@ -22,12 +22,14 @@ static void shell_word(FILE *out, const char *s)
 	fputc('\'', out);
 }
 
-/* "sasl-oauth2 token ACCOUNT": the file path for Postfix accounts, which
- * live outside the caller's state directory. */
+/* "sasl-oauth2 token ACCOUNT", as the account was given (with --for
+ * postfix for Postfix's). */
 static void token_command(FILE *out, const struct authorize *a)
 {
 	fputs("sasl-oauth2 token ", out);
-	shell_word(out, a->acct->for_postfix ? a->acct->path : a->account_arg);
+	shell_word(out, a->account_arg);
+	if (a->acct->for_postfix && strchr(a->account_arg, '/') == NULL)
+		fputs(" --for postfix", out);
 }
 
 static void url_user(FILE *out, const char *user)
@@ -47,8 +49,12 @@ static void postfix(FILE *out, const struct authorize *a, const char *user, cons
 	fprintf(out, "Postfix (the smtp client logs in through the plugin, which reads the "
 		"token file):\n");
 	if (!a->acct->for_postfix)
-		fprintf(out, "  # Postfix reads token files as the postfix user: authorize with "
-			"--for postfix to get one it can use.\n");
+	{
+		fprintf(out, "  # Postfix reads token files as the postfix user; make one it can use "
+			"with: sasl-oauth2 authorize ");
+		shell_word(out, a->account_arg);
+		fprintf(out, " --for postfix\n");
+	}
 	fprintf(out, "  # /etc/postfix/sasl_passwd, then: postmap /etc/postfix/sasl_passwd\n"
 		"  [%s]:%d %s:%s\n", smtp, port, user, a->acct->path);
 	fprintf(out, "  # /etc/postfix/main.cf\n"
@@ -58,7 +64,8 @@ static void postfix(FILE *out, const struct authorize *a, const char *user, cons
 		"  smtp_sasl_mechanism_filter = xoauth2\n"
 		"  # a bearer token is a plaintext credential: only over TLS\n"
 		"  smtp_sasl_tls_security_options = noanonymous\n"
-		"  smtp_tls_security_level = encrypt\n\n", smtp, port);
+		"  smtp_tls_security_level = encrypt\n", smtp, port);
+	fputs("  # then: postfix reload\n\n", out);
 }
 
 /* The installed isync as major * 100 + minor ("isync 1.4.4" -> 104), or 0
@@ -155,6 +162,18 @@ void authorize_next_steps(const struct authorize *a, const char *user, unsigned 
 			"sends through %s port %d with STARTTLS instead: put that host in below.)\n",
 			smtp, p->smtp_personal, sport);
 	fputc('\n', out);
+	if (a->acct->for_postfix) {
+		/* Postfix's file is for Postfix alone: root-only directory, owned
+		 * by postfix. Mail programs get an account of their own. */
+		postfix(out, a, user, smtp, sport);
+		fprintf(out, "Check the setup with: sasl-oauth2 doctor ");
+		shell_word(out, a->account_arg);
+		fprintf(out, "%s\n", strchr(a->account_arg, '/') ? "" : " --for postfix");
+		fprintf(out, "(This token file is for Postfix only. For mbsync, neomutt/mutt or "
+			"msmtp, authorize an account of your own, without --for postfix.)\n");
+		fflush(out);
+		return;
+	}
 	if (sv & OA2_SERVICE_SMTP)
 		postfix(out, a, user, smtp, sport);
 	if (sv & OA2_SERVICE_IMAP)

@@ -14,16 +14,24 @@
 #include "sasl-oauth2/token.h"
 
 #include "authorize.h"
+#include "cmdutil.h"
 #include "browser_open.h"
 
 static const char usage[] =
 "Usage: sasl-oauth2 authorize ACCOUNT --provider PROVIDER [OPTIONS]\n"
+"       sasl-oauth2 authorize ACCOUNT [OPTIONS]   (an account that exists)\n"
 "\n"
 "Signs in to the provider once (OAuth 2.0 authorization code with PKCE, or the\n"
 "device flow) and writes ACCOUNT's token file, which the SASL plugin and\n"
 "'sasl-oauth2 token' keep fresh from then on. The token file is written only\n"
 "once the new tokens are in hand: an existing file stays as it was until then,\n"
 "and whenever anything fails.\n"
+"\n"
+"For an ACCOUNT that exists, every option left out is taken from its token\n"
+"file: provider, tenant and cloud, services, user, client id and secret, and\n"
+"Postfix's placement (a NAME found only among Postfix's accounts is written\n"
+"there again). So 'sasl-oauth2 authorize ACCOUNT', which the plugin and the\n"
+"other commands print when a refresh token has died, signs in again as before.\n"
 "\n"
 "ACCOUNT is a name (the file NAME.json in your state directory: $SASL_OAUTH2_STATE_DIR,\n"
 "else $XDG_STATE_HOME/sasl-oauth2 or ~/.local/state/sasl-oauth2; for root\n"
@@ -89,8 +97,10 @@ static const char usage[] =
 "Exit status:\n"
 "   0  authorized, token file written\n"
 "   1  the sign-in failed: state mismatch, port in use, ... (the message says)\n"
-"   2  bad command line, unknown provider\n"
-"  65  the provider's answer is malformed\n"
+"   2  bad command line, unknown provider, --flow device with a provider\n"
+"      that has no device flow, no --provider for an account that does not exist\n"
+"  65  what was pasted in the manual flow is empty or not an address or\n"
+"      code, or the provider's answer is malformed\n"
 "  69  the user or the provider refused: access denied, wrong client secret, ...\n"
 "  70  internal error (out of memory)\n"
 "  74  the token file or its directory cannot be written\n"
@@ -155,7 +165,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->port = -1;
 	o->timeout = AUTHORIZE_TIMEOUT_DEFAULT;
-	while ((c = getopt_long(argc, argv, "p:u:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:u:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->provider = optarg; break;
 		case O_TENANT: o->tenant = optarg; break;
@@ -180,7 +190,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case O_FOR: o->for_who = optarg; break;
 		case O_NO_OPEN: o->no_open = 1; break;
 		case 'h': return cli_help(&cmd_authorize);
-		default: return cli_usage_error(&cmd_authorize, "unknown option");
+		default: return cli_bad_option(&cmd_authorize, c, argv);
 		}
 	}
 	if (optind >= argc)
@@ -189,9 +199,6 @@ static int parse(int argc, char **argv, struct opts *o)
 		return cli_usage_error(&cmd_authorize, "one ACCOUNT only (\"%s\" is extra)",
 				       argv[optind + 1]);
 	o->account = argv[optind];
-	if (o->provider == NULL)
-		return cli_usage_error(&cmd_authorize, "--provider is required (microsoft, google, "
-				       "or one defined in the configuration file)");
 	if (o->flow != NULL && strcmp(o->flow, "browser") != 0 && strcmp(o->flow, "device") != 0 &&
 	    strcmp(o->flow, "manual") != 0)
 		return cli_usage_error(&cmd_authorize, "--flow is browser, device or manual, not "
@@ -333,6 +340,7 @@ static void summary(const struct authorize *a, const struct oa2_refresh_result *
 
 struct state {
 	struct account acct;
+	struct authorize_prior prior;
 	struct oa2_provider prov;
 	struct oa2_refresh_result res;
 	struct oa2_buf rerun;
@@ -340,7 +348,86 @@ struct state {
 	char user[OA2_USER_MAX + 1];
 };
 
-static int authorize(struct cli *cli, const struct opts *o, struct state *s)
+/* Fills what the command line leaves out from the account's token file
+ * (same provider only), so `sasl-oauth2 authorize ACCOUNT`, the advice
+ * every other command prints, signs in again as before. */
+static int reuse_account(const struct cli *cli, struct opts *o, struct state *s)
+{
+	struct authorize_prior *p = &s->prior;
+	struct oa2_err err;
+	char near[300];
+	int rc;
+
+	rc = authorize_prior_read(cli, o->account, o->for_who != NULL, &s->acct, p, &err);
+	if (rc == OA2_ERR_INVALID)
+		return cli_usage_error(&cmd_authorize, "%s", err.msg);
+	if (rc != OA2_OK) {
+		cli_error("%s", err.msg);
+		return cli_exit_for(rc);
+	}
+	if (s->acct.for_postfix)
+		o->for_who = "postfix";
+	if (p->found && p->provider[0] != '\0' &&
+	    (o->provider == NULL || strcasecmp(o->provider, p->provider) == 0)) {
+		o->provider = o->provider ? o->provider : p->provider;
+		if (o->tenant == NULL && p->tenant[0] != '\0')
+			o->tenant = p->tenant;
+		if (o->cloud == NULL && p->cloud != NULL)
+			o->cloud = p->cloud;
+		if (o->services == NULL && p->services[0] != '\0')
+			o->services = p->services;
+		if (o->user == NULL && p->user[0] != '\0')
+			o->user = p->user;
+		if (o->client_id == NULL && p->client_id[0] != '\0')
+			o->client_id = p->client_id;
+		authorize_note("Signing in again as %s was authorized (provider %s%s%s%s%s%s%s); "
+			       "options given on the command line win.", s->acct.path, o->provider,
+			       o->tenant ? ", tenant " : "", o->tenant ? o->tenant : "",
+			       o->user ? ", user " : "", o->user ? o->user : "",
+			       o->services ? ", services " : "", o->services ? o->services : "");
+	}
+	if (o->provider != NULL)
+		return -1;
+	if (p->found)
+		return cli_usage_error(&cmd_authorize, "token file %s does not say which provider "
+				       "issued it: give --provider (microsoft, google, or one "
+				       "defined in the configuration file)", s->acct.path);
+	cli_account_suggestion(s->acct.dir, o->account, near, sizeof(near));
+	return cli_usage_error(&cmd_authorize, "no account \"%s\"%s yet (no token file %s): a new "
+			       "account needs --provider (microsoft, google, or one defined in "
+			       "the configuration file)", o->account, near, s->acct.path);
+}
+
+/* The client secret: --client-secret-file or the environment, else the
+ * one kept for this client id (config, then the account's file), else a
+ * prompt when the provider's clients normally have one. */
+static int client_secret(const struct opts *o, struct state *s, const char *client_id)
+{
+	const struct authorize_prior *p = &s->prior;
+	const char *kept = NULL;
+	struct oa2_err err;
+	int rc;
+
+	if (s->prov.client_secret != NULL &&
+	    (s->prov.client_id == NULL || strcmp(s->prov.client_id, client_id) == 0))
+		kept = s->prov.client_secret;
+	else if (p->client_secret != NULL && strcmp(p->client_id, client_id) == 0)
+		kept = p->client_secret;
+	else if (s->prov.client_secret != NULL)
+		kept = s->prov.client_secret;
+	rc = cli_read_client_secret(o->secret_file, s->prov.wants_secret && kept == NULL,
+				    &s->secret, &err);
+	if (rc != OA2_OK) {
+		cli_error("%s", err.msg);
+		return cli_exit_for(rc);
+	}
+	if (s->secret == NULL && kept != NULL &&
+	    (s->secret = oa2_secret_strndup(kept, strlen(kept))) == NULL)
+		return CLI_SOFTWARE;
+	return -1;
+}
+
+static int authorize(struct cli *cli, struct opts *o, struct state *s)
 {
 	struct oa2_provider_request rq;
 	struct authorize a;
@@ -348,12 +435,11 @@ static int authorize(struct cli *cli, const struct opts *o, struct state *s)
 	const char *flow;
 	int services = OA2_SERVICES_DEFAULT, rc;
 
+	if ((rc = reuse_account(cli, o, s)) >= 0)
+		return rc;
 	if (o->services != NULL && (services = oa2_services_parse(o->services)) < 0)
 		return cli_usage_error(&cmd_authorize, "--services is a comma-separated list of "
 				       "imap, smtp and pop, not \"%s\"", o->services);
-	rc = account_resolve(o->account, o->for_who != NULL, &cli->cfg, &s->acct, &err);
-	if (rc != OA2_OK)
-		return cli_usage_error(&cmd_authorize, "%s", err.msg);
 	if (s->acct.for_postfix && geteuid() != 0 && geteuid() != s->acct.owner) {
 		cli_error("--for postfix: only root can give the token file to the postfix user");
 		return CLI_NOPERM;
@@ -387,6 +473,10 @@ static int authorize(struct cli *cli, const struct opts *o, struct state *s)
 		return cli_exit_for(rc);
 	}
 	a.prov = &s->prov;
+	if (o->flow != NULL && strcmp(o->flow, "device") == 0 && s->prov.device_endpoint == NULL)
+		return cli_usage_error(&cmd_authorize, "--flow device: provider %s: %s; use "
+				       "--flow browser or --flow manual", s->prov.name,
+				       s->prov.no_device_why);
 	a.client_id = o->client_id ? o->client_id : s->prov.client_id;
 	if (a.client_id == NULL)
 		return cli_usage_error(&cmd_authorize, "no client id for %s: register an app with "
@@ -402,16 +492,8 @@ static int authorize(struct cli *cli, const struct opts *o, struct state *s)
 		cli_error("%s", err.msg);
 		return cli_exit_for(rc);
 	}
-	rc = cli_read_client_secret(o->secret_file, s->prov.wants_secret &&
-				    s->prov.client_secret == NULL, &s->secret, &err);
-	if (rc != OA2_OK) {
-		cli_error("%s", err.msg);
-		return cli_exit_for(rc);
-	}
-	if (s->secret == NULL && s->prov.client_secret != NULL &&
-	    (s->secret = oa2_secret_strndup(s->prov.client_secret,
-					    strlen(s->prov.client_secret))) == NULL)
-		return CLI_SOFTWARE;
+	if ((rc = client_secret(o, s, a.client_id)) >= 0)
+		return rc;
 	a.client_secret = s->secret;
 	a.user = o->user;
 	a.port = o->port;
@@ -458,6 +540,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	oa2_provider_clear(&s.prov);
 	oa2_secret_free_str(s.secret);
 	oa2_buf_clear(&s.rerun);
+	authorize_prior_clear(&s.prior);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "cmdutil.h"
 #include "doctor.h"
 
 #ifndef SASL_PLUGINDIR
@@ -33,7 +34,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.cli = cli;
 	d.plugin_dir = (env && env[0]) ? env : SASL_PLUGINDIR;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "postfix") != 0)
@@ -44,7 +45,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		case 'P': d.plugin_dir = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': return cli_help(&cmd_doctor);
-		default: return cli_usage_error(&cmd_doctor, "unknown option");
+		default: return cli_bad_option(&cmd_doctor, c, argv);
 		}
 	}
 	if (argc - optind > 1)

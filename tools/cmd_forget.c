@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -217,6 +218,35 @@ static void remove_lock(const struct account *acct)
 		cli_warn("cannot remove the lock file %s: %s", lock, strerror(errno));
 }
 
+/* Whether the path is an account at all, before anything is created next
+ * to it (the lock file): a regular file named NAME.json, or one that reads
+ * as a token file. Anything else is refused as it is. */
+static int is_account(const struct account *acct)
+{
+	struct oa2_token tok;
+	struct oa2_err err;
+	struct stat st;
+	size_t n = strlen(acct->path);
+
+	if (lstat(acct->path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		cli_error("%s is not a token file (%s); nothing was changed", acct->path,
+			  S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ?
+			  "a directory" : "not a regular file");
+		return 0;
+	}
+	if (n > 5 && strcmp(acct->path + n - 5, ".json") == 0)
+		return 1;
+	memset(&tok, 0, sizeof(tok));
+	if (oa2_token_load(acct->path, &tok, NULL, &err) != OA2_OK) {
+		cli_error("%s does not read as a token file (%s); nothing was changed (a "
+			  "token file that is not NAME.json is removed only when it can be read)",
+			  acct->path, err.msg);
+		return 0;
+	}
+	oa2_token_clear(&tok);
+	return 1;
+}
+
 static int forget(const struct cli *cli, const struct account *acct, const struct opts *o)
 {
 	struct json_object *obj = NULL;
@@ -274,6 +304,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		cli_error("%s", msg);
 		return CLI_NOACCOUNT;
 	}
+	if (!is_account(&acct))
+		return CLI_DATAERR;
 	return forget(cli, &acct, &o);
 }
 
@@ -307,6 +339,8 @@ const struct cli_command cmd_forget = {
 	"Exit status:\n"
 	"   0  the account was removed (with or without revocation; see the warnings)\n"
 	"   2  bad command line or account name\n"
+	"  65  ACCOUNT is not a token file (a directory, a link, a file that is\n"
+	"      not NAME.json and does not read as a token file): nothing was changed\n"
 	"  67  no such account\n"
 	"  74  the token file could not be locked or removed (its directory is not\n"
 	"      writable): nothing was changed\n",

@@ -150,9 +150,12 @@ static void read_row(const struct cli *cli, const char *arg, int for_postfix, st
 	snprintf(r->path, sizeof(r->path), "%s", acct.path);
 	rc = oa2_store_read(acct.path, &obj, &tok, &st, &err);
 	if (rc != OA2_OK && rc == OA2_ERR_IO && cli_account_missing(&acct)) {
+		char near[300];
+
+		cli_account_suggestion(acct.dir, arg, near, sizeof(near));
 		r->code = CLI_NOACCOUNT;
-		oa2_err_set(&r->error, OA2_ERR_IO, "no such account: there is no token file %s",
-			    acct.path);
+		oa2_err_set(&r->error, OA2_ERR_IO, "no such account%s: there is no token file %s",
+			    near, acct.path);
 		return;
 	}
 	if (rc != OA2_OK) {

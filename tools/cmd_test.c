@@ -12,6 +12,7 @@
 
 #include "account.h"
 #include "cli.h"
+#include "cmdutil.h"
 #include "mailtest.h"
 #include "privdrop.h"
 #include "sasl-oauth2/grant.h"
@@ -294,7 +295,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'I':
 		case 'S':
@@ -330,7 +331,7 @@ static int run(struct cli *cli, int argc, char **argv)
 				return cli_usage_error(&cmd_test, "--timeout takes seconds, 1-600");
 			break;
 		case 'h': return cli_help(&cmd_test);
-		default: return cli_usage_error(&cmd_test, "unknown option");
+		default: return cli_bad_option(&cmd_test, c, argv);
 		}
 	}
 	if (optind != argc - 1)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmdutil.h"
 #include "privdrop.h"
 #include "watch.h"
 #include "watch_log.h"
@@ -208,7 +209,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	long v;
 
 	memset(&t, 0, sizeof(t));
-	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
 			if (strcmp(optarg, "postfix") != 0)
@@ -231,7 +232,7 @@ static int run(struct cli *cli, int argc, char **argv)
 			o.retry_min = v;
 			break;
 		case 'h': return cli_help(&cmd_watch);
-		default: return cli_usage_error(&cmd_watch, "unknown option");
+		default: return cli_bad_option(&cmd_watch, c, argv);
 		}
 	}
 	if ((rc = cli_require_config(cli)) != CLI_OK)

@@ -9,13 +9,14 @@
 #include <unistd.h>
 
 #include "cmdutil.h"
+#include "sasl-oauth2/suggest.h"
 
 int cli_bad_option(const struct cli_command *cmd, int c, char **argv)
 {
 	const char *arg = argv[optind - 1];
 
 	if (c == ':')
-		return cli_usage_error(cmd, "option %s needs a value", arg);
+		return cli_usage_error(cmd, "option %s requires an argument", arg);
 	if (optopt != 0 && strncmp(arg, "--", 2) != 0)
 		return cli_usage_error(cmd, "unknown option -%c", optopt);
 	return cli_usage_error(cmd, "unknown option %s", arg);
@@ -70,11 +71,14 @@ int cli_account_missing(const struct account *acct)
 void cli_no_account_msg(const struct account *acct, const char *arg, char *buf, size_t n)
 {
 	const char *pf = acct->for_postfix ? " --for postfix" : "";
+	char near[300];
 
+	cli_account_suggestion(acct->dir, arg, near, sizeof(near));
 	if (strchr(arg, '/') == NULL)
-		snprintf(buf, n, "no account \"%s\" (there is no token file %s); create it with: "
+		snprintf(buf, n, "no account \"%s\"%s (there is no token file %s); create it with: "
 			 "sasl-oauth2 authorize %s --provider PROVIDER%s (or import a token "
-			 "file: sasl-oauth2 import FILE %s%s)", arg, acct->path, arg, pf, arg, pf);
+			 "file: sasl-oauth2 import FILE %s%s)", arg, near, acct->path, arg, pf, arg,
+			 pf);
 	else
 		snprintf(buf, n, "there is no token file %s; create it with: sasl-oauth2 "
 			 "authorize %s --provider PROVIDER%s", acct->path, acct->path, pf);
@@ -112,10 +116,6 @@ static char *account_name(const char *file)
 int cli_list_accounts(int for_postfix, const struct oa2_config *cfg, char *dir, size_t dirlen,
 		      char ***names, size_t *count, struct oa2_err *err)
 {
-	struct dirent *e;
-	char **v = NULL, **grown, *name;
-	size_t n = 0, cap = 0;
-	DIR *d;
 	int rc;
 
 	*names = NULL;
@@ -123,6 +123,30 @@ int cli_list_accounts(int for_postfix, const struct oa2_config *cfg, char *dir, 
 	rc = account_default_dir(for_postfix, cfg, dir, dirlen, err);
 	if (rc != OA2_OK)
 		return rc;
+	return cli_list_accounts_in(dir, names, count, err);
+}
+
+void cli_account_suggestion(const char *dir, const char *name, char *buf, size_t n)
+{
+	char **names;
+	size_t count;
+
+	buf[0] = '\0';
+	if (strchr(name, '/') != NULL || cli_list_accounts_in(dir, &names, &count, NULL) != OA2_OK)
+		return;
+	oa2_suggest_phrase(name, (const char *const *)names, count, buf, n);
+	cli_names_free(names, count);
+}
+
+int cli_list_accounts_in(const char *dir, char ***names, size_t *count, struct oa2_err *err)
+{
+	struct dirent *e;
+	char **v = NULL, **grown, *name;
+	size_t n = 0, cap = 0;
+	DIR *d;
+
+	*names = NULL;
+	*count = 0;
 	d = opendir(dir);
 	if (d == NULL)
 		return errno == ENOENT ? OA2_OK

@@ -51,6 +51,12 @@ int cli_store_failed(const struct account *acct, const char *arg, int rc,
 int cli_list_accounts(int for_postfix, const struct oa2_config *cfg, char *dir, size_t dirlen,
 		      char ***names, size_t *count, struct oa2_err *err);
 void cli_names_free(char **names, size_t count);
+/* The same for any directory (err may be NULL). */
+int cli_list_accounts_in(const char *dir, char ***names, size_t *count, struct oa2_err *err);
+
+/* " (did you mean \"alice\"?)" into buf when dir holds an account whose
+ * name is close to name, else "". */
+void cli_account_suggestion(const char *dir, const char *name, char *buf, size_t n);
 
 /* Copies the host of a URL (no port, no user info) into buf. Returns 0, or
  * -1 when there is none or it does not fit. */

@@ -133,27 +133,32 @@ static int failed(struct watch_acct *a, const struct watch_opts *o, enum watch_f
 		a->backoff = watch_backoff(a->backoff, o->retry_min, o->retry_max);
 		delay = watch_clamp_to_expiry(a->backoff, now, tok->expires_at);
 	}
-	cli_format_duration(delay, delay_s, sizeof(delay_s));
+	/* --once exits after this pass: the next run (cron) is the retry. */
+	if (o->once)
+		snprintf(delay_s, sizeof(delay_s), "the next run");
+	else
+		cli_format_duration(delay, delay_s, sizeof(delay_s));
 	a->retry_at = watch_boot_ms() + (int64_t)delay * 1000;
 	*next = a->retry_at;
 
 	switch (kind) {
 	case WF_TEMP:
 		/* Every attempt: the admin sees the back-off grow. */
-		wlog(LOG_WARNING, "%s: cannot refresh the access token (%s): %s; retrying in %s",
-		     name, left, msg, delay_s);
+		wlog(LOG_WARNING, "%s: cannot refresh the access token (%s): %s; %s%s", name,
+		     left, msg, o->once ? "trying again at " : "retrying in ", delay_s);
 		break;
 	case WF_REFUSED:
 		advice_account(a, o, account, sizeof(account));
 		snprintf(line, sizeof(line), "%s: the provider refused to refresh the access "
-			 "token (%s): %s%s%s; trying again only every %s", name, left, msg,
+			 "token (%s): %s%s%s%s%s", name, left, msg,
 			 advised ? "" : "; authorize again with: sasl-oauth2 authorize ",
-			 advised ? "" : account, delay_s);
+			 advised ? "" : account, o->once ? "" : "; trying again only every ",
+			 o->once ? "" : delay_s);
 		log_once(a, LOG_ERR, line);
 		break;
 	default:
-		snprintf(line, sizeof(line), "%s: cannot refresh the access token (%s): %s; "
-			 "retrying with back-off", name, left, msg);
+		snprintf(line, sizeof(line), "%s: cannot refresh the access token (%s): %s%s",
+			 name, left, msg, o->once ? "" : "; retrying with back-off");
 		log_once(a, LOG_WARNING, line);
 		break;
 	}

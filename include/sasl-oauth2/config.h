@@ -45,6 +45,7 @@ struct oa2_config_provider {
 /* Strings are owned (NULL when unset) and released by oa2_config_clear. */
 struct oa2_config {
 	char *path;            /* the file this came from */
+	int missing;           /* the file does not exist: defaults only */
 	char *client_id;       /* defaults for token files that name none */
 	char *client_secret;   /* secret */
 	char *token_endpoint;

@@ -109,6 +109,18 @@ int oa2_provider_authorize_url(const struct oa2_provider *p, const char *client_
 			       const char *challenge, const char *login_hint,
 			       struct oa2_buf *url, struct oa2_err *err);
 
+/* The tenant and cloud ("global", "us", "china"; static) a Microsoft token
+ * endpoint (https://LOGIN-HOST/TENANT/oauth2/v2.0/token) names, for
+ * re-authorizing an account as it was. Returns 0, or -1 when endpoint is
+ * not one of Microsoft's or the tenant does not fit in n bytes. */
+int oa2_microsoft_endpoint_parts(const char *endpoint, char *tenant, size_t n,
+				 const char **cloud);
+
+/* The OA2_SERVICE_* bits whose Microsoft permissions (RESOURCE/
+ * IMAP.AccessAsUser.All, /SMTP.Send, /POP.AccessAsUser.All) the scope
+ * holds; 0 when none (other providers' scopes do not tell). */
+unsigned oa2_services_from_scope(const char *scope);
+
 /* Parses "imap,smtp,pop" into OA2_SERVICE_* bits; -1 for an unknown word. */
 int oa2_services_parse(const char *list);
 

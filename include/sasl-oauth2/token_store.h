@@ -84,4 +84,11 @@ int oa2_store_mark_rejected(const char *path, const char *access_token, struct o
  * open: path itself when it exists or does not start with chroot_dir. */
 const char *oa2_store_path_in_chroot(const char *path, const char *chroot_dir);
 
+/* How `sasl-oauth2 authorize` names the token file at path, for advice:
+ * "NAME --for postfix" for chroot_dir/etc/sasl-oauth2/NAME.json (also as
+ * seen inside the chroot), "NAME" for root's /var/lib/sasl-oauth2/NAME.json,
+ * else the path itself. */
+#define OA2_ACCOUNT_LABEL_MAX 4096
+void oa2_store_account_label(const char *path, const char *chroot_dir, char *buf, size_t n);
+
 #endif

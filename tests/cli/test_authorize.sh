@@ -460,7 +460,7 @@ check "google: authorize endpoint /o/oauth2/v2/auth, mail scope, access_type=off
 check "google: redirect_uri http://127.0.0.1:PORT/ (RFC 8252 8.3)" \
 	bash -c '[[ $1 =~ ^http://127\.0\.0\.1:[0-9]+/$ ]]' _ "$(url_param "$u" redirect_uri)"
 run_cli ggdev authorize ggdev --provider google --flow device --client-id x
-expect_rc ggdev 1 "google --flow device: refused"
+expect_rc ggdev 2 "google --flow device: a usage error, before any sign-in"
 check "google --flow device: says why" grep -q 'Google does not allow the Gmail scope' "$T/ggdev.err"
 run_cli badtenant authorize x --provider microsoft --tenant 'a/b' --client-id x
 expect_rc badtenant 2 "microsoft --tenant a/b: usage error"
