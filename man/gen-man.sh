@@ -18,6 +18,15 @@ while IFS= read -r line; do
 			"$prog" "$c" --help | escape
 			printf '.fi\n'
 		done ;;
+	@EXAMPLES@)
+		# the "Examples:" block of 'sasl-oauth2 --help': a command line
+		# (two spaces in), then what it does (six spaces in)
+		"$prog" --help | awk '
+			/^Examples:/ { on = 1; next }
+			on && /^[^ ]/ { on = 0 }
+			on && /^  [^ ]/ { sub(/^  /, ""); gsub(/\\/, "\\e"); gsub(/-/, "\\-");
+				printf ".TP\n.B %s\n", $0; next }
+			on && /^      / { sub(/^ +/, ""); gsub(/\\/, "\\e"); print }' ;;
 	*) printf '%s\n' "$line" | sed -e "s|@VERSION@|$version|g" -e "s|@SYSCONFDIR@|$sysconfdir|g" ;;
 	esac
 done <"$template"
