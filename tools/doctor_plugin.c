@@ -110,11 +110,11 @@ void doctor_check_other_plugins(struct doctor *d)
 		snprintf(path, sizeof(path), "%s/%s", d->plugin_dir, e->d_name);
 		if (!offers_oauth(path))
 			continue;
-		snprintf(fix, sizeof(fix), "remove it: rm %s (if a package installed it, dpkg -S %s "
-			 "names the package to purge instead); see docs/migrate-sasl-xoauth2.md",
-			 path, path);
+		snprintf(fix, sizeof(fix), "rm %s", path);
 		report(d, WARN, fix, "plugin: %s also offers XOAUTH2 or OAUTHBEARER: libsasl2 "
-		       "picks one of the two plugins for every program", path);
+		       "picks one of the two plugins for every program (if a package installed "
+		       "it, dpkg -S %s names the package to purge instead; see "
+		       "docs/migrate-sasl-xoauth2.md)", path, path);
 		others++;
 	}
 	if (dp != NULL)

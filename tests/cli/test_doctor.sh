@@ -342,7 +342,7 @@ good_config; chmod 644 "$SASL_OAUTH2_CONF"
 # another XOAUTH2 plugin (tarickb/sasl-xoauth2) beside ours
 printf '\177ELF not really, but it names XOAUTH2\n' >"$PLUGINS/libsasl-xoauth2.so"
 case_ "another XOAUTH2 plugin" WARN "plugin: $PLUGINS/libsasl-xoauth2.so also offers XOAUTH2" \
-	"rm $PLUGINS/libsasl-xoauth2.so"
+	"rm $PLUGINS/libsasl-xoauth2.so$"
 rm -f "$PLUGINS/libsasl-xoauth2.so"
 doctor
 check "no other plugin: OK" expect OK "plugin: no other XOAUTH2 or OAUTHBEARER plugin"
