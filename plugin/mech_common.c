@@ -389,7 +389,7 @@ static int second_step(struct conn_state *st, sasl_client_params_t *params,
 	else if (st->entry->global->config.log_level >= OA2_LOG_DEBUG)
 		oa2p_log(params->utils, SASL_LOG_DEBUG,
 			 "sasl-oauth2 %s: %u bytes of server data after the initial response "
-			 "are not an error challenge (%s); answered as one, not logged",
+			 "are not an error challenge (%s); answered like one, data not shown",
 			 mech->name, serverinlen,
 			 err.msg[0] != '\0' ? err.msg : "no \"status\" member");
 	finish(st, oparams);

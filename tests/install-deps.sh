@@ -11,6 +11,7 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
   libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev libssl-dev"
 pkgs="$build_pkgs
   dovecot-core dovecot-imapd dovecot-submissiond postfix cyrus-clients isync msmtp neomutt mutt tmux
+  libncurses-dev xz-utils
   valgrind curl ca-certificates openssl bash-completion zsh
   chromium fonts-liberation
   debhelper dpkg-dev lintian debootstrap"
@@ -23,16 +24,37 @@ else
   pkgs="$pkgs systemd"
 fi
 [ "${1:-}" = --build-only ] && pkgs=$build_pkgs
+# Source packages of mutt and neomutt: the tests build them with Cyrus SASL
+# (tests/e2e/build-mutt-sasl.sh). This release's suite first; Debian 12 and
+# 13 both listed, for a mirror that lacks one release's tarball.
+need_update=no
+if [ "${1:-}" != --build-only ]; then
+  src_list=/etc/apt/sources.list.d/sasl-oauth2-src.sources
+  src_suites=$(. /etc/os-release && printf '%s\n' "${VERSION_CODENAME:-}" bookworm trixie |
+    awk 'NF && !seen[$0]++' | tr '\n' ' ')
+  src_entry="# tests/install-deps.sh of sasl-oauth2: source packages the tests build
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: ${src_suites% }
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+  if [ "$(cat "$src_list" 2>/dev/null)" != "$src_entry" ]; then
+    printf '%s\n' "$src_entry" >"$src_list"
+    need_update=yes
+  fi
+fi
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+if [ -n "$missing" ] || [ $need_update = yes ]; then
+  apt-get update -q
+fi
 if [ -n "$missing" ]; then
   echo "installing:$missing"
   # postfix asks debconf questions; preseed a local-only setup
   echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
   echo "postfix postfix/mailname string localhost" | debconf-set-selections
-  apt-get update -q
   # cyrus-clients pulls in an MTA: postfix in the same call keeps apt from choosing exim4
   apt-get install -y -q --no-install-recommends $missing
 fi
@@ -68,6 +90,12 @@ if ! node_ok; then
     exit 1
   fi
 fi
+# mutt and neomutt linked with Cyrus SASL, built once per machine and cached
+# outside the source tree; the tests build them too when the cache is empty.
+for p in mutt neomutt; do
+  bash "$(dirname "$0")/e2e/build-mutt-sasl.sh" "$p" >/dev/null ||
+    echo "install-deps: could not build $p with Cyrus SASL (see above); its tests will fail" >&2
+done
 # Stop system instances a package may have started; tests run their own.
 for svc in postfix dovecot; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then

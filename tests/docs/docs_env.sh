@@ -110,18 +110,8 @@ check_token_command() {
 
 # ----- servers -----------------------------------------------------------
 
-# start_tls_dovecot: the e2e Dovecot with TLS (STARTTLS on IMAP and
-# submission, IMAPS on DOVECOT_IMAPS_PORT) under a fresh test CA in CA_DIR,
-# plus the introspection endpoint. Sets everything start_dovecot sets.
-start_tls_dovecot() {
-	CA_DIR="$E2E_TMP/ca"
-	bash "$E2E_DIR/make-ca.sh" "$CA_DIR" >/dev/null || e2e_die "setup: make-ca.sh failed"
-	start_introspect
-	DOVECOT_TLS_DIR=$CA_DIR start_dovecot
-}
-
 # dovecot_tls_logins SERVICE USER MECH: how many logins over TLS Dovecot's
 # SERVICE (imap-login, submission-login) logged for USER with MECH.
 dovecot_tls_logins() {
-	grep -cE "$1: Info: Login: user=<$2>, method=$3, .*, TLS, " "$DOVECOT_LOG" 2>/dev/null || true
+	grep -cE "$(dovecot_login_re "$1" "$2" "$3"), .*, TLS, " "$DOVECOT_LOG" 2>/dev/null || true
 }

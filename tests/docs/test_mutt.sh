@@ -111,28 +111,3 @@ mutt_program neomutt
 mutt_program mutt
 
 e2e_finish
-fi
-subject="docs-neomutt imap $$.$RANDOM"
-put_imap_message "$AUTH_USER" "$subject"
-before=$(introspect_count)
-logins=$(dovecot_tls_logins imap-login "$AUTH_USER" OAUTHBEARER)
-TMUX_SOCK="$E2E_TMP/tmux.sock"
-tmux -S "$TMUX_SOCK" new-session -d -x 160 -y 30 \
-	"env TERM=xterm neomutt -n -F '$MUTTRC'; sleep 60" || e2e_die "setup: tmux did not start"
-E2E_PIDS+=("$(tmux -S "$TMUX_SOCK" display-message -p '#{pid}')")
-screen() { tmux -S "$TMUX_SOCK" capture-pane -p 2>/dev/null; }
-shows_message() { screen | grep -qF "$subject"; }
-if wait_for 20 shows_message; then
-	ok "imap: neomutt's index lists the INBOX message"
-else
-	not_ok "imap: neomutt's index lists the INBOX message"
-	screen | sed -e '/^$/d' -e 's/^/#   /'
-fi
-check "imap: the status line shows +INBOX with 1 message" \
-	bash -c 'tmux -S "$1" capture-pane -p | grep -qE "\+INBOX \[Msgs:1"' _ "$TMUX_SOCK"
-check "imap: Dovecot logged an OAUTHBEARER login for $AUTH_USER over TLS" \
-	test "$(dovecot_tls_logins imap-login "$AUTH_USER" OAUTHBEARER)" -gt "$logins"
-check "imap: the token was checked by the introspection endpoint" test "$(introspect_count)" -gt "$before"
-tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
-
-e2e_finish

@@ -182,6 +182,19 @@ dovecot_login_re() {
 	echo "$1: Info: (Login|Logged in): user=<$2>, method=$3"
 }
 
+# DOVECOT_BROKEN_RE: Dovecot's log lines of an exchange the client did not
+# finish properly: cancelled, left unanswered, or answered with garbage.
+DOVECOT_BROKEN_RE="auth aborted|Invalid base64|Unexpected|didn.t finish SASL auth"
+
+# dovecot_count ERE: how many lines of Dovecot's log match ERE.
+dovecot_count() { grep -cE "$1" "$DOVECOT_LOG"; }
+
+# dovecot_fail_re USER MECH: an extended regex for Dovecot's log line of one
+# failed login (2.4 adds the reason code: "(auth failed, ...) (auth_failed):").
+dovecot_fail_re() {
+	echo "\\(auth failed, 1 attempts in [0-9]+ secs\\)( \\(auth_failed\\))?: user=<$1>, method=$2"
+}
+
 # start_dovecot: a private Dovecot validating XOAUTH2/OAUTHBEARER through
 # the introspection endpoint (start_introspect first). Sets DOVECOT_CONF,
 # DOVECOT_IMAP_PORT, DOVECOT_SUBMISSION_PORT, DOVECOT_LOG,
@@ -369,6 +382,53 @@ put_imap_message() {
 	printf 'From: bob@example.net\nTo: %s\nSubject: %s\nMessage-ID: <%s@e2e.test>\n\nHello from the docs test.\n' \
 		"$1" "$2" "$RANDOM.$$" >"$md/new/$(date +%s).M$RANDOM.docs"
 	chown -R nobody:nogroup "$E2E_TMP/dovecot/home/$1"
+}
+
+# ----- mutt and neomutt ---------------------------------------------------
+
+# mutt_run PROG BIN HOME MUTTRC SECONDS [VAR=VALUE...]: runs BIN (a mutt or
+# neomutt) in a terminal (tmux) with HOME as its home, the build tree's
+# plugin (SASL_PATH), the extra environment given, its debug log at level 5
+# and `-e 'push <quit>'`, until it quits or SECONDS pass. Sets STATUS (its
+# exit status, or "hang"), ELAPSED (seconds) and DEBUG_LOG; its last screen
+# is left in HOME/screen.
+mutt_run() {
+	local prog=$1 bin=$2 home=$3 rc=$4 secs=$5 start=$SECONDS i args env_args=""
+	local sock="$home/tmux.sock"
+	shift 5
+	for i in "$@"; do env_args="$env_args '$i'"; done
+	mkdir -p "$home"
+	rm -f "$home/exit"
+	if [ "$prog" = neomutt ]; then
+		args="-d 5 -l '$home/debug.log'" # it writes debug.log0
+		DEBUG_LOG="$home/debug.log0"
+	else
+		args="-d 5" # mutt writes ~/.muttdebug0
+		DEBUG_LOG="$home/.muttdebug0"
+	fi
+	tmux -S "$sock" new-session -d -x 160 -y 30 \
+		"env HOME='$home' TERM=xterm SASL_PATH='$PLUGIN_DIR' $env_args \
+		 '$bin' -n -F '$rc' $args -e 'push <quit>'; echo \$? >'$home/exit'; sleep 600" ||
+		e2e_die "setup: tmux did not start"
+	E2E_PIDS+=("$(tmux -S "$sock" display-message -p '#{pid}')")
+	STATUS=hang
+	for i in $(seq 1 $((secs * 5))); do
+		if [ -s "$home/exit" ]; then STATUS=$(cat "$home/exit"); break; fi
+		sleep 0.2
+	done
+	ELAPSED=$((SECONDS - start))
+	tmux -S "$sock" capture-pane -p >"$home/screen" 2>/dev/null
+	tmux -S "$sock" kill-server 2>/dev/null
+}
+
+# start_tls_dovecot: the e2e Dovecot with TLS (STARTTLS on IMAP and
+# submission, IMAPS on DOVECOT_IMAPS_PORT) under a fresh test CA in CA_DIR,
+# plus the introspection endpoint. Sets everything start_dovecot sets.
+start_tls_dovecot() {
+	CA_DIR="$E2E_TMP/ca"
+	bash "$E2E_DIR/make-ca.sh" "$CA_DIR" >/dev/null || e2e_die "setup: make-ca.sh failed"
+	start_introspect
+	DOVECOT_TLS_DIR=$CA_DIR start_dovecot
 }
 
 # ----- syslog capture ----------------------------------------------------
@@ -742,8 +802,7 @@ expect_auth_ok() {
 expect_auth_rejected() {
 	local name=$1 mech=$2 secret=$3 want_status=$4 want_reply=$5
 	local out="$E2E_TMP/$name.out" sys="$E2E_TMP/$name.syslog"
-	# 2.4 adds the reason code: "(auth failed, ...) (auth_failed): user=..."
-	local pat="\\(auth failed, 1 attempts in [0-9]+ secs\\)( \\(auth_failed\\))?: user=<$AUTH_USER>, method=$mech"
+	local pat; pat=$(dovecot_fail_re "$AUTH_USER" "$mech")
 	local fails_before fails_after bad=0
 	fails_before=$(grep -cE "$pat" "$DOVECOT_LOG")
 	run_cyrus_client "$out" "$sys" "$CLIENT_PROG" "$CLIENT_PORT" "$mech" "$AUTH_USER" "$secret"

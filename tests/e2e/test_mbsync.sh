@@ -20,10 +20,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 e2e_setup mbsync
 command -v mbsync >/dev/null 2>&1 || e2e_die "setup: mbsync is not installed (isync; run tests/install-deps.sh)"
-CA_DIR="$E2E_TMP/ca"
-bash "$E2E_DIR/make-ca.sh" "$CA_DIR" >/dev/null || e2e_die "setup: make-ca.sh failed"
-start_introspect
-DOVECOT_TLS_DIR=$CA_DIR start_dovecot
+start_tls_dovecot
 
 AUTH_USER=alice@example.com
 good_and_revoked_tokens "$AUTH_USER"
@@ -80,7 +77,7 @@ run_mbsync() {
 	ELAPSED=$((SECONDS - start))
 }
 
-logins() { grep -cE "imap-login: Info: Login: user=<$AUTH_USER>, method=$1, .*$2" "$DOVECOT_LOG"; }
+logins() { grep -cE "$(dovecot_login_re imap-login "$AUTH_USER" "$1"), .*$2" "$DOVECOT_LOG"; }
 
 # good_case MECH TLS: the INBOX message arrives, mbsync exits 0.
 good_case() {
@@ -104,11 +101,12 @@ good_case() {
 		bash -c '! grep -qE "$1" "$2"' _ "$SASL_COMPLAINTS" "$E2E_TMP/$name.out"
 }
 
-# rejected_case MECH TLS STATUS: exit 1 within seconds, the server's NO shown.
+# rejected_case MECH TLS: exit 1 within seconds, the server's NO shown.
 rejected_case() {
-	local mech=$1 tls=$2 status=$3 name="rejected-$1-$2" fails_before
-	local pat="\\(auth failed, 1 attempts in [0-9]+ secs\\): user=<$AUTH_USER>, method=$mech"
-	fails_before=$(grep -cE "$pat" "$DOVECOT_LOG")
+	local mech=$1 tls=$2 name="rejected-$1-$2" fails_before pat broken_before
+	pat=$(dovecot_fail_re "$AUTH_USER" "$mech")
+	fails_before=$(dovecot_count "$pat")
+	broken_before=$(dovecot_count "$DOVECOT_BROKEN_RE")
 	mbsyncrc "$name" "$mech" "$tls" "$BADFILE"
 	run_mbsync "$name"
 	if [ "$RC" = 1 ]; then
@@ -121,18 +119,19 @@ rejected_case() {
 		grep -qE "AUTHENTICATE $mech.* returned an error: NO " "$E2E_TMP/$name.out"
 	check "$name: mbsync did not complain about SASL steps" \
 		bash -c '! grep -qE "$1" "$2"' _ "$SASL_COMPLAINTS" "$E2E_TMP/$name.out"
+	wait_for 3 test "$(dovecot_count "$pat")" -gt "$fails_before"
 	check "$name: Dovecot logged one failed $mech login" \
-		test "$(grep -cE "$pat" "$DOVECOT_LOG")" = $((fails_before + 1))
-	check "$name: Dovecot saw the challenge answered (no aborted exchange, no bad base64)" \
-		bash -c '! grep -qE "auth aborted|Invalid base64|Unexpected" "$1"' _ "$DOVECOT_LOG"
+		test "$(dovecot_count "$pat")" = $((fails_before + 1))
+	check "$name: Dovecot saw the challenge answered (no aborted or unfinished exchange, no bad base64)" \
+		test "$(dovecot_count "$DOVECOT_BROKEN_RE")" = "$broken_before"
 	[ "$RC" = 1 ] || show_log "$E2E_TMP/$name.out" "mbsync output"
 }
 
 for tls in None STARTTLS; do
 	good_case XOAUTH2 $tls
 	good_case OAUTHBEARER $tls
-	rejected_case XOAUTH2 $tls 401
-	rejected_case OAUTHBEARER $tls invalid_token
+	rejected_case XOAUTH2 $tls
+	rejected_case OAUTHBEARER $tls
 done
 
 e2e_finish
