@@ -21,7 +21,10 @@
 
 const char *oa2_config_path(void)
 {
-	const char *env = getenv(OA2_CONFIG_ENV);
+	/* secure_getenv: in a set-id program (a libsasl2 client may be one) the
+	 * caller's environment must not choose the file that names the CA
+	 * bundle, the token endpoint and the client secret. */
+	const char *env = secure_getenv(OA2_CONFIG_ENV);
 
 	return (env != NULL && env[0] != '\0') ? env : SYSCONFDIR "/sasl-oauth2.conf";
 }

@@ -74,6 +74,23 @@ static char *first_line(char *s)
 	return s;
 }
 
+/* $SASL_OAUTH2_CLIENT_SECRET, taken out of the environment at start. */
+static char *env_secret;
+
+void cli_take_secret_env(void)
+{
+	char *v = getenv(CLI_CLIENT_SECRET_ENV);
+
+	if (v == NULL)
+		return;
+	if (v[0] != '\0')
+		env_secret = oa2_secret_strndup(v, strlen(v));
+	/* The environment block is ours to overwrite; children (the browser,
+	 * postconf, the privilege-dropped workers) never see the secret. */
+	OPENSSL_cleanse(v, strlen(v));
+	unsetenv(CLI_CLIENT_SECRET_ENV);
+}
+
 int cli_read_client_secret(const char *file, int prompt, char **out, struct oa2_err *err)
 {
 	char buf[1024];
@@ -96,7 +113,7 @@ int cli_read_client_secret(const char *file, int prompt, char **out, struct oa2_
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return *out ? OA2_OK : OA2_ERR_NOMEM;
 	}
-	env = getenv(CLI_CLIENT_SECRET_ENV);
+	env = env_secret;
 	if (env != NULL && env[0] != '\0') {
 		*out = oa2_secret_strndup(env, strlen(env));
 		return *out ? OA2_OK : OA2_ERR_NOMEM;

@@ -72,6 +72,10 @@ int cli_require_config(const struct cli *cli);
 int cli_read_client_secret(const char *file, int prompt, char **out, struct oa2_err *err);
 #define CLI_CLIENT_SECRET_ENV "SASL_OAUTH2_CLIENT_SECRET"
 
+/* Moves $SASL_OAUTH2_CLIENT_SECRET into memory and out of the environment,
+ * so no child (the browser above all) inherits it. Call first in main. */
+void cli_take_secret_env(void);
+
 /* Seconds as "1h 5m", "3d 2h", "42s" ("expired 5m ago" is the caller's). */
 void cli_format_duration(long long seconds, char *buf, size_t n);
 

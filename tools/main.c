@@ -158,6 +158,7 @@ int main(int argc, char **argv)
 	 * memory: no core file may carry them to disk. */
 	struct rlimit no_core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &no_core);
+	cli_take_secret_env();
 
 	memset(&cli, 0, sizeof(cli));
 	cli.prog = "sasl-oauth2";

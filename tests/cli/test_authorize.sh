@@ -115,6 +115,7 @@ browser_finished() { wait_for 30 test -e "$T/browser.done"; }
 # follow: the user signs in (the mock redirects at once) and the browser
 # lands on the CLI's listener. Page status and final URL in $T/follow.log.
 mkbrowser follow <<'EOF'
+env >"$T/follow.env"
 curl -sS -L --max-time 30 --cacert "$CA" -o "$T/follow.page" -w '%{http_code} %{url_effective}\n' "$url" >>"$T/follow.log" 2>&1
 EOF
 # forged: a request with another state reaches the listener first.
@@ -304,6 +305,9 @@ check "client secret: stored in the token file (for refreshes)" test "$(jf "$STA
 check "client secret: not on the output" bash -c '! grep -q s3cret-value "$1"/secret.out "$1"/secret.err' _ "$T"
 SASL_OAUTH2_CLIENT_SECRET=s3cret-value BROWSER="$T/follow.sh" run_cli envsecret authorize conf2 --provider test --flow browser --timeout 30
 expect_rc envsecret 0 "client secret from \$SASL_OAUTH2_CLIENT_SECRET"
+browser_finished
+check "client secret: the browser's environment does not carry it" \
+	bash -c 'test -s "$1" && ! grep -qE "s3cret-value|SASL_OAUTH2_CLIENT_SECRET" "$1"' _ "$T/follow.env"
 if has_refresh; then
 	old_at=$(jf "$STATE/conf.json" access_token)
 	check "client secret: the file refreshes while the server demands the secret" \
