@@ -78,6 +78,15 @@ run_printed() {
 	RC=$?
 	collect "$T/$name.out" "$T/$name.err"
 }
+# parses CMDLINE: the command and its options are accepted by the program
+# ("--help" at the end: getopt rejects an unknown option before it).
+parses() {
+	local line=$1 words
+	read -r -a words <<<"$line"
+	[ "${words[0]}" = sasl-oauth2 ] || return 1
+	# placeholders in capitals (ACCOUNT, PROVIDER, FILE) stand for any word
+	"$CLI" "${words[@]:1}" --help >/dev/null 2>"$T/parse.err"
+}
 kill_refresh_token() { # FILE: the provider refuses its refresh token from now on; token expired
 	local owner; owner=$(stat -c %u:%g "$1")
 	admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$1" refresh_token)\"}" >/dev/null
@@ -200,6 +209,59 @@ else
 	skip "postfix accounts: needs root and a postfix user"
 fi
 
+# --- doctor's fixes, run (or checked) as printed ---------------------------------------
+# A private copy of this host's Postfix configuration (Debian's as installed);
+# every "fix:" doctor prints is split at "&&" and each command run when it
+# only touches that copy (postconf -c DIR -e), else checked.
+if [ -f /etc/postfix/main.cf ] && [ -f /etc/postfix/master.cf ]; then
+	PFD="$T/pfconf"
+	mkdir -p "$PFD"
+	cp /etc/postfix/main.cf /etc/postfix/master.cf "$PFD/"
+	"$CLI" doctor relay --for postfix --postfix-config "$PFD" >"$T/doctor1.out" 2>&1
+	collect "$T/doctor1.out"
+	sed -n 's/^ *fix: //p' "$T/doctor1.out" >"$T/fixes.txt"
+	check "doctor: prints fixes ($(grep -c . "$T/fixes.txt"))" test -s "$T/fixes.txt"
+	bad=0 ran=0
+	while read -r fix; do
+		# one command at a time: "A && B" -> A, B
+		while [ -n "$fix" ]; do
+			c=${fix%% && *}
+			[ "$c" = "$fix" ] && fix="" || fix=${fix#* && }
+			case $c in
+			"postconf -c $PFD -e "*)
+				bash -c "$c" >"$T/pc.out" 2>&1 && ! grep -q warning "$T/pc.out" && ran=$((ran + 1)) ||
+					{ bad=$((bad + 1)); echo "# fails as printed: $c"; sed 's/^/#   /' "$T/pc.out"; } ;;
+			"postfix -c $PFD reload" | "postfix reload") ;;
+			"sasl-oauth2 "*) parses "$c" || { bad=$((bad + 1)); echo "# does not parse: $c"; } ;;
+			"mkdir -p "*) [[ $c =~ ^mkdir\ -p\ /[^\ ]+$ ]] || { bad=$((bad + 1)); echo "# bad: $c"; } ;;
+			"cp -p "*)
+				read -r -a w <<<"$c"
+				for src in "${w[@]:2:${#w[@]}-3}"; do
+					[ -e "$src" ] || { bad=$((bad + 1)); echo "# no such source: $src in $c"; }
+				done ;;
+			"echo '"*"' > /etc/cron.d/"*)
+				line=${c#echo \'}; line=${line%%\' > *}
+				read -r -a w <<<"$line"
+				# five time fields, a user, then a command that parses
+				[ "${#w[@]}" -ge 7 ] && id "${w[5]}" >/dev/null 2>&1 && [ -x "${w[6]}" ] &&
+					"${w[6]}" "${w[@]:7}" --help >/dev/null 2>&1 ||
+					{ bad=$((bad + 1)); echo "# bad cron line: $c"; } ;;
+			"chmod "* | "chown "* | "systemctl "*) printf '%s\n' "$c" >>"$ADVICE" ;;
+			postconf\ * | postfix\ * | postmap\ * | runuser\ * | su\ * | rm\ * | mv\ * | ln\ *)
+				bad=$((bad + 1)); echo "# a command this test does not know how to check: $c" ;;
+			*) echo "# prose, not a command: $c" ;;
+			esac
+		done
+	done <"$T/fixes.txt"
+	check "doctor: every printed fix runs or checks out ($ran run, $bad bad)" test "$bad" = 0
+	"$CLI" doctor relay --for postfix --postfix-config "$PFD" >"$T/doctor2.out" 2>&1
+	still=$(grep -c "^ *fix: postconf -c $PFD" "$T/doctor2.out")
+	check "doctor: after its postconf fixes as printed, it asks for none ($still left)" test "$still" = 0 ||
+		sed 's/^/#   /' "$T/doctor2.out" | head -n 30
+else
+	skip "doctor fixes: /etc/postfix/main.cf and master.cf are needed"
+fi
+
 # --- chmod advice, run as printed ------------------------------------------------
 seed_token_file "$S/open.json" "$U" 3600
 chmod 644 "$S/open.json"
@@ -239,15 +301,6 @@ check "unsafe mode: after '$fix' as printed, the token command works" \
 	console.log(out.join("\n"));' "$SRCDIR/tools" "$SRCDIR/plugin" "$SRCDIR/lib" >"$T/source-advice.txt"
 n=$(grep -c . "$T/source-advice.txt")
 check "sources: advice commands found ($n)" test "$n" -gt 10
-# parses CMDLINE: the command and its options are accepted by the program
-# ("--help" at the end: getopt rejects an unknown option before it).
-parses() {
-	local line=$1 words
-	read -r -a words <<<"$line"
-	[ "${words[0]}" = sasl-oauth2 ] || return 1
-	# placeholders in capitals (ACCOUNT, PROVIDER, FILE) stand for any word
-	"$CLI" "${words[@]:1}" --help >/dev/null 2>"$T/parse.err"
-}
 bad=0
 while IFS=$'\t' read -r file line; do
 	parses "$line" || { bad=$((bad + 1)); echo "# $file: does not parse: $line ($(head -n 1 "$T/parse.err"))"; }
@@ -255,7 +308,7 @@ done <"$T/source-advice.txt"
 check "sources: every printed sasl-oauth2 command parses ($bad do not)" test "$bad" = 0
 
 # What the runs above printed.
-sort -u "$ADVICE" | sed -E 's/[. ]+$//' >"$T/advice-uniq.txt"
+sed 's/ && /\n/g' "$ADVICE" | sed -E 's/[. ]+$//' | sort -u >"$T/advice-uniq.txt"
 n=$(grep -c . "$T/advice-uniq.txt")
 check "runs: advice lines collected ($n)" test "$n" -gt 5
 PCONF="$T/postconf"
