@@ -8,17 +8,21 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/secret.h"
 
 void cli_error(const char *fmt, ...)
 {
+	char msg[2048], shown[4 * sizeof(msg)];
 	va_list ap;
 
-	fputs("sasl-oauth2: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* Messages name files and quote their contents: no control byte from
+	 * another user's file name reaches the terminal. */
+	oa2_chars_escape(msg, shown, sizeof(shown));
+	fprintf(stderr, "sasl-oauth2: %s\n", shown);
 }
 
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)

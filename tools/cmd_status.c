@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "cmdutil.h"
+#include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/timefmt.h"
@@ -243,7 +244,19 @@ static void error_cell(const struct row *r, long long now, char *buf, size_t n)
 	snprintf(buf, n, "%s%s%s%s", what, span[0] ? " (" : "", span, span[0] ? " ago)" : "");
 }
 
-static void make_cells(const struct row *r, long long now, struct cells *c)
+/* Account names, users and error texts come from files another user may
+ * have written: no control byte of theirs reaches the terminal. */
+static void escape_cells(struct cells *c)
+{
+	char shown[sizeof(c->c[0])];
+
+	for (int i = 0; i < NCOLS; i++) {
+		oa2_chars_escape(c->c[i], shown, sizeof(shown));
+		memcpy(c->c[i], shown, sizeof(shown));
+	}
+}
+
+static void fill_cells(const struct row *r, long long now, struct cells *c)
 {
 	char span[32];
 
@@ -264,6 +277,12 @@ static void make_cells(const struct row *r, long long now, struct cells *c)
 		snprintf(c->c[C_REFRESH], sizeof(c->c[0]), "%s old", span);
 	}
 	error_cell(r, now, c->c[C_ERROR], sizeof(c->c[0]));
+}
+
+static void make_cells(const struct row *r, long long now, struct cells *c)
+{
+	fill_cells(r, now, c);
+	escape_cells(c);
 }
 
 static void print_line(const char *const cell[NCOLS], const int width[NCOLS])

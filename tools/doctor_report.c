@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "doctor.h"
+#include "sasl-oauth2/chars.h"
 
 static const char *const verdict_name[] = { "ok", "warn", "fail" };
 
@@ -30,7 +31,7 @@ static void add_json(struct doctor *d, enum verdict v, const char *fix, const ch
 void report(struct doctor *d, enum verdict v, const char *fix, const char *fmt, ...)
 {
 	static const char *const tag[] = { "OK  ", "WARN", "FAIL" };
-	char msg[2048];
+	char msg[2048], shown[4 * sizeof(msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -42,9 +43,14 @@ void report(struct doctor *d, enum verdict v, const char *fix, const char *fmt, 
 		add_json(d, v, fix, msg);
 		return;
 	}
-	printf("%s %s\n", tag[v], msg);
-	if (v != OK && fix != NULL)
-		printf("     fix: %s\n", fix);
+	/* File names and contents come from directories other users may
+	 * write: no control byte of theirs reaches root's terminal. */
+	oa2_chars_escape(msg, shown, sizeof(shown));
+	printf("%s %s\n", tag[v], shown);
+	if (v != OK && fix != NULL) {
+		oa2_chars_escape(fix, shown, sizeof(shown));
+		printf("     fix: %s\n", shown);
+	}
 }
 
 void doctor_print_json(struct doctor *d)

@@ -17,4 +17,11 @@ int oa2_chars_printable(const char *s, size_t n);
 /* No control bytes (below 0x20, or 0x7f); UTF-8 is allowed: user names. */
 int oa2_chars_no_controls(const char *s, size_t n);
 
+/* Copies the string in to out (size n, always NUL-terminated, cut short
+ * when it does not fit) for a terminal: control bytes (C0, DEL, C1) and
+ * bytes that are not well-formed UTF-8 become "\xNN"; printable ASCII and
+ * UTF-8 text stay. For everything printed from file names and contents
+ * another user may have chosen. */
+void oa2_chars_escape(const char *in, char *out, size_t n);
+
 #endif

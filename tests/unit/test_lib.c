@@ -7,6 +7,7 @@
 
 #include "sasl-oauth2/base64url.h"
 #include "sasl-oauth2/buf.h"
+#include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/jwt.h"
 #include "sasl-oauth2/pkce.h"
@@ -78,6 +79,20 @@ static void test_token_parse(void)
 	CHECK(oa2_secret_is_path("/etc/x.json") && !oa2_secret_is_path("eyJabc") &&
 	      !oa2_secret_is_path("relative/path") && !oa2_secret_is_path(NULL),
 	      "token: only an absolute path names a file");
+}
+
+/* Nothing from another user's file reaches a terminal raw (issue 9, 4). */
+static void test_escape(void)
+{
+	char out[64];
+
+	oa2_chars_escape("a\x1b[2J\x07" "b\x7f", out, sizeof(out));
+	CHECK(strcmp(out, "a\\x1b[2J\\x07b\\x7f") == 0, "escape: C0 and DEL as \\xNN (got %s)", out);
+	oa2_chars_escape("caf\xc3\xa9 \xc2\x9b" "1m \xff", out, sizeof(out));
+	CHECK(strcmp(out, "caf\xc3\xa9 \\xc2\\x9b1m \\xff") == 0,
+	      "escape: UTF-8 text stays, C1 controls and bad bytes escaped (got %s)", out);
+	oa2_chars_escape("\x1b\x1b\x1b", out, 9);
+	CHECK(strcmp(out, "\\x1b\\x1b") == 0, "escape: cut short, never half an escape");
 }
 
 /* A password is never taken for a bearer token (issue 9, section 3). */
@@ -407,6 +422,7 @@ int main(void)
 	test_buf();
 	test_token_parse();
 	test_secret_shape();
+	test_escape();
 	test_server_error();
 	test_base64url_pkce();
 	test_jwt();
