@@ -375,14 +375,16 @@ static void test_aadsts(void)
 	}
 }
 
-/* provider.NAME.redirect_host: the one key the built-in providers take. */
+/* provider.NAME.redirect_host, and the built-in providers' values
+ * overridden by a group of their name (sasl-oauth2.conf(5)). */
 static void test_redirect_host(void)
 {
 	static const char good[] = "provider.microsoft.redirect_host = 127.0.0.1\n"
-				   "provider.google.redirect_host = localhost\n";
+				   "provider.Google.redirect_host = localhost\n"
+				   "provider.microsoft.client_id = cfg-client\n";
 	static const char *const bad[] = {
 		"provider.microsoft.redirect_host = [::1]\n",
-		"provider.microsoft.scope = x\n",
+		"provider.microsoft.token_endpoint = http://plain.example/token\n",
 	};
 	struct oa2_provider_request rq = { .name = "microsoft" };
 	struct oa2_http_opts o = { 0 };
@@ -399,6 +401,12 @@ static void test_redirect_host(void)
 	      strcmp(p.redirect_host, "127.0.0.1") == 0 &&
 	      strcmp(p.token_endpoint, "https://login.microsoftonline.com/common/oauth2/v2.0/token") == 0,
 	      "redirect_host: provider.microsoft.redirect_host = 127.0.0.1 overrides localhost only");
+	CHECK(p.client_id != NULL && strcmp(p.client_id, "cfg-client") == 0,
+	      "provider.microsoft.client_id overrides the built-in provider's (none)");
+	oa2_provider_clear(&p);
+	rq.name = "MicroSoft";
+	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_OK && strcmp(p.name, "microsoft") == 0,
+	      "provider names are case-insensitive (MicroSoft is microsoft)");
 	oa2_provider_clear(&p);
 	rq.name = "google";
 	CHECK(oa2_provider_resolve(&cfg, &rq, &o, &p, &e) == OA2_OK &&
