@@ -361,8 +361,12 @@ static int reuse_account(const struct cli *cli, struct opts *o, struct state *s)
 	rc = authorize_prior_read(cli, o->account, o->for_who != NULL, &s->acct, p, &err);
 	if (rc == OA2_ERR_INVALID)
 		return cli_usage_error(&cmd_authorize, "%s", err.msg);
-	if (rc != OA2_OK) {
-		cli_error("%s", err.msg);
+	if (rc != OA2_OK && o->provider != NULL) {
+		/* A broken file is what a new sign-in replaces. */
+		cli_warn("%s; signing in anew with the options given", err.msg);
+	} else if (rc != OA2_OK) {
+		cli_error("%s; to replace the file, give --provider and the other options "
+			  "again", err.msg);
 		return cli_exit_for(rc);
 	}
 	if (s->acct.for_postfix)

@@ -295,6 +295,8 @@ check "unsafe mode: after '$fix' as printed, the token command works" \
 					if (/\.\.\.|\[/.test(c)) continue;
 					out.push(f + "\t" + c);
 				}
+				for (const m of s.matchAll(/systemctl (?:--user )?[a-z-]+(?: --now)?(?: [A-Za-z0-9@._%-]+)?/g))
+					out.push(f + "\t" + m[0]);
 			}
 		}
 	}
@@ -302,10 +304,19 @@ check "unsafe mode: after '$fix' as printed, the token command works" \
 n=$(grep -c . "$T/source-advice.txt")
 check "sources: advice commands found ($n)" test "$n" -gt 10
 bad=0
+# systemctl_ok LINE: a verb systemctl has, and a unit this tree installs.
+systemctl_ok() {
+	local unit; unit=$(awk '{print $NF}' <<<"$1")
+	[[ $1 =~ ^systemctl\ (--user\ )?(enable\ --now|enable|disable|start|stop|restart|reload|status|daemon-reload|is-active)( |$) ]] &&
+		{ [[ $1 == *daemon-reload* ]] || [ -e "$SRCDIR/systemd/${unit%.service}.service.in" ] || [[ $unit == postfix* ]]; }
+}
 while IFS=$'\t' read -r file line; do
-	parses "$line" || { bad=$((bad + 1)); echo "# $file: does not parse: $line ($(head -n 1 "$T/parse.err"))"; }
+	case $line in
+	systemctl\ *) systemctl_ok "$line" || { bad=$((bad + 1)); echo "# $file: bad systemctl line: $line"; } ;;
+	*) parses "$line" || { bad=$((bad + 1)); echo "# $file: does not parse: $line ($(head -n 1 "$T/parse.err"))"; } ;;
+	esac
 done <"$T/source-advice.txt"
-check "sources: every printed sasl-oauth2 command parses ($bad do not)" test "$bad" = 0
+check "sources: every printed sasl-oauth2 command parses, every systemctl line names a verb and our unit ($bad do not)" test "$bad" = 0
 
 # What the runs above printed.
 sed 's/ && /\n/g' "$ADVICE" | sed -E 's/[. ]+$//' | sort -u >"$T/advice-uniq.txt"
@@ -331,11 +342,7 @@ while read -r line; do
 		owner=$(awk '{print $2}' <<<"$line")
 		[[ $line =~ ^chown\ [a-z_][a-z0-9_-]*(:[a-z_][a-z0-9_-]*)?\ /[^\ ]+$ ]] && id "${owner%%:*}" >/dev/null 2>&1 ||
 			{ bad=$((bad + 1)); echo "# bad chown: $line"; } ;;
-	systemctl\ *)
-		unit=$(awk '{print $NF}' <<<"$line")
-		[[ $line =~ ^systemctl\ (--user\ )?(enable\ --now|enable|start|restart|reload|status|daemon-reload)( |$) ]] &&
-			{ [[ $line == *daemon-reload* ]] || [ -e "$SRCDIR/systemd/${unit%.service}.service.in" ] || [ "$unit" = postfix ]; } ||
-			{ bad=$((bad + 1)); echo "# bad systemctl line: $line"; } ;;
+	systemctl\ *) systemctl_ok "$line" || { bad=$((bad + 1)); echo "# bad systemctl line: $line"; } ;;
 	esac
 done <"$T/advice-uniq.txt"
 check "runs: every printed command parses or applies with the real program ($bad do not)" test "$bad" = 0

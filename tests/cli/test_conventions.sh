@@ -114,6 +114,18 @@ run -c "$T/override.conf" authorize newacct --provider google --user u@example.c
 expect "provider.Google.client_id (any case): used for google" grep -q "client_id=cfg-google-id" "$ERR"
 check "no token file is written by any of these" test ! -e "$S/newacct.json"
 
+# ----- authorize over a token file that cannot be read ------------------------------
+( umask 077; printf '{"access_token": ' >"$S/broken.json" )
+cp -p "$S/broken.json" "$T/broken.before"
+run authorize broken
+expect "authorize BROKEN (no --provider): says what is wrong and to give --provider, exit 65" \
+	eval 'test $RC = 65 && err_has "not valid JSON" && err_has "give --provider"'
+run authorize broken --provider google --client-id c --user u@example.com --flow manual --no-open
+expect "authorize BROKEN --provider ...: warns and signs in anew (gets to the sign-in URL)" \
+	eval 'err_has "signing in anew" && err_has "accounts.google.com"'
+check "authorize BROKEN: the file is untouched until a sign-in succeeds" cmp -s "$T/broken.before" "$S/broken.json"
+rm -f "$S/broken.json"
+
 # ----- exit codes of the manual flow's paste -----------------------------------------
 for paste in "" "not an address"; do
 	printf '%s\n' "$paste" | timeout 30 "$CLI" authorize newacct --provider google --client-id c \
