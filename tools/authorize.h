@@ -38,6 +38,9 @@ struct authorize {
 	const char *client_id;
 	const char *client_secret;  /* NULL: a public client */
 	const char *user;           /* --user (sent as login_hint), or NULL */
+	const char *signed_in_as;   /* --shared-mailbox: the account that signed in
+				     * (the token file's user is the shared
+				     * mailbox), else NULL */
 	int port;                   /* --port, or -1 */
 	long timeout;               /* seconds */
 	int timeout_given;          /* --timeout was on the command line */

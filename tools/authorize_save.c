@@ -29,6 +29,7 @@ static struct json_object *token_file(const struct authorize *a,
 	json_object_object_add(obj, "version", json_object_new_int(OA2_TOKEN_FILE_VERSION));
 	add_str(obj, "provider", a->prov->name);
 	add_str(obj, "user", user);
+	add_str(obj, "signed_in_as", a->signed_in_as);
 	add_str(obj, "client_id", a->client_id);
 	add_str(obj, "client_secret", a->client_secret);
 	add_str(obj, "token_endpoint", a->prov->token_endpoint);

@@ -53,6 +53,11 @@ static const char usage[] =
 "                         Default: the email (or preferred_username) claim of the\n"
 "                         id_token the provider returns (openid email is added to\n"
 "                         the scope for that)\n"
+"      --shared-mailbox ADDRESS\n"
+"                         log in to the shared mailbox ADDRESS with the signed-in\n"
+"                         account's token (Microsoft 365: the account needs Full\n"
+"                         Access to it; sending as it, Send As): ADDRESS becomes\n"
+"                         the token file's user, the account its signed_in_as\n"
 "      --client-id ID     the OAuth client (app registration) id; default the\n"
 "                         provider's client_id in the configuration file\n"
 "      --client-secret-file F\n"
@@ -110,7 +115,7 @@ static const char usage[] =
 
 struct opts {
 	const char *account, *provider, *tenant, *cloud, *services, *user, *client_id;
-	const char *secret_file, *flow, *for_who;
+	const char *secret_file, *flow, *for_who, *shared;
 	int port;
 	long timeout;
 	int timeout_given, no_open;
@@ -142,7 +147,7 @@ static int plain_word(const char *s, size_t max)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	enum { O_TENANT = 256, O_CLOUD, O_SERVICES, O_CLIENT_ID, O_SECRET_FILE, O_FLOW, O_PORT,
-	       O_TIMEOUT, O_FOR, O_NO_OPEN };
+	       O_TIMEOUT, O_FOR, O_NO_OPEN, O_SHARED };
 	static const struct option lopts[] = {
 		{ "provider", required_argument, NULL, 'p' },
 		{ "tenant", required_argument, NULL, O_TENANT },
@@ -156,6 +161,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "for", required_argument, NULL, O_FOR },
 		{ "no-open", no_argument, NULL, O_NO_OPEN },
+		{ "shared-mailbox", required_argument, NULL, O_SHARED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -189,6 +195,7 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case O_FOR: o->for_who = optarg; break;
 		case O_NO_OPEN: o->no_open = 1; break;
+		case O_SHARED: o->shared = optarg; break;
 		case 'h': return cli_help(&cmd_authorize);
 		default: return cli_bad_option(&cmd_authorize, c, argv);
 		}
@@ -208,6 +215,10 @@ static int parse(int argc, char **argv, struct opts *o)
 	if (o->user != NULL && !plain_word(o->user, OA2_USER_MAX))
 		return cli_usage_error(&cmd_authorize, "--user must be a mailbox name without "
 				       "spaces, at most %d bytes", OA2_USER_MAX);
+	if (o->shared != NULL && (!plain_word(o->shared, OA2_USER_MAX) || !strchr(o->shared, '@')))
+		return cli_usage_error(&cmd_authorize, "--shared-mailbox takes the shared "
+				       "mailbox's address (NAME@DOMAIN, no spaces, at most %d "
+				       "bytes)", OA2_USER_MAX);
 	if (o->client_id != NULL && !plain_word(o->client_id, 512))
 		return cli_usage_error(&cmd_authorize, "--client-id must be one word without "
 				       "spaces");
@@ -273,6 +284,8 @@ static void rerun_line(const struct opts *o, struct oa2_buf *b)
 		rerun_word(b, "--services", o->services);
 	if (o->user)
 		rerun_word(b, "--user", o->user);
+	if (o->shared)
+		rerun_word(b, "--shared-mailbox", o->shared);
 	if (o->client_id)
 		rerun_word(b, "--client-id", o->client_id);
 	if (o->secret_file)
@@ -299,7 +312,9 @@ static int find_user(const struct opts *o, const struct oa2_refresh_result *res,
 		    strcasecmp(signed_in, o->user) != 0)
 			cli_error("warning: you signed in as %s, but --user is %s: mail servers "
 				  "refuse the token unless %s is a mailbox %s may use (an alias or "
-				  "a shared mailbox)", signed_in, o->user, o->user, signed_in);
+				  "a shared mailbox; for a shared mailbox, give --user %s "
+				  "--shared-mailbox %s)", signed_in, o->user, o->user, signed_in,
+				  signed_in, o->user);
 		return OA2_OK;
 	}
 	if (res->id_token == NULL)
@@ -436,7 +451,7 @@ static int authorize(struct cli *cli, struct opts *o, struct state *s)
 	struct oa2_provider_request rq;
 	struct authorize a;
 	struct oa2_err err;
-	const char *flow;
+	const char *flow, *sasl_user;
 	int services = OA2_SERVICES_DEFAULT, rc;
 
 	if ((rc = reuse_account(cli, o, s)) >= 0)
@@ -517,14 +532,22 @@ static int authorize(struct cli *cli, struct opts *o, struct state *s)
 		rc = authorize_manual(&a, &s->res, &err);
 	if (rc == OA2_OK)
 		rc = find_user(o, &s->res, s->user, sizeof(s->user), &err);
+	/* A shared mailbox: the servers take the delegate's token with the
+	 * shared address as the user (Microsoft's OAuth for IMAP/POP/SMTP). */
+	sasl_user = o->shared ? o->shared : s->user;
+	a.signed_in_as = o->shared ? s->user : NULL;
 	if (rc == OA2_OK)
-		rc = authorize_save(&a, &s->res, s->user, &err);
+		rc = authorize_save(&a, &s->res, sasl_user, &err);
 	if (rc != OA2_OK) {
 		cli_error("%s", err.msg);
 		return rc == OA2_ERR_INVALID ? CLI_FAIL : cli_exit_for(rc);
 	}
-	summary(&a, &s->res, s->user);
-	authorize_next_steps(&a, s->user, (unsigned)services);
+	summary(&a, &s->res, sasl_user);
+	if (o->shared)
+		printf("Signed in as %s; the mail servers get %s as the user (a shared mailbox: "
+		       "%s needs Full Access to it, and Send As to send as it).\n", s->user,
+		       o->shared, s->user);
+	authorize_next_steps(&a, sasl_user, (unsigned)services);
 	return CLI_OK;
 }
 

@@ -307,4 +307,23 @@ for addr in '[::1]' 127.0.0.1; do
 	check "localhost->$addr: token file is alice's" test "$(jfile "$STATE/$name.json" user)" = alice@example.com
 done
 
+# ---- 14. --shared-mailbox: a delegate signs in, the servers get the shared
+# address as the user (Microsoft: "replace the userName field ... with the
+# email address of the shared mailbox"); the token file keeps both
+browser_env alice@example.com
+BROWSER=$WRAPPER run_cli shared authorize shared --provider oidc --flow browser --shared-mailbox shared@example.com --timeout 60
+check "shared mailbox: exit 0" test "$RC" = 0
+[ "$RC" = 0 ] || show_cli shared
+check "shared mailbox: token file user = shared@example.com, signed_in_as = alice@example.com" \
+	test "$(jfile "$STATE/shared.json" user)|$(jfile "$STATE/shared.json" signed_in_as)" = "shared@example.com|alice@example.com"
+check "shared mailbox: the access token is alice's" \
+	test "$(jstr "$(oidc_introspect "$(jfile "$STATE/shared.json" access_token)")" username)" = alice@example.com
+check "shared mailbox: no warning about a different user" bash -c '! grep -qi "warning" "$1"' _ "$T/shared.err"
+check "shared mailbox: the next steps log in as the shared address (sasl_passwd, mbsync User)" \
+	bash -c 'grep -qE "^  \[SMTP-SERVER\]:587 shared@example.com:" "$1" && grep -qx "  User shared@example.com" "$1"' _ "$T/shared.out"
+check "shared mailbox: the output names the permission it needs (Full Access)" grep -q "Full Access" "$T/shared.out"
+run_cli sharedbad authorize sharedbad --provider oidc --flow browser --shared-mailbox 'not an address'
+check "shared mailbox: a value that is not an address is a usage error (exit $RC)" \
+	bash -c '[ "$1" = 2 ] && grep -q -- "--shared-mailbox takes" "$2"' _ "$RC" "$T/sharedbad.err"
+
 e2e_finish
