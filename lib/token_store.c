@@ -17,6 +17,7 @@
 #include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/safe_file.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token_store.h"
 
@@ -25,13 +26,14 @@ int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token 
 {
 	char origin[64 + PATH_MAX];
 	struct oa2_buf b;
+	struct oa2_err why;
 	struct stat sb;
 	char chunk[4096];
 	int fd, rc = OA2_OK;
 
 	snprintf(origin, sizeof(origin), "token file %s", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 && errno == EACCES)
+	fd = oa2_safe_open(path, O_RDONLY, OA2_SAFE_EXISTING, "token file", &sb, &why);
+	if (fd < 0 && why.rc == OA2_ERR_IO && errno == EACCES)
 		/* Say who: inside Postfix the reader is the postfix user, not the
 		 * admin who made the file. */
 		return oa2_err_set(err, OA2_ERR_IO, "%s: cannot open: Permission denied: the user "
@@ -39,11 +41,10 @@ int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token 
 				   "permission on each directory above it; token files belong to the "
 				   "user that uses them (postfix for Postfix), mode 0600", origin,
 				   (unsigned)geteuid());
-	if (fd < 0)
-		return oa2_err_set(err, OA2_ERR_IO, "%s: cannot open: %s", origin, strerror(errno));
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return oa2_err_set(err, OA2_ERR_IO, "%s: not a regular file", origin);
+	if (fd < 0) {
+		if (err != NULL)
+			*err = why;
+		return why.rc;
 	}
 	if (oa2_token_check_mode(path, &sb, err) != OA2_OK) {
 		close(fd);
@@ -115,12 +116,8 @@ int oa2_store_write(const char *path, struct json_object *obj, const struct stat
 				 path, strerror(errno), "the user that refreshes the token");
 		goto wipe;
 	}
+	/* The new file is the writer's: writers are the files' owners. */
 	if (like != NULL) {
-		if (fchown(fd, like->st_uid, like->st_gid) != 0 && like->st_uid != geteuid()) {
-			rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot keep its owner "
-					 "(uid %u): %s", path, (unsigned)like->st_uid, strerror(errno));
-			goto fail;
-		}
 		if (fchmod(fd, (like->st_mode & 0600) | 0600) != 0) {
 			rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: chmod: %s", path,
 					 strerror(errno));
@@ -144,13 +141,6 @@ int oa2_store_write(const char *path, struct json_object *obj, const struct stat
 				 "file is unchanged)", path, strerror(errno));
 		goto fail;
 	}
-	if (like != NULL && geteuid() == 0) {
-		char lock[PATH_MAX];
-		if (snprintf(lock, sizeof(lock), "%s.lock", path) < (int)sizeof(lock) &&
-		    lchown(lock, like->st_uid, like->st_gid) != 0 && errno != ENOENT) {
-			/* as in give_lock_to_owner */
-		}
-	}
 	/* The rename is durable only once the directory is on disk too. */
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
@@ -169,38 +159,25 @@ wipe:
 	return rc;
 }
 
-/* A lock file that root creates for another user's token file (the CLI
- * acting for postfix) must stay usable by that user, or its refreshes could
- * never take the lock. */
-static void give_lock_to_owner(int lockfd, const char *path)
-{
-	struct stat ls, ts;
-
-	if (geteuid() != 0 || fstat(lockfd, &ls) != 0 || stat(path, &ts) != 0 ||
-	    ls.st_uid == ts.st_uid)
-		return;
-	if (fchown(lockfd, ts.st_uid, ts.st_gid) != 0) {
-		/* the owner's own refresh reports that it cannot lock */
-	}
-}
-
 static int open_lock(const char *path, struct oa2_err *err)
 {
 	char lock[PATH_MAX];
+	struct oa2_err why;
 	int fd;
 
 	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
 		oa2_err_set(err, OA2_ERR_INVALID, "token file %s: path too long", path);
 		return -1;
 	}
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
+	/* Created by the user that refreshes, who owns the token file too:
+	 * a lock is never handed to anyone (root works as the owner). */
+	fd = oa2_safe_open(lock, O_RDWR, OA2_SAFE_CREATE, "lock file", NULL, &why);
+	if (fd < 0 && why.rc != OA2_ERR_IO && err != NULL)
+		*err = why;
+	else if (fd < 0)
 		oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot open lock file %s: %s; the "
 			    "directory must be writable by the user that refreshes the token",
 			    path, lock, strerror(errno));
-		return -1;
-	}
-	give_lock_to_owner(fd, path);
 	return fd;
 }
 
@@ -404,15 +381,17 @@ static int use_current(const char *path, long long now, struct oa2_token *tok,
 	struct oa2_err rerr;
 
 	if (oa2_store_read(path, &obj, &cur, NULL, &rerr) != OA2_OK)
-		return OA2_ERR_IO;
+		return err->rc;
 	oa2_json_put_wiped(obj);
 	if (!still_valid(&cur, now)) {
 		oa2_token_clear(&cur);
-		return OA2_ERR_IO;
+		return err->rc;
 	}
 	*tok = cur;
 	*notice = *err;
-	notice->rc = OA2_ERR_UNWRITABLE;
+	/* A planted lock (OA2_ERR_UNSAFE) stays what it is. */
+	if (err->rc == OA2_ERR_IO)
+		notice->rc = OA2_ERR_UNWRITABLE;
 	return OA2_OK;
 }
 
@@ -513,7 +492,7 @@ int oa2_store_mark_rejected(const char *path, const char *access_token, struct o
 
 	lockfd = oa2_store_lock(path, err);
 	if (lockfd < 0)
-		return OA2_ERR_IO;
+		return err->rc;
 	rc = oa2_store_read(path, &obj, &cur, &st, err);
 	if (rc == OA2_OK) {
 		/* Only if no one replaced the token meanwhile. */

@@ -3,22 +3,54 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "account.h"
 
 #define STATE_DIR_ENV "SASL_OAUTH2_STATE_DIR"
 
-static int valid_name(const char *s)
+#define NAME_MAX_LEN 128
+
+static int name_char(char c, int first)
 {
-	if (s[0] == '\0' || s[0] == '.' || strlen(s) > 200)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr("._@+-", *s)))
-			return 0;
-	return 1;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (!first && c != '\0' && strchr("._@+-", c) != NULL);
+}
+
+int account_name_check(const char *arg, char *name, size_t n, struct oa2_err *err)
+{
+	size_t len = strlen(arg), i;
+
+	/* "x.json" is the file of account "x", never "x.json.json". */
+	if (len > 5 && strcmp(arg + len - 5, ".json") == 0)
+		len -= 5;
+	for (i = 0; i < len && name_char(arg[i], i == 0); i++)
+		;
+	if (len == 0 || len > NAME_MAX_LEN || i != len || len >= n ||
+	    memmem(arg, len, "..", 2) != NULL)
+		return oa2_err_set(err, OA2_ERR_INVALID,
+				   "\"%s\" is not a valid account name: use 1 to %d letters, digits "
+				   "and ._@+- starting with a letter or digit, without \"..\" (or "
+				   "give a token file path starting with / or ./)", arg, NAME_MAX_LEN);
+	memcpy(name, arg, len);
+	name[len] = '\0';
+	return OA2_OK;
+}
+
+/* A token file path: absolute or ./relative, without ".." components, so
+ * that what it names is plain to see. */
+static int path_check(const char *arg, struct oa2_err *err)
+{
+	const char *p = arg;
+
+	if (arg[0] != '/' && strncmp(arg, "./", 2) != 0)
+		return oa2_err_set(err, OA2_ERR_INVALID, "\"%s\" is neither an account name nor "
+				   "a token file path: a path starts with / or ./", arg);
+	for (; p != NULL; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
+		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
+			return oa2_err_set(err, OA2_ERR_INVALID, "\"%s\": a token file path may "
+					   "not contain \"..\"", arg);
+	return OA2_OK;
 }
 
 int account_default_dir(int for_postfix, const struct oa2_config *cfg, char *buf, size_t n,
@@ -65,6 +97,8 @@ int account_resolve(const char *arg, int for_postfix, const struct oa2_config *c
 		acct->group = pw->pw_gid;
 	}
 	if (strchr(arg, '/') != NULL) {
+		if (path_check(arg, err) != OA2_OK)
+			return OA2_ERR_INVALID;
 		if (snprintf(acct->path, sizeof(acct->path), "%s", arg) >= (int)sizeof(acct->path))
 			return oa2_err_set(err, OA2_ERR_INVALID, "%s: path too long", arg);
 		slash = strrchr(acct->path, '/');
@@ -78,60 +112,14 @@ int account_resolve(const char *arg, int for_postfix, const struct oa2_config *c
 				       ? strlen(base) - 5 : strlen(base)), base);
 		return OA2_OK;
 	}
-	if (!valid_name(arg))
-		return oa2_err_set(err, OA2_ERR_INVALID,
-				   "\"%s\" is not a valid account name: use letters, digits and "
-				   "._@+- (or give a token file path)", arg);
+	rc = account_name_check(arg, acct->name, sizeof(acct->name), err);
+	if (rc != OA2_OK)
+		return rc;
 	rc = account_default_dir(for_postfix, cfg, acct->dir, sizeof(acct->dir), err);
 	if (rc != OA2_OK)
 		return rc;
-	snprintf(acct->name, sizeof(acct->name), "%s", arg);
-	if (snprintf(acct->path, sizeof(acct->path), "%s/%s.json", acct->dir, arg) >=
+	if (snprintf(acct->path, sizeof(acct->path), "%s/%s.json", acct->dir, acct->name) >=
 	    (int)sizeof(acct->path))
 		return oa2_err_set(err, OA2_ERR_INVALID, "%s: path too long", arg);
-	return OA2_OK;
-}
-
-/* mkdir -p, each new level 0700 (0755 for the levels above the last). */
-static int make_dirs(char *path, mode_t last_mode)
-{
-	char *p = path + 1;
-	struct stat st;
-
-	for (;;) {
-		char *slash = strchr(p, '/');
-		if (slash != NULL)
-			*slash = '\0';
-		if (stat(path, &st) != 0) {
-			if (mkdir(path, slash ? 0755 : last_mode) != 0 && errno != EEXIST) {
-				if (slash)
-					*slash = '/';
-				return -1;
-			}
-		}
-		if (slash == NULL)
-			return 0;
-		*slash = '/';
-		p = slash + 1;
-	}
-}
-
-int account_make_dir(const struct account *acct, struct oa2_err *err)
-{
-	char dir[PATH_MAX];
-	struct stat st;
-
-	if (stat(acct->dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode))
-			return oa2_err_set(err, OA2_ERR_IO, "%s is not a directory", acct->dir);
-		return OA2_OK;
-	}
-	snprintf(dir, sizeof(dir), "%s", acct->dir);
-	if (make_dirs(dir, 0700) != 0)
-		return oa2_err_set(err, OA2_ERR_IO, "cannot create directory %s: %s", acct->dir,
-				   strerror(errno));
-	if (acct->for_postfix && chown(acct->dir, acct->owner, acct->group) != 0)
-		return oa2_err_set(err, OA2_ERR_IO, "cannot give %s to the postfix user: %s",
-				   acct->dir, strerror(errno));
 	return OA2_OK;
 }

@@ -1,20 +1,24 @@
 /*
  * Accounts: a name for a token file.
  *
- * An ACCOUNT argument that contains '/' is a token file path and is used as
- * it is. Any other name is looked up in a directory:
+ * An ACCOUNT argument that contains '/' is a token file path: it must start
+ * with '/' or "./" and have no ".." component. Any other argument is an
+ * account name, looked up in a directory:
  *   ordinary users   $SASL_OAUTH2_STATE_DIR, else $XDG_STATE_HOME/sasl-oauth2,
  *                    else ~/.local/state/sasl-oauth2
  *   root             $SASL_OAUTH2_STATE_DIR, else /var/lib/sasl-oauth2
  *   --for postfix    CHROOT/etc/sasl-oauth2 (CHROOT: the config's chroot_dir,
  *                    /var/spool/postfix), files owned by the postfix user
- * and the file is NAME.json there. Names are [A-Za-z0-9._@+-], not starting
- * with '.'.
+ * and the file is NAME.json there. One rule for names, wherever they come
+ * from (argv, a directory listing, an imported file's suggestion):
+ * [A-Za-z0-9][A-Za-z0-9._@+-]{0,127}, no "..", a trailing ".json" dropped.
+ * A name never comes from a file's contents unconfirmed.
  */
 #ifndef SASL_OAUTH2_ACCOUNT_H
 #define SASL_OAUTH2_ACCOUNT_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "sasl-oauth2/config.h"
@@ -34,9 +38,10 @@ struct account {
 int account_resolve(const char *arg, int for_postfix, const struct oa2_config *cfg,
 		    struct account *acct, struct oa2_err *err);
 
-/* Creates the account's directory (0700, owned like the account) when
- * missing. */
-int account_make_dir(const struct account *acct, struct oa2_err *err);
+/* Checks arg against the account-name rule and copies the name (without
+ * a trailing ".json") into name. Returns OA2_OK, or OA2_ERR_INVALID with a
+ * message that states the rule. */
+int account_name_check(const char *arg, char *name, size_t n, struct oa2_err *err);
 
 /* The directory that holds the named accounts (for listing). */
 int account_default_dir(int for_postfix, const struct oa2_config *cfg, char *buf, size_t n,

@@ -3,7 +3,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -11,6 +10,7 @@
 #include "sasl-oauth2/token_store.h"
 
 #include "authorize.h"
+#include "privsep.h"
 
 static void add_str(struct json_object *obj, const char *key, const char *val)
 {
@@ -43,38 +43,43 @@ static struct json_object *token_file(const struct authorize *a,
 	return obj;
 }
 
+struct save_job {
+	const char *path;
+	struct json_object *obj;
+	struct oa2_err err;   /* sent back */
+};
+
+/* As the account's owner (privsep.h): the new file is theirs. */
+static int save_as_owner(void *ctx)
+{
+	struct save_job *j = ctx;
+	struct stat like;
+	int lockfd, rc;
+
+	/* The lock keeps a refresh of the old grant, running right now in
+	 * some other process, from writing over the new file. */
+	lockfd = oa2_store_lock(j->path, &j->err);
+	if (lockfd < 0)
+		return j->err.rc;
+	memset(&like, 0, sizeof(like));
+	like.st_mode = S_IFREG | 0600;
+	rc = oa2_store_write(j->path, j->obj, &like, &j->err);
+	oa2_store_unlock(lockfd);
+	return rc;
+}
+
 int authorize_save(const struct authorize *a, const struct oa2_refresh_result *res,
 		   const char *user, struct oa2_err *err)
 {
-	struct json_object *obj;
-	struct stat like, old;
-	int lockfd, rc;
+	struct save_job j;
+	int rc;
 
-	/* The owner: postfix for --for postfix, else whoever owns the file
-	 * being replaced, else the caller. */
-	memset(&like, 0, sizeof(like));
-	like.st_uid = a->acct->owner;
-	like.st_gid = a->acct->group;
-	like.st_mode = S_IFREG | 0600;
-	if (!a->acct->for_postfix && stat(a->acct->path, &old) == 0 && S_ISREG(old.st_mode)) {
-		like.st_uid = old.st_uid;
-		like.st_gid = old.st_gid;
-	}
-	obj = token_file(a, res, user);
-	if (obj == NULL)
+	memset(&j, 0, sizeof(j));
+	j.path = a->acct->path;
+	j.obj = token_file(a, res, user);
+	if (j.obj == NULL)
 		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
-	/* The lock keeps a refresh of the old grant, running right now in
-	 * some other process, from writing over the new file. */
-	lockfd = oa2_store_lock(a->acct->path, err);
-	if (lockfd < 0) {
-		oa2_json_put_wiped(obj);
-		return OA2_ERR_IO;
-	}
-	/* Best effort: only root can hand the lock file to postfix, and
-	 * everyone else owns it already. */
-	(void)!fchown(lockfd, like.st_uid, like.st_gid);
-	rc = oa2_store_write(a->acct->path, obj, &like, err);
-	oa2_store_unlock(lockfd);
-	oa2_json_put_wiped(obj);
+	rc = privsep_run_rc(a->acct, save_as_owner, &j, &j.err, err);
+	oa2_json_put_wiped(j.obj);
 	return rc;
 }

@@ -15,6 +15,7 @@
 
 #include "authorize.h"
 #include "cmdutil.h"
+#include "privsep.h"
 #include "browser_open.h"
 
 static const char usage[] =
@@ -225,27 +226,40 @@ static int parse(int argc, char **argv, struct opts *o)
 	return -1;
 }
 
-/* Creates the account's directory and checks that it takes new files. */
-static int prepare_dir(const struct account *acct, struct oa2_err *err)
-{
-	char probe[PATH_MAX];
-	int fd, rc;
+struct probe_job {
+	const struct account *acct;
+	struct oa2_err err;   /* sent back */
+};
 
-	rc = account_make_dir(acct, err);
-	if (rc != OA2_OK)
-		return rc;
-	if (snprintf(probe, sizeof(probe), "%s/.sasl-oauth2-probe.XXXXXX", acct->dir) >=
+/* As the account's owner (privsep.h), who will write the file. */
+static int probe_as_owner(void *ctx)
+{
+	struct probe_job *j = ctx;
+	char probe[PATH_MAX];
+	int fd;
+
+	if (snprintf(probe, sizeof(probe), "%s/.sasl-oauth2-probe.XXXXXX", j->acct->dir) >=
 	    (int)sizeof(probe))
-		return oa2_err_set(err, OA2_ERR_INVALID, "%s: path too long", acct->dir);
+		return oa2_err_set(&j->err, OA2_ERR_INVALID, "%s: path too long", j->acct->dir);
 	fd = mkstemp(probe);
 	if (fd < 0)
-		return oa2_err_set(err, OA2_ERR_IO, "cannot write the token file %s: the directory "
-				   "%s does not take new files (%s); fix its permissions or give "
-				   "another ACCOUNT path (nothing was changed)", acct->path, acct->dir,
-				   strerror(errno));
+		return oa2_err_set(&j->err, OA2_ERR_IO, "cannot write the token file %s: the "
+				   "directory %s does not take new files (%s); fix its permissions "
+				   "or give another ACCOUNT path (nothing was changed)",
+				   j->acct->path, j->acct->dir, strerror(errno));
 	close(fd);
 	unlink(probe);
 	return OA2_OK;
+}
+
+/* Creates the account's directory and checks, before the sign-in, that it
+ * takes new files. */
+static int prepare_dir(const struct account *acct, struct oa2_err *err)
+{
+	struct probe_job j = { acct, { "", OA2_OK } };
+	int rc = privsep_make_dir(acct, err);
+
+	return rc != OA2_OK ? rc : privsep_run_rc(acct, probe_as_owner, &j, &j.err, err);
 }
 
 static void rerun_word(struct oa2_buf *b, const char *opt, const char *val)

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "cmdutil.h"
+#include "privsep.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/http.h"
 #include "sasl-oauth2/json.h"
@@ -247,8 +248,20 @@ static int is_account(const struct account *acct)
 	return 1;
 }
 
-static int forget(const struct cli *cli, const struct account *acct, const struct opts *o)
+struct job {
+	const struct cli *cli;
+	const struct account *acct;
+	const struct opts *o;
+};
+
+/* As the account's owner (privsep.h): the file, its lock and the
+ * revocation alike. */
+static int forget(void *ctx)
 {
+	const struct job *j = ctx;
+	const struct cli *cli = j->cli;
+	const struct account *acct = j->acct;
+	const struct opts *o = j->o;
 	struct json_object *obj = NULL;
 	struct oa2_token tok;
 	struct oa2_err err;
@@ -290,6 +303,7 @@ static int run(struct cli *cli, int argc, char **argv)
 {
 	struct account acct;
 	struct opts o;
+	struct job j = { cli, &acct, &o };
 	char msg[OA2_ERR_MSG_MAX];
 	int rc;
 
@@ -306,7 +320,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	if (!is_account(&acct))
 		return CLI_DATAERR;
-	return forget(cli, &acct, &o);
+	return privsep_command(&acct, forget, &j, NULL, 0);
 }
 
 const struct cli_command cmd_forget = {

@@ -29,6 +29,7 @@
 #include <openssl/crypto.h>
 
 #include "cmdutil.h"
+#include "privsep.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/provider.h"
@@ -52,7 +53,7 @@ static const char *const format_names[] = {
 
 struct opts {
 	const char *file;
-	const char *account;   /* NULL: the file's user */
+	const char *account;   /* NULL: none given (the file's user is only suggested) */
 	const char *provider;  /* NULL: from the file */
 	const char *tenant, *cloud, *client_id, *secret_file;
 	const char *xoauth2_conf; /* tarickb's config; default SASL_XOAUTH2_CONF */
@@ -480,31 +481,43 @@ static int convert(const struct cli *cli, const struct opts *o, enum source_form
 
 /* ----- writing it ------------------------------------------------------------- */
 
-static int write_account(const struct account *acct, struct json_object *obj, int force,
-			 struct oa2_err *err)
+struct write_job {
+	const struct account *acct;
+	struct json_object *obj;
+	int force;
+	struct oa2_err err;   /* sent back */
+};
+
+/* As the account's owner (privsep.h): the file is theirs from the start. */
+static int write_as_owner(void *ctx)
 {
+	struct write_job *j = ctx;
 	struct stat like;
 	int lockfd, rc;
 
-	rc = account_make_dir(acct, err);
-	if (rc != OA2_OK)
-		return rc;
-	lockfd = oa2_store_lock(acct->path, err);
+	lockfd = oa2_store_lock(j->acct->path, &j->err);
 	if (lockfd < 0)
-		return OA2_ERR_IO;
-	if (!force && !cli_account_missing(acct)) {
+		return j->err.rc;
+	if (!j->force && !cli_account_missing(j->acct)) {
 		oa2_store_unlock(lockfd);
-		return oa2_err_set(err, OA2_ERR_INVALID, "account %s exists (%s); give --force to "
-				   "replace it, or import under another ACCOUNT name", acct->name,
-				   acct->path);
+		return oa2_err_set(&j->err, OA2_ERR_INVALID, "account %s exists (%s); give --force "
+				   "to replace it, or import under another ACCOUNT name",
+				   j->acct->name, j->acct->path);
 	}
 	memset(&like, 0, sizeof(like));
-	like.st_uid = acct->owner;
-	like.st_gid = acct->group;
 	like.st_mode = S_IFREG | 0600;
-	rc = oa2_store_write(acct->path, obj, &like, err);
+	rc = oa2_store_write(j->acct->path, j->obj, &like, &j->err);
 	oa2_store_unlock(lockfd);
 	return rc;
+}
+
+static int write_account(const struct account *acct, struct json_object *obj, int force,
+			 struct oa2_err *err)
+{
+	struct write_job j = { acct, obj, force, { "", OA2_OK } };
+	int rc = privsep_make_dir(acct, err);
+
+	return rc != OA2_OK ? rc : privsep_run_rc(acct, write_as_owner, &j, &j.err, err);
 }
 
 /* The converted file must read as a token file before it replaces anything. */
@@ -560,6 +573,24 @@ static void report(const struct opts *o, enum source_format f, const struct acco
 	       exp > now ? "" : " ago (the first use refreshes it)");
 }
 
+/* Without ACCOUNT: the file's user is only a suggestion. Someone else may
+ * have written the file, and a name decides where the account is written,
+ * so it is printed for the user to confirm, never used. */
+static void suggest_name(const struct opts *o, struct json_object *obj, enum source_format f)
+{
+	const char *user = get(obj, f == FORMAT_MUTT ? "email" : "user");
+	char name[256];
+	struct oa2_err err;
+
+	if (user != NULL && account_name_check(user, name, sizeof(name), &err) == OA2_OK)
+		cli_error("give the ACCOUNT to import %s as; the file is for %s, so perhaps: "
+			  "sasl-oauth2 import %s %s%s", o->file, name, o->file, name,
+			  o->for_postfix ? " --for postfix" : "");
+	else
+		cli_error("give the ACCOUNT to import %s as: sasl-oauth2 import %s ACCOUNT%s",
+			  o->file, o->file, o->for_postfix ? " --for postfix" : "");
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	struct json_object *obj = NULL;
@@ -567,7 +598,6 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct account acct;
 	struct opts o;
 	struct oa2_err err;
-	const char *name;
 	long long src_mtime = 0;
 	int rc;
 
@@ -582,13 +612,12 @@ static int run(struct cli *cli, int argc, char **argv)
 		cli_error("%s", err.msg);
 		return cli_exit_for(rc);
 	}
-	name = o.account ? o.account : get(obj, f == FORMAT_MUTT ? "email" : "user");
-	if (name == NULL) {
+	if (o.account == NULL) {
+		suggest_name(&o, obj, f);
 		oa2_json_put_wiped(obj);
-		cli_error("%s names no user: give the ACCOUNT name", o.file);
 		return CLI_USAGE;
 	}
-	rc = cli_resolve(cli, name, o.for_postfix, &acct);
+	rc = cli_resolve(cli, o.account, o.for_postfix, &acct);
 	if (rc == CLI_OK) {
 		rc = convert(cli, &o, f, obj, acct.name, src_mtime, &err);
 		if (rc == OA2_OK)
@@ -611,13 +640,14 @@ const struct cli_command cmd_import = {
 	.summary = "import a token file of tarickb/sasl-xoauth2 or mutt_oauth2.py",
 	.run = run,
 	.usage =
-	"Usage: sasl-oauth2 import FILE [ACCOUNT] [--provider P] [--tenant T] [--cloud C]\n"
+	"Usage: sasl-oauth2 import FILE ACCOUNT [--provider P] [--tenant T] [--cloud C]\n"
 	"                          [--client-id ID] [--client-secret-file F]\n"
 	"                          [--sasl-xoauth2-conf FILE] [--force] [--for postfix]\n"
 	"\n"
 	"Writes the tokens in FILE (\"-\": standard input) as a sasl-oauth2 token file\n"
-	"(format version 1, see sasl-oauth2(7)) for ACCOUNT, default: the user named\n"
-	"in FILE. FILE may be\n"
+	"(format version 1, see sasl-oauth2(7)) for ACCOUNT. Without ACCOUNT nothing\n"
+	"is written: the user named in FILE is printed as a suggestion (a file's\n"
+	"contents never choose where an account is written). FILE may be\n"
 	"  a tarickb/sasl-xoauth2 token file   refresh_token, access_token, expiry,\n"
 	"      user, client_id, client_secret, token_endpoint, proxy, ca_bundle_file,\n"
 	"      refresh_window: kept as they are (sasl-oauth2 reads them all); the\n"
@@ -666,7 +696,7 @@ const struct cli_command cmd_import = {
 	"Exit status:\n"
 	"   0  imported\n"
 	"   1  ACCOUNT exists (give --force), or another failure\n"
-	"   2  bad command line, bad ACCOUNT name, or FILE names no user\n"
+	"   2  bad command line, bad ACCOUNT name, or no ACCOUNT given\n"
 	"  65  FILE is malformed, encrypted, not a token file sasl-oauth2 knows, or\n"
 	"      has no refresh token\n"
 	"  69  FILE had no access token and the provider refused to issue one\n"

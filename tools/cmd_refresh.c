@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cmdutil.h"
+#include "privsep.h"
 #include "sasl-oauth2/timefmt.h"
 #include "sasl-oauth2/token_store.h"
 
@@ -64,25 +65,24 @@ static void print_refreshed(const char *name, const struct oa2_token *tok)
 	printf("%s: refreshed, expires in %s\n", name, left);
 }
 
-/* Refreshes one account; returns its exit code. */
-static int refresh_one(const struct cli *cli, const char *arg, int for_postfix)
+struct job {
+	const struct cli *cli;
+	const struct account *acct;
+	const char *arg;
+};
+
+/* The refresh itself, as the account's owner (privsep.h). */
+static int refresh_as_owner(void *ctx)
 {
-	struct account acct;
+	const struct job *j = ctx;
+	const struct account acct = *j->acct;
 	struct oa2_token tok;
 	struct oa2_err err, notice;
 	char label[PATH_MAX + 32];
 	int rc;
 
-	rc = cli_resolve(cli, arg, for_postfix, &acct);
-	if (rc != CLI_OK)
-		return rc;
-	if (cli_account_missing(&acct)) { /* checked before the lock creates anything */
-		cli_no_account_msg(&acct, arg, err.msg, sizeof(err.msg));
-		cli_error("%s", err.msg);
-		return CLI_NOACCOUNT;
-	}
-	cli_account_label(&acct, arg, label, sizeof(label));
-	rc = oa2_store_refresh(acct.path, label, &cli->cfg, OA2_MARGIN_FORCE, &tok, &err,
+	cli_account_label(&acct, j->arg, label, sizeof(label));
+	rc = oa2_store_refresh(acct.path, label, &j->cli->cfg, OA2_MARGIN_FORCE, &tok, &err,
 				  &notice);
 	if (rc != OA2_OK) {
 		cli_error("%s: %s", acct.name, err.msg);
@@ -106,6 +106,25 @@ static int refresh_one(const struct cli *cli, const char *arg, int for_postfix)
 	}
 	oa2_token_clear(&tok);
 	return rc;
+}
+
+/* Refreshes one account; returns its exit code. */
+static int refresh_one(const struct cli *cli, const char *arg, int for_postfix)
+{
+	struct account acct;
+	struct job j = { cli, &acct, arg };
+	char msg[OA2_ERR_MSG_MAX];
+	int rc;
+
+	rc = cli_resolve(cli, arg, for_postfix, &acct);
+	if (rc != CLI_OK)
+		return rc;
+	if (cli_account_missing(&acct)) { /* checked before the lock creates anything */
+		cli_no_account_msg(&acct, arg, msg, sizeof(msg));
+		cli_error("%s", msg);
+		return CLI_NOACCOUNT;
+	}
+	return privsep_command(&acct, refresh_as_owner, &j, NULL, 0);
 }
 
 static int refresh_all(const struct cli *cli, int for_postfix)

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "cmdutil.h"
+#include "privsep.h"
 #include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/server_error.h"
@@ -130,14 +131,49 @@ static void fill_last_error(struct row *r, struct json_object *obj)
 	r->last_error_at = time_member(e, "at");
 }
 
-static void read_row(const struct cli *cli, const char *arg, int for_postfix, struct row *r)
+struct job {
+	const struct cli *cli;
+	const struct account *acct;
+	struct row *r;
+};
+
+/* The file's part of the row, read as the account's owner (privsep.h). */
+static int read_as_owner(void *ctx)
 {
+	const struct job *j = ctx;
+	const struct cli *cli = j->cli;
+	const struct account acct = *j->acct;
+	struct row *r = j->r;
 	struct json_object *obj = NULL;
 	struct oa2_token tok;
-	struct account acct;
 	struct oa2_err err;
 	struct stat st;
 	int rc;
+
+	rc = oa2_store_read(acct.path, &obj, &tok, &st, &err);
+	if (rc != OA2_OK) {
+		r->code = cli_exit_for(rc);
+		r->error = err;
+		return 0;
+	}
+	if (tok.user != NULL)
+		oa2_printable(tok.user, strlen(tok.user), r->user, sizeof(r->user));
+	fill_provider(r, obj, &tok, &cli->cfg);
+	r->expires_at = tok.expires_at;
+	r->rejected_at = tok.rejected_at;
+	fill_refresh_token(r, obj, &tok, &st);
+	fill_last_error(r, obj);
+	oa2_token_clear(&tok);
+	oa2_json_put_wiped(obj);
+	return 0;
+}
+
+static void read_row(const struct cli *cli, const char *arg, int for_postfix, struct row *r)
+{
+	struct account acct;
+	struct job j = { cli, &acct, r };
+	struct oa2_err err;
+	int rc, ignored;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->account, sizeof(r->account), "%s", arg);
@@ -149,8 +185,7 @@ static void read_row(const struct cli *cli, const char *arg, int for_postfix, st
 	}
 	snprintf(r->account, sizeof(r->account), "%s", acct.name);
 	snprintf(r->path, sizeof(r->path), "%s", acct.path);
-	rc = oa2_store_read(acct.path, &obj, &tok, &st, &err);
-	if (rc != OA2_OK && rc == OA2_ERR_IO && cli_account_missing(&acct)) {
+	if (cli_account_missing(&acct)) {
 		char near[300];
 
 		cli_account_suggestion(acct.dir, arg, near, sizeof(near));
@@ -159,20 +194,12 @@ static void read_row(const struct cli *cli, const char *arg, int for_postfix, st
 			    near, acct.path);
 		return;
 	}
+	/* The row comes back from the owner's process whole. */
+	rc = privsep_run(&acct, read_as_owner, &j, r, sizeof(*r), &ignored, &err);
 	if (rc != OA2_OK) {
 		r->code = cli_exit_for(rc);
 		r->error = err;
-		return;
 	}
-	if (tok.user != NULL)
-		oa2_printable(tok.user, strlen(tok.user), r->user, sizeof(r->user));
-	fill_provider(r, obj, &tok, &cli->cfg);
-	r->expires_at = tok.expires_at;
-	r->rejected_at = tok.rejected_at;
-	fill_refresh_token(r, obj, &tok, &st);
-	fill_last_error(r, obj);
-	oa2_token_clear(&tok);
-	oa2_json_put_wiped(obj);
 }
 
 /* ----- the table ----------------------------------------------------------- */

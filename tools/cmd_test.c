@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "cmdutil.h"
 #include "mailtest.h"
-#include "privdrop.h"
+#include "privsep.h"
 #include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/jwt.h"
@@ -343,7 +343,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return CLI_USAGE;
 	}
 	/* A refresh must leave Postfix's files (and lock file) postfix's. */
-	if (o.for_postfix && (c = cli_become_postfix("test")) != CLI_OK)
+	if (o.for_postfix && (c = privsep_become_postfix("test")) != CLI_OK)
 		return c;
 	return run_test(cli, &o, &acct, argv[optind]);
 }

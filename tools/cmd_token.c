@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmdutil.h"
+#include "privsep.h"
 #include "sasl-oauth2/io.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/json.h"
@@ -196,22 +197,25 @@ static int print_token(const struct oa2_token *tok, const struct opts *o,
 	return rc;
 }
 
-static int run(struct cli *cli, int argc, char **argv)
+struct job {
+	const struct cli *cli;
+	const struct account *acct;
+	const struct opts *o;
+};
+
+/* Everything after the account lookup, as the account's owner (privsep.h). */
+static int token_as_owner(void *ctx)
 {
+	const struct job *j = ctx;
+	const struct cli *cli = j->cli;
+	const struct account acct = *j->acct;
+	const struct opts o = *j->o;
 	struct json_object *obj = NULL;
 	struct oa2_token tok;
-	struct account acct;
-	struct opts o;
 	struct oa2_err err;
 	long margin;
 	int rc;
 
-	rc = parse(argc, argv, &o);
-	if (rc != CLI_OK || o.help)
-		return o.help ? cli_help(&cmd_token) : rc;
-	rc = cli_resolve(cli, o.account, o.for_postfix, &acct);
-	if (rc != CLI_OK)
-		return rc;
 	/* The fast path: no lock. Files are replaced by rename, so this read
 	 * sees either the old file or the new one, whole. */
 	rc = oa2_store_read(acct.path, &obj, &tok, NULL, &err);
@@ -225,6 +229,22 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = print_token(&tok, &o, &acct);
 	oa2_token_clear(&tok);
 	return rc;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	struct account acct;
+	struct opts o;
+	struct job j = { cli, &acct, &o };
+	int rc;
+
+	rc = parse(argc, argv, &o);
+	if (rc != CLI_OK || o.help)
+		return o.help ? cli_help(&cmd_token) : rc;
+	rc = cli_resolve(cli, o.account, o.for_postfix, &acct);
+	if (rc != CLI_OK)
+		return rc;
+	return privsep_command(&acct, token_as_owner, &j, NULL, 0);
 }
 
 const struct cli_command cmd_token = {

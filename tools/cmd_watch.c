@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "cmdutil.h"
-#include "privdrop.h"
+#include "privsep.h"
 #include "watch.h"
 #include "watch_log.h"
 
@@ -116,6 +116,44 @@ static int sleep_until(int tfd, int sfd, int64_t until)
 	}
 }
 
+struct step_job {
+	const struct oa2_config *cfg;
+	const struct watch_opts *o;
+	struct {
+		struct watch_acct a;
+		int64_t next;
+	} out;                    /* sent back */
+};
+
+static int step_as_owner(void *ctx)
+{
+	struct step_job *j = ctx;
+
+	return watch_step(&j->out.a, j->cfg, j->o, &j->out.next);
+}
+
+/* One look at one account, as its owner (privsep.h): root watching
+ * another user's token file works on it as that user. */
+static int step(struct cli *cli, struct watch_acct *a, const struct watch_opts *o,
+		int64_t *next)
+{
+	struct step_job j = { &cli->cfg, o, { *a, 0 } };
+	struct oa2_err err;
+	int rc, result;
+
+	rc = privsep_run(&a->acct, step_as_owner, &j, &j.out, sizeof(j.out), &result, &err);
+	if (rc == OA2_OK) {
+		*a = j.out.a;
+		*next = j.out.next;
+		return result;
+	}
+	if (a->result != cli_exit_for(rc)) /* once, not every pass */
+		wlog(LOG_ERR, "%s: %s", a->acct.name, err.msg);
+	a->result = cli_exit_for(rc);
+	*next = 0;
+	return a->result;
+}
+
 /* One look at every account; returns the worst result. */
 static int pass(struct cli *cli, struct watch_table *t, const struct watch_opts *o,
 		int64_t *earliest)
@@ -125,7 +163,7 @@ static int pass(struct cli *cli, struct watch_table *t, const struct watch_opts 
 
 	watch_table_scan(t, o, &cli->cfg);
 	for (size_t i = 0; i < t->n; i++) {
-		worst = watch_worse(worst, watch_step(&t->v[i], &cli->cfg, o, &next));
+		worst = watch_worse(worst, step(cli, &t->v[i], o, &next));
 		if (next > 0 && next < *earliest)
 			*earliest = next;
 	}
@@ -242,7 +280,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		free(cli->cfg.path);
 		cli->cfg.path = abs_config;
 	}
-	if (o.for_postfix && (rc = cli_become_postfix("watch")) != CLI_OK)
+	if (o.for_postfix && (rc = privsep_become_postfix("watch")) != CLI_OK)
 		return rc;
 	if (optind < argc) {
 		if (watch_table_add_args(&t, argv + optind, argc - optind, &o, &cli->cfg, &err) !=

@@ -11,12 +11,14 @@
 #include <json-c/json.h>
 
 #include "doctor.h"
+#include "privsep.h"
 #include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/jwt.h"
 #include "sasl-oauth2/token_store.h"
 
-static void check_owner(struct doctor *d, const struct account *a, const struct stat *st)
+/* Returns non-zero when the file is someone else's (then it is not read). */
+static int check_owner(struct doctor *d, const struct account *a, const struct stat *st)
 {
 	char fix[2 * PATH_MAX + 400], names[160], holder[64];
 	struct passwd *pw = getpwuid(st->st_uid);
@@ -29,15 +31,16 @@ static void check_owner(struct doctor *d, const struct account *a, const struct 
 		report(d, FAIL, fix, "token file: owned by %s, but %s must read and refresh it",
 		       holder,
 		       a->for_postfix ? "the postfix user" : "you");
-		return;
+		return 1;
 	}
 	if (stat(a->dir, &dst) == 0 && dst.st_uid != a->owner) {
 		snprintf(fix, sizeof(fix), "chown %s %s", names, a->dir);
 		report(d, WARN, fix, "token file: its directory %s is not owned by the file's "
 		       "owner, so refreshes cannot replace the file", a->dir);
-		return;
+		return 0;
 	}
 	report(d, OK, NULL, "token file: owner and mode are right");
+	return 0;
 }
 
 /* What a refresh needs besides the refresh token, where the plugin and the
@@ -126,26 +129,26 @@ static void check_clock(struct doctor *d, const char *token, long long now)
 	oa2_json_put_wiped(claims);
 }
 
-int doctor_check_account(struct doctor *d, const struct account *a)
+struct job {
+	struct doctor *d;
+	const struct account *a;
+	struct stat st;
+};
+
+/* What the file says, read as its owner (privsep.h); the verdicts are
+ * printed here and counted in the doctor sent back. */
+static int read_checks(void *ctx)
 {
+	struct job *j = ctx;
+	struct doctor *d = j->d;
+	const struct account *a = j->a;
 	struct json_object *obj = NULL, *le, *m;
 	struct oa2_token tok;
 	struct oa2_err err;
-	struct stat st;
 	long long now = (long long)time(NULL), age;
 	char fix[PATH_MAX + 128], dur[64];
 	int rc;
 
-	if (a->for_postfix && strncmp(a->path, d->cli->cfg.chroot_dir,
-				      strlen(d->cli->cfg.chroot_dir)) != 0)
-		report(d, FAIL, "keep Postfix's token files under CHROOT/etc/sasl-oauth2 "
-		       "(sasl-oauth2 authorize NAME --for postfix)",
-		       "token file: %s is outside Postfix's chroot %s", a->path,
-		       d->cli->cfg.chroot_dir);
-	if (stat(a->path, &st) != 0) {
-		report_missing(d, a, errno);
-		return 0;
-	}
 	rc = oa2_store_read(a->path, &obj, &tok, NULL, &err);
 	if (rc == OA2_ERR_UNSAFE) {
 		snprintf(fix, sizeof(fix), "chmod 600 %s", a->path);
@@ -160,7 +163,6 @@ int doctor_check_account(struct doctor *d, const struct account *a)
 	report(d, OK, NULL, "token file: %s parses (user %s)", a->path,
 	       tok.user ? tok.user : "not recorded");
 	snprintf(d->user, sizeof(d->user), "%s", tok.user ? tok.user : "");
-	check_owner(d, a, &st);
 
 	if (tok.expires_at == 0) {
 		report(d, WARN, "authorize again so the file records the expiry",
@@ -188,7 +190,7 @@ int doctor_check_account(struct doctor *d, const struct account *a)
 		    json_object_object_get_ex(obj, "authorized_at", &m))
 			age = now - json_object_get_int64(m);
 		else
-			age = now - (long long)st.st_mtime;
+			age = now - (long long)j->st.st_mtime;
 		cli_format_duration(age, dur, sizeof(dur));
 		if (age > 60LL * 86400)
 			report(d, WARN, "run sasl-oauth2 watch (or refresh) so it is used: Microsoft "
@@ -209,5 +211,35 @@ int doctor_check_account(struct doctor *d, const struct account *a)
 	check_clock(d, tok.access_token, now);
 	oa2_token_clear(&tok);
 	oa2_json_put_wiped(obj);
+	return 1;
+}
+
+int doctor_check_account(struct doctor *d, const struct account *a)
+{
+	struct job j = { d, a, { 0 } };
+	struct oa2_err err;
+	int ignored;
+
+	if (a->for_postfix && strncmp(a->path, d->cli->cfg.chroot_dir,
+				      strlen(d->cli->cfg.chroot_dir)) != 0)
+		report(d, FAIL, "keep Postfix's token files under CHROOT/etc/sasl-oauth2 "
+		       "(sasl-oauth2 authorize NAME --for postfix)",
+		       "token file: %s is outside Postfix's chroot %s", a->path,
+		       d->cli->cfg.chroot_dir);
+	/* Only the name's own metadata here (lstat): the contents are read
+	 * by the owner. */
+	if (lstat(a->path, &j.st) != 0) {
+		report_missing(d, a, errno);
+		return 0;
+	}
+	if (S_ISLNK(j.st.st_mode)) {
+		report(d, FAIL, "put the token file itself there (sasl-oauth2 never follows a "
+		       "link to it)", "token file: %s is a symbolic link", a->path);
+		return 1;
+	}
+	if (check_owner(d, a, &j.st))
+		return 1;
+	if (privsep_run(a, read_checks, &j, d, sizeof(*d), &ignored, &err) != OA2_OK)
+		report(d, FAIL, NULL, "token file: %s", err.msg);
 	return 1;
 }

@@ -3,13 +3,20 @@
  * refreshing the access token in them.
  *
  * Writes are atomic and durable: a temporary file created 0600 in the same
- * directory, written, fsync'ed, given the old file's owner and mode, renamed
- * over the old one, then the directory is fsync'ed. On any failure the old
+ * directory, written, fsync'ed, given the old file's mode, renamed over the
+ * old one, then the directory is fsync'ed. On any failure the old
  * file is left as it was. Refreshes are single-flight across processes: an
  * exclusive flock(2) on PATH.lock is held around read, refresh and write,
  * and the file is read again once the lock is held, so when many processes
  * find the token expiring at once, one asks the token endpoint and the rest
  * use its answer.
+ *
+ * The token file and its lock are opened with the checks of safe_file.h
+ * (no symbolic link, one hard link, a regular file owned by the effective
+ * user; refused with OA2_ERR_UNSAFE otherwise). Nothing here changes a
+ * file's owner: the process that calls these functions must be the files'
+ * owner (the CLI forks and drops to it, tools/privsep.h), and what it
+ * creates is its own.
  */
 #ifndef SASL_OAUTH2_TOKEN_STORE_H
 #define SASL_OAUTH2_TOKEN_STORE_H
@@ -25,18 +32,19 @@ struct json_object;
 
 #define OA2_TOKEN_FILE_VERSION 1
 
-/* Reads and parses the whole file (mode checked). *obj (owned; release with
+/* Reads and parses the whole file (inode and mode checked). *obj (owned; release with
  * oa2_json_put_wiped) keeps every member, known or not, for rewriting. */
 int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token *tok,
 		   struct stat *st, struct oa2_err *err);
 
 /* Atomically replaces the file at path with obj. `like`, when non-NULL,
- * gives the owner and mode to keep (mode is capped at 0600). */
+ * gives the mode to keep (capped at 0600); the new file is the caller's. */
 int oa2_store_write(const char *path, struct json_object *obj, const struct stat *like,
 		    struct oa2_err *err);
 
-/* Takes the exclusive refresh lock for path; returns a descriptor for
- * oa2_store_unlock, or -1 with err set. */
+/* Takes the exclusive refresh lock for path (creating PATH.lock 0600 when
+ * missing); returns a descriptor for oa2_store_unlock, or -1 with err set
+ * (err->rc OA2_ERR_UNSAFE for a planted link or non-regular file). */
 int oa2_store_lock(const char *path, struct oa2_err *err);
 void oa2_store_unlock(int lockfd);
 

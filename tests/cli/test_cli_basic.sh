@@ -331,8 +331,8 @@ check_cli "import onto an existing account: exit 1, says --force" \
 cli import "$T" tk --force
 check_cli "import --force: replaces it" eval 'rc_is 0 && test "$(json_field "$f" access_token)" = "$(json_field "$T" access_token)"'
 cli import "$T"
-check_cli "import without ACCOUNT: named after the file's user" \
-	eval 'rc_is 0 && test -f "$S/$U.json"'
+check_cli "import without ACCOUNT: writes nothing, suggests the file's user as ACCOUNT (exit 2)" \
+	eval 'rc_is 2 && test ! -e "$S/$U.json" && err_has "sasl-oauth2 import $T $U"'
 "$NODE" -e 'const fs = require("fs"), [src, dst] = process.argv.slice(1);
 	const o = JSON.parse(fs.readFileSync(src, "utf8")); o.access_token = ""; o.expiry = "0";
 	fs.writeFileSync(dst, JSON.stringify(o), { mode: 0o600 });' "$T" "$E2E_TMP/tarickb-empty.json"

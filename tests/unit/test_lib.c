@@ -1,9 +1,13 @@
 /* Unit tests of the shared library's building blocks. */
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "sasl-oauth2/base64url.h"
 #include "sasl-oauth2/buf.h"
@@ -16,6 +20,7 @@
 #include "sasl-oauth2/secret_shape.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token.h"
+#include "sasl-oauth2/token_store.h"
 
 #include "tap.h"
 
@@ -425,6 +430,130 @@ static void test_redirect_host(void)
 	unlink(path);
 }
 
+/* ----- the token store never trusts a name someone else could plant -------- */
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+	chmod(path, mode);
+}
+
+static int read_rc(const char *path, struct oa2_err *e)
+{
+	struct json_object *obj = NULL;
+	struct oa2_token t;
+	int rc = oa2_store_read(path, &obj, &t, NULL, e);
+
+	if (rc == OA2_OK) {
+		oa2_token_clear(&t);
+		oa2_json_put_wiped(obj);
+	}
+	return rc;
+}
+
+static void test_store_links(void)
+{
+	char dir[] = "/tmp/oa2-unit-XXXXXX", tok[64], alias[64], lock[80], victim[64], fifo[64];
+	const char *body = "{\"access_token\":\"abc\",\"user\":\"u@x\"}";
+	uid_t other = 65534;
+	struct oa2_err e;
+	struct stat st;
+	int fd, rc;
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "store: cannot make a temporary directory");
+		return;
+	}
+	snprintf(tok, sizeof(tok), "%s/t.json", dir);
+	snprintf(alias, sizeof(alias), "%s/alias.json", dir);
+	snprintf(lock, sizeof(lock), "%s/t.json.lock", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo.json", dir);
+	write_file(tok, body, 0600);
+	CHECK(read_rc(tok, &e) == OA2_OK, "store: a plain token file reads");
+
+	/* Another user points a name at a token file that is not theirs. */
+	(void)!symlink(tok, alias);
+	rc = read_rc(alias, &e);
+	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "symbolic link") && strstr(e.msg, tok),
+	      "store: a token file that is a symbolic link is refused, naming its target: %s",
+	      rc ? e.msg : "read");
+	unlink(alias);
+	(void)!link(tok, alias);
+	rc = read_rc(alias, &e);
+	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "2 hard links"),
+	      "store: a token file with a second hard link is refused: %s", rc ? e.msg : "read");
+	CHECK(read_rc(tok, &e) == OA2_ERR_UNSAFE, "store: ... under either name");
+	unlink(alias);
+	(void)!mkfifo(fifo, 0600);
+	rc = read_rc(fifo, &e);
+	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "a FIFO, not a regular file"),
+	      "store: a FIFO is refused without blocking: %s", rc ? e.msg : "read");
+
+	/* The lock name planted as a hard link to someone else's file: the
+	 * lock must neither take it nor change its owner. */
+	write_file(victim, "victim\n", 0666);
+	if (geteuid() == 0)
+		(void)!chown(victim, other, other);
+	(void)!link(victim, lock);
+	fd = oa2_store_lock(tok, &e);
+	CHECK(fd < 0 && e.rc == OA2_ERR_UNSAFE && strstr(e.msg, "lock file") &&
+	      strstr(e.msg, "hard links"),
+	      "store: a lock file planted as a hard link is refused: %s", fd < 0 ? e.msg : "locked");
+	oa2_store_unlock(fd);
+	memset(&st, 0, sizeof(st));
+	rc = stat(victim, &st);
+	CHECK(rc == 0 && st.st_uid == (geteuid() == 0 ? other : geteuid()),
+	      "store: the linked file keeps its owner (uid %u)", (unsigned)st.st_uid);
+	unlink(lock);
+	(void)!symlink(victim, lock);
+	fd = oa2_store_lock(tok, &e);
+	CHECK(fd < 0 && e.rc == OA2_ERR_UNSAFE && strstr(e.msg, "symbolic link"),
+	      "store: a lock file that is a symbolic link is refused: %s", fd < 0 ? e.msg : "locked");
+	oa2_store_unlock(fd);
+	unlink(lock);
+	fd = oa2_store_lock(tok, &e);
+	memset(&st, 0, sizeof(st));
+	(void)!stat(lock, &st);
+	CHECK(fd >= 0 && (st.st_mode & 0777) == 0600 &&
+	      st.st_uid == geteuid(), "store: a missing lock file is created 0600, the caller's");
+	oa2_store_unlock(fd);
+
+	if (geteuid() == 0) {
+		struct json_object *obj = json_tokener_parse(body);
+		struct stat like;
+
+		/* Root only reads and writes its own files; another user's
+		 * are worked on as that user. */
+		(void)!chown(tok, other, other);
+		rc = read_rc(tok, &e);
+		CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "belongs to uid 65534"),
+		      "store: root refuses a token file owned by another user: %s",
+		      rc ? e.msg : "read");
+		(void)!chown(tok, 0, 0);
+		memset(&like, 0, sizeof(like));
+		like.st_uid = other;
+		like.st_gid = other;
+		like.st_mode = S_IFREG | 0600;
+		rc = oa2_store_write(tok, obj, &like, &e);
+		memset(&st, 0, sizeof(st));
+		(void)!stat(tok, &st);
+		CHECK(rc == OA2_OK && st.st_uid == 0,
+		      "store: a write never gives the file away (owner uid %u)", (unsigned)st.st_uid);
+		json_object_put(obj);
+	}
+	unlink(tok);
+	unlink(lock);
+	unlink(victim);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_buf();
@@ -437,5 +566,6 @@ int main(void)
 	test_provider();
 	test_redirect_host();
 	test_aadsts();
+	test_store_links();
 	return tap_exit_code();
 }

@@ -1,0 +1,100 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sasl-oauth2/safe_file.h"
+
+static const char *kind_of(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+int oa2_safe_check(const char *path, const struct stat *st, const char *what,
+		   struct oa2_err *err)
+{
+	if (!S_ISREG(st->st_mode))
+		return oa2_err_set(err, OA2_ERR_UNSAFE, "%s %s is %s, not a regular file: refusing "
+				   "to use it", what, path, kind_of(st->st_mode));
+	/* A second name means someone may have linked a file they do not
+	 * own into this directory (or this name into theirs). */
+	if (st->st_nlink != 1)
+		return oa2_err_set(err, OA2_ERR_UNSAFE, "%s %s has %lu hard links: refusing to use "
+				   "it; remove the other names, or copy it to a file of its own",
+				   what, path, (unsigned long)st->st_nlink);
+	if (st->st_uid != geteuid())
+		return oa2_err_set(err, OA2_ERR_UNSAFE, "%s %s belongs to uid %u, not to uid %u "
+				   "that is using it: refusing; work on it as its owner (or give "
+				   "it to the user that uses it: chown)", what, path,
+				   (unsigned)st->st_uid, (unsigned)geteuid());
+	return OA2_OK;
+}
+
+/* Says what was found at path after O_NOFOLLOW refused it. */
+static int refuse_link(const char *path, const char *what, struct oa2_err *err)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return oa2_err_set(err, OA2_ERR_UNSAFE, "%s %s is a symbolic link: refusing to "
+				   "follow it", what, path);
+	target[n] = '\0';
+	return oa2_err_set(err, OA2_ERR_UNSAFE, "%s %s is a symbolic link (to %s): refusing to "
+			   "follow it; put the file itself there", what, path, target);
+}
+
+int oa2_safe_open(const char *path, int access, enum oa2_safe_create create,
+		  const char *what, struct stat *st, struct oa2_err *err)
+{
+	/* O_NONBLOCK: a FIFO planted under the name must not hang the open. */
+	const int base = access | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
+	struct stat sb;
+	int fd = -1;
+
+	/* Open what is there, else create it exclusively; a name that
+	 * appears in between is opened on the next round, and checked. */
+	for (int round = 0; fd < 0 && round < 3; round++) {
+		fd = open(path, base);
+		if (fd >= 0 || errno != ENOENT || create != OA2_SAFE_CREATE)
+			break;
+		fd = open(path, base | O_CREAT | O_EXCL, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == ELOOP)
+			refuse_link(path, what, err);
+		else
+			oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot open: %s", what, path, strerror(e));
+		errno = e; /* for callers that word the advice themselves */
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0) {
+		oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot stat: %s", what, path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (oa2_safe_check(path, &sb, what, err) != OA2_OK) {
+		close(fd);
+		return -1;
+	}
+	/* Reads must block as usual now that it is known to be a file. */
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (st != NULL)
+		*st = sb;
+	return fd;
+}
