@@ -57,26 +57,28 @@ static void check_refreshable(struct doctor *d, const struct account *a,
 		report(d, OK, NULL, "refresh: the %s grant has what it needs", k->name);
 		return;
 	}
-	if (k != oa2_grant_kind_find(NULL)) {
-		snprintf(fix, sizeof(fix), "%s %s%s", k->redo, a->name,
-			 a->for_postfix ? " --for postfix" : "");
-		report(d, FAIL, fix, "refresh: %s cannot be renewed (%s grant): it has no %s",
-		       a->path, k->name, missing);
-	} else if (tok->refresh_token == NULL) {
+	if (k == oa2_grant_kind_find(NULL) && tok->refresh_token == NULL)
 		return; /* "refresh token: none" said it */
-	} else if (tok->client_id == NULL && c->client_id == NULL) {
+	if (k == oa2_grant_kind_find(NULL) && tok->client_id == NULL && c->client_id == NULL) {
 		snprintf(fix, sizeof(fix), "add \"client_id = APP-ID\" (the app the refresh token "
 			 "was issued to) to %s, or authorize again: sasl-oauth2 authorize %s%s",
 			 c->path, a->name, a->for_postfix ? " --for postfix" : "");
 		report(d, FAIL, fix, "refresh: %s has no client_id and %s sets none: the token "
 		       "cannot be refreshed", a->path, c->path);
-	} else if (tok->token_endpoint == NULL && c->token_endpoint == NULL) {
+	} else if (k == oa2_grant_kind_find(NULL) && tok->token_endpoint == NULL &&
+		   c->token_endpoint == NULL) {
 		snprintf(fix, sizeof(fix), "add \"token_endpoint = URL\" (Microsoft: https://"
 			 "login.microsoftonline.com/TENANT/oauth2/v2.0/token, Google: https://"
 			 "oauth2.googleapis.com/token) to %s, or authorize again: sasl-oauth2 "
 			 "authorize %s%s", c->path, a->name, a->for_postfix ? " --for postfix" : "");
 		report(d, FAIL, fix, "refresh: %s has no token_endpoint and %s sets none: the "
 		       "token cannot be refreshed", a->path, c->path);
+	} else {
+		/* whatever else the grant lacks, in its own words */
+		snprintf(fix, sizeof(fix), "%s %s%s", k->redo, a->name,
+			 a->for_postfix ? " --for postfix" : "");
+		report(d, FAIL, fix, "refresh: %s cannot be renewed (%s grant): it has no %s",
+		       a->path, k->name, missing);
 	}
 }
 

@@ -310,9 +310,13 @@ postmap -c "$PFDIR" "hash:$PFDIR/sasl_passwd"
 token_file; sed -i 's/"client_id": "c",//' "$TOK"
 case_ "no client_id anywhere" FAIL "refresh: $TOK has no client_id and $SASL_OAUTH2_CONF sets none" \
 	"add \"client_id = APP-ID\" .* to $SASL_OAUTH2_CONF"
+# the config's client goes only to the config's own token endpoint
 echo "client_id = c" >>"$SASL_OAUTH2_CONF"
+case_ "client_id in the config, for another endpoint" FAIL "refresh: $TOK cannot be renewed \(refresh_token grant\): it has no \"client_id\" of its own" \
+	"sasl-oauth2 authorize work --for postfix"
+echo "token_endpoint = https://login.example.com/token" >>"$SASL_OAUTH2_CONF"
 doctor
-check "client_id in the config: refreshable" expect OK "refresh: the refresh_token grant has what it needs"
+check "client_id in the config, for this endpoint: refreshable" expect OK "refresh: the refresh_token grant has what it needs"
 good_config; token_file; sed -i 's|"token_endpoint": "[^"]*",||' "$TOK"
 case_ "no token_endpoint anywhere" FAIL "refresh: $TOK has no token_endpoint" "token_endpoint = URL"
 sed -i 's/"expires_at": [0-9]*/"expires_at": 1000/' "$TOK"
