@@ -85,8 +85,9 @@ int doctor_postconf(struct doctor *d, const char *param, char *out, size_t n);
  * when the system has no name for them. */
 void doctor_owner_names(uid_t uid, gid_t gid, char *buf, size_t n);
 
-/* 1 when a "sasl-oauth2 watch --for postfix" runs (systemd unit or process). */
-int doctor_watch_running(void);
+/* 1 when a "sasl-oauth2 watch --for postfix" runs: the systemd unit, or a
+ * process reading config_path (NULL: any). */
+int doctor_watch_running(const char *config_path);
 /* Reports whether it runs; the fix fits the init system. */
 void doctor_check_watch(struct doctor *d);
 

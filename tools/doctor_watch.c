@@ -26,9 +26,59 @@ static int is_postfix_watch(const char *cmd, size_t n)
 	return prog && watch && postfix;
 }
 
-int doctor_watch_running(void)
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+/* Reads /proc/PID/NAME (NUL-separated strings) into buf; its length. */
+static size_t read_proc(const char *pid, const char *name, char *buf, size_t n)
 {
-	char out[64];
+	char path[300];
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/%s", pid, name);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	len = fread(buf, 1, n - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	return len;
+}
+
+/* The config file a sasl-oauth2 process reads: --config/-c in its argv,
+ * else SASL_OAUTH2_CONF in its environment, else the default. */
+static void process_config(const char *pid, const char *cmd, size_t n, char *out, size_t on)
+{
+	static char env[65536];
+	size_t len;
+
+	for (size_t i = 0; i < n; i += strlen(cmd + i) + 1) {
+		const char *a = cmd + i, *next = i + strlen(a) + 1 < n ? a + strlen(a) + 1 : "";
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			snprintf(out, on, "%s", next);
+			return;
+		}
+		if (strncmp(a, "--config=", 9) == 0 || (strncmp(a, "-c", 2) == 0 && a[2] != '\0')) {
+			snprintf(out, on, "%s", a + (a[1] == '-' ? 9 : 2));
+			return;
+		}
+	}
+	len = read_proc(pid, "environ", env, sizeof(env));
+	for (size_t i = 0; i < len; i += strlen(env + i) + 1)
+		if (strncmp(env + i, OA2_CONFIG_ENV "=", sizeof(OA2_CONFIG_ENV)) == 0 &&
+		    env[i + sizeof(OA2_CONFIG_ENV)] != '\0') {
+			snprintf(out, on, "%s", env + i + sizeof(OA2_CONFIG_ENV));
+			return;
+		}
+	snprintf(out, on, "%s", SYSCONFDIR "/sasl-oauth2.conf");
+}
+
+/* A watch process counts only when it reads the same config file as this
+ * doctor: another config means another chroot and other token files. */
+int doctor_watch_running(const char *config_path)
+{
+	char out[64], conf[PATH_MAX];
 	char *argv[] = { "systemctl", "is-active", "--quiet", "sasl-oauth2-watch.service", NULL };
 	DIR *proc;
 	struct dirent *e;
@@ -38,19 +88,16 @@ int doctor_watch_running(void)
 		return 1;
 	proc = opendir("/proc");
 	while (proc != NULL && !found && (e = readdir(proc)) != NULL) {
-		char path[300], cmd[512];
-		FILE *f;
+		char cmd[4096];
 		size_t n;
 
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		if ((f = fopen(path, "re")) == NULL)
+		n = read_proc(e->d_name, "cmdline", cmd, sizeof(cmd));
+		if (n == 0 || !is_postfix_watch(cmd, n))
 			continue;
-		n = fread(cmd, 1, sizeof(cmd) - 1, f);
-		fclose(f);
-		cmd[n] = '\0';
-		found = is_postfix_watch(cmd, n);
+		process_config(e->d_name, cmd, n, conf, sizeof(conf));
+		found = config_path == NULL || strcmp(conf, config_path) == 0;
 	}
 	if (proc)
 		closedir(proc);
@@ -65,7 +112,7 @@ void doctor_check_watch(struct doctor *d)
 	struct stat st;
 	ssize_t n;
 
-	if (doctor_watch_running()) {
+	if (doctor_watch_running(d->cli->cfg.path)) {
 		report(d, OK, NULL, "watch: the sasl-oauth2 watch service is running");
 		return;
 	}

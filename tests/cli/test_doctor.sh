@@ -198,6 +198,15 @@ sed -i 's/^smtp_tls_security_level = .*/smtp_tls_security_level = may/' "$PFDIR/
 case_ "opportunistic TLS" WARN "smtp_tls_security_level = may" "encrypt"
 postfix_config
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=()
+# a watch that reads another config file serves another setup: it does not count
+cp "$SASL_OAUTH2_CONF" "$T/other.conf"
+SASL_OAUTH2_CONF="$T/other.conf" "$CLI" watch --for postfix --foreground --stderr >"$T/watch2.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 50); do
+	grep -qsz "SASL_OAUTH2_CONF=$T/other.conf" /proc/$!/environ && break
+	sleep 0.2
+done
+check "another config's watch is running" kill -0 $!
 if [ -d /run/systemd/system ]; then
 	case_ "watch not running (systemd)" WARN "watch service is not running" "systemctl enable --now sasl-oauth2-watch"
 else
