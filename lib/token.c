@@ -85,6 +85,8 @@ int oa2_token_from_json(struct json_object *obj, const char *origin,
 	if (rc == OA2_OK)
 		rc = take_string(obj, "user", OA2_USER_MAX, 0, origin, &t.user, err);
 	if (rc == OA2_OK)
+		rc = take_string(obj, "signed_in_as", OA2_USER_MAX, 0, origin, &t.signed_in_as, err);
+	if (rc == OA2_OK)
 		rc = take_string(obj, "refresh_token", OA2_ACCESS_TOKEN_MAX, 1, origin,
 				 &t.refresh_token, err);
 	if (rc == OA2_OK)
@@ -173,12 +175,14 @@ int oa2_token_copy(struct oa2_token *dst, const struct oa2_token *src)
 	struct oa2_token t = *src;
 	int bad = 0;
 
-	t.access_token = t.user = t.refresh_token = t.client_id = t.client_secret = NULL;
+	t.access_token = t.user = t.signed_in_as = NULL;
+	t.refresh_token = t.client_id = t.client_secret = NULL;
 	t.token_endpoint = t.scope = t.proxy = t.ca_bundle_file = NULL;
 	t.grant = t.client_secret_file = t.certificate_file = t.private_key_file = NULL;
 	t.service_account_file = NULL;
 	bad |= dup_opt(&t.access_token, src->access_token);
 	bad |= dup_opt(&t.user, src->user);
+	bad |= dup_opt(&t.signed_in_as, src->signed_in_as);
 	bad |= dup_opt(&t.refresh_token, src->refresh_token);
 	bad |= dup_opt(&t.client_id, src->client_id);
 	bad |= dup_opt(&t.client_secret, src->client_secret);
@@ -203,6 +207,7 @@ void oa2_token_clear(struct oa2_token *tok)
 {
 	oa2_secret_free_str(tok->access_token);
 	oa2_secret_free_str(tok->user);
+	oa2_secret_free_str(tok->signed_in_as);
 	oa2_secret_free_str(tok->refresh_token);
 	oa2_secret_free_str(tok->client_id);
 	oa2_secret_free_str(tok->client_secret);

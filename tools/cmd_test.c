@@ -75,7 +75,8 @@ static void format_when(long long t, long long now, char *buf, size_t n)
 /* The claims of a JWT access token that say whom and what it is for. Only
  * the payload is decoded (no signature check: this is a display); the
  * token itself is never printed. */
-static void show_claims(const char *token, const char *user, long long now)
+static void show_claims(const char *token, const char *user, const char *signed_in_as,
+			long long now)
 {
 	static const char *const claims[] = {
 		"aud", "scp", "scope", "upn", "unique_name", "email", "preferred_username", "sub",
@@ -85,7 +86,7 @@ static void show_claims(const char *token, const char *user, long long now)
 	struct json_object *obj, *v;
 	struct oa2_err err;
 	char shown[512], when[96];
-	int named = 0, matches = 0;
+	int named = 0, matches = 0, delegate = 0;
 
 	if (strncmp(token, "eyJ", 3) != 0 || strchr(token, '.') == NULL)
 		return;
@@ -115,8 +116,15 @@ static void show_claims(const char *token, const char *user, long long now)
 			named++;
 			if (strcasecmp(json_object_get_string(v), user) == 0)
 				matches++;
+			if (signed_in_as != NULL &&
+			    strcasecmp(json_object_get_string(v), signed_in_as) == 0)
+				delegate++;
 		}
-	if (named > 0 && matches == 0)
+	if (named > 0 && matches == 0 && delegate > 0)
+		printf("* the token is %s's, used for the shared mailbox %s (authorize "
+		       "--shared-mailbox): %s needs Full Access to it, and Send As to send as it\n",
+		       signed_in_as, user, signed_in_as);
+	else if (named > 0 && matches == 0)
 		printf("* note: the token names another user than %s: servers refuse that, or "
 		       "(Microsoft) accept the login and fail afterwards\n", user);
 	oa2_json_put_wiped(obj);
@@ -256,7 +264,7 @@ static int run_test(struct cli *cli, const struct test_opts *o, const struct acc
 		format_when(tok.expires_at, now, when, sizeof(when));
 	printf("* user %s; access token %s... (%zu bytes), expires %s\n", l.user, head,
 	       strlen(tok.access_token), tok.expires_at != 0 ? when : "(not recorded)");
-	show_claims(tok.access_token, l.user, now);
+	show_claims(tok.access_token, l.user, tok.signed_in_as, now);
 
 	memset(&r, 0, sizeof(r));
 	rc = mailconn_open(&c, host, port, (int)o->timeout, stdout, &err);

@@ -15,6 +15,7 @@
  *                    account); see sasl-oauth2/grant.h
  *   "access_token"   string, required
  *   "user"           the mailbox the token is for
+ *   "signed_in_as"   for a shared mailbox: the account the token belongs to
  *   "expires_at"     epoch seconds, integer or digit string
  *   "refresh_token", "client_id", "client_secret", "token_endpoint", "scope":
  *                    what a refresh needs; without them none is possible
@@ -45,6 +46,7 @@
 struct oa2_token {
 	char *access_token;   /* secret */
 	char *user;
+	char *signed_in_as;   /* shared mailbox: the token's own account; NULL */
 	long long expires_at; /* epoch seconds; 0 when unknown */
 	char *refresh_token;  /* secret */
 	char *client_id;

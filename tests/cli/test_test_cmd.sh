@@ -244,5 +244,21 @@ run noacct test nobody-here --imap "127.0.0.1:$DOVECOT_IMAP_PORT"
 check "usage: an unknown account is exit 67 with the authorize command" \
 	bash -c 'test "$1" = 67 && grep -q "sasl-oauth2 authorize nobody-here" "$2"' _ "$RC" "$T/noacct.err"
 
+# --- a shared mailbox (authorize --shared-mailbox): the token names the
+# delegate, the user is the shared address; test says so instead of warning
+# that the token is someone else's. The token is a hand-made JWT (the mock
+# server's carry no upn), so Dovecot refuses the login afterwards.
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+jwt="$(printf '{"alg":"none","typ":"JWT"}' | b64url).$(printf '{"upn":"alice@example.com","scp":"IMAP.AccessAsUser.All","exp":%s}' "$(( $(date +%s) + 3600 ))" | b64url).sig"
+( umask 077; printf '{"version":1,"user":"shared@example.com","signed_in_as":"alice@example.com","access_token":"%s","expires_at":%s}\n' \
+	"$jwt" "$(( $(date +%s) + 3600 ))" >"$SASL_OAUTH2_STATE_DIR/shared.json" )
+run shared test shared --imap "127.0.0.1:$DOVECOT_IMAP_PORT"
+check "shared mailbox: test names the delegate and the permission instead of 'another user'" \
+	bash -c 'grep -q "^\* the token is alice@example.com.s, used for the shared mailbox shared@example.com .*Full Access" "$1" && ! grep -q "names another user" "$1"' _ "$T/shared.out"
+( umask 077; sed 's/"signed_in_as":"alice@example.com",//' "$SASL_OAUTH2_STATE_DIR/shared.json" >"$SASL_OAUTH2_STATE_DIR/other.json" )
+run other test other --imap "127.0.0.1:$DOVECOT_IMAP_PORT"
+check "another user's token (no signed_in_as): test still notes it" \
+	grep -q "names another user than shared@example.com" "$T/other.out"
+
 sort -u "$SEEN" -o "$SEEN"
 e2e_finish
