@@ -77,7 +77,7 @@ static void advice_account(const struct watch_acct *a, const struct watch_opts *
 	if (a->by_path)
 		snprintf(buf, n, "%s", a->acct.path);
 	else
-		snprintf(buf, n, "%s%s", o->for_postfix ? "--for postfix " : "", a->acct.name);
+		snprintf(buf, n, "%s%s", a->acct.name, o->for_postfix ? " --for postfix" : "");
 }
 
 static const char *reason_text(enum watch_due why, const struct watch_times *t, char *buf,
