@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "doctor.h"
 #include "run_capture.h"
 
@@ -64,14 +66,17 @@ static void process_config(const char *pid, const char *cmd, size_t n, char *out
 			return;
 		}
 	}
+	snprintf(out, on, "%s", SYSCONFDIR "/sasl-oauth2.conf");
+	/* Another process's environment may hold secrets (a client secret
+	 * given to it): only the one variable is looked at, then it is wiped. */
 	len = read_proc(pid, "environ", env, sizeof(env));
 	for (size_t i = 0; i < len; i += strlen(env + i) + 1)
 		if (strncmp(env + i, OA2_CONFIG_ENV "=", sizeof(OA2_CONFIG_ENV)) == 0 &&
 		    env[i + sizeof(OA2_CONFIG_ENV)] != '\0') {
 			snprintf(out, on, "%s", env + i + sizeof(OA2_CONFIG_ENV));
-			return;
+			break;
 		}
-	snprintf(out, on, "%s", SYSCONFDIR "/sasl-oauth2.conf");
+	OPENSSL_cleanse(env, len);
 }
 
 /* A watch process counts only when it reads the same config file as this
