@@ -58,7 +58,7 @@ echo "fresh-system: $release root in $ROOT, log in $LOG"
 		git clone -q /mnt/repo /root/sasl-oauth2
 		cd /root/sasl-oauth2 && git checkout -q '"'$REF'"'
 		git log -1 --format="== commit %h %s"
-		. /etc/os-release; echo "== $PRETTY_NAME"' || exit 1
+		. /etc/os-release; echo "== $PRETTY_NAME"' || { echo "== result 1"; exit 1; }
 	if [ -n "$unit_only" ]; then
 		in_root 'set -e; cd /root/sasl-oauth2
 			sh tests/install-deps.sh --build-only
@@ -78,7 +78,13 @@ echo "fresh-system: $release root in $ROOT, log in $LOG"
 		echo "== run-tests exited with status $suite"
 		[ "$demo" -eq 0 ] && [ "$suite" -eq 0 ]
 	fi
-} 2>&1 | tee "$LOG"
-rc=${PIPESTATUS[0]}
+	echo "== result $?"
+} 2>&1 | tee "$LOG" &
+# In the background and waited for: bash runs a trap only once the
+# foreground command ends, and a TERM or Ctrl-C must unmount at once.
+wait $!
+# the status of the block, not tee's
+rc=$(sed -n 's/^== result \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
+rc=${rc:-1}
 echo "fresh-system: $release: $([ "$rc" -eq 0 ] && echo PASSED || echo "FAILED (status $rc)"); log: $LOG"
 exit "$rc"
