@@ -33,6 +33,13 @@ HOST_SUBS=("Host outlook.office365.com"
 	"Host 127.0.0.1
 Port $DOVECOT_IMAPS_PORT
 CertificateFile $CA_DIR/server.pem")
+# isync 1.4 (Debian 12) knows only SSLType: the guide's comment says so
+MBSYNC_VERSION=$(mbsync --version | awk '{print $2}')
+if [ "$(printf '%s\n' 1.5 "$MBSYNC_VERSION" | sort -V | head -n 1)" != 1.5 ]; then
+	HOST_SUBS+=("TLSType IMAPS" "SSLType IMAPS")
+	check "the guide tells isync 1.4 users to write SSLType" \
+		grep -q "with isync 1.4 (Debian 12) write SSLType IMAPS" "$SRCDIR/docs/$GUIDE"
+fi
 
 # sync_case NAME RCFILE: runs the guide's commands with RCFILE as
 # ~/.mbsyncrc in a fresh HOME, after putting a new message in the INBOX;
@@ -52,6 +59,8 @@ sync_case() {
 		not_ok "$name: the guide's 'mkdir -p ~/Mail/work; mbsync work' succeeds"
 		show_log "$E2E_TMP/mbsync-$name.out" "mbsync output"
 	fi
+	check "$name: mbsync $MBSYNC_VERSION takes the configuration without a deprecation notice" \
+		bash -c '! grep -qi deprecated "$1"' _ "$E2E_TMP/mbsync-$name.out"
 	check "$name: the local INBOX is a Maildir (cur, new, tmp)" \
 		test -d "$home/Mail/work/INBOX/cur" -a -d "$home/Mail/work/INBOX/new" -a -d "$home/Mail/work/INBOX/tmp"
 	check "$name: the server's message is in the local INBOX" \
