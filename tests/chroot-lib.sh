@@ -140,5 +140,5 @@ root_bind() {
 in_root() {
 	chroot "$ROOT" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		DEBIAN_FRONTEND=noninteractive ${CI:+CI=$CI} /bin/bash -c "$1"
+		DEBIAN_FRONTEND=noninteractive ROOT_CACHE="$ROOT_CACHE" ${CI:+CI=$CI} /bin/bash -c "$1"
 }

@@ -7,8 +7,9 @@
 #   bash tests/fresh-system.sh bookworm|trixie [--unit-only] [--keep]
 #
 #   --unit-only   instead of the README's commands: install the build
-#                 dependencies, build with -Werror and run the unit tests
-#                 (tests/run-suite.sh --unit-only); CI uses this
+#                 dependencies, build with -Werror, run the unit tests and
+#                 the Debian packaging test (tests/run-suite.sh unit fuzz
+#                 debian); CI uses this
 #   --keep        keep the root after the run (printed at the end)
 #   FRESH_REPO=DIR      the repository to clone (default: the one this script
 #                 is in); FRESH_REF=REF the branch or tag (default: its HEAD)
@@ -46,6 +47,11 @@ REF=${FRESH_REF:-$(git -C "$REPO" symbolic-ref -q --short HEAD || git -C "$REPO"
 . "$HERE/chroot-lib.sh"
 root_create "$release"
 root_bind "$GITDIR" /mnt/repo
+if [ -n "$unit_only" ]; then
+	# the packaging test's own root comes from the same cache
+	install -d "$ROOT$ROOT_CACHE"
+	root_mount --bind "$ROOT_CACHE" "$ROOT$ROOT_CACHE"
+fi
 
 LOG=$ROOT_CACHE/logs/$release-$(date -u +%Y%m%dT%H%M%SZ)${unit_only:+-unit}.log
 echo "fresh-system: $release root in $ROOT, log in $LOG"
@@ -60,12 +66,19 @@ echo "fresh-system: $release root in $ROOT, log in $LOG"
 		git log -1 --format="== commit %h %s"
 		. /etc/os-release; echo "== $PRETTY_NAME"' || { echo "== result 1"; exit 1; }
 	if [ -n "$unit_only" ]; then
+		# The build dependencies as the README installs them for the
+		# packages (apt-get build-dep ./), the packaging tools, then the
+		# unit tests and the debian group (tests/packaging: packages built,
+		# linted, installed, tested and purged in a root nested in this one,
+		# made from the same cached tarball).
 		in_root 'set -e; cd /root/sasl-oauth2
 			sh tests/install-deps.sh --build-only
+			apt-get install -y -q --no-install-recommends debhelper lintian debootstrap >/dev/null
+			apt-get build-dep -y -q ./ >/dev/null
 			./autogen.sh >/dev/null
 			mkdir -p build && cd build && ../configure --enable-werror -q
 			make -s -j2 && make -s -j2 check-programs && cd ..
-			BUILDDIR=$PWD/build bash tests/run-suite.sh --unit-only'
+			BUILDDIR=$PWD/build bash tests/run-suite.sh unit fuzz debian'
 	else
 		# The README's two commands, exactly as written there.
 		echo '== $ bash tests/demo.sh'

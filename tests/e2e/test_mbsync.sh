@@ -30,8 +30,12 @@ MBSYNC_TIMEOUT=${MBSYNC_TIMEOUT:-60}
 REJECT_MAX=20
 
 # mbsyncrc NAME MECH TLS SECRET: a config syncing the INBOX into
-# $E2E_TMP/NAME/Mail; TLS is None or STARTTLS. isync 1.5 renamed SSLType
-# to TLSType and still reads the old name.
+# $E2E_TMP/NAME/Mail; TLS is None or STARTTLS. isync 1.5 (Debian 13)
+# renamed SSLType to TLSType and warns about the old name; isync 1.4
+# (Debian 12) knows only SSLType.
+MBSYNC_TLS_KEY=TLSType
+mbsync_v=$(mbsync --version 2>/dev/null | awk '{print $2}')
+[ "$(printf '%s\n' 1.5 "$mbsync_v" | sort -V | head -n 1)" = 1.5 ] || MBSYNC_TLS_KEY=SSLType
 mbsyncrc() {
 	local dir="$E2E_TMP/$1"
 	mkdir -p "$dir/Mail"
@@ -42,7 +46,7 @@ Port $DOVECOT_IMAP_PORT
 User $AUTH_USER
 Pass $4
 AuthMechs $2
-SSLType $3
+$MBSYNC_TLS_KEY $3
 CertificateFile $CA_DIR/ca.pem
 
 IMAPStore t-remote

@@ -127,6 +127,12 @@ check "the watch units are installed" \
 		dpkg -L sasl-oauth2 | grep -q "/systemd/user/sasl-oauth2-watch-user.service$"'
 check "the watch units are not enabled on install (no .wants links)" \
 	in_root '! find /etc/systemd -name "sasl-oauth2-watch*" | grep -q .'
+check "shell completion (bash, zsh) and the sample configuration (as an example) are installed" \
+	in_root 'test -f /usr/share/bash-completion/completions/sasl-oauth2 &&
+		test -f /usr/share/zsh/vendor-completions/_sasl-oauth2 &&
+		test -f /usr/share/doc/sasl-oauth2/examples/sasl-oauth2.conf'
+check "no /etc/sasl-oauth2.conf comes with the package (it is the admin's)" \
+	in_root '! test -e /etc/sasl-oauth2.conf && ! dpkg -S /etc/sasl-oauth2.conf >/dev/null 2>&1'
 check "the man pages are installed" \
 	in_root 'for m in man1/sasl-oauth2.1 man5/sasl-oauth2.conf.5 man7/sasl-oauth2.7; do
 		test -f /usr/share/man/$m.gz || exit 1; done'
