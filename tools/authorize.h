@@ -85,6 +85,16 @@ int authorize_refusal(const struct authorize *a, int rc, const struct oa2_refres
 int authorize_save(const struct authorize *a, const struct oa2_refresh_result *res,
 		   const char *user, struct oa2_err *err);
 
+/* Writes obj as acct's token file under its lock, owned as the account
+ * says (postfix for --for postfix, else the old file's owner). */
+struct json_object;
+int authorize_write(const struct account *acct, struct json_object *obj, struct oa2_err *err);
+
+/* App-only accounts (authorize_app.c): non-zero when argv asks for one
+ * (--app or --service-account); then authorize_app runs the command. */
+int authorize_app_wanted(int argc, char **argv);
+int authorize_app(struct cli *cli, int argc, char **argv);
+
 /* Prints to stdout how to use the account in Postfix, mbsync, mutt, msmtp. */
 void authorize_next_steps(const struct authorize *a, const char *user, unsigned services);
 

@@ -71,15 +71,22 @@ static int save_as_owner(void *ctx)
 int authorize_save(const struct authorize *a, const struct oa2_refresh_result *res,
 		   const char *user, struct oa2_err *err)
 {
-	struct save_job j;
+	struct json_object *obj = token_file(a, res, user);
 	int rc;
 
-	memset(&j, 0, sizeof(j));
-	j.path = a->acct->path;
-	j.obj = token_file(a, res, user);
-	if (j.obj == NULL)
+	if (obj == NULL)
 		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
-	rc = privsep_run_rc(a->acct, save_as_owner, &j, &j.err, err);
-	oa2_json_put_wiped(j.obj);
+	rc = authorize_write(a->acct, obj, err);
+	oa2_json_put_wiped(obj);
 	return rc;
+}
+
+int authorize_write(const struct account *acct, struct json_object *obj, struct oa2_err *err)
+{
+	struct save_job j;
+
+	memset(&j, 0, sizeof(j));
+	j.path = acct->path;
+	j.obj = obj;
+	return privsep_run_rc(acct, save_as_owner, &j, &j.err, err);
 }

@@ -45,7 +45,7 @@ struct cli_command {
 
 /* The commands, each in tools/cmd_NAME.c. */
 extern const struct cli_command cmd_authorize, cmd_token, cmd_refresh, cmd_status,
-	cmd_forget, cmd_watch, cmd_test, cmd_import, cmd_doctor, cmd_help;
+	cmd_forget, cmd_watch, cmd_test, cmd_import, cmd_doctor, cmd_keygen, cmd_help;
 
 /* Prints "sasl-oauth2: MESSAGE" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

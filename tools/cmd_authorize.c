@@ -100,6 +100,33 @@ static const char usage[] =
 "access_token, expires_at, refresh_token and authorized_at (see sasl-oauth2(7)),\n"
 "and the next steps for Postfix, mbsync, neomutt/mutt and msmtp are printed.\n"
 "\n"
+"App-only accounts (no one signs in; the recommended setup for relays):\n"
+"  sasl-oauth2 authorize ACCOUNT --app --tenant T --client-id ID --user MAILBOX\n"
+"        (--client-secret-file F | --certificate F --private-key F)\n"
+"  sasl-oauth2 authorize ACCOUNT --service-account KEYFILE --user MAILBOX\n"
+"      --app              Microsoft 365: the client credentials grant, app\n"
+"                         permissions SMTP.SendAsApp, IMAP.AccessAsApp,\n"
+"                         POP.AccessAsApp; scope https://outlook.office365.com/.default\n"
+"      --tenant T         required with --app: the tenant id (a GUID) or a domain;\n"
+"                         common, organizations and consumers do not work\n"
+"      --certificate F, --private-key F\n"
+"                         a certificate uploaded to the app registration and its\n"
+"                         unencrypted RSA key (mode 0600): the client signs a JWT\n"
+"                         assertion (make both with 'sasl-oauth2 keygen')\n"
+"      --client-secret-file F\n"
+"                         or a client secret in F (first line, mode 0600)\n"
+"      --service-account KEYFILE\n"
+"                         Google Workspace: the service account's JSON key (mode\n"
+"                         0600), authorized for https://mail.google.com/ under\n"
+"                         domain-wide delegation; the JWT bearer grant\n"
+"      -u, --user MAILBOX required: the mailbox the tokens act for\n"
+"      --scope S          another scope; -p, --provider P another token endpoint (a\n"
+"                         provider.P.* section); --cloud, --services, --for as above\n"
+"  Credential files are read, by the path stored in the token file, whenever a\n"
+"  token is renewed; they are never copied. The first token is fetched before the\n"
+"  file is written, then the Exchange Online PowerShell lines (with the ids\n"
+"  filled in) or the Workspace delegation step are printed.\n"
+"\n"
 "Exit status:\n"
 "   0  authorized, token file written\n"
 "   1  the sign-in failed: state mismatch, port in use, ... (the message says)\n"
@@ -569,7 +596,11 @@ static int run(struct cli *cli, int argc, char **argv)
 {
 	struct opts o;
 	struct state s;
-	int rc = parse(argc, argv, &o);
+	int rc;
+
+	if (authorize_app_wanted(argc, argv))
+		return authorize_app(cli, argc, argv);
+	rc = parse(argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;

@@ -180,6 +180,11 @@ static void revoke_and_report(const struct cli *cli, const struct account *acct,
 	struct oa2_err err;
 	char url[URL_MAX + 1];
 
+	if (tok->grant != NULL && strcmp(tok->grant, "refresh_token") != 0) {
+		printf("%s: an app-only account (%s grant): nothing to revoke; its credential "
+		       "files were left in place\n", acct->name, tok->grant);
+		return;
+	}
 	if (tok->refresh_token == NULL) {
 		printf("%s: the token file holds no refresh token: nothing to revoke\n", acct->name);
 		return;

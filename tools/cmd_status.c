@@ -17,6 +17,7 @@
 #include "cmdutil.h"
 #include "privsep.h"
 #include "sasl-oauth2/chars.h"
+#include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/timefmt.h"
@@ -40,6 +41,7 @@ struct row {
 	long long expires_at;          /* 0: the file gives none */
 	long long rejected_at;
 	int has_refresh_token;
+	char grant[32];                /* the grant that renews the file */
 	long long rt_since;            /* refreshed_at, authorized_at or mtime */
 	const char *rt_since_from;     /* which of the three */
 	int has_last_error;
@@ -108,6 +110,7 @@ static void fill_refresh_token(struct row *r, struct json_object *obj,
 			       const struct oa2_token *tok, const struct stat *st)
 {
 	r->has_refresh_token = tok->refresh_token != NULL;
+	snprintf(r->grant, sizeof(r->grant), "%s", oa2_grant_kind_of(tok)->name);
 	if ((r->rt_since = time_member(obj, "refreshed_at")) != 0)
 		r->rt_since_from = "refreshed_at";
 	else if ((r->rt_since = time_member(obj, "authorized_at")) != 0)
@@ -297,7 +300,10 @@ static void fill_cells(const struct row *r, long long now, struct cells *c)
 	snprintf(c->c[C_USER], sizeof(c->c[0]), "%s", r->user[0] ? r->user : "-");
 	snprintf(c->c[C_PROVIDER], sizeof(c->c[0]), "%s", r->provider[0] ? r->provider : "-");
 	access_cell(r, now, c->c[C_ACCESS], sizeof(c->c[0]));
-	if (!r->has_refresh_token) {
+	if (strcmp(r->grant, "refresh_token") != 0) {
+		/* App-only: renewed by its grant, nothing to expire unused. */
+		snprintf(c->c[C_REFRESH], sizeof(c->c[0]), "app-only (%s)", r->grant);
+	} else if (!r->has_refresh_token) {
 		snprintf(c->c[C_REFRESH], sizeof(c->c[0]), "none");
 	} else {
 		oa2_format_span(now - r->rt_since, span, sizeof(span));
@@ -409,6 +415,7 @@ static struct json_object *row_json(const struct row *r, long long now)
 	json_object_object_add(o, "user", ok ? str_or_null(r->user) : NULL);
 	json_object_object_add(o, "provider", ok ? str_or_null(r->provider) : NULL);
 	json_object_object_add(o, "access_token", ok ? access_json(r, now) : NULL);
+	json_object_object_add(o, "grant", ok ? json_object_new_string(r->grant) : NULL);
 	json_object_object_add(o, "refresh_token", ok ? refresh_json(r, now) : NULL);
 	json_object_object_add(o, "last_error", ok ? last_error_json(r) : NULL);
 	return o;
@@ -500,7 +507,9 @@ const struct cli_command cmd_status = {
 	"                 server refused it: the next use refreshes first), or\n"
 	"                 \"no expiry\"\n"
 	"  REFRESH TOKEN  its age (since the last refresh, else the authorization, else\n"
-	"                 the file's modification time), or \"none\"\n"
+	"                 the file's modification time), or \"none\"; for app-only\n"
+	"                 accounts \"app-only (client_credentials)\" or \"app-only\n"
+	"                 (jwt_bearer)\": renewed by that grant, no refresh token\n"
 	"  LAST ERROR     the last refusal from the token endpoint (e.g. invalid_grant)\n"
 	"                 and how long ago, or \"-\"\n"
 	"A token file that cannot be read (missing, unsafe permissions, malformed)\n"
@@ -511,7 +520,8 @@ const struct cli_command cmd_status = {
 	"                  {\"account\", \"file\", \"error\" (null, or why the file could\n"
 	"                  not be read), \"exit_code\", \"user\", \"provider\",\n"
 	"                  \"access_token\": {\"expires_at\", \"expires_in\", \"expired\",\n"
-	"                  \"rejected_at\"}, \"refresh_token\": {\"present\", \"age\",\n"
+	"                  \"rejected_at\"}, \"grant\": \"refresh_token\"|\"client_credentials\"|\n"
+	"                  \"jwt_bearer\", \"refresh_token\": {\"present\", \"age\",\n"
 	"                  \"age_from\": \"refreshed_at\"|\"authorized_at\"|\"mtime\"},\n"
 	"                  \"last_error\": null or {\"error\", \"message\", \"at\"}}\n"
 	"                  (times in epoch seconds, ages and expires_in in seconds)\n"

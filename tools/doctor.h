@@ -50,6 +50,9 @@ void doctor_check_config(struct doctor *d);
  * (after reporting it, with a near name or the other directory when one
  * holds the name), else 1. */
 int doctor_check_account(struct doctor *d, const struct account *a);
+/* An app-only account's grant and credential files (doctor_app.c). */
+struct oa2_token;
+void doctor_check_app(struct doctor *d, const struct account *a, const struct oa2_token *tok);
 /* Postfix's settings; a (may be NULL: then every account the password map
  * names is checked) is the account Postfix should use. */
 void doctor_check_postfix(struct doctor *d, const struct account *a);

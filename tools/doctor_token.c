@@ -182,7 +182,9 @@ static int read_checks(void *ctx)
 	}
 
 	if (oa2_grant_kind_of(&tok) != oa2_grant_kind_find(NULL)) {
-		/* app-only grants have no refresh token to age */
+		/* app-only grants have no refresh token to age, but credential
+		 * files to check */
+		doctor_check_app(d, a, &tok);
 	} else if (tok.refresh_token == NULL) {
 		report(d, FAIL, "authorize again to get a refresh token (offline_access scope)",
 		       "refresh token: none; the access token cannot be renewed");

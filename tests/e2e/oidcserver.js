@@ -12,13 +12,25 @@
 //   --cert FILE, --key FILE   server certificate / key (PEM), instead of --tls-dir
 //   --confidential-secret S   test-confidential's client secret
 //                         (default "test-confidential-secret")
-//   --access-ttl N        access token lifetime, seconds (default 3600)
+//   --access-ttl N        access token lifetime, seconds (default 3600), also for
+//                         client credentials tokens
 //   --device-interval N   "interval" sent in device authorization responses and
 //                         enforced at the token endpoint (default 5; see slow_down)
 //   --slow-down-first     answer the first pending poll of every device code with
 //                         slow_down (so a test sees the client's back-off at once)
 //   --no-slow-down        never send slow_down
 //   --device-code-ttl N   device codes expire after N seconds (default 600)
+//   --app-config FILE     app-only clients (JSON, read at start):
+//                         {"clients": [{"client_id", "client_secret" | "certificate"
+//                          (a PEM file: private_key_jwt, the assertion is verified
+//                          against its public key), "mailbox"}],
+//                          "service_accounts": [{"client_email", "public_key" (PEM
+//                          file), "client_id", "mailboxes": [...]}]}
+//                         Clients get the client_credentials grant (client_secret_post,
+//                         client_secret_basic or private_key_jwt); their tokens
+//                         introspect (/dovecot-introspect) as their "mailbox", as
+//                         Exchange's Add-MailboxPermission would allow. Service
+//                         accounts use the JWT bearer grant (below).
 //   --strict-offline-access   keep oidc-provider's OpenID rule that offline_access
 //                         (a refresh token) needs prompt=consent in the request
 //                         (default: an authorization request asking for
@@ -86,11 +98,30 @@
 //                         denied_error renames a device poll's access_denied, e.g.
 //                         to Microsoft's "authorization_declined"; "" = off)
 //                         -> the config (applies to device codes issued afterwards)
+//   POST /admin/config also takes {"clock_skew": S (seconds added to this
+//                         server's clock when judging JWT bearer assertions),
+//                         "delegation": bool}
 //   POST /dovecot-introspect  Dovecot's introspection_mode = post: form body
 //                         token=...&client_id=&client_secret= (JSON works too) ->
 //                         {"active":true,"username":ACCOUNT,"sub":ACCOUNT,"scope",
 //                          "client_id","exp"} for a live access token this server
 //                         issued, else {"active":false}
+//
+// JWT bearer grant (RFC 7523 2.1, as Google's service accounts use it),
+// registered with provider.registerGrantType: grant_type
+// urn:ietf:params:oauth:grant-type:jwt-bearer, assertion=JWT. Like Google, it
+// needs no client authentication (the server supplies the internal client
+// "jwt-bearer" when the request names none). The assertion must be RS256,
+// signed by a configured service account's key (iss = its client_email),
+// aud = this token endpoint, iat/exp within an hour and not off this
+// server's clock (plus "clock_skew") by more than 60 s, sub = one of its
+// "mailboxes" (domain-wide delegation), scope = "https://mail.google.com/".
+// Refusals are Google's: invalid_grant "Invalid JWT Signature.", "Invalid
+// JWT: Token must be a short-lived token (60 minutes) and in a reasonable
+// timeframe. Check your iat and exp values in the JWT claim.",
+// unauthorized_client when the mailbox or scope is not delegated (or
+// "delegation": false in /admin/config). The access token is an ordinary one
+// for account sub.
 //
 // Facts read in oidc-provider 9.13.3's lib/ (why it is set up like this): it
 // is ESM only (import()); devInteractions' login page posts prompt=login,
@@ -124,6 +155,9 @@ const opts = {
 	slowDownFirst: false,
 	strictOffline: false,
 	deviceTtl: 600,
+	appConfig: null,
+	clockSkew: 0,
+	delegation: true,
 };
 {
 	const a = process.argv.slice(2);
@@ -146,6 +180,7 @@ const opts = {
 		case '--no-slow-down': opts.slowDown = false; break;
 		case '--device-code-ttl': opts.deviceTtl = num(a[++i], '--device-code-ttl'); break;
 		case '--strict-offline-access': opts.strictOffline = true; break;
+		case '--app-config': opts.appConfig = a[++i]; break;
 		default:
 			if (opts.port === null && /^\d+$/.test(a[i])) opts.port = Number(a[i]);
 			else usage(`unknown argument ${a[i]}`);
@@ -177,9 +212,49 @@ let tokenRequests = [];
 const deviceState = new Map(); // device_code -> {interval, last}
 const shortId = (s) => crypto.createHash('sha256').update(String(s)).digest('hex').slice(0, 10);
 
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const GRANT_NAMES = {
 	'urn:ietf:params:oauth:grant-type:device_code': 'device_code',
+	[JWT_BEARER]: 'jwt_bearer',
 };
+
+// The JWT bearer grant's checks, in Google's words (see the header).
+async function jwtBearer(ctx, provider, serviceAccounts) {
+	const refuse = (status, error, description) => {
+		ctx.status = status;
+		ctx.body = { error, error_description: description };
+	};
+	const parts = String(ctx.oidc.params.assertion || '').split('.');
+	if (parts.length !== 3) return refuse(400, 'invalid_grant', 'Invalid JWT.');
+	let header, claims;
+	try {
+		header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+		claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+	} catch (e) { return refuse(400, 'invalid_grant', 'Invalid JWT.'); }
+	const sa = serviceAccounts.get(claims.iss);
+	if (header.alg !== 'RS256' || !sa) return refuse(400, 'invalid_grant', 'Invalid JWT Signature.');
+	const signed = crypto.verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), sa.key,
+		Buffer.from(parts[2], 'base64url'));
+	if (!signed) return refuse(400, 'invalid_grant', 'Invalid JWT Signature.');
+	const now = Math.floor(Date.now() / 1000) + opts.clockSkew;
+	const tokenUrl = `${provider.issuer}/token`;
+	if (claims.aud !== tokenUrl) return refuse(400, 'invalid_grant', `Invalid JWT: audience is not ${tokenUrl}.`);
+	if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number' || claims.exp - claims.iat > 3600
+		|| claims.iat > now + 60 || claims.exp < now - 60) {
+		return refuse(400, 'invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) '
+			+ 'and in a reasonable timeframe. Check your iat and exp values in the JWT claim.');
+	}
+	const scope = String(claims.scope || '');
+	if (!opts.delegation || !(sa.mailboxes || []).includes(claims.sub) || scope !== 'https://mail.google.com/') {
+		return refuse(401, 'unauthorized_client', 'Client is unauthorized to retrieve access tokens '
+			+ 'using this method, or client not authorized for any of the scopes requested.');
+	}
+	const at = new provider.AccessToken({
+		accountId: claims.sub, client: ctx.oidc.client, scope, gty: 'jwt_bearer',
+	});
+	const value = await at.save();
+	ctx.body = { access_token: value, token_type: 'Bearer', expires_in: at.expiration, scope };
+}
 
 async function readBody(req, limit = 64 * 1024) {
 	const chunks = []; let n = 0;
@@ -210,8 +285,42 @@ async function main() {
 	const redirectUris = ['http://127.0.0.1/', 'http://localhost/'];
 	const grantTypes = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'];
 
+	const app = opts.appConfig ? JSON.parse(fs.readFileSync(opts.appConfig, 'utf8')) : {};
+	const appClients = (app.clients || []).map((c) => {
+		const base = {
+			client_id: c.client_id,
+			client_name: `app-only ${c.client_id}`,
+			grant_types: ['client_credentials'],
+			response_types: [],
+			redirect_uris: [],
+		};
+		if (c.client_secret) {
+			return { ...base, client_secret: c.client_secret, token_endpoint_auth_method: 'client_secret_post' };
+		}
+		const pub = crypto.createPublicKey(fs.readFileSync(c.certificate));
+		return {
+			...base,
+			token_endpoint_auth_method: 'private_key_jwt',
+			token_endpoint_auth_signing_alg: 'RS256',
+			jwks: { keys: [{ ...pub.export({ format: 'jwk' }), use: 'sig', alg: 'RS256' }] },
+		};
+	});
+	const mailboxOf = new Map((app.clients || []).map((c) => [c.client_id, c.mailbox]));
+	const serviceAccounts = new Map((app.service_accounts || []).map((sa) => [sa.client_email, {
+		...sa, key: crypto.createPublicKey(fs.readFileSync(sa.public_key)),
+	}]));
+
 	const provider = new Provider(issuer, {
 		clients: [
+			...appClients,
+			{
+				client_id: 'jwt-bearer',
+				client_name: 'JWT bearer grant (no client authentication)',
+				token_endpoint_auth_method: 'none',
+				grant_types: [JWT_BEARER],
+				response_types: [],
+				redirect_uris: [],
+			},
 			{
 				client_id: 'test-public',
 				client_name: 'sasl-oauth2 test (public)',
@@ -233,7 +342,7 @@ async function main() {
 			},
 		],
 		// client_secret_basic too, so a client using either is served
-		clientAuthMethods: ['none', 'client_secret_post', 'client_secret_basic'],
+		clientAuthMethods: ['none', 'client_secret_post', 'client_secret_basic', 'private_key_jwt'],
 		async findAccount(ctx, id) {
 			return {
 				accountId: id,
@@ -241,7 +350,8 @@ async function main() {
 			};
 		},
 		claims: { openid: ['sub'], email: ['email'] },
-		scopes: ['openid', 'email', 'offline_access', 'mail'],
+		scopes: ['openid', 'email', 'offline_access', 'mail',
+			'https://outlook.office365.com/.default', 'https://mail.google.com/'],
 		conformIdTokenClaims: false,
 		jwks: { keys: [jwk] },
 		cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
@@ -251,6 +361,7 @@ async function main() {
 			revocation: { enabled: true },
 			introspection: { enabled: true },
 			userinfo: { enabled: true },
+			clientCredentials: { enabled: true },
 		},
 		pkce: {
 			// public clients must use PKCE (S256 is the only method in v9);
@@ -259,6 +370,7 @@ async function main() {
 		},
 		ttl: {
 			AccessToken: () => opts.accessTtl,
+			ClientCredentials: () => opts.accessTtl,
 			AuthorizationCode: 120,
 			DeviceCode: () => opts.deviceTtl,
 			IdToken: 3600,
@@ -280,6 +392,8 @@ async function main() {
 		},
 	});
 	provider.proxy = false;
+	provider.registerGrantType(JWT_BEARER, (ctx) => jwtBearer(ctx, provider, serviceAccounts),
+		['assertion', 'scope']);
 
 	// log each request, keep the counters, add slow_down and "interval"
 	provider.use(async (ctx, next) => {
@@ -291,6 +405,16 @@ async function main() {
 			await adminRoute(ctx, provider);
 			log(`${ctx.method} ${path} -> ${ctx.status} ${Date.now() - t0} ms`);
 			return;
+		}
+
+		if (path === '/token' && ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded')) {
+			// Google's JWT bearer grant has no client authentication; oidc-provider
+			// needs a client: name the internal one when the request names none.
+			let raw;
+			try { raw = await readBody(ctx.req, 56 * 1024); } catch (e) { raw = ''; }
+			const form = querystring.parse(raw);
+			if (form.grant_type === JWT_BEARER && !form.client_id) form.client_id = 'jwt-bearer';
+			ctx.request.body = querystring.stringify(form);
 		}
 
 		if (path === '/auth' && ctx.method === 'GET') {
@@ -377,10 +501,18 @@ async function main() {
 				token = String(body.token || '');
 			} catch (e) { return json(400, { error: 'invalid_request' }); }
 			const at = token ? await prov.AccessToken.find(token).catch(() => undefined) : undefined;
-			if (!at || at.isExpired) return json(200, { active: false });
+			if (at && !at.isExpired) {
+				return json(200, {
+					active: true, username: at.accountId, sub: at.accountId,
+					scope: at.scope, client_id: at.clientId, exp: at.exp,
+				});
+			}
+			// an app-only token acts for the mailbox its app was given
+			const cc = token ? await prov.ClientCredentials.find(token).catch(() => undefined) : undefined;
+			if (!cc || cc.isExpired || !mailboxOf.get(cc.clientId)) return json(200, { active: false });
+			const mbox = mailboxOf.get(cc.clientId);
 			return json(200, {
-				active: true, username: at.accountId, sub: at.accountId,
-				scope: at.scope, client_id: at.clientId, exp: at.exp,
+				active: true, username: mbox, sub: mbox, scope: cc.scope, client_id: cc.clientId, exp: cc.exp,
 			});
 		}
 		if (path === '/admin/stats' && ctx.method === 'GET') return json(200, stats);
@@ -401,11 +533,14 @@ async function main() {
 				if (c.device_code_ttl !== undefined) opts.deviceTtl = Number(c.device_code_ttl);
 				if (c.strict_offline_access !== undefined) opts.strictOffline = Boolean(c.strict_offline_access);
 				if (c.denied_error !== undefined) opts.deniedError = String(c.denied_error);
+				if (c.clock_skew !== undefined) opts.clockSkew = Number(c.clock_skew);
+				if (c.delegation !== undefined) opts.delegation = Boolean(c.delegation);
 			}
 			return json(200, {
 				device_interval: opts.deviceInterval, slow_down: opts.slowDown,
 				slow_down_first: opts.slowDownFirst, device_code_ttl: opts.deviceTtl,
 				strict_offline_access: opts.strictOffline, denied_error: opts.deniedError || '',
+				clock_skew: opts.clockSkew, delegation: opts.delegation,
 			});
 		}
 		return json(404, { error: 'not found' });

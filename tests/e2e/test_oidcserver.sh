@@ -24,7 +24,7 @@ check "discovery: device, revocation, introspection endpoints" \
 	test "$(jstr "$disc" device_authorization_endpoint)|$(jstr "$disc" revocation_endpoint)|$(jstr "$disc" introspection_endpoint)" = \
 	"$OIDC_URL/device/auth|$OIDC_URL/token/revocation|$OIDC_URL/token/introspection"
 check "discovery: scopes openid email offline_access mail" \
-	test "$(jstr "$disc" scopes_supported)" = '["openid","email","offline_access","mail"]'
+	test "$(jstr "$disc" scopes_supported)" = '["openid","email","offline_access","mail","https://outlook.office365.com/.default","https://mail.google.com/"]'
 
 # ---- browser flow, public client
 # code_flow NAME USER [CLIENT ARGS...] [-- BROWSER ARGS...]: the reference

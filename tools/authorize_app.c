@@ -1,0 +1,459 @@
+/*
+ * sasl-oauth2 authorize ACCOUNT --app | --service-account KEYFILE: app-only
+ * accounts, for relays and other daemons. No one signs in: the token file
+ * names its grant (client_credentials, jwt_bearer) and the credential files,
+ * and the first token is fetched here to prove the setup before the file is
+ * written.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "sasl-oauth2/chars.h"
+#include "sasl-oauth2/grant.h"
+#include "sasl-oauth2/json.h"
+#include "sasl-oauth2/jwt.h"
+#include "sasl-oauth2/sa_key.h"
+#include "sasl-oauth2/secret.h"
+#include "sasl-oauth2/token_store.h"
+
+#include "authorize.h"
+#include "privsep.h"
+
+/* Microsoft documents scope RESOURCE/.default for the client credentials
+ * grant; the resource is Exchange Online's in each cloud. */
+static const struct {
+	const char *cloud, *scope;
+} app_scopes[] = {
+	{ "global", "https://outlook.office365.com/.default" },
+	{ "us", "https://outlook.office365.us/.default" },
+	{ "china", "https://partner.outlook.cn/.default" },
+};
+
+#define GOOGLE_SCOPE "https://mail.google.com/"
+#define GOOGLE_TOKEN_URI "https://oauth2.googleapis.com/token"
+
+struct app_opts {
+	const char *account, *provider, *tenant, *cloud, *client_id, *secret_file;
+	const char *certificate, *private_key, *service_account, *user, *scope, *services;
+	const char *for_who;
+	int app;
+};
+
+int authorize_app_wanted(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--app") == 0 || strcmp(argv[i], "--service-account") == 0 ||
+		    strncmp(argv[i], "--service-account=", 18) == 0)
+			return 1;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct app_opts *o)
+{
+	enum { O_APP = 256, O_TENANT, O_CLOUD, O_CLIENT_ID, O_SECRET_FILE, O_CERT, O_KEY, O_SA,
+	       O_SCOPE, O_SERVICES, O_FOR };
+	static const struct option lopts[] = {
+		{ "app", no_argument, NULL, O_APP },
+		{ "provider", required_argument, NULL, 'p' },
+		{ "tenant", required_argument, NULL, O_TENANT },
+		{ "cloud", required_argument, NULL, O_CLOUD },
+		{ "client-id", required_argument, NULL, O_CLIENT_ID },
+		{ "client-secret-file", required_argument, NULL, O_SECRET_FILE },
+		{ "certificate", required_argument, NULL, O_CERT },
+		{ "private-key", required_argument, NULL, O_KEY },
+		{ "service-account", required_argument, NULL, O_SA },
+		{ "user", required_argument, NULL, 'u' },
+		{ "scope", required_argument, NULL, O_SCOPE },
+		{ "services", required_argument, NULL, O_SERVICES },
+		{ "for", required_argument, NULL, O_FOR },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "p:u:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case O_APP: o->app = 1; break;
+		case 'p': o->provider = optarg; break;
+		case O_TENANT: o->tenant = optarg; break;
+		case O_CLOUD: o->cloud = optarg; break;
+		case O_CLIENT_ID: o->client_id = optarg; break;
+		case O_SECRET_FILE: o->secret_file = optarg; break;
+		case O_CERT: o->certificate = optarg; break;
+		case O_KEY: o->private_key = optarg; break;
+		case O_SA: o->service_account = optarg; break;
+		case 'u': o->user = optarg; break;
+		case O_SCOPE: o->scope = optarg; break;
+		case O_SERVICES: o->services = optarg; break;
+		case O_FOR: o->for_who = optarg; break;
+		case 'h': return cli_help(&cmd_authorize);
+		default: return cli_usage_error(&cmd_authorize, "unknown option for an app-only "
+						"account");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(&cmd_authorize, "which ACCOUNT? (a name or a token file path)");
+	if (optind + 1 < argc)
+		return cli_usage_error(&cmd_authorize, "one ACCOUNT only (\"%s\" is extra)",
+				       argv[optind + 1]);
+	o->account = argv[optind];
+	if (o->app && o->service_account)
+		return cli_usage_error(&cmd_authorize, "--app (Microsoft client credentials) and "
+				       "--service-account (Google) do not go together");
+	if (o->user == NULL || o->user[0] == '\0' || strlen(o->user) > OA2_USER_MAX ||
+	    !oa2_chars_visible(o->user, strlen(o->user)))
+		return cli_usage_error(&cmd_authorize, "--user MAILBOX is required: app-only "
+				       "tokens act for a mailbox that the admin names");
+	if (o->for_who != NULL && strcmp(o->for_who, "postfix") != 0)
+		return cli_usage_error(&cmd_authorize, "--for takes only \"postfix\"");
+	if (o->service_account)
+		return -1;
+	if (o->secret_file == NULL && (o->certificate == NULL || o->private_key == NULL))
+		return cli_usage_error(&cmd_authorize, "--app needs the app's credential: "
+				       "--client-secret-file FILE, or --certificate FILE and "
+				       "--private-key FILE (make them with: sasl-oauth2 keygen)");
+	if (o->secret_file != NULL && (o->certificate != NULL || o->private_key != NULL))
+		return cli_usage_error(&cmd_authorize, "give either --client-secret-file or "
+				       "--certificate and --private-key, not both");
+	if (o->client_id == NULL || !oa2_chars_visible(o->client_id, strlen(o->client_id)))
+		return cli_usage_error(&cmd_authorize, "--client-id is required: the app "
+				       "registration's Application (client) ID");
+	return -1;
+}
+
+static int is_guid(const char *s)
+{
+	static const int groups[] = { 8, 4, 4, 4, 12 };
+
+	for (int g = 0; g < 5; g++) {
+		for (int i = 0; i < groups[g]; i++, s++)
+			if (!isxdigit((unsigned char)*s))
+				return 0;
+		if (*s != (g == 4 ? '\0' : '-'))
+			return 0;
+		if (g < 4)
+			s++;
+	}
+	return 1;
+}
+
+static int is_domain(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 3 && n <= 253 && strchr(s, '.') != NULL && s[0] != '.' && s[n - 1] != '.' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n;
+}
+
+/* App-only tokens are issued by the organisation's own tenant: the
+ * multi-tenant aliases have no admin who consented to the app. */
+static int check_tenant(const char *t)
+{
+	if (t == NULL)
+		return cli_usage_error(&cmd_authorize, "--app needs --tenant: your tenant id (a "
+				       "GUID, \"Directory (tenant) ID\" in the app registration) or "
+				       "domain (contoso.onmicrosoft.com)");
+	if (strcasecmp(t, "common") == 0 || strcasecmp(t, "organizations") == 0 ||
+	    strcasecmp(t, "consumers") == 0)
+		return cli_usage_error(&cmd_authorize, "--tenant %s does not work for app-only "
+				       "access: Microsoft issues client credentials tokens only "
+				       "for a specific tenant; give its id (a GUID) or domain", t);
+	if (!is_guid(t) && !is_domain(t))
+		return cli_usage_error(&cmd_authorize, "--tenant \"%s\" is neither a tenant id "
+				       "(a GUID) nor a domain", t);
+	return -1;
+}
+
+/* A credential path as the token file keeps it: absolute, the file there. */
+static int absolute(const char *given, const char *what, char *out)
+{
+	if (realpath(given, out) == NULL) {
+		cli_error("%s %s: %m", what, given);
+		return CLI_IOERR;
+	}
+	return -1;
+}
+
+/* Postfix's smtp client renews the token as postfix, inside its chroot:
+ * the credential must be a postfix file there. */
+static void check_for_postfix(const struct account *acct, const struct oa2_config *cfg,
+			      const char *path, const char *what, int secret)
+{
+	size_t n = strlen(cfg->chroot_dir);
+	struct stat st;
+
+	if (strncmp(path, cfg->chroot_dir, n) != 0 || path[n] != '/')
+		cli_error("warning: %s %s is outside Postfix's chroot %s: Postfix's smtp client "
+			  "cannot read it there; move it to %s/etc/sasl-oauth2/", what, path,
+			  cfg->chroot_dir, cfg->chroot_dir);
+	if (secret && stat(path, &st) == 0 && st.st_uid != acct->owner)
+		cli_error("warning: %s %s is not owned by the postfix user (uid %u), which must "
+			  "read it: chown postfix %s", what, path, (unsigned)acct->owner, path);
+}
+
+struct app_state {
+	struct account acct;
+	struct oa2_provider prov;
+	struct oa2_token tok;
+	struct oa2_refresh_result res;
+	char secret_path[PATH_MAX], cert_path[PATH_MAX], key_path[PATH_MAX], sa_path[PATH_MAX];
+	char sa_client_id[128], sa_email[OA2_USER_MAX + 1];
+};
+
+static char *copy_str(const char *s)
+{
+	return s ? oa2_secret_strndup(s, strlen(s)) : NULL;
+}
+
+/* Fills s->prov (servers for the next steps, the token endpoint) and s->tok
+ * (what the token file will hold, credentials as paths). */
+static int prepare(struct cli *cli, const struct app_opts *o, struct app_state *s,
+		   const struct oa2_http_opts *http)
+{
+	struct oa2_provider_request rq;
+	struct oa2_err err;
+	const char *scope = o->scope;
+	int rc;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.name = o->provider ? o->provider : o->service_account ? "google" : "microsoft";
+	if (strcmp(rq.name, "microsoft") == 0) {
+		if ((rc = check_tenant(o->tenant)) >= 0)
+			return rc;
+		rq.tenant = o->tenant;
+		rq.cloud = o->cloud;
+		for (size_t i = 0; scope == NULL && i < sizeof(app_scopes) / sizeof(app_scopes[0]); i++)
+			if (strcmp(app_scopes[i].cloud, o->cloud ? o->cloud : "global") == 0)
+				scope = app_scopes[i].scope;
+	} else if (o->tenant != NULL || o->cloud != NULL) {
+		return cli_usage_error(&cmd_authorize, "--tenant and --cloud are for Microsoft");
+	}
+	rc = oa2_provider_resolve(&cli->cfg, &rq, http, &s->prov, &err);
+	if (rc != OA2_OK) {
+		cli_error("%s", err.msg);
+		return rc == OA2_ERR_INVALID ? CLI_USAGE : cli_exit_for(rc);
+	}
+	if (o->service_account) {
+		struct oa2_sa_key k;
+
+		if ((rc = absolute(o->service_account, "service account key file", s->sa_path)) >= 0)
+			return rc;
+		if (oa2_sa_key_load(s->sa_path, NULL, &k, &err) != OA2_OK) {
+			cli_error("%s", err.msg);
+			return CLI_NOPERM;
+		}
+		snprintf(s->sa_email, sizeof(s->sa_email), "%s", k.client_email);
+		snprintf(s->sa_client_id, sizeof(s->sa_client_id), "%s",
+			 k.client_id ? k.client_id : "(see the key file)");
+		/* The key's token_uri is the assertion's audience, unless a
+		 * provider was named (another token endpoint). */
+		s->tok.token_endpoint = copy_str(o->provider == NULL && k.token_uri ? k.token_uri
+					    : s->prov.token_endpoint);
+		oa2_sa_key_clear(&k);
+		s->tok.grant = copy_str("jwt_bearer");
+		s->tok.service_account_file = copy_str(s->sa_path);
+		s->tok.scope = copy_str(scope ? scope : GOOGLE_SCOPE);
+	} else {
+		if (o->secret_file &&
+		    (rc = absolute(o->secret_file, "client secret file", s->secret_path)) >= 0)
+			return rc;
+		if (o->certificate &&
+		    ((rc = absolute(o->certificate, "certificate file", s->cert_path)) >= 0 ||
+		     (rc = absolute(o->private_key, "private key file", s->key_path)) >= 0))
+			return rc;
+		if (scope == NULL && (scope = s->prov.scope) == NULL)
+			return cli_usage_error(&cmd_authorize, "provider %s has no scope: give "
+					       "--scope", rq.name);
+		s->tok.grant = copy_str("client_credentials");
+		s->tok.client_id = copy_str(o->client_id);
+		s->tok.token_endpoint = copy_str(s->prov.token_endpoint);
+		s->tok.scope = copy_str(scope);
+		s->tok.client_secret_file = o->secret_file ? copy_str(s->secret_path) : NULL;
+		s->tok.certificate_file = o->certificate ? copy_str(s->cert_path) : NULL;
+		s->tok.private_key_file = o->certificate ? copy_str(s->key_path) : NULL;
+	}
+	s->tok.user = copy_str(o->user);
+	if (s->tok.user == NULL || s->tok.scope == NULL || s->tok.token_endpoint == NULL ||
+	    s->tok.grant == NULL)
+		return CLI_SOFTWARE;
+	if (s->acct.for_postfix) {
+		const char *files[][2] = {
+			{ s->tok.client_secret_file, "client secret file" },
+			{ s->tok.certificate_file, "certificate file" },
+			{ s->tok.private_key_file, "private key file" },
+			{ s->tok.service_account_file, "service account key file" },
+		};
+		for (size_t i = 0; i < 4; i++)
+			if (files[i][0] != NULL)
+				check_for_postfix(&s->acct, &cli->cfg, files[i][0], files[i][1], i != 1);
+	}
+	return -1;
+}
+
+static void add(struct json_object *obj, const char *key, const char *val)
+{
+	if (val != NULL)
+		json_object_object_add(obj, key, json_object_new_string(val));
+}
+
+static int save(const struct app_state *s, struct oa2_err *err)
+{
+	struct json_object *obj = json_object_new_object();
+	long long now = (long long)time(NULL);
+	int rc;
+
+	if (obj == NULL)
+		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
+	json_object_object_add(obj, "version", json_object_new_int(2));
+	add(obj, "grant", s->tok.grant);
+	add(obj, "provider", s->prov.name);
+	add(obj, "user", s->tok.user);
+	add(obj, "client_id", s->tok.client_id);
+	add(obj, "token_endpoint", s->tok.token_endpoint);
+	add(obj, "scope", s->tok.scope);
+	add(obj, "client_secret_file", s->tok.client_secret_file);
+	add(obj, "certificate_file", s->tok.certificate_file);
+	add(obj, "private_key_file", s->tok.private_key_file);
+	add(obj, "service_account_file", s->tok.service_account_file);
+	add(obj, "access_token", s->res.access_token);
+	json_object_object_add(obj, "expires_at", json_object_new_int64(
+				       now + (s->res.expires_in > 0 ? s->res.expires_in : 3600)));
+	json_object_object_add(obj, "authorized_at", json_object_new_int64(now));
+	rc = authorize_write(&s->acct, obj, err);
+	oa2_json_put_wiped(obj);
+	return rc;
+}
+
+/* A claim of Microsoft's app-only access token (a JWT), read only to print
+ * the ids an admin needs; never trusted for anything else. */
+static void claim(const char *token, const char *name, char *out, size_t n, const char *dflt)
+{
+	struct json_object *obj;
+	const char *v;
+	size_t len;
+
+	snprintf(out, n, "%s", dflt);
+	if (oa2_jwt_payload(token, &obj, NULL) != OA2_OK)
+		return;
+	if (oa2_json_get_string(obj, name, n - 1, &v, &len, "access token", NULL) == OA2_OK &&
+	    v != NULL && len > 0 && oa2_chars_visible(v, len))
+		snprintf(out, n, "%s", v);
+	oa2_json_put_wiped(obj);
+}
+
+static void exchange_steps(const struct app_opts *o, const struct app_state *s)
+{
+	char oid[64], tid[64];
+
+	claim(s->res.access_token, "oid", oid, sizeof(oid),
+	      "<Object ID of the app under Enterprise applications>");
+	claim(s->res.access_token, "tid", tid, sizeof(tid), o->tenant);
+	printf("\nExchange Online: register the app's service principal and give it the "
+	       "mailbox\n(Exchange Online PowerShell, as an Exchange administrator; the ObjectId "
+	       "is the\nEnterprise application's object id, not the app registration's%s):\n",
+	       oid[0] == '<' ? "" : "; taken from the token");
+	printf("  Connect-ExchangeOnline -Organization %s\n", tid);
+	printf("  New-ServicePrincipal -AppId %s -ObjectId %s -DisplayName \"sasl-oauth2 %s\"\n",
+	       o->client_id, oid, s->acct.name);
+	printf("  Add-MailboxPermission -Identity \"%s\" -User %s -AccessRights FullAccess\n",
+	       o->user, oid);
+	printf("  Add-RecipientPermission -Identity \"%s\" -Trustee %s -AccessRights SendAs "
+	       "-Confirm:$false\n", o->user, oid);
+	printf("The app registration needs the application permissions SMTP.SendAsApp (and\n"
+	       "IMAP.AccessAsApp, POP.AccessAsApp for reading) of \"Office 365 Exchange Online\",\n"
+	       "with admin consent. SMTP AUTH must be enabled for the mailbox.\n");
+}
+
+static void google_steps(const struct app_state *s)
+{
+	printf("\nGoogle Workspace: in the Admin console, Security > Access and data control >\n"
+	       "API controls > Domain-wide delegation, add client id %s\n(the service account "
+	       "%s) with the OAuth scope\n  %s\n", s->sa_client_id, s->sa_email, s->tok.scope);
+}
+
+static int run_app(struct cli *cli, const struct app_opts *o, struct app_state *s)
+{
+	struct oa2_http_opts http;
+	struct authorize a;
+	struct oa2_err err;
+	int services = OA2_SERVICE_SMTP, rc;
+
+	if (o->services != NULL && (services = oa2_services_parse(o->services)) < 0)
+		return cli_usage_error(&cmd_authorize, "--services is a comma-separated list of "
+				       "imap, smtp and pop, not \"%s\"", o->services);
+	rc = account_resolve(o->account, o->for_who != NULL, &cli->cfg, &s->acct, &err);
+	if (rc != OA2_OK)
+		return cli_usage_error(&cmd_authorize, "%s", err.msg);
+	if (s->acct.for_postfix && geteuid() != 0 && geteuid() != s->acct.owner) {
+		cli_error("--for postfix: only root can give the token file to the postfix user");
+		return CLI_NOPERM;
+	}
+	memset(&http, 0, sizeof(http));
+	http.connect_timeout = cli->cfg.connect_timeout;
+	http.timeout = cli->cfg.timeout;
+	http.proxy = cli->cfg.proxy;
+	http.ca_blob = cli->cfg.ca_blob;
+	http.ca_blob_len = cli->cfg.ca_blob_len;
+	if ((rc = prepare(cli, o, s, &http)) >= 0)
+		return rc;
+	if ((rc = privsep_make_dir(&s->acct, &err)) != OA2_OK) {
+		cli_error("%s", err.msg);
+		return cli_exit_for(rc);
+	}
+	/* The first token proves the whole setup before anything is written. */
+	rc = oa2_grant_renew(s->acct.path, o->account, &cli->cfg, &s->tok, &s->res, &err);
+	if (rc == OA2_OK)
+		rc = save(s, &err);
+	if (rc != OA2_OK) {
+		cli_error("%s (nothing was saved)", err.msg);
+		return cli_exit_for(rc);
+	}
+	printf("Authorized %s app-only (%s grant, %s).\nToken file: %s (renewed with the %s "
+	       "when it is about to expire; no refresh token, nothing to sign in again)\n",
+	       o->user, s->tok.grant, s->prov.name, s->acct.path,
+	       oa2_grant_kind_of(&s->tok)->title);
+	if (o->service_account)
+		google_steps(s);
+	else if (strcmp(s->prov.name, "microsoft") == 0)
+		exchange_steps(o, s);
+	memset(&a, 0, sizeof(a));
+	a.cli = cli;
+	a.acct = &s->acct;
+	a.account_arg = o->account;
+	a.prov = &s->prov;
+	authorize_next_steps(&a, o->user, (unsigned)services);
+	return CLI_OK;
+}
+
+int authorize_app(struct cli *cli, int argc, char **argv)
+{
+	struct app_opts o;
+	struct app_state s;
+	int rc = parse(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = cli_require_config(cli)) != CLI_OK)
+		return rc;
+	if (cli->cfg.ca_blob == NULL) {
+		cli_error("%s", cli->cfg.ca_error[0] ? cli->cfg.ca_error : "no CA bundle");
+		return CLI_CONFIG;
+	}
+	memset(&s, 0, sizeof(s));
+	rc = run_app(cli, &o, &s);
+	oa2_refresh_result_clear(&s.res);
+	oa2_provider_clear(&s.prov);
+	oa2_token_clear(&s.tok);
+	return rc;
+}
