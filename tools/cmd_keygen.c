@@ -13,7 +13,7 @@
 #include <openssl/x509.h>
 
 #include "cmdutil.h"
-#include "privdrop.h"
+#include "privsep.h"
 #include "sasl-oauth2/jwt_sign.h"
 #include "sasl-oauth2/keygen.h"
 
@@ -140,7 +140,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	(void)cli;
 	if (rc >= 0)
 		return rc;
-	if (o.for_postfix && (rc = cli_become_postfix("keygen")) != CLI_OK)
+	if (o.for_postfix && (rc = privsep_become_postfix("keygen")) != CLI_OK)
 		return rc;
 	rc = oa2_keygen_rsa((int)o.bits, &key, &err);
 	if (rc == OA2_OK)
