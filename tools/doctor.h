@@ -61,6 +61,11 @@ void doctor_check_postfix(struct doctor *d, const struct account *a);
 const char *doctor_postconf_fix(const struct doctor *d, const char *setting, char *buf,
 				size_t n);
 
+/* doctor_fix.c: fix (a chown/chmod command naming p1 and p2, either may be
+ * NULL) unless one of them is a symbolic link (lstat): then fix is replaced
+ * by a warning not to run chown/chmod through it. Returns fix. */
+const char *doctor_fix_paths(char *fix, size_t n, const char *p1, const char *p2);
+
 /* Runs Postfix's TOOL (postconf, postmap) [-c DIR] ARGS... (NULL-terminated,
  * at most 4) and keeps its output in out, as run_capture. */
 int doctor_postfix_tool(struct doctor *d, const char *tool, const char *const args[],

@@ -32,7 +32,8 @@ static void check_secret_mode(struct doctor *d, const struct stat *st)
 		snprintf(fix, sizeof(fix), "chown root:postfix %s && chmod 640 %s", path, path);
 	else
 		snprintf(fix, sizeof(fix), "chmod 600 %s", path);
-	report(d, WARN, fix, "config: %s holds a client_secret and every user can read it",
+	report(d, WARN, doctor_fix_paths(fix, sizeof(fix), path, NULL),
+	       "config: %s holds a client_secret and every user can read it",
 	       path);
 }
 

@@ -404,7 +404,7 @@ static void check_config_for_postfix(struct doctor *d)
 		return;
 	}
 	snprintf(fix, sizeof(fix), "chown root:postfix %s && chmod 640 %s", path, path);
-	report(d, FAIL, fix, "config: %s is not readable by the postfix user, which the watch "
+	report(d, FAIL, doctor_fix_paths(fix, sizeof(fix), path, NULL), "config: %s is not readable by the postfix user, which the watch "
 	       "service runs as", path);
 }
 

@@ -28,14 +28,14 @@ static int check_owner(struct doctor *d, const struct account *a, const struct s
 	doctor_owner_names(a->owner, a->group, names, sizeof(names));
 	if (st->st_uid != a->owner) {
 		snprintf(fix, sizeof(fix), "chown %s %s %s", names, a->dir, a->path);
-		report(d, FAIL, fix, "token file: owned by %s, but %s must read and refresh it",
+		report(d, FAIL, doctor_fix_paths(fix, sizeof(fix), a->dir, a->path), "token file: owned by %s, but %s must read and refresh it",
 		       holder,
 		       a->for_postfix ? "the postfix user" : "you");
 		return 1;
 	}
 	if (stat(a->dir, &dst) == 0 && dst.st_uid != a->owner) {
 		snprintf(fix, sizeof(fix), "chown %s %s", names, a->dir);
-		report(d, WARN, fix, "token file: its directory %s is not owned by the file's "
+		report(d, WARN, doctor_fix_paths(fix, sizeof(fix), a->dir, NULL), "token file: its directory %s is not owned by the file's "
 		       "owner, so refreshes cannot replace the file", a->dir);
 		return 0;
 	}
@@ -154,7 +154,8 @@ static int read_checks(void *ctx)
 	rc = oa2_store_read(a->path, &obj, &tok, NULL, &err);
 	if (rc == OA2_ERR_UNSAFE) {
 		snprintf(fix, sizeof(fix), "chmod 600 %s", a->path);
-		report(d, FAIL, fix, "token file: %s", err.msg);
+		report(d, FAIL, doctor_fix_paths(fix, sizeof(fix), a->path, NULL), "token file: %s",
+		       err.msg);
 		return 1;
 	}
 	if (rc != OA2_OK) {

@@ -122,6 +122,17 @@ case_ "token file mode" FAIL "readable by group or others" "chmod 600 $TOK"
 chmod 600 "$TOK"; chown root:root "$TOK"
 case_ "token file owner" FAIL "owned by root, but the postfix user must read" "chown postfix:postfix $TOKDIR $TOK"
 chown postfix:postfix "$TOK"
+# the token file replaced by a symbolic link to a file of root's: a printed
+# "chown postfix ... $TOK" would hand root's file to postfix (issue 9, 4)
+ROOTS="$T/roots-file"; cp -p "$TOK" "$ROOTS"; chown root:root "$ROOTS"; chmod 600 "$ROOTS"
+mv "$TOK" "$TOK.real"; ln -s "$ROOTS" "$TOK"
+doctor
+check "token file is a symlink: no chown/chmod fix names it" \
+	bash -c '! grep -E "fix: .*(chown|chmod) .*$1( |\$)" "$2"' _ "$TOK" "$T/out"
+check "token file is a symlink: doctor says so" grep -qF "$TOK is a symbolic link (to $ROOTS)" "$T/out"
+check "token file is a symlink: root's file is untouched" test "$(stat -c %U "$ROOTS")" = root
+grep -E "symbolic|^FAIL token" "$T/out" | sed 's/^/#   /'
+rm -f "$TOK"; mv "$TOK.real" "$TOK"
 now=$(date +%s)
 ( umask 077; printf '{"access_token":"opaque","user":"a@b","expires_at":%s}' $((now - 7200)) >"$TOK" ); chown postfix:postfix "$TOK"
 case_ "expired, no refresh token" FAIL "access token: expired 2h" "authorize again"
