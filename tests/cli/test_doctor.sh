@@ -129,10 +129,19 @@ mv "$TOK" "$TOK.real"; ln -s "$ROOTS" "$TOK"
 doctor
 check "token file is a symlink: no chown/chmod fix names it" \
 	bash -c '! grep -E "fix: .*(chown|chmod) .*$1( |\$)" "$2"' _ "$TOK" "$T/out"
-check "token file is a symlink: doctor says so" grep -qF "$TOK is a symbolic link (to $ROOTS)" "$T/out"
+check "token file is a symlink: doctor says so" grep -qF "$TOK is a symbolic link" "$T/out"
 check "token file is a symlink: root's file is untouched" test "$(stat -c %U "$ROOTS")" = root
 grep -E "symbolic|^FAIL token" "$T/out" | sed 's/^/#   /'
 rm -f "$TOK"; mv "$TOK.real" "$TOK"
+# the token directory replaced by a link to a directory of root's
+ROOTDIR="$T/roots-dir"; install -d -m 755 -o root "$ROOTDIR"; cp -p "$TOK" "$ROOTDIR/work.json"
+mv "$TOKDIR" "$TOKDIR.real"; ln -s "$ROOTDIR" "$TOKDIR"
+doctor
+check "token directory is a symlink: no chown fix names it" \
+	bash -c '! grep -E "fix: .*chown .*$1( |\$)" "$2"' _ "$TOKDIR" "$T/out"
+check "token directory is a symlink: the fix says so" grep -qF "fix: $TOKDIR is a symbolic link (to $ROOTDIR)" "$T/out"
+grep -F "symbolic" "$T/out" | sed 's/^/#   /'
+rm -f "$TOKDIR"; mv "$TOKDIR.real" "$TOKDIR"
 now=$(date +%s)
 ( umask 077; printf '{"access_token":"opaque","user":"a@b","expires_at":%s}' $((now - 7200)) >"$TOK" ); chown postfix:postfix "$TOK"
 case_ "expired, no refresh token" FAIL "access token: expired 2h" "authorize again"
