@@ -21,28 +21,10 @@ mkdir -m 700 "$SASL_OAUTH2_STATE_DIR"
 S=$SASL_OAUTH2_STATE_DIR
 U=alice@example.com
 
-# cli ARGS...: runs the tool; stdout in $OUT (file), stderr in $ERR, status in $RC.
-OUT="$E2E_TMP/cli.out"
-ERR="$E2E_TMP/cli.err"
-cli() {
-	"$SO" "$@" >"$OUT" 2>"$ERR"
-	RC=$?
-}
-rc_is() { test "$RC" = "$1"; }
-out_has() { grep -q -- "$1" "$OUT"; }
-err_has() { grep -q -- "$1" "$ERR"; }
-err_empty() { test ! -s "$ERR"; }
-requests() { auth_stat token_requests; }
-reset_stats() { admin POST /admin/reset-stats >/dev/null; }
+. "$SRCDIR/tests/cli/cli_env.sh"
 now() { date +%s; }
 # same_bytes A B: B is a byte-identical copy of A
 same_bytes() { cmp -s "$1" "$2"; }
-# show: the last command's output, as comments, when a check failed
-show() { sed 's/^/#   out: /' "$OUT" | head -20; sed 's/^/#   err: /' "$ERR" | head -20; }
-check_cli() {
-	local desc=$1; shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; show; fi
-}
 
 # ----- token: a fresh token is printed without any request --------------------------
 seed_token_file "$S/alice.json" "$U" 3600

@@ -5,8 +5,9 @@
 # the real CLI run as root, with the real OAuth2 server (authserver.js)
 # counting what reaches it:
 #   a hard link planted under the lock's name       (the linked file kept its owner)
-#   relay.json a symbolic link to root's token file (refresh and forget refuse;
-#                                                    root's grant is not spent or revoked)
+#   relay.json a symbolic link to root's token file (refresh, token, status and
+#                                                    forget refuse, --for postfix or by
+#                                                    path; root's grant is not spent or revoked)
 #   the account directory a symbolic link           (refused; nothing written through it)
 #   a new account directory                         (never chown'ed by path: strace)
 #   import without ACCOUNT                          (the file's user is only suggested)
@@ -35,22 +36,8 @@ S="$T/state"
 mkdir -m 700 "$S"
 export SASL_OAUTH2_STATE_DIR="$S"
 
-OUT="$T/cli.out"
-ERR="$T/cli.err"
-cli() {
-	"$SO" "$@" >"$OUT" 2>"$ERR"
-	RC=$?
-}
-rc_is() { test "$RC" = "$1"; }
-err_has() { grep -q -- "$1" "$ERR"; }
+. "$SRCDIR/tests/cli/cli_env.sh"
 as_postfix() { runuser -u postfix -- "$@"; }
-requests() { auth_stat token_requests; }
-reset_stats() { admin POST /admin/reset-stats >/dev/null; }
-show() { sed 's/^/#   out: /' "$OUT" | head -20; sed 's/^/#   err: /' "$ERR" | head -20; }
-check_cli() {
-	local desc=$1; shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; show; fi
-}
 owner_of() { stat -c %U "$1"; }
 
 # ----- 1a. a hard link planted as NAME.json.lock ------------------------------------------------
@@ -89,6 +76,9 @@ check_cli "token file symlink: refresh --for postfix refuses it, naming the link
 check "token file symlink: root's refresh token was not spent, root's file is unchanged" \
 	eval 'test "$(requests)" = 0 && cmp -s "$T/mine.before" "$T/rootstate/mine.json"'
 check "token file symlink: nothing was written into postfix's directory" test -L "$PF/evil.json"
+cli refresh "$PF/evil.json"
+check_cli "token file symlink: root naming the path (no --for) works as the directory's owner and refuses it" \
+	eval 'rc_is 77 && err_has "is a symbolic link" && test "$(requests)" = 0'
 cli token evil --for postfix
 check_cli "token file symlink: token --for postfix prints nothing of root's" \
 	eval '! rc_is 0 && test ! -s "$OUT" && err_has "symbolic link"'
