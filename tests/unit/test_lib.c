@@ -395,7 +395,7 @@ static void test_redirect_host(void)
 	struct oa2_http_opts o = { 0 };
 	struct oa2_config cfg;
 	struct oa2_provider p;
-	struct oa2_err e;
+	struct oa2_err e = { .msg = "" };
 	char path[] = "/tmp/test_lib_conf.XXXXXX";
 	int fd = mkstemp(path);
 
