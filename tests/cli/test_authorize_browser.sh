@@ -158,7 +158,10 @@ port=${ru##*:}; port=${port%/}
 # on a loaded machine would leave gaps a drain loop might take for the end)
 for first in 'GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n' 'G'; do
 	"${NODE:-node}" -e '
-		const s = require("net").connect(+process.argv[1], "127.0.0.1", () => {
+		// allowHalfOpen: keep sending after the listener has answered and
+		// shut its side, as a hostile sender would
+		const s = require("net").connect({ port: +process.argv[1], host: "127.0.0.1",
+			allowHalfOpen: true }, () => {
 			s.write(JSON.parse(`"${process.argv[2]}"`));
 			const t = setInterval(() => s.write("x"), 20);
 			setTimeout(() => { clearInterval(t); s.destroy(); }, 120000);
