@@ -344,31 +344,39 @@ int oa2_provider_authorize_url(const struct oa2_provider *p, const char *client_
 	return OA2_OK;
 }
 
-int oa2_microsoft_endpoint_parts(const char *endpoint, char *tenant, size_t n,
+int oa2_microsoft_endpoint_parts(const char *endpoint, const char *scope, char *tenant, size_t n,
 				 const char **cloud)
 {
+	const struct cloud *found = NULL;
+	const char *t = NULL, *end;
+	size_t tl;
+
+	/* Clouds may share a sign-in host (GCC High and DoD do): the scope's
+	 * resource tells them apart; without one, the first listed wins. */
 	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
-		size_t hl = strlen(clouds[i].login), tl;
-		const char *t, *end;
+		size_t hl = strlen(clouds[i].login);
 
 		if (strncasecmp(endpoint, "https://", 8) != 0 ||
 		    strncasecmp(endpoint + 8, clouds[i].login, hl) != 0 || endpoint[8 + hl] != '/')
 			continue;
+		if (found == NULL || (scope != NULL && strstr(scope, clouds[i].resource) != NULL))
+			found = &clouds[i];
 		t = endpoint + 8 + hl + 1;
-		end = strchr(t, '/');
-		if (end == NULL || strcmp(end, "/oauth2/v2.0/token") != 0)
-			return -1;
-		tl = (size_t)(end - t);
-		if (tl == 0 || tl >= n)
-			return -1;
-		memcpy(tenant, t, tl);
-		tenant[tl] = '\0';
-		if (!valid_tenant(tenant))
-			return -1;
-		*cloud = clouds[i].name;
-		return 0;
 	}
-	return -1;
+	if (found == NULL)
+		return -1;
+	end = strchr(t, '/');
+	if (end == NULL || strcmp(end, "/oauth2/v2.0/token") != 0)
+		return -1;
+	tl = (size_t)(end - t);
+	if (tl == 0 || tl >= n)
+		return -1;
+	memcpy(tenant, t, tl);
+	tenant[tl] = '\0';
+	if (!valid_tenant(tenant))
+		return -1;
+	*cloud = found == &clouds[0] ? NULL : found->name;
+	return 0;
 }
 
 /* Non-zero when the space-separated scope has a word ending in "/perm". */

@@ -104,11 +104,11 @@ struct authorize_prior {
 	int found;                   /* the token file exists and was read */
 	char provider[64];
 	char tenant[256];            /* microsoft, when not "common" */
-	const char *cloud;           /* microsoft, when not "global" (static) */
+	const char *cloud;           /* microsoft, when not worldwide (static) */
 	char services[32];           /* "imap,smtp" from Microsoft's scopes */
 	char user[OA2_USER_MAX + 1];
 	char client_id[513];
-	char *client_secret;         /* secret; owned */
+	char client_secret[1024];    /* secret ("" for none); wiped by _clear */
 };
 
 /* Resolves ACCOUNT into *acct the way authorize writes it: as named, else

@@ -10,14 +10,15 @@
 #include <sys/stat.h>
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 
 #include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/provider.h"
-#include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token_store.h"
 
 #include "authorize.h"
+#include "privsep.h"
 
 static int exists(const char *path)
 {
@@ -61,46 +62,41 @@ static void copy_member(struct json_object *obj, const char *key, char *buf, siz
 		snprintf(buf, n, "%.*s", (int)len, v);
 }
 
-int authorize_prior_read(const struct cli *cli, const char *arg, int for_postfix,
-			 struct account *acct, struct authorize_prior *p, struct oa2_err *err)
+/* Reads the token file at job->path into job->out (as the file's owner:
+ * privsep_run). */
+struct read_job {
+	const char *path;
+	struct read_out {
+		struct authorize_prior p;
+		struct oa2_err err;
+	} out;
+};
+
+static int read_prior(void *ctx)
 {
+	struct read_job *job = ctx;
+	struct authorize_prior *p = &job->out.p;
 	struct json_object *obj = NULL;
 	struct oa2_token tok;
 	const char *cloud;
 	unsigned sv;
 	int rc;
 
-	struct account own;
-	const char *from;
-
-	memset(p, 0, sizeof(*p));
-	rc = locate(cli, arg, for_postfix, acct, err);
-	if (rc != OA2_OK)
-		return rc;
-	from = acct->path;
-	/* `authorize NAME --for postfix` for a NAME that so far exists only
-	 * as the caller's own account: Postfix's copy is signed in the same
-	 * way (the advice authorize prints for Postfix). */
-	if (!exists(from) && for_postfix && strchr(arg, '/') == NULL &&
-	    account_resolve(arg, 0, &cli->cfg, &own, NULL) == OA2_OK && exists(own.path))
-		from = own.path;
-	if (!exists(from))
-		return OA2_OK;
 	memset(&tok, 0, sizeof(tok));
-	rc = oa2_store_read(from, &obj, &tok, NULL, err);
+	rc = oa2_store_read(job->path, &obj, &tok, NULL, &job->out.err);
 	if (rc != OA2_OK)
 		return rc;
 	p->found = 1;
 	copy_member(obj, "provider", p->provider, sizeof(p->provider));
 	copy_member(obj, "user", p->user, sizeof(p->user));
 	copy_member(obj, "client_id", p->client_id, sizeof(p->client_id));
-	if (tok.client_secret != NULL)
-		p->client_secret = oa2_secret_strndup(tok.client_secret, strlen(tok.client_secret));
+	if (tok.client_secret != NULL && strlen(tok.client_secret) < sizeof(p->client_secret))
+		snprintf(p->client_secret, sizeof(p->client_secret), "%s", tok.client_secret);
 	if (strcasecmp(p->provider, "microsoft") == 0 && tok.token_endpoint != NULL &&
-	    oa2_microsoft_endpoint_parts(tok.token_endpoint, p->tenant, sizeof(p->tenant),
-					 &cloud) == 0) {
-		if (strcmp(cloud, "global") != 0)
-			p->cloud = cloud;
+	    oa2_microsoft_endpoint_parts(tok.token_endpoint, tok.scope, p->tenant,
+					 sizeof(p->tenant), &cloud) == 0) {
+		/* a static name: the same pointer in the parent after fork */
+		p->cloud = cloud;
 		if (strcmp(p->tenant, "common") == 0)
 			p->tenant[0] = '\0';
 	}
@@ -115,8 +111,40 @@ int authorize_prior_read(const struct cli *cli, const char *arg, int for_postfix
 	return OA2_OK;
 }
 
+int authorize_prior_read(const struct cli *cli, const char *arg, int for_postfix,
+			 struct account *acct, struct authorize_prior *p, struct oa2_err *err)
+{
+	struct read_job job;
+	struct account own;
+	const struct account *from = acct;
+	int rc, result;
+
+	memset(p, 0, sizeof(*p));
+	rc = locate(cli, arg, for_postfix, acct, err);
+	if (rc != OA2_OK)
+		return rc;
+	/* `authorize NAME --for postfix` for a NAME that so far exists only
+	 * as the caller's own account: Postfix's copy is signed in the same
+	 * way (the advice authorize prints for Postfix). */
+	if (!exists(acct->path) && for_postfix && strchr(arg, '/') == NULL &&
+	    account_resolve(arg, 0, &cli->cfg, &own, NULL) == OA2_OK && exists(own.path))
+		from = &own;
+	if (!exists(from->path))
+		return OA2_OK;
+	memset(&job, 0, sizeof(job));
+	job.path = from->path;
+	rc = privsep_run(from, read_prior, &job, &job.out, sizeof(job.out), &result, err);
+	if (rc == OA2_OK && result != OA2_OK) {
+		*err = job.out.err;
+		rc = result;
+	}
+	if (rc == OA2_OK)
+		*p = job.out.p;
+	OPENSSL_cleanse(&job.out, sizeof(job.out));
+	return rc;
+}
+
 void authorize_prior_clear(struct authorize_prior *p)
 {
-	oa2_secret_free_str(p->client_secret);
-	memset(p, 0, sizeof(*p));
+	OPENSSL_cleanse(p, sizeof(*p));
 }

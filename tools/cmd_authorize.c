@@ -471,7 +471,7 @@ static int client_secret(const struct opts *o, struct state *s, const char *clie
 	if (s->prov.client_secret != NULL &&
 	    (s->prov.client_id == NULL || strcmp(s->prov.client_id, client_id) == 0))
 		kept = s->prov.client_secret;
-	else if (p->client_secret != NULL && strcmp(p->client_id, client_id) == 0)
+	else if (p->client_secret[0] != '\0' && strcmp(p->client_id, client_id) == 0)
 		kept = p->client_secret;
 	else if (s->prov.client_secret != NULL)
 		kept = s->prov.client_secret;

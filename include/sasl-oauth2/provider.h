@@ -109,12 +109,14 @@ int oa2_provider_authorize_url(const struct oa2_provider *p, const char *client_
 			       const char *challenge, const char *login_hint,
 			       struct oa2_buf *url, struct oa2_err *err);
 
-/* The tenant and cloud ("global", "us", "china"; static) a Microsoft token
- * endpoint (https://LOGIN-HOST/TENANT/oauth2/v2.0/token) names, for
- * re-authorizing an account as it was. Returns 0, or -1 when endpoint is
- * not one of Microsoft's or the tenant does not fit in n bytes. */
-int oa2_microsoft_endpoint_parts(const char *endpoint, char *tenant, size_t n,
-				 const char **cloud);
+/* The tenant and cloud (a --cloud name, static; NULL for the default,
+ * worldwide) a Microsoft token endpoint
+ * (https://LOGIN-HOST/TENANT/oauth2/v2.0/token) names, for re-authorizing an
+ * account as it was; scope (may be NULL) tells clouds that share a sign-in
+ * host apart. Returns 0, or -1 when endpoint is not one of Microsoft's or
+ * the tenant does not fit in n bytes. */
+int oa2_microsoft_endpoint_parts(const char *endpoint, const char *scope, char *tenant,
+				 size_t n, const char **cloud);
 
 /* The OA2_SERVICE_* bits whose Microsoft permissions (RESOURCE/
  * IMAP.AccessAsUser.All, /SMTP.Send, /POP.AccessAsUser.All) the scope

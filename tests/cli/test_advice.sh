@@ -155,10 +155,11 @@ check "microsoft: the next steps are IMAP's (mbsync), not SMTP's (msmtp)" \
 cat >"$T/tenant.conf" <<EOF
 ca_bundle = $CA_DIR/ca.pem
 EOF
-( umask 077; printf '{"version":1,"provider":"microsoft","user":"%s","client_id":"cid-tenant","token_endpoint":"https://login.microsoftonline.us/contoso.example/oauth2/v2.0/token","scope":"https://outlook.office365.us/SMTP.Send offline_access","access_token":"x","expires_at":1}\n' "$U" >"$S/tenant.json" )
+( umask 077; printf '{"version":1,"provider":"microsoft","user":"%s","client_id":"cid-tenant","token_endpoint":"https://login.microsoftonline.us/contoso.example/oauth2/v2.0/token","scope":"https://outlook-dod.office365.us/SMTP.Send offline_access","access_token":"x","expires_at":1}\n' "$U" >"$S/tenant.json" )
 timeout 30 "$CLI" -c "$T/tenant.conf" authorize tenant --flow manual --no-open </dev/null >"$T/tenant.out" 2>"$T/tenant.err"
-check "microsoft tenant: 'authorize tenant' signs in at the file's tenant and cloud" \
-	grep -q "https://login.microsoftonline.us/contoso.example/oauth2/v2.0/authorize?.*client_id=cid-tenant" "$T/tenant.err"
+check "microsoft tenant: 'authorize tenant' signs in at the file's tenant and cloud (DoD: its sign-in host and resource)" \
+	bash -c 'grep -q "https://login.microsoftonline.us/contoso.example/oauth2/v2.0/authorize?.*client_id=cid-tenant" "$1" &&
+		grep "authorize?" "$1" | grep -q "outlook-dod.office365.us"' _ "$T/tenant.err"
 check "microsoft tenant: with the file's services (SMTP) and mailbox" \
 	bash -c 'grep "authorize?" "$1" | grep -q "SMTP.Send" && ! grep "authorize?" "$1" | grep -q IMAP && grep -q "login_hint=alice%40example.com" "$1"' _ "$T/tenant.err"
 collect "$T/tenant.err"

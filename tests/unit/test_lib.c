@@ -19,6 +19,7 @@
 #include "sasl-oauth2/refresh.h"
 #include "sasl-oauth2/secret_shape.h"
 #include "sasl-oauth2/server_error.h"
+#include "sasl-oauth2/suggest.h"
 #include "sasl-oauth2/token.h"
 #include "sasl-oauth2/token_store.h"
 
@@ -554,6 +555,60 @@ static void test_store_links(void)
 	rmdir(dir);
 }
 
+/* What re-authorizing an account reads back, and how advice names it. */
+static void test_reauthorize_parts(void)
+{
+	static const char *const cmds[] = { "authorize", "token", "status", "help" };
+	char tenant[64], label[256];
+	const char *cloud = NULL;
+
+	CHECK(oa2_microsoft_endpoint_parts("https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token",
+					   NULL, tenant, sizeof(tenant), &cloud) == 0 &&
+	      strcmp(tenant, "contoso.example") == 0 && cloud == NULL,
+	      "endpoint parts: tenant of a worldwide token endpoint (cloud: the default)");
+	CHECK(oa2_microsoft_endpoint_parts("https://login.microsoftonline.us/t1/oauth2/v2.0/token",
+					   "https://outlook-dod.office365.us/SMTP.Send", tenant, sizeof(tenant),
+					   &cloud) == 0 && cloud != NULL && strcmp(cloud, "dod") == 0 &&
+	      oa2_microsoft_endpoint_parts("https://login.microsoftonline.us/t1/oauth2/v2.0/token",
+					   "https://outlook.office365.us/SMTP.Send", tenant, sizeof(tenant),
+					   &cloud) == 0 && cloud != NULL && strcmp(cloud, "gcc-high") == 0,
+	      "endpoint parts: clouds sharing a sign-in host told apart by the scope");
+	CHECK(oa2_microsoft_endpoint_parts("https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+					   NULL, tenant, sizeof(tenant), &cloud) == -1 &&
+	      oa2_microsoft_endpoint_parts("https://login.example.com/common/oauth2/v2.0/token",
+					   NULL, tenant, sizeof(tenant), &cloud) == -1 &&
+	      oa2_microsoft_endpoint_parts("https://login.microsoftonline.com/a/b/oauth2/v2.0/token",
+					   NULL, tenant, sizeof(tenant), &cloud) == -1 &&
+	      oa2_microsoft_endpoint_parts("https://login.microsoftonline.com//oauth2/v2.0/token",
+					   NULL, tenant, sizeof(tenant), &cloud) == -1,
+	      "endpoint parts: not a token endpoint, another host, a path in the tenant, none");
+	CHECK(oa2_microsoft_endpoint_parts("https://login.microsoftonline.com/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/oauth2/v2.0/token",
+					   NULL, tenant, sizeof(tenant), &cloud) == -1,
+	      "endpoint parts: a tenant longer than the buffer is refused, not cut");
+	CHECK(oa2_services_from_scope("https://outlook.office.com/IMAP.AccessAsUser.All offline_access") ==
+		      OA2_SERVICE_IMAP &&
+	      oa2_services_from_scope("https://outlook.office365.us/SMTP.Send https://outlook.office365.us/POP.AccessAsUser.All") ==
+		      (OA2_SERVICE_SMTP | OA2_SERVICE_POP) &&
+	      oa2_services_from_scope("https://mail.google.com/") == 0 && oa2_services_from_scope(NULL) == 0 &&
+	      oa2_services_from_scope("SMTP.Send") == 0,
+	      "services from scope: Microsoft's permissions only");
+	oa2_store_account_label("/var/spool/postfix/etc/sasl-oauth2/relay.json", "/var/spool/postfix",
+				label, sizeof(label));
+	CHECK(strcmp(label, "relay --for postfix") == 0, "label: Postfix's file is NAME --for postfix");
+	oa2_store_account_label("/etc/sasl-oauth2/relay.json", "/var/spool/postfix", label, sizeof(label));
+	CHECK(strcmp(label, "relay --for postfix") == 0, "label: the same path inside the chroot too");
+	oa2_store_account_label("/var/lib/sasl-oauth2/work.json", "/var/spool/postfix", label, sizeof(label));
+	CHECK(strcmp(label, "work") == 0, "label: root's state directory is the name");
+	oa2_store_account_label("/home/u/tokens/a b.json", "/var/spool/postfix", label, sizeof(label));
+	CHECK(strcmp(label, "/home/u/tokens/a b.json") == 0, "label: any other path stays a path");
+	oa2_store_account_label("/var/lib/sasl-oauth2/.hidden.json", "/var/spool/postfix", label, sizeof(label));
+	CHECK(strcmp(label, "/var/lib/sasl-oauth2/.hidden.json") == 0, "label: not a valid name stays a path");
+	CHECK(oa2_suggest_nearest("stauts", cmds, 4) == cmds[2] && oa2_suggest_nearest("hlep", cmds, 4) == cmds[3] &&
+	      oa2_suggest_nearest("TOKEN", cmds, 4) == cmds[1] && oa2_suggest_nearest("xyzzy", cmds, 4) == NULL &&
+	      oa2_suggest_nearest("token", cmds, 4) == NULL,
+	      "suggest: swaps, case, nothing far, not the word itself");
+}
+
 int main(void)
 {
 	test_buf();
@@ -565,6 +620,7 @@ int main(void)
 	test_jwt();
 	test_provider();
 	test_redirect_host();
+	test_reauthorize_parts();
 	test_aadsts();
 	test_store_links();
 	return tap_exit_code();
