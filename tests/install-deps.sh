@@ -11,7 +11,7 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
   libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev libssl-dev"
 pkgs="$build_pkgs
   dovecot-core dovecot-imapd dovecot-submissiond postfix cyrus-clients isync msmtp neomutt mutt tmux
-  libncurses-dev xz-utils
+  libncurses-dev xz-utils tcl
   valgrind curl ca-certificates openssl strace bash-completion zsh
   chromium fonts-liberation
   debhelper dpkg-dev lintian debootstrap"

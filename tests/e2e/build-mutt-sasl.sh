@@ -10,6 +10,8 @@
 # release first, then the others listed, for mirrors that lack a file).
 # Configured with Cyrus SASL, OpenSSL (for STARTTLS) and as little else as
 # possible; mutt also with its debug log (-d), which neomutt always has.
+# Build needs: gcc, make, libsasl2-dev, libssl-dev, libncurses-dev, xz-utils,
+# and tclsh (tcl) for neomutt's configure.
 #
 # The binary is cached outside the source tree, in
 #   ${SASL_OAUTH2_TEST_CACHE:-/var/cache/sasl-oauth2-tests}/PROGRAM-VERSION-OS-rRECIPE/PROGRAM
@@ -64,6 +66,12 @@ done
 # build VERSION: downloads the orig tarball, builds, installs into the cache.
 build() {
 	local v=$1 work tarball src dest
+	# neomutt's configure (autosetup) runs on tclsh: Debian's tarball
+	# leaves out the bundled jimsh.
+	if [ "$PROG" = neomutt ] && ! command -v tclsh >/dev/null 2>&1; then
+		say "neomutt's configure needs tclsh (package tcl; run tests/install-deps.sh)"
+		return 1
+	fi
 	work=$(mktemp -d "$CACHE/build-$PROG.XXXXXX")
 	trap 'rm -rf "$work"' RETURN
 	# The .dsc or .debian.tar may be missing from a mirror; the orig
