@@ -85,6 +85,9 @@ check_cli "token file symlink: token --for postfix prints nothing of root's" \
 cli status evil --for postfix
 check_cli "token file symlink: status shows the refusal, not root's account" \
 	eval '! rc_is 0 && grep -q "symbolic link" "$OUT" "$ERR" && ! grep -q "root@example.com" "$OUT"'
+"$SO" authorize evil --for postfix --provider microsoft --flow manual </dev/null >"$OUT" 2>"$ERR"
+check_cli "token file symlink: authorize --for postfix takes nothing from root's file as its prior settings" \
+	eval '! grep -q "root@example.com\|Signing in again" "$OUT" "$ERR"'
 # forget never reads through the link, so root's grant is not revoked.
 cli forget evil --for postfix
 check_cli "token file symlink: forget --for postfix does not revoke root's grant" \
