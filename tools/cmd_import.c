@@ -370,6 +370,12 @@ static int first_access_token(const struct cli *cli, struct json_object *obj,
 	if (rq.refresh_token == NULL)
 		return oa2_err_set(err, OA2_ERR_MISSING, "%s has neither an access token nor a "
 				   "refresh token: nothing to import", file);
+	if (rq.client_id == NULL && cli->cfg.client_id != NULL)
+		return oa2_err_set(err, OA2_ERR_MISSING, "%s has no access token, and no client_id "
+				   "of its own to get one with: its token_endpoint is not the one "
+				   "%s names, so that file's client is not sent there (give "
+				   "--client-id)", file, cli->cfg.path ? cli->cfg.path :
+				   oa2_config_path());
 	if (rq.client_id == NULL || rq.token_endpoint == NULL)
 		return oa2_err_set(err, OA2_ERR_MISSING, "%s has no access token, and no %s to get "
 				   "one with (give --provider, or set it in %s)", file,

@@ -92,6 +92,17 @@ check "forget, foreign revocation endpoint: revoked there without the config's c
 	test "$(ok_count)" -gt "$before" -a "$(last_field client_id),$(last_field client_secret)" = ","
 check "forget: the secret is not in its output" bash -c '! grep -qF -- "$1" "$2"' _ "$CFG_SECRET" "$E2E_TMP/forget.out"
 
+# and for `import` of a file with only a refresh token, naming another server
+printf '{"refresh_token": "rt-IMPORT-0123456789", "token_endpoint": "https://127.0.0.1:%s/ok"}\n' \
+	"$BAD_PORT" >"$E2E_TMP/import.json"
+before=$(ok_count)
+"$CLI" import "$E2E_TMP/import.json" imported >"$E2E_TMP/import.out" 2>&1
+check "import, foreign token endpoint, no client in the file: nothing sent there" \
+	test "$(ok_count)" = "$before"
+check "import: says the file lacks a client_id" grep -q "client_id" "$E2E_TMP/import.out"
+check "import: the secret is not in its output" bash -c '! grep -qF -- "$1" "$2"' _ "$CFG_SECRET" "$E2E_TMP/import.out"
+sed 's/^/#   /' "$E2E_TMP/import.out"
+
 # --- 2. no refresh whose result cannot be saved ----------------------------------------
 write_refresh_conf
 D="$E2E_TMP/readonly"
