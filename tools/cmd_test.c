@@ -350,8 +350,10 @@ static int run(struct cli *cli, int argc, char **argv)
 		cli_error("test: %s", err.msg);
 		return CLI_USAGE;
 	}
-	/* A refresh must leave Postfix's files (and lock file) postfix's. */
-	if (o.for_postfix && (c = privsep_become_postfix("test")) != CLI_OK)
+	/* The test reads (and may refresh) the token file as its owner: a
+	 * refresh leaves Postfix's files postfix's, and root never works in
+	 * another user's directory. */
+	if ((c = privsep_become_owner(&acct, "test")) != CLI_OK)
 		return c;
 	return run_test(cli, &o, &acct, argv[optind]);
 }

@@ -323,6 +323,18 @@ int privsep_make_dir(const struct account *acct, struct oa2_err *err)
 
 /* ----- for good --------------------------------------------------------------- */
 
+int privsep_become_owner(const struct account *acct, const char *cmd)
+{
+	struct privsep_user who;
+	struct oa2_err err;
+
+	if (privsep_owner(acct, &who, &err) != OA2_OK || (!who.self && drop_to(&who, &err) != OA2_OK)) {
+		cli_error("%s: %s", cmd, err.msg);
+		return cli_exit_for(err.rc);
+	}
+	return CLI_OK;
+}
+
 int privsep_become_postfix(const char *cmd)
 {
 	struct passwd *pw = getpwnam("postfix");

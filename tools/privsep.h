@@ -77,6 +77,11 @@ int privsep_command(const struct account *acct, int (*fn)(void *ctx), void *ctx,
  */
 int privsep_make_dir(const struct account *acct, struct oa2_err *err);
 
+/* Switches this process for good to the user who works on acct's files
+ * (privsep_owner): for a command that does nothing else as root after it.
+ * Returns CLI_OK, or prints why not (naming cmd) and returns an exit code. */
+int privsep_become_owner(const struct account *acct, const char *cmd);
+
 /* Switches this process to the postfix user for good when running as root;
  * fine when already running as postfix. Returns CLI_OK, or prints why not
  * (naming cmd) and returns an exit code. */
