@@ -14,6 +14,10 @@
 #      authenticates via Dovecot; its chrooted smtp client uses the plugin with
 #      a token file written by 'sasl-oauth2 authorize --for postfix'
 #   6. both token files expire: the plugin refreshes them by itself
+#   6b. an app-only relay next to it: 'sasl-oauth2 keygen' makes a key and
+#      certificate, 'sasl-oauth2 authorize --app' fetches a client credentials
+#      token (private_key_jwt, verified by the server) without any sign-in;
+#      Postfix relays with it, and the plugin renews it inside the chroot
 #   7. sasl-oauth2 doctor
 #   8. everything it started is stopped (also on failure or Ctrl-C)
 #
@@ -236,7 +240,17 @@ refresh_grants() { local g; g=$(jstr "$(oidc_stat grants)" refresh_token); echo 
 # ----- 1. servers ------------------------------------------------------------
 step 1 "start the authorization server and Dovecot"
 step_log "$T/npm.log" "npm ci"
-start_oidcserver
+# the app-only relay of step 6b: its certificate is registered with the server
+# (as an admin uploads one to the app registration)
+RELAY=relay@example.com
+APP_DIR="$T/app-keys"
+mkdir -p "$APP_DIR"
+step_log "$T/keygen.out" "sasl-oauth2 keygen"
+"$CLI" keygen "$APP_DIR/relay-key.pem" "$APP_DIR/relay-cert.pem" --bits 2048 --days 365 \
+	>"$T/keygen.out" 2>&1 || fail "sasl-oauth2 keygen failed"
+printf '{ "clients": [ { "client_id": "demo-relay-app", "certificate": "%s", "mailbox": "%s" } ] }\n' \
+	"$APP_DIR/relay-cert.pem" "$RELAY" >"$T/app.json"
+start_oidcserver --app-config "$T/app.json"
 step_log "$OIDC_LOG" "oidcserver.js"
 say "a throwaway test CA signed the server's certificate (tests/e2e/make-ca.sh):"
 cmd "bash tests/e2e/make-ca.sh $CA_DIR"
@@ -566,6 +580,62 @@ send 2
 show_refresh "Postfix's smtp client" "$PF_TOK" "$at0" "$st0" "$r0" "$g0"
 [ "$(stat -c '%U %a' "$PF_TOK")" = "postfix 600" ] || fail "$PF_TOK is no longer postfix's, mode 0600"
 
+# ----- 6b. app-only ----------------------------------------------------------
+step 6b "an app-only relay: no one signs in (the recommended relay setup)"
+say "a relay should not depend on a person's refresh token. App-only access (Microsoft's"
+say "client credentials grant, Google's service accounts) needs no sign-in: the token file"
+say "names its grant and the credential files, and the plugin renews the token itself."
+say "A key and a self-signed certificate (made before step 1 and registered with the"
+say "authorization server, as an admin uploads it to the app registration):"
+cmd "sasl-oauth2 keygen relay-key.pem relay-cert.pem --bits 2048 --days 365"
+sed -n '1,6p' "$T/keygen.out" | out
+PF_RELAY_TOK="$PF_TOKDIR/demo-relay.json"
+install -m 600 -o postfix "$APP_DIR/relay-key.pem" "$PF_TOKDIR/relay-key.pem" &&
+	install -m 644 -o postfix "$APP_DIR/relay-cert.pem" "$PF_TOKDIR/relay-cert.pem" ||
+	fail "cannot put the relay's key into the chroot"
+say "both go inside Postfix's chroot, owned by postfix (the key 0600):"
+cmd "install -m 600 -o postfix relay-key.pem $(rel "$PF_TOKDIR")/"
+step_log "$T/authorize-app.out" "sasl-oauth2 authorize --app"
+g0=$(jstr "$(oidc_stat grants)" client_credentials)
+cmd "sasl-oauth2 authorize demo-relay --for postfix --app --provider oidc --scope mail --client-id demo-relay-app --user $RELAY --certificate .../relay-cert.pem --private-key .../relay-key.pem"
+"$CLI" authorize demo-relay --for postfix --app --provider oidc --scope mail --client-id demo-relay-app \
+	--user "$RELAY" --certificate "$PF_TOKDIR/relay-cert.pem" --private-key "$PF_TOKDIR/relay-key.pem" \
+	>"$T/authorize-app.out" 2>&1 || fail "sasl-oauth2 authorize --app failed"
+remember_tokens "$PF_RELAY_TOK"
+awk '/^mbsync/ { exit } { print }' "$T/authorize-app.out" | hide_tokens | out
+g1=$(jstr "$(oidc_stat grants)" client_credentials)
+say "the server verified the signed client assertion and issued a token (client_credentials"
+say "grants: ${g0:-0} -> $g1); the token file:"
+show_token_file "$PF_RELAY_TOK"
+say ""
+say "the password map now names the app-only token file for the relay's mailbox:"
+( umask 077; printf '[127.0.0.1]:%s %s:%s\n' "$PF_RECV_PORT" "$RELAY" "$PF_RELAY_TOK" >"$PF_PASSWD" )
+postmap -c "$PCONF" "hash:$PF_PASSWD" || fail "postmap failed"
+out <"$PF_PASSWD"
+U_SAVED=$U
+U=$RELAY
+send 3
+expire "$PF_RELAY_TOK"
+say ""
+say "its access token expires (set a minute into the past): the plugin renews it with the"
+say "file's grant, inside the chroot, signing a new assertion with the key:"
+at0=$(jfile "$PF_RELAY_TOK" access_token)
+g0=$(jstr "$(oidc_stat grants)" client_credentials)
+send 4
+g1=$(jstr "$(oidc_stat grants)" client_credentials)
+remember_tokens "$PF_RELAY_TOK"
+say "  client_credentials grants at the server: $g0 -> $g1; $(file_state "$PF_RELAY_TOK")"
+[ "$g1" = $((g0 + 1)) ] || fail "app-only: expected one client_credentials grant, the server saw $((g1 - g0))"
+[ "$(jfile "$PF_RELAY_TOK" access_token)" != "$at0" ] || fail "app-only: the access token did not change"
+[ "$(stat -c '%U %a' "$PF_RELAY_TOK")" = "postfix 600" ] || fail "$PF_RELAY_TOK is no longer postfix's, mode 0600"
+REFRESHED=$((REFRESHED + 1))
+U=$U_SAVED
+# back to the signed-in account's entry, which step 7's doctor checks
+( umask 077; printf '[127.0.0.1]:%s %s:%s\n' "$PF_RECV_PORT" "$U" "$PF_TOK" >"$PF_PASSWD" )
+postmap -c "$PCONF" "hash:$PF_PASSWD" || fail "postmap failed"
+cmd "sasl-oauth2 status --for postfix"
+"$CLI" status --for postfix 2>&1 | hide_tokens | out
+
 # ----- 7. doctor -------------------------------------------------------------
 step 7 "health check: sasl-oauth2 doctor"
 step_log "$T/doctor.out" "sasl-oauth2 doctor demo"
@@ -599,4 +669,4 @@ else
 	say "temporary files removed"
 fi
 echo
-echo "${B}Demo OK${N} in $(( $(date +%s) - T_START )) s: browser sign-in as $U, IMAP login (XOAUTH2, OAUTHBEARER), 2 messages relayed by Postfix, $REFRESHED tokens refreshed by the plugin, doctor OK."
+echo "${B}Demo OK${N} in $(( $(date +%s) - T_START )) s: browser sign-in as $U, IMAP login (XOAUTH2, OAUTHBEARER), 4 messages relayed by Postfix (2 with an app-only token, no sign-in), $REFRESHED tokens renewed by the plugin, doctor OK."

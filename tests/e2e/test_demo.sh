@@ -23,7 +23,7 @@ T=$(sed -n -E 's/^ *(temporary files kept in|.*its files .* are kept in) (.*)$/\
 check "demo: exits 0" test "$rc" = 0
 has() { grep -qE -- "$1" "$OUT"; }
 count() { grep -cE -- "$1" "$OUT"; }
-for n in 0 1 2 3 4 5 6 7 8; do
+for n in 0 1 2 3 4 5 6 6b 7 8; do
 	check "demo: prints step $n" has "^==> Step $n: "
 done
 check "demo: authorize signed in through the browser" has '^ +Authorized alice@example\.com with oidc\.'
@@ -32,17 +32,23 @@ check "demo: status lists the account" has '^ +demo +alice@example\.com +oidc +e
 check "demo: imtest says Authenticated. twice (XOAUTH2, then OAUTHBEARER)" test "$(count '^ +Authenticated\.$')" = 2
 check "demo: the AUTHENTICATE lines are shown decoded, token cut to 6 characters" \
 	test "$(count '^ +C: A01 AUTHENTICATE (XOAUTH2|OAUTHBEARER) <base64 of ".*auth=Bearer [^^]{6}\.\.\.\^A\^A">$')" = 2
-check "demo: two messages delivered to dave@example.net" \
-	test "$(count "^ +delivered to dave@example\.net's maildir")" = 2
+check "demo: four messages delivered to dave@example.net (two by the app-only relay)" \
+	test "$(count "^ +delivered to dave@example\.net's maildir")" = 4
 check "demo: the receiver saw the SASL login (Authenticated sender)" \
 	test "$(count '^[[:space:]]+\(Authenticated sender: alice@example\.com\)')" = 2
 check "demo: the sender's smtp client used TLS and logged status=sent" \
-	test "$(count 'smtp-chroot/smtp\[[0-9]+\]: Untrusted TLS connection established')" = 2 -a "$(count 'status=sent')" -ge 2
+	test "$(count 'smtp-chroot/smtp\[[0-9]+\]: Untrusted TLS connection established')" = 4 -a "$(count 'status=sent')" -ge 4
 check "demo: the plugin refreshed the token in imtest" has '^ +refreshed by the plugin in imtest: '
 check "demo: the plugin refreshed the token in Postfix's chrooted smtp client" \
 	has "^ +refreshed by the plugin in Postfix's smtp client: "
+check "demo: authorize --app fetched an app-only token without a sign-in" \
+	has '^ +Authorized relay@example\.com app-only \(client_credentials grant, oidc\)\.'
+check "demo: the app-only relay logged in as its mailbox" \
+	test "$(count '^[[:space:]]+\(Authenticated sender: relay@example\.com\)')" = 2
+check "demo: the plugin renewed the app-only token with one client_credentials grant" \
+	has '^ +client_credentials grants at the server: ([0-9]+) -> ([0-9]+);'
 check "demo: doctor found no problem, twice" test "$(count '^ +0 problems, ')" = 2
-check "demo: the summary line" has '^Demo OK in [0-9]+ s: .*2 messages relayed by Postfix, 2 tokens refreshed by the plugin'
+check "demo: the summary line" has '^Demo OK in [0-9]+ s: .*4 messages relayed by Postfix \(2 with an app-only token, no sign-in\), 3 tokens renewed by the plugin'
 check "demo: no DEMO FAILED line" bash -c '! grep -q "DEMO FAILED" "$1"' _ "$OUT"
 if [ "$rc" != 0 ]; then
 	echo "# ---- the demo's output (last 40 lines)"
