@@ -230,6 +230,15 @@ oidc_admin POST /admin/config '{"delegation":true}' >/dev/null
 check "google: refresh works again, last_error cleared" \
 	test $? = 0 -a -z "$(field "$(tok goo)" last_error)"
 
+# ---- watch renews an app-only file like any other
+set_expired "$(tok goo)"
+at=$(field "$(tok goo)" access_token)
+oidc_admin POST /admin/reset-stats >/dev/null
+"$CLI" watch --once --stderr goo >"$T/watch.out" 2>&1
+check "watch --once: exit 0 for an expired service account file" test $? = 0
+check "watch --once: one jwt_bearer request, a new access token" \
+	test "$(jstr "$(oidc_stat grants)" jwt_bearer)" = 1 -a "$(field "$(tok goo)" access_token)" != "$at"
+
 # ---- single flight: 64 processes, one expired app-only token file
 set_expired "$(tok sec)"
 oidc_admin POST /admin/reset-stats >/dev/null
