@@ -22,7 +22,7 @@ for a in "$@"; do
 	*) groups+=("$a") ;;
 	esac
 done
-[ ${#groups[@]} -gt 0 ] || groups=(unit fuzz valgrind sanitizers e2e cli docs distcheck)
+[ ${#groups[@]} -gt 0 ] || groups=(unit fuzz valgrind sanitizers e2e cli docs debian distcheck)
 
 passed=0 failed=0 skipped=0
 LOGDIR="$BUILDDIR/test-logs"
