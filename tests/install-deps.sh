@@ -83,7 +83,16 @@ if ! node_ok; then
   mkdir -p "$prefix"
   cp "$here/node-runtime/package.json" "$here/node-runtime/package-lock.json" "$prefix/"
   npm ci --prefix "$prefix" --no-audit --no-fund --loglevel=error
-  ln -sfn "$prefix/node_modules/$pkg/bin/node" /usr/local/bin/node
+  # A wrapper, not a link: the official binary trusts only the CAs built
+  # into it; Debian's nodejs trusts the system's store, which also holds a
+  # TLS-intercepting proxy's CA (else npm fails: SELF_SIGNED_CERT_IN_CHAIN).
+  printf '%s\n' '#!/bin/sh' \
+    '# tests/install-deps.sh of sasl-oauth2: Node.js from the npm registry, with the system CA store' \
+    ': "${NODE_EXTRA_CA_CERTS:=/etc/ssl/certs/ca-certificates.crt}"' \
+    'export NODE_EXTRA_CA_CERTS' \
+    "exec $prefix/node_modules/$pkg/bin/node \"\$@\"" >/usr/local/bin/node.new
+  chmod 755 /usr/local/bin/node.new
+  mv -f /usr/local/bin/node.new /usr/local/bin/node
   hash -r 2>/dev/null || true
   if ! node_ok; then
     echo "install-deps: 'node' is still $(node --version 2>&1); the end-to-end tests need Node.js 20.19 or later" >&2
