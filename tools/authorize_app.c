@@ -208,6 +208,14 @@ struct app_state {
 	struct oa2_token tok;
 	struct oa2_refresh_result res;
 	char secret_path[PATH_MAX], cert_path[PATH_MAX], key_path[PATH_MAX], sa_path[PATH_MAX];
+	int use_token_uri;        /* the service account key's token_uri is the endpoint */
+};
+
+/* What the account's owner sends back after fetching and saving. */
+struct app_back {
+	struct oa2_err err;
+	long long expires_in;
+	char oid[64], tid[64];    /* Microsoft: the service principal, the tenant */
 	char sa_client_id[128], sa_email[OA2_USER_MAX + 1];
 };
 
@@ -245,22 +253,12 @@ static int prepare(struct cli *cli, const struct app_opts *o, struct app_state *
 		return rc == OA2_ERR_INVALID ? CLI_USAGE : cli_exit_for(rc);
 	}
 	if (o->service_account) {
-		struct oa2_sa_key k;
-
 		if ((rc = absolute(o->service_account, "service account key file", s->sa_path)) >= 0)
 			return rc;
-		if (oa2_sa_key_load(s->sa_path, NULL, &k, &err) != OA2_OK) {
-			cli_error("%s", err.msg);
-			return CLI_NOPERM;
-		}
-		snprintf(s->sa_email, sizeof(s->sa_email), "%s", k.client_email);
-		snprintf(s->sa_client_id, sizeof(s->sa_client_id), "%s",
-			 k.client_id ? k.client_id : "(see the key file)");
-		/* The key's token_uri is the assertion's audience, unless a
-		 * provider was named (another token endpoint). */
-		s->tok.token_endpoint = copy_str(o->provider == NULL && k.token_uri ? k.token_uri
-					    : s->prov.token_endpoint);
-		oa2_sa_key_clear(&k);
+		/* The key file's token_uri replaces this unless a provider was
+		 * named (fetch_and_save reads the file as the account's owner). */
+		s->tok.token_endpoint = copy_str(s->prov.token_endpoint);
+		s->use_token_uri = o->provider == NULL;
 		s->tok.grant = copy_str("jwt_bearer");
 		s->tok.service_account_file = copy_str(s->sa_path);
 		s->tok.scope = copy_str(scope ? scope : GOOGLE_SCOPE);
@@ -352,13 +350,11 @@ static void claim(const char *token, const char *name, char *out, size_t n, cons
 	oa2_json_put_wiped(obj);
 }
 
-static void exchange_steps(const struct app_opts *o, const struct app_state *s)
+static void exchange_steps(const struct app_opts *o, const struct app_state *s,
+			   const struct app_back *b)
 {
-	char oid[64], tid[64];
+	const char *oid = b->oid, *tid = b->tid[0] ? b->tid : o->tenant;
 
-	claim(s->res.access_token, "oid", oid, sizeof(oid),
-	      "<Object ID of the app under Enterprise applications>");
-	claim(s->res.access_token, "tid", tid, sizeof(tid), o->tenant);
 	printf("\nExchange Online: register the app's service principal and give it the "
 	       "mailbox\n(Exchange Online PowerShell, as an Exchange administrator; the ObjectId "
 	       "is the\nEnterprise application's object id, not the app registration's%s):\n",
@@ -375,17 +371,65 @@ static void exchange_steps(const struct app_opts *o, const struct app_state *s)
 	       "with admin consent. SMTP AUTH must be enabled for the mailbox.\n");
 }
 
-static void google_steps(const struct app_state *s)
+static void google_steps(const struct app_state *s, const struct app_back *b)
 {
 	printf("\nGoogle Workspace: in the Admin console, Security > Access and data control >\n"
 	       "API controls > Domain-wide delegation, add client id %s\n(the service account "
-	       "%s) with the OAuth scope\n  %s\n", s->sa_client_id, s->sa_email, s->tok.scope);
+	       "%s) with the OAuth scope\n  %s\n", b->sa_client_id, b->sa_email, s->tok.scope);
+}
+
+struct app_job {
+	struct cli *cli;
+	const char *account;
+	struct app_state *s;
+	struct app_back back;
+};
+
+/* As the account's owner (privsep.h): the credential files are read, the
+ * first token fetched and the token file written by the user who will renew
+ * it, never by root inside that user's directory. */
+static int fetch_and_save(void *ctx)
+{
+	struct app_job *j = ctx;
+	struct app_state *s = j->s;
+	struct app_back *b = &j->back;
+	int rc;
+
+	if (s->tok.service_account_file != NULL) {
+		struct oa2_sa_key k;
+
+		rc = oa2_sa_key_load(s->tok.service_account_file, NULL, &k, &b->err);
+		if (rc != OA2_OK)
+			return rc;
+		snprintf(b->sa_email, sizeof(b->sa_email), "%s", k.client_email);
+		snprintf(b->sa_client_id, sizeof(b->sa_client_id), "%s",
+			 k.client_id ? k.client_id : "(see the key file)");
+		if (s->use_token_uri && k.token_uri != NULL) {
+			oa2_secret_free_str(s->tok.token_endpoint);
+			s->tok.token_endpoint = copy_str(k.token_uri);
+		}
+		oa2_sa_key_clear(&k);
+		if (s->tok.token_endpoint == NULL)
+			return oa2_err_set(&b->err, OA2_ERR_NOMEM, "out of memory");
+	}
+	/* The first token proves the whole setup before anything is written. */
+	rc = oa2_grant_renew(s->acct.path, j->account, &j->cli->cfg, &s->tok, &s->res, &b->err);
+	if (rc == OA2_OK)
+		rc = save(s, &b->err);
+	if (rc != OA2_OK)
+		return rc;
+	b->expires_in = s->res.expires_in;
+	claim(s->res.access_token, "oid", b->oid, sizeof(b->oid),
+	      "<Object ID of the app under Enterprise applications>");
+	claim(s->res.access_token, "tid", b->tid, sizeof(b->tid), "");
+	return OA2_OK;
 }
 
 static int run_app(struct cli *cli, const struct app_opts *o, struct app_state *s)
 {
 	struct oa2_http_opts http;
 	struct authorize a;
+	struct app_job job;
 	struct oa2_err err;
 	int services = OA2_SERVICE_SMTP, rc;
 
@@ -411,10 +455,15 @@ static int run_app(struct cli *cli, const struct app_opts *o, struct app_state *
 		cli_error("%s", err.msg);
 		return cli_exit_for(rc);
 	}
-	/* The first token proves the whole setup before anything is written. */
-	rc = oa2_grant_renew(s->acct.path, o->account, &cli->cfg, &s->tok, &s->res, &err);
-	if (rc == OA2_OK)
-		rc = save(s, &err);
+	memset(&job, 0, sizeof(job));
+	job.cli = cli;
+	job.account = o->account;
+	job.s = s;
+	if (privsep_run(&s->acct, fetch_and_save, &job, &job.back, sizeof(job.back), &rc,
+			&err) != OA2_OK)
+		rc = err.rc != OA2_OK ? err.rc : OA2_ERR_IO;
+	else if (rc != OA2_OK)
+		err = job.back.err;
 	if (rc != OA2_OK) {
 		cli_error("%s (nothing was saved)", err.msg);
 		return cli_exit_for(rc);
@@ -424,9 +473,9 @@ static int run_app(struct cli *cli, const struct app_opts *o, struct app_state *
 	       o->user, s->tok.grant, s->prov.name, s->acct.path,
 	       oa2_grant_kind_of(&s->tok)->title);
 	if (o->service_account)
-		google_steps(s);
+		google_steps(s, &job.back);
 	else if (strcmp(s->prov.name, "microsoft") == 0)
-		exchange_steps(o, s);
+		exchange_steps(o, s, &job.back);
 	memset(&a, 0, sizeof(a));
 	a.cli = cli;
 	a.acct = &s->acct;

@@ -100,7 +100,9 @@
 //                         -> the config (applies to device codes issued afterwards)
 //   POST /admin/config also takes {"clock_skew": S (seconds added to this
 //                         server's clock when judging JWT bearer assertions),
-//                         "delegation": bool}
+//                         "delegation": bool, "token_delay_ms": N (each /token
+//                         request waits N ms first, so a test sees the client
+//                         process alive)}
 //   POST /dovecot-introspect  Dovecot's introspection_mode = post: form body
 //                         token=...&client_id=&client_secret= (JSON works too) ->
 //                         {"active":true,"username":ACCOUNT,"sub":ACCOUNT,"scope",
@@ -157,6 +159,7 @@ const opts = {
 	deviceTtl: 600,
 	appConfig: null,
 	clockSkew: 0,
+	tokenDelayMs: 0,
 	delegation: true,
 };
 {
@@ -407,6 +410,9 @@ async function main() {
 			return;
 		}
 
+		if (path === '/token' && opts.tokenDelayMs > 0) {
+			await new Promise((r) => setTimeout(r, opts.tokenDelayMs));
+		}
 		if (path === '/token' && ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded')) {
 			// Google's JWT bearer grant has no client authentication; oidc-provider
 			// needs a client: name the internal one when the request names none.
@@ -534,13 +540,14 @@ async function main() {
 				if (c.strict_offline_access !== undefined) opts.strictOffline = Boolean(c.strict_offline_access);
 				if (c.denied_error !== undefined) opts.deniedError = String(c.denied_error);
 				if (c.clock_skew !== undefined) opts.clockSkew = Number(c.clock_skew);
+				if (c.token_delay_ms !== undefined) opts.tokenDelayMs = Number(c.token_delay_ms);
 				if (c.delegation !== undefined) opts.delegation = Boolean(c.delegation);
 			}
 			return json(200, {
 				device_interval: opts.deviceInterval, slow_down: opts.slowDown,
 				slow_down_first: opts.slowDownFirst, device_code_ttl: opts.deviceTtl,
 				strict_offline_access: opts.strictOffline, denied_error: opts.deniedError || '',
-				clock_skew: opts.clockSkew, delegation: opts.delegation,
+				clock_skew: opts.clockSkew, delegation: opts.delegation, token_delay_ms: opts.tokenDelayMs,
 			});
 		}
 		return json(404, { error: 'not found' });

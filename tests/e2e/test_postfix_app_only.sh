@@ -71,6 +71,17 @@ install -m 600 -o postfix "$E2E_TMP/keys/key.pem" "$TOKDIR/relay-key.pem"
 install -m 644 -o postfix "$E2E_TMP/keys/cert.pem" "$TOKDIR/relay-cert.pem"
 
 export SASL_OAUTH2_CONF="$CONF"
+# authorize reads the credentials as postfix, never as root in postfix's
+# directory: a root-owned key there is refused, as the plugin would refuse it
+install -m 600 -o root "$E2E_TMP/keys/key.pem" "$TOKDIR/root-key.pem"
+"$CLI" authorize "$TOKDIR/rootkey.json" --app --provider test --client-id relay-app --user "$U" \
+	--certificate "$TOKDIR/relay-cert.pem" --private-key "$TOKDIR/root-key.pem" \
+	--for postfix >"$E2E_TMP/authorize-rootkey.out" 2>&1
+rc=$?
+check "authorize --for postfix: a key postfix cannot read fails (exit $rc), naming it" \
+	bash -c '[ "$1" != 0 ] && grep -qF "$2" "$3"' _ "$rc" "$TOKDIR/root-key.pem" "$E2E_TMP/authorize-rootkey.out"
+check "authorize --for postfix: nothing was saved" test ! -e "$TOKDIR/rootkey.json"
+rm -f "$TOKDIR/root-key.pem"
 "$CLI" authorize "$TOK" --app --provider test --client-id relay-app --user "$U" \
 	--certificate "$TOKDIR/relay-cert.pem" --private-key "$TOKDIR/relay-key.pem" \
 	--for postfix >"$E2E_TMP/authorize.out" 2>&1
@@ -110,6 +121,7 @@ oidc_admin POST /admin/reset-stats >/dev/null
 done ) &
 WATCH_PID=$!
 E2E_PIDS+=("$WATCH_PID")
+oidc_admin POST /admin/config '{"token_delay_ms":700}' >/dev/null
 send renew
 if wait_for 30 delivered "$SUBJECT"; then
 	ok "renew: the message reached the receiver's maildir"
@@ -119,6 +131,7 @@ else
 	show_log "$OIDC_LOG" oidcserver 10
 fi
 wait "$WATCH_PID" 2>/dev/null
+oidc_admin POST /admin/config '{"token_delay_ms":0}' >/dev/null
 check "renew: an smtp process ran chrooted in the queue directory" test -s "$E2E_TMP/chroot-pid"
 check "renew: one client_credentials request, granted (private_key_jwt verified)" \
 	test "$(jstr "$(oidc_stat grants)" client_credentials)|$(oidc_stat token_ok)" = "1|1"
