@@ -157,6 +157,23 @@ check "doctor: certificate days left (90 days: no warning)" grep -q 'OK.*certifi
 check "doctor: no FAIL about the token file or its credentials" \
 	test -z "$(grep -E '^FAIL (token|certificate|private|grant|tenant|client|access|last)' "$T/doctor-crt.out")"
 
+# doctor on a certificate that is about to expire, and on one of another key
+"$BUILDDIR/tests/tools/old_cert" "$T/key.pem" "$T/soon.pem" -1 10 || e2e_die "setup: old_cert failed"
+with_cert() { # NAME CERT: a copy of crt's token file naming CERT
+	"$NODE" -e 'const fs = require("fs"); const [src, dst, cert] = process.argv.slice(1);
+		const o = JSON.parse(fs.readFileSync(src, "utf8")); o.certificate_file = cert;
+		fs.writeFileSync(dst, JSON.stringify(o), { mode: 0o600 });' "$(tok crt)" "$(tok "$1")" "$2"
+}
+with_cert soon "$T/soon.pem"
+"$CLI" doctor soon >"$T/doctor-soon.out" 2>&1
+check "doctor: WARN when the certificate expires within 30 days (9 days left)" \
+	grep -qE '^WARN .*certificate: .*soon.pem expires in [89] days' "$T/doctor-soon.out"
+with_cert other "$T/wrongcert.pem"
+"$CLI" doctor other >"$T/doctor-other.out" 2>&1
+check "doctor: FAIL when the certificate does not belong to the key" \
+	grep -qE '^FAIL .*wrongcert.pem does not belong to private key' "$T/doctor-other.out"
+rm -f "$(tok soon)" "$(tok other)"
+
 # bad inputs: each leaves the access token as it was
 bad_case() { # NAME EXPECT_RE FILE_RE [authorize args...]: a refused authorize
 	local name=$1 want=$2 file=$3; shift 3
