@@ -45,8 +45,8 @@ write_refresh_conf() {
 	cat >"$SASL_OAUTH2_CONF" <<-CONF
 	# test configuration: trust the test CA, fail fast
 	ca_bundle = $CA_DIR/ca.pem
-	connect_timeout = 2
-	timeout = 3
+	connect_timeout = ${REFRESH_CONNECT_TIMEOUT:-2}
+	timeout = ${REFRESH_TIMEOUT:-3}
 	${1:-}
 	CONF
 	export SASL_OAUTH2_CONF

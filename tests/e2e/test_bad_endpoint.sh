@@ -73,7 +73,7 @@ refused() {
 	warn_lines | sed 's/^/#   /'
 }
 
-temporary /hang "Timeout"
+temporary /hang "timed out after"
 temporary /huge "larger than 65536 bytes"
 temporary "/huge?cl=1" "larger than 65536 bytes"
 temporary /html "answered 200 but not with JSON"
@@ -86,12 +86,12 @@ temporary /redirect "HTTP 302 without an OAuth error"
 check "/redirect: the redirect was not followed" \
 	test "$(curl -s --cacert "$CA_DIR/ca.pem" "https://127.0.0.1:$BAD_PORT/stats" | node -e 'let b="";process.stdin.on("data",c=>b+=c).on("end",()=>console.log(JSON.parse(b)["/ok"]||0))')" = 0
 
-refused /invalid_grant "invalid_grant.*AADSTS70000.*invalid or was already used"
+refused /invalid_grant "invalid_grant.*AADSTS70000.*InvalidGrant"
 refused /aadsts/700082 "AADSTS700082.*90 days without use"
 refused /aadsts/50076 "AADSTS50076.*multi-factor"
 refused /aadsts/50079 "AADSTS50079.*enrol in multi-factor"
 refused /aadsts/70043 "AADSTS70043.*Conditional Access"
-refused /aadsts/7000218 "AADSTS7000218.*requires a client secret"
+refused /aadsts/7000218 "AADSTS7000218.*confidential: give its client secret"
 refused /aadsts/65001 "AADSTS65001.*consented"
 
 # Temporary trouble while the current token is still valid: it is used.

@@ -9,7 +9,8 @@ set -u
 
 e2e_setup valgrind-refresh
 start_authserver
-write_refresh_conf
+# Under memcheck the TLS handshake alone can take seconds on a busy machine.
+REFRESH_CONNECT_TIMEOUT=20 REFRESH_TIMEOUT=30 write_refresh_conf
 F="$E2E_TMP/vg.json"
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect
     --errors-for-leak-kinds=definite,indirect)
