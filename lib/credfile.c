@@ -39,6 +39,8 @@ static int check_secret_file(const char *path, const char *what, const struct st
 int oa2_cred_read(const char *path, const char *chroot_dir, const char *what, int secret,
 		  size_t max, char **data, size_t *len, struct oa2_err *err)
 {
+	/* Messages name the path the admin gave (the token file's), which is
+	 * where the fix applies; inside the chroot another name is opened. */
 	const char *p = oa2_store_path_in_chroot(path, chroot_dir);
 	struct stat st;
 	size_t got = 0;
@@ -49,16 +51,16 @@ int oa2_cred_read(const char *path, const char *chroot_dir, const char *what, in
 	*len = 0;
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0)
-		return oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot open: %s", what, p,
+		return oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot open: %s", what, path,
 				   strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return oa2_err_set(err, OA2_ERR_IO, "%s %s is not a regular file", what, p);
+		return oa2_err_set(err, OA2_ERR_IO, "%s %s is not a regular file", what, path);
 	}
-	rc = secret ? check_secret_file(p, what, &st, err) : OA2_OK;
+	rc = secret ? check_secret_file(path, what, &st, err) : OA2_OK;
 	if (rc == OA2_OK && (st.st_size <= 0 || (size_t)st.st_size > max))
 		rc = oa2_err_set(err, st.st_size <= 0 ? OA2_ERR_PARSE : OA2_ERR_TOOBIG,
-				 "%s %s is %s", what, p, st.st_size <= 0 ? "empty" :
+				 "%s %s is %s", what, path, st.st_size <= 0 ? "empty" :
 				 "larger than the limit for such a file");
 	if (rc != OA2_OK) {
 		close(fd);
@@ -67,7 +69,7 @@ int oa2_cred_read(const char *path, const char *chroot_dir, const char *what, in
 	buf = malloc((size_t)st.st_size + 1);
 	if (buf == NULL) {
 		close(fd);
-		return oa2_err_set(err, OA2_ERR_NOMEM, "%s %s: out of memory", what, p);
+		return oa2_err_set(err, OA2_ERR_NOMEM, "%s %s: out of memory", what, path);
 	}
 	/* Read at most the size fstat saw: a file growing meanwhile is cut,
 	 * never overflows. */
@@ -82,7 +84,7 @@ int oa2_cred_read(const char *path, const char *chroot_dir, const char *what, in
 	close(fd);
 	if (got == 0) {
 		oa2_secret_free(buf, (size_t)st.st_size + 1);
-		return oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot read it", what, p);
+		return oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot read it", what, path);
 	}
 	buf[got] = '\0';
 	*data = buf;

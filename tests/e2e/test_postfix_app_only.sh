@@ -158,8 +158,8 @@ else
 fi
 sleep 0.3
 w=$(grep -E 'warning: .*sasl-oauth2' "$PF_CLIENT_LOG")
-check "badkey: the warning names the key file (as seen in the chroot) and chmod 600" \
-	grep -qE "private key file .*relay-key.pem is readable by group or others.*chmod 600" <<<"$w"
+check "badkey: the warning names the key file by its real path and the chmod that fixes it" \
+	grep -qF "private key file $TOKDIR/relay-key.pem is readable by group or others (mode 0640), refusing to use it; fix it with: chmod 600 $TOKDIR/relay-key.pem" <<<"$w"
 check "badkey: no token request was made" test "$(oidc_stat token_requests)" = 0
 check "badkey: the token file is byte-identical" cmp -s "$TOK" "$E2E_TMP/tok.before"
 chmod 600 "$TOKDIR/relay-key.pem"
