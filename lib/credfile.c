@@ -137,6 +137,9 @@ int oa2_cred_parse_private_key(const char *pem, size_t len, const char *origin,
 	}
 	*key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);
 	BIO_free(bio);
+	/* A failed parse leaves OpenSSL errors queued; in a long-lived host
+	 * (Postfix's smtp) they must not be mistaken later for TLS errors. */
+	ERR_clear_error();
 	if (*key == NULL)
 		return oa2_err_set(err, OA2_ERR_PARSE, asked ?
 				   "%s is encrypted with a passphrase; sasl-oauth2 runs unattended "
@@ -187,6 +190,7 @@ int oa2_cred_certificate(const char *path, const char *chroot_dir, X509 **cert,
 		*cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 	BIO_free(bio);
 	oa2_secret_free(data, len + 1);
+	ERR_clear_error();
 	if (*cert == NULL)
 		return oa2_err_set(err, OA2_ERR_PARSE, "certificate file %s holds no PEM "
 				   "certificate (\"-----BEGIN CERTIFICATE-----\")", path);

@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -105,6 +106,8 @@ static int sign(struct oa2_buf *b, EVP_PKEY *key, struct oa2_err *err)
 	     (enc = malloc(OA2_BASE64URL_LEN(siglen) + 1)) != NULL &&
 	     oa2_base64url_encode(sig, siglen, enc, OA2_BASE64URL_LEN(siglen) + 1) != 0;
 	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		ERR_clear_error();
 	if (ok) {
 		oa2_buf_putc(b, '.');
 		oa2_buf_puts(b, enc);
