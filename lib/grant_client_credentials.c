@@ -35,7 +35,7 @@ static const char *missing(const struct oa2_token *tok, const struct oa2_config 
 	return NULL;
 }
 
-int oa2_grant_client_assertion(const char *client_id, const char *audience,
+int oa2_grant_client_assertion(const char *alg, const char *client_id, const char *audience,
 			       const char *key_path, const char *cert_path,
 			       const char *chroot_dir, char **out, struct oa2_err *err)
 {
@@ -70,7 +70,7 @@ int oa2_grant_client_assertion(const char *client_id, const char *audience,
 		json_object_object_add(c, "nbf", json_object_new_int64(now));
 		json_object_object_add(c, "iat", json_object_new_int64(now));
 		json_object_object_add(c, "exp", json_object_new_int64(now + ASSERTION_LIFETIME));
-		rc = oa2_jwt_sign_rs256(h, c, key, out, err);
+		rc = oa2_jwt_sign(alg, h, c, key, out, err);
 	}
 	json_object_put(h);
 	json_object_put(c);
@@ -91,7 +91,7 @@ static int renew(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
 	if (t->client_secret_file != NULL)
 		rc = oa2_cred_client_secret(t->client_secret_file, chroot, &secret, err);
 	else
-		rc = oa2_grant_client_assertion(t->client_id, t->token_endpoint,
+		rc = oa2_grant_client_assertion(t->assertion_alg, t->client_id, t->token_endpoint,
 						t->private_key_file, t->certificate_file, chroot,
 						&assertion, err);
 	if (rc != OA2_OK)

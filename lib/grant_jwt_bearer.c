@@ -56,7 +56,7 @@ int oa2_grant_sa_assertion(const char *sa_path, const char *chroot_dir, const ch
 		json_object_object_add(c, "aud", json_object_new_string(audience));
 		json_object_object_add(c, "iat", json_object_new_int64(now));
 		json_object_object_add(c, "exp", json_object_new_int64(now + ASSERTION_LIFETIME));
-		rc = oa2_jwt_sign_rs256(h, c, k.key, out, err);
+		rc = oa2_jwt_sign("RS256", h, c, k.key, out, err);
 	}
 	json_object_put(h);
 	json_object_put(c);

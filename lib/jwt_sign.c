@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
 
 #include "sasl-oauth2/base64url.h"
@@ -91,15 +92,24 @@ static void put_part(struct oa2_buf *b, struct json_object *obj)
 	free(enc);
 }
 
-static int sign(struct oa2_buf *b, EVP_PKEY *key, struct oa2_err *err)
+int oa2_jwt_alg_known(const char *alg)
+{
+	return strcmp(alg, "RS256") == 0 || strcmp(alg, "PS256") == 0;
+}
+
+static int sign(struct oa2_buf *b, EVP_PKEY *key, int pss, struct oa2_err *err)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
 	unsigned char *sig = NULL;
 	size_t siglen = 0;
 	char *enc = NULL;
 	int ok;
 
-	ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
+	/* PS256: PSS with MGF1-SHA-256 and a salt as long as the hash. */
+	ok = ctx != NULL && EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, key) == 1 &&
+	     (!pss || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+		       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1)) &&
 	     EVP_DigestSign(ctx, NULL, &siglen, (const unsigned char *)b->data, b->len) == 1 &&
 	     (sig = malloc(siglen)) != NULL &&
 	     EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)b->data, b->len) == 1 &&
@@ -118,17 +128,22 @@ static int sign(struct oa2_buf *b, EVP_PKEY *key, struct oa2_err *err)
 					 "JWT assertion with the private key");
 }
 
-int oa2_jwt_sign_rs256(struct json_object *header, struct json_object *claims, EVP_PKEY *key,
-		       char **out, struct oa2_err *err)
+int oa2_jwt_sign(const char *alg, struct json_object *header, struct json_object *claims,
+		 EVP_PKEY *key, char **out, struct oa2_err *err)
 {
-	struct json_object *h = json_object_new_object();
+	struct json_object *h;
 	struct oa2_buf b;
 	int rc;
 
 	*out = NULL;
-	if (h == NULL)
+	if (alg == NULL)
+		alg = "RS256";
+	if (!oa2_jwt_alg_known(alg))
+		return oa2_err_set(err, OA2_ERR_INVALID, "JWT algorithm %s is not supported (RS256, "
+				   "PS256)", alg);
+	if ((h = json_object_new_object()) == NULL)
 		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
-	json_object_object_add(h, "alg", json_object_new_string("RS256"));
+	json_object_object_add(h, "alg", json_object_new_string(alg));
 	json_object_object_add(h, "typ", json_object_new_string("JWT"));
 	if (header != NULL) {
 		json_object_object_foreach(header, k, v)
@@ -145,7 +160,7 @@ int oa2_jwt_sign_rs256(struct json_object *header, struct json_object *claims, E
 	}
 	json_object_put(h);
 	if (rc == OA2_OK)
-		rc = sign(&b, key, err);
+		rc = sign(&b, key, strcmp(alg, "PS256") == 0, err);
 	if (rc == OA2_OK && b.failed)
 		rc = oa2_err_set(err, OA2_ERR_NOMEM, "cannot build the JWT assertion");
 	if (rc == OA2_OK) {

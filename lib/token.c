@@ -7,6 +7,7 @@
 #include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
+#include "sasl-oauth2/jwt_sign.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token.h"
 #include "sasl-oauth2/token_store.h"
@@ -60,6 +61,11 @@ static int take_grant(struct json_object *obj, const char *origin, struct oa2_to
 		rc = oa2_err_set(err, OA2_ERR_PARSE, "%s: field \"grant\" is \"%s\", which this "
 				 "sasl-oauth2 does not know (it knows %s)", origin, t->grant,
 				 oa2_grant_kind_names());
+	if (rc == OA2_OK)
+		rc = take_string(obj, "assertion_alg", 16, 1, origin, &t->assertion_alg, err);
+	if (rc == OA2_OK && t->assertion_alg != NULL && !oa2_jwt_alg_known(t->assertion_alg))
+		rc = oa2_err_set(err, OA2_ERR_PARSE, "%s: field \"assertion_alg\" is \"%s\"; "
+				 "RS256 and PS256 are supported", origin, t->assertion_alg);
 	for (size_t i = 0; rc == OA2_OK && i < sizeof(paths) / sizeof(paths[0]); i++) {
 		char **dst = (char **)((char *)t + paths[i].off);
 		rc = take_string(obj, paths[i].key, PATH_MAX, 0, origin, dst, err);
@@ -179,7 +185,7 @@ int oa2_token_copy(struct oa2_token *dst, const struct oa2_token *src)
 	t.refresh_token = t.client_id = t.client_secret = NULL;
 	t.token_endpoint = t.scope = t.proxy = t.ca_bundle_file = NULL;
 	t.grant = t.client_secret_file = t.certificate_file = t.private_key_file = NULL;
-	t.service_account_file = NULL;
+	t.service_account_file = t.assertion_alg = NULL;
 	bad |= dup_opt(&t.access_token, src->access_token);
 	bad |= dup_opt(&t.user, src->user);
 	bad |= dup_opt(&t.signed_in_as, src->signed_in_as);
@@ -195,6 +201,7 @@ int oa2_token_copy(struct oa2_token *dst, const struct oa2_token *src)
 	bad |= dup_opt(&t.certificate_file, src->certificate_file);
 	bad |= dup_opt(&t.private_key_file, src->private_key_file);
 	bad |= dup_opt(&t.service_account_file, src->service_account_file);
+	bad |= dup_opt(&t.assertion_alg, src->assertion_alg);
 	if (bad) {
 		oa2_token_clear(&t);
 		return OA2_ERR_NOMEM;
@@ -220,5 +227,6 @@ void oa2_token_clear(struct oa2_token *tok)
 	oa2_secret_free_str(tok->certificate_file);
 	oa2_secret_free_str(tok->private_key_file);
 	oa2_secret_free_str(tok->service_account_file);
+	oa2_secret_free_str(tok->assertion_alg);
 	memset(tok, 0, sizeof(*tok));
 }

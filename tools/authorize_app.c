@@ -22,6 +22,7 @@
 #include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/jwt.h"
+#include "sasl-oauth2/jwt_sign.h"
 #include "sasl-oauth2/sa_key.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token_store.h"
@@ -45,7 +46,7 @@ static const struct {
 struct app_opts {
 	const char *account, *provider, *tenant, *cloud, *client_id, *secret_file;
 	const char *certificate, *private_key, *service_account, *user, *scope, *services;
-	const char *for_who;
+	const char *for_who, *alg;
 	int app;
 };
 
@@ -61,7 +62,7 @@ int authorize_app_wanted(int argc, char **argv)
 static int parse(int argc, char **argv, struct app_opts *o)
 {
 	enum { O_APP = 256, O_TENANT, O_CLOUD, O_CLIENT_ID, O_SECRET_FILE, O_CERT, O_KEY, O_SA,
-	       O_SCOPE, O_SERVICES, O_FOR };
+	       O_SCOPE, O_SERVICES, O_FOR, O_ALG };
 	static const struct option lopts[] = {
 		{ "app", no_argument, NULL, O_APP },
 		{ "provider", required_argument, NULL, 'p' },
@@ -76,6 +77,7 @@ static int parse(int argc, char **argv, struct app_opts *o)
 		{ "scope", required_argument, NULL, O_SCOPE },
 		{ "services", required_argument, NULL, O_SERVICES },
 		{ "for", required_argument, NULL, O_FOR },
+		{ "assertion-alg", required_argument, NULL, O_ALG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -97,6 +99,7 @@ static int parse(int argc, char **argv, struct app_opts *o)
 		case O_SCOPE: o->scope = optarg; break;
 		case O_SERVICES: o->services = optarg; break;
 		case O_FOR: o->for_who = optarg; break;
+		case O_ALG: o->alg = optarg; break;
 		case 'h': return cli_help(&cmd_authorize);
 		default: return cli_usage_error(&cmd_authorize, "unknown option for an app-only "
 						"account");
@@ -117,6 +120,9 @@ static int parse(int argc, char **argv, struct app_opts *o)
 				       "tokens act for a mailbox that the admin names");
 	if (o->for_who != NULL && strcmp(o->for_who, "postfix") != 0)
 		return cli_usage_error(&cmd_authorize, "--for takes only \"postfix\"");
+	if (o->alg != NULL && (!oa2_jwt_alg_known(o->alg) || o->certificate == NULL))
+		return cli_usage_error(&cmd_authorize, "--assertion-alg is RS256 or PS256, and only "
+				       "with --certificate");
 	if (o->service_account)
 		return -1;
 	if (o->secret_file == NULL && (o->certificate == NULL || o->private_key == NULL))
@@ -280,6 +286,7 @@ static int prepare(struct cli *cli, const struct app_opts *o, struct app_state *
 		s->tok.client_secret_file = o->secret_file ? copy_str(s->secret_path) : NULL;
 		s->tok.certificate_file = o->certificate ? copy_str(s->cert_path) : NULL;
 		s->tok.private_key_file = o->certificate ? copy_str(s->key_path) : NULL;
+		s->tok.assertion_alg = o->alg ? copy_str(o->alg) : NULL;
 	}
 	s->tok.user = copy_str(o->user);
 	if (s->tok.user == NULL || s->tok.scope == NULL || s->tok.token_endpoint == NULL ||
@@ -324,6 +331,7 @@ static int save(const struct app_state *s, struct oa2_err *err)
 	add(obj, "certificate_file", s->tok.certificate_file);
 	add(obj, "private_key_file", s->tok.private_key_file);
 	add(obj, "service_account_file", s->tok.service_account_file);
+	add(obj, "assertion_alg", s->tok.assertion_alg);
 	add(obj, "access_token", s->res.access_token);
 	json_object_object_add(obj, "expires_at", json_object_new_int64(
 				       now + (s->res.expires_in > 0 ? s->res.expires_in : 3600)));

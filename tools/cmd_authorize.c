@@ -113,6 +113,7 @@ static const char usage[] =
 "                         a certificate uploaded to the app registration and its\n"
 "                         unencrypted RSA key (mode 0600): the client signs a JWT\n"
 "                         assertion (make both with 'sasl-oauth2 keygen')\n"
+"      --assertion-alg A  the assertion's algorithm: RS256 (default) or PS256\n"
 "      --client-secret-file F\n"
 "                         or a client secret in F (first line, mode 0600)\n"
 "      --service-account KEYFILE\n"

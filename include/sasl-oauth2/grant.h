@@ -82,12 +82,13 @@ int oa2_grant_renew(const char *path, const char *account, const struct oa2_conf
 const char *oa2_grant_explain(const struct oa2_grant_kind *k, const char *error,
 			      const char *description);
 
-/* A private_key_jwt client assertion (RFC 7523 section 2.2) for client_id
+/* A private_key_jwt client assertion (RFC 7523 section 2.2), signed with
+ * alg (RS256 or PS256; NULL: RS256), for client_id
  * and audience (the token endpoint), signed with the key in key_path for
  * the certificate in cert_path; both are checked first (key matches the
  * certificate, certificate in its validity period). *out owned
  * (oa2_secret_free_str). */
-int oa2_grant_client_assertion(const char *client_id, const char *audience,
+int oa2_grant_client_assertion(const char *alg, const char *client_id, const char *audience,
 			       const char *key_path, const char *cert_path,
 			       const char *chroot_dir, char **out, struct oa2_err *err);
 

@@ -62,6 +62,7 @@ struct oa2_token {
 	char *certificate_file;
 	char *private_key_file;
 	char *service_account_file;
+	char *assertion_alg;  /* "RS256" (when NULL) or "PS256" */
 };
 
 struct json_object;

@@ -23,7 +23,8 @@
 //   --app-config FILE     app-only clients (JSON, read at start):
 //                         {"clients": [{"client_id", "client_secret" | "certificate"
 //                          (a PEM file: private_key_jwt, the assertion is verified
-//                          against its public key), "mailbox"}],
+//                          against its public key; "alg": RS256 (default) or PS256,
+//                          the only one accepted), "mailbox"}],
 //                          "service_accounts": [{"client_email", "public_key" (PEM
 //                          file), "client_id", "mailboxes": [...]}]}
 //                         Clients get the client_credentials grant (client_secret_post,
@@ -304,8 +305,8 @@ async function main() {
 		return {
 			...base,
 			token_endpoint_auth_method: 'private_key_jwt',
-			token_endpoint_auth_signing_alg: 'RS256',
-			jwks: { keys: [{ ...pub.export({ format: 'jwk' }), use: 'sig', alg: 'RS256' }] },
+			token_endpoint_auth_signing_alg: c.alg || 'RS256',
+			jwks: { keys: [{ ...pub.export({ format: 'jwk' }), use: 'sig', alg: c.alg || 'RS256' }] },
 		};
 	});
 	const mailboxOf = new Map((app.clients || []).map((c) => [c.client_id, c.mailbox]));

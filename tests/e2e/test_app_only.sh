@@ -50,7 +50,8 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/sa-priv.pe
 cat >"$T/app.json" <<EOF
 { "clients": [
     { "client_id": "app-secret", "client_secret": "$(head -n1 "$T/secret")", "mailbox": "$U" },
-    { "client_id": "app-cert", "certificate": "$T/cert.pem", "mailbox": "$U" } ],
+    { "client_id": "app-cert", "certificate": "$T/cert.pem", "mailbox": "$U" },
+    { "client_id": "app-cert-ps", "certificate": "$T/cert.pem", "alg": "PS256", "mailbox": "$U" } ],
   "service_accounts": [
     { "client_email": "$SA_EMAIL", "public_key": "$T/sa-pub.pem", "client_id": "1000001",
       "mailboxes": ["$GU"] } ] }
@@ -150,6 +151,18 @@ check "cert: authorize --app with --certificate/--private-key exits 0" test $rc 
 [ $rc = 0 ] || { show_log "$T/crt.out" authorize; show_log "$OIDC_LOG" oidcserver 15; }
 check "cert: the server granted it (token_ok = 1)" test "$(oidc_stat token_ok)" = 1
 check "cert: imtest logs in with it" imtest_login crt "$U" "$(tok crt)"
+# PS256 (Microsoft's current certificate credentials page asks for it)
+"$CLI" authorize crtps --app --provider test --client-id app-cert-ps --user "$U" \
+	--certificate "$T/cert.pem" --private-key "$T/key.pem" --assertion-alg PS256 >"$T/crtps.out" 2>&1
+rc=$?
+check "cert PS256: a client that takes only PS256 accepts the assertion (exit $rc)" test $rc = 0
+check "cert PS256: the token file records assertion_alg PS256" test "$(field "$(tok crtps)" assertion_alg)" = PS256
+"$CLI" authorize crtrs --app --provider test --client-id app-cert-ps --user "$U" \
+	--certificate "$T/cert.pem" --private-key "$T/key.pem" >"$T/crtrs.out" 2>&1
+check "cert PS256: the same client refuses an RS256 assertion" test $? != 0 -a ! -e "$(tok crtrs)"
+set_expired "$(tok crtps)"
+"$CLI" refresh crtps >"$T/crtps-refresh.out" 2>&1
+check "cert PS256: refresh renews it with a PS256 assertion" test $? = 0
 "$CLI" doctor crt >"$T/doctor-crt.out" 2>&1
 check "doctor: names the grant" grep -q 'OK.*grant: client_credentials' "$T/doctor-crt.out"
 check "doctor: key matches the certificate" grep -q 'OK.*certificate: .* belongs to private key' "$T/doctor-crt.out"

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -153,6 +154,27 @@ static int verify_jwt(const char *jwt, EVP_PKEY *pub)
 	return ok;
 }
 
+/* The same for PS256: RSASSA-PSS, MGF1-SHA-256, salt of 32 bytes. */
+static int verify_jwt_pss(const char *jwt, EVP_PKEY *pub)
+{
+	const char *dot2 = strrchr(jwt, '.');
+	unsigned char sig[1024];
+	size_t siglen;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pc = NULL;
+	int ok;
+
+	ok = dot2 != NULL && oa2_base64url_decode(dot2 + 1, strlen(dot2 + 1), sig, sizeof(sig),
+						   &siglen) == 0 &&
+	     EVP_DigestVerifyInit(c, &pc, EVP_sha256(), NULL, pub) == 1 &&
+	     EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) == 1 &&
+	     EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 32) == 1 &&
+	     EVP_DigestVerify(c, sig, siglen, (const unsigned char *)jwt,
+			      (size_t)(dot2 - jwt)) == 1;
+	EVP_MD_CTX_free(c);
+	return ok;
+}
+
 static struct json_object *jwt_header(const char *jwt)
 {
 	unsigned char raw[1024];
@@ -209,7 +231,7 @@ static void test_client_assertion(void)
 	write_pair(key1, "k1.pem", "c1.pem", 0, 86400 * 365);
 	CHECK(stat(in_tmp("k1.pem"), &st) == 0 && (st.st_mode & 0777) == 0600,
 	      "keygen: the private key file is 0600");
-	CHECK(oa2_grant_client_assertion("client-1", "https://login.example/t/token",
+	CHECK(oa2_grant_client_assertion(NULL, "client-1", "https://login.example/t/token",
 					 in_tmp("k1.pem"), in_tmp("c1.pem"), NULL, &jwt, &e) == OA2_OK,
 	      "client assertion: signed (%s)", jwt ? "" : e.msg);
 	if (jwt == NULL)
@@ -240,6 +262,22 @@ static void test_client_assertion(void)
 	json_object_put(h);
 	oa2_json_put_wiped(c);
 	oa2_secret_free_str(jwt);
+
+	jwt = NULL;
+	CHECK(oa2_grant_client_assertion("PS256", "client-1", "https://login.example/t/token",
+					 in_tmp("k1.pem"), in_tmp("c1.pem"), NULL, &jwt, &e) == OA2_OK,
+	      "client assertion: PS256 signed");
+	if (jwt != NULL) {
+		h = jwt_header(jwt);
+		CHECK(strcmp(str(h, "alg"), "PS256") == 0 && verify_jwt_pss(jwt, key1) &&
+		      !verify_jwt(jwt, key1), "client assertion: PS256 verifies as RSASSA-PSS "
+		      "(salt 32), not as PKCS#1 v1.5");
+		json_object_put(h);
+		oa2_secret_free_str(jwt);
+	}
+	CHECK(oa2_grant_client_assertion("HS256", "c", "https://a/t", in_tmp("k1.pem"),
+					 in_tmp("c1.pem"), NULL, &jwt, &e) == OA2_ERR_INVALID,
+	      "client assertion: another algorithm is refused: %s", e.msg);
 }
 
 static void test_credential_files(void)
@@ -250,21 +288,21 @@ static void test_credential_files(void)
 
 	write_pair(key1, "k2.pem", "c2.pem", 0, 86400);
 	chmod(in_tmp("k2.pem"), 0640);
-	CHECK(oa2_grant_client_assertion("c", "https://a/t", in_tmp("k2.pem"), in_tmp("c2.pem"),
+	CHECK(oa2_grant_client_assertion(NULL, "c", "https://a/t", in_tmp("k2.pem"), in_tmp("c2.pem"),
 					 NULL, &jwt, &e) == OA2_ERR_UNSAFE &&
 	      strstr(e.msg, in_tmp("k2.pem")) && strstr(e.msg, "chmod 600"),
 	      "credentials: a group-readable key is refused with the fix: %s", e.msg);
 	chmod(in_tmp("k2.pem"), 0600);
 
 	write_pair(key2, "k3.pem", "c3.pem", 0, 86400);
-	CHECK(oa2_grant_client_assertion("c", "https://a/t", in_tmp("k2.pem"), in_tmp("c3.pem"),
+	CHECK(oa2_grant_client_assertion(NULL, "c", "https://a/t", in_tmp("k2.pem"), in_tmp("c3.pem"),
 					 NULL, &jwt, &e) == OA2_ERR_INVALID &&
 	      strstr(e.msg, in_tmp("c3.pem")) && strstr(e.msg, in_tmp("k2.pem")) &&
 	      strstr(e.msg, "does not belong"),
 	      "credentials: a certificate of another key is refused: %s", e.msg);
 
 	write_pair(key1, "k4.pem", "c4.pem", -86400 * 10, 86400 * 5);
-	CHECK(oa2_grant_client_assertion("c", "https://a/t", in_tmp("k4.pem"), in_tmp("c4.pem"),
+	CHECK(oa2_grant_client_assertion(NULL, "c", "https://a/t", in_tmp("k4.pem"), in_tmp("c4.pem"),
 					 NULL, &jwt, &e) == OA2_ERR_INVALID &&
 	      strstr(e.msg, in_tmp("c4.pem")) && strstr(e.msg, "expired") &&
 	      strstr(e.msg, "keygen"),
