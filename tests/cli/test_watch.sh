@@ -204,7 +204,7 @@ stop_daemon
 n=$(grep -c 'refused to refresh' "$T/refused.log")
 check "refused: the refusal is logged once, not per attempt (got $n)" test "$n" = 1
 check "refused: the log line has the provider's error in plain words" \
-	log_has "$T/refused.log" "invalid_grant.*expired, revoked\|invalid_grant.*invalid or was already used"
+	log_has "$T/refused.log" "invalid_grant.*AADSTS70000.*the grant is not valid (InvalidGrant)"
 check "refused: the log line gives the command to authorize again" \
 	log_has "$T/refused.log" "sasl-oauth2 authorize refused"
 check "refused: logged at error level" log_has "$T/refused.log" "watch: error: refused:"
