@@ -20,7 +20,7 @@ mkdir -p "$T/bin" "$T/state" "$T/chroot/etc/sasl-oauth2"
 ln -s "$CLI" "$T/bin/sasl-oauth2"
 for a in alice bob; do echo '{}' >"$T/state/$a.json"; done
 echo '{}' >"$T/chroot/etc/sasl-oauth2/relay.json"
-printf 'chroot_dir = %s/chroot\n' "$T" >"$T/comp.conf"
+printf 'chroot_dir = %s/chroot\nprovider.Corp.issuer = https://login.example.com\n' "$T" >"$T/comp.conf"
 export PATH="$T/bin:$PATH" SASL_OAUTH2_STATE_DIR="$T/state" SASL_OAUTH2_CONF="$T/comp.conf"
 
 # ----- bash completion ----------------------------------------------------------
@@ -41,6 +41,7 @@ check "bash: all accounts" test "$(bcomp sasl-oauth2 status "" | tr '\n' ' ')" =
 check "bash: Postfix's accounts after --for postfix (chroot_dir from the config)" \
 	test "$(bcomp sasl-oauth2 token --for postfix "" | tr '\n' ' ')" = "relay "
 check "bash: provider names" test "$(bcomp sasl-oauth2 authorize x --provider g)" = google
+check "bash: providers of the configuration too" test "$(bcomp sasl-oauth2 authorize x --provider c)" = corp
 check "bash: help COMMAND" test "$(bcomp sasl-oauth2 help do)" = doctor
 check "bash: nothing on stderr" test ! -s "$T/bcomp.err"
 
@@ -54,6 +55,7 @@ if command -v zsh >/dev/null 2>&1; then
 	check "zsh: the file parses (zsh -n)" zsh -n "$ZSH_COMP"
 	check "zsh: commands (sasl-oauth2 st -> status among them)" bash -c 'grep -qx status <<<"$1"' _ "$(zcomp sasl-oauth2 st)"
 	check "zsh: a command's options (--provider for authorize)" bash -c 'grep -qx -- --provider <<<"$1"' _ "$(zcomp sasl-oauth2 authorize x --)"
+	check "zsh: providers, built in and configured" test "$(zcomp sasl-oauth2 authorize x --provider "" | tr '\n' ' ')" = "corp google microsoft "
 	check "zsh: account names" test "$(zcomp sasl-oauth2 token "" | tr '\n' ' ')" = "alice bob "
 	check "zsh: Postfix's accounts after --for postfix" test "$(zcomp sasl-oauth2 refresh --for postfix "" | tr '\n' ' ')" = "relay "
 	check "zsh: nothing on stderr" test ! -s "$T/zcomp.err"
