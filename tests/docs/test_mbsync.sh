@@ -12,21 +12,10 @@
 # at the build tree's plugin; `sasl-oauth2` on PATH is the build tree's CLI
 # (or, until `token` is built, a stand-in: see docs_env.sh).
 set -u
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/../e2e/env.sh"
-. "$HERE/docs_env.sh"
+. "$(dirname "$0")/docs_env.sh"
 
 GUIDE=clients.md
-e2e_setup docs-mbsync
-command -v mbsync >/dev/null 2>&1 || e2e_die "setup: mbsync is not installed (isync; run tests/install-deps.sh)"
-start_tls_dovecot
-setup_token_command
-
-AUTH_USER=alice@example.com
-GOOD=$(e2e_token good)
-add_token "$GOOD" "$AUTH_USER"
-add_account work "$GOOD" "$AUTH_USER"
+docs_client_setup docs-mbsync mbsync
 check_token_command work "$GOOD"
 
 HOST_SUBS=("Host outlook.office365.com"

@@ -15,14 +15,10 @@
 #   /usr/lib/x86_64-linux-gnu/sasl2    the test's plugin directory
 #   "alice --for postfix"              + --sasl-xoauth2-conf TEST_FILE
 set -u
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/../e2e/env.sh"
-. "$HERE/docs_env.sh"
+. "$(dirname "$0")/docs_env.sh"
 
 GUIDE=migrate-sasl-xoauth2.md
-e2e_setup docs-migrate
-command -v postconf >/dev/null 2>&1 || e2e_die "setup: postfix is not installed"
+docs_setup docs-migrate postconf
 SPOOL="$E2E_TMP/spool"
 CONF="$E2E_TMP/postfix"
 PLUGINS="$E2E_TMP/plugins"

@@ -13,21 +13,10 @@
 # Not in the guide, test only: HOME is a fresh directory; `sasl-oauth2` on
 # PATH is the build tree's CLI (or, until `token` is built, a stand-in).
 set -u
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/../e2e/env.sh"
-. "$HERE/docs_env.sh"
+. "$(dirname "$0")/docs_env.sh"
 
 GUIDE=clients.md
-e2e_setup docs-msmtp
-command -v msmtp >/dev/null 2>&1 || e2e_die "setup: msmtp is not installed (run tests/install-deps.sh)"
-start_tls_dovecot
-setup_token_command
-
-AUTH_USER=alice@example.com
-GOOD=$(e2e_token good)
-add_token "$GOOD" "$AUTH_USER"
-add_account work "$GOOD" "$AUTH_USER"
+docs_client_setup docs-msmtp msmtp
 check_token_command work "$GOOD"
 
 SUBS=("host smtp.office365.com" "host 127.0.0.1"

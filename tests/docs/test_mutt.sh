@@ -15,20 +15,10 @@
 # with -n (no system muttrc); `sasl-oauth2` on PATH is the build tree's CLI
 # (or, until `token` is built, a stand-in).
 set -u
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/../e2e/env.sh"
-. "$HERE/docs_env.sh"
+. "$(dirname "$0")/docs_env.sh"
 
 GUIDE=clients.md
-e2e_setup docs-mutt
-start_tls_dovecot
-setup_token_command
-
-AUTH_USER=alice@example.com
-GOOD=$(e2e_token good)
-add_token "$GOOD" "$AUTH_USER"
-add_account work "$GOOD" "$AUTH_USER"
+docs_client_setup docs-mutt
 
 MUTTRC="$E2E_TMP/muttrc"
 guide_config "$MUTTRC" "$GUIDE" muttrc \

@@ -18,23 +18,16 @@
 # its line about the step mutt and neomutt make after a success shows that
 # libsasl2 ran it.
 set -u
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/../e2e/env.sh"
-. "$HERE/docs_env.sh"
+. "$(dirname "$0")/docs_env.sh"
 
 GUIDE=clients.md
-e2e_setup docs-mutt-sasl
-command -v tmux >/dev/null 2>&1 || e2e_die "setup: tmux is not installed (run tests/install-deps.sh)"
+docs_setup docs-mutt-sasl tmux
 start_tls_dovecot
 SASL_OAUTH2_STATE_DIR="$E2E_TMP/state"
 install -d -m 700 "$SASL_OAUTH2_STATE_DIR"
 echo "log_level = debug" >"$E2E_TMP/sasl-oauth2.conf"
 
-AUTH_USER=alice@example.com
-GOOD=$(e2e_token good)
-add_token "$GOOD" "$AUTH_USER"
-add_account work "$GOOD" "$AUTH_USER"
+docs_work_account
 
 MUTTRC="$E2E_TMP/muttrc"
 guide_config "$MUTTRC" "$GUIDE" muttrc-sasl \

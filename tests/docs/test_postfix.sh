@@ -21,14 +21,10 @@
 # SASL_OAUTH2_CONF (chroot_dir = the queue directory) in import_environment;
 # the receiver offers STARTTLS with the test CA's certificate.
 set -u
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/../e2e/env.sh"
-. "$HERE/docs_env.sh"
+. "$(dirname "$0")/docs_env.sh"
 
 GUIDE=postfix.md
-e2e_setup docs-postfix
-command -v postfix >/dev/null 2>&1 || e2e_die "setup: postfix is not installed"
+docs_setup docs-postfix postfix
 start_introspect
 start_dovecot
 

@@ -21,14 +21,10 @@
 # XOAUTH2/OAUTHBEARER login makes Dovecot post the bearer token there) and
 # from the receiver's log.
 set -u
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/../e2e/env.sh"
-. "$HERE/docs_env.sh"
+. "$(dirname "$0")/docs_env.sh"
 
 GUIDE=postfix.md
-e2e_setup docs-postfix-password
-command -v postfix >/dev/null 2>&1 || e2e_die "setup: postfix is not installed"
+docs_setup docs-postfix-password postfix
 ln -sf "$SYS_SASL_PLUGINDIR/liblogin.so" "$PLUGIN_DIR/liblogin.so"
 
 AUTH_USER=alice@example.com
