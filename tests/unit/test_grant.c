@@ -114,26 +114,36 @@ static void test_token_grant(void)
 
 static void test_explain(void)
 {
-	const char *w;
+	/* grant, error, error_description, a word the advice must have, what */
+	static const struct {
+		const struct oa2_grant_kind *kind;
+		const char *error, *desc, *word, *what;
+	} cases[] = {
+		{ &oa2_grant_client_credentials, "invalid_client",
+		  "AADSTS700027: Client assertion failed signature validation.",
+		  "certificate", "AADSTS700027 is about the certificate" },
+		{ &oa2_grant_client_credentials, "invalid_client",
+		  "AADSTS7000222: The provided client secret keys are expired.",
+		  "expired", "AADSTS7000222 says the secret expired" },
+		{ &oa2_grant_client_credentials, "unauthorized_client",
+		  "AADSTS700016: Application with identifier 'x' was not found",
+		  "tenant", "AADSTS700016 says app not in tenant" },
+		{ &oa2_grant_jwt_bearer, "unauthorized_client",
+		  "Client is unauthorized to retrieve access tokens using this method",
+		  "delegation", "Google unauthorized_client is delegation" },
+		{ &oa2_grant_jwt_bearer, "invalid_grant",
+		  "Invalid JWT: Token must be a short-lived token (60 minutes) and in "
+		  "a reasonable timeframe. Check your iat and exp values",
+		  "clock", "Google invalid_grant on times is clock skew" },
+		{ &oa2_grant_refresh_token, "invalid_grant", "AADSTS700082: x",
+		  "90 days", "refresh grants keep their words" },
+	};
 
-	w = oa2_grant_explain(&oa2_grant_client_credentials, "invalid_client",
-			      "AADSTS700027: Client assertion failed signature validation.");
-	CHECK(w && strstr(w, "certificate"), "explain: AADSTS700027 is about the certificate");
-	w = oa2_grant_explain(&oa2_grant_client_credentials, "invalid_client",
-			      "AADSTS7000222: The provided client secret keys are expired.");
-	CHECK(w && strstr(w, "expired"), "explain: AADSTS7000222 says the secret expired");
-	w = oa2_grant_explain(&oa2_grant_client_credentials, "unauthorized_client",
-			      "AADSTS700016: Application with identifier 'x' was not found");
-	CHECK(w && strstr(w, "tenant"), "explain: AADSTS700016 says app not in tenant");
-	w = oa2_grant_explain(&oa2_grant_jwt_bearer, "unauthorized_client",
-			      "Client is unauthorized to retrieve access tokens using this method");
-	CHECK(w && strstr(w, "delegation"), "explain: Google unauthorized_client is delegation");
-	w = oa2_grant_explain(&oa2_grant_jwt_bearer, "invalid_grant",
-			      "Invalid JWT: Token must be a short-lived token (60 minutes) and in "
-			      "a reasonable timeframe. Check your iat and exp values");
-	CHECK(w && strstr(w, "clock"), "explain: Google invalid_grant on times is clock skew");
-	w = oa2_grant_explain(&oa2_grant_refresh_token, "invalid_grant", "AADSTS700082: x");
-	CHECK(w && strstr(w, "90 days"), "explain: refresh grants keep their words");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *w = oa2_grant_explain(cases[i].kind, cases[i].error, cases[i].desc);
+
+		CHECK(w && strstr(w, cases[i].word), "explain: %s", cases[i].what);
+	}
 }
 
 /* The signature must verify with the public key alone, as a server does. */
