@@ -90,6 +90,35 @@ int authorize_save(const struct authorize *a, const struct oa2_refresh_result *r
 struct json_object;
 int authorize_write(const struct account *acct, struct json_object *obj, struct oa2_err *err);
 
+/* The options both forms of authorize take (authorize_opts.c): the
+ * sign-in flows' parser (cmd_authorize.c) and the app-only one
+ * (authorize_app.c) put AUTHORIZE_COMMON_LOPTS in their getopt_long tables
+ * and number their own options from AUTHORIZE_O_OWN. The strings point
+ * into argv. */
+struct authorize_common_opts {
+	const char *account, *provider, *tenant, *cloud, *services, *user, *client_id;
+	const char *secret_file, *for_who;
+};
+enum {
+	AUTHORIZE_O_TENANT = 256, AUTHORIZE_O_CLOUD, AUTHORIZE_O_SERVICES, AUTHORIZE_O_CLIENT_ID,
+	AUTHORIZE_O_SECRET_FILE, AUTHORIZE_O_FOR, AUTHORIZE_O_OWN
+};
+#define AUTHORIZE_COMMON_LOPTS \
+	{ "provider", required_argument, NULL, 'p' }, \
+	{ "tenant", required_argument, NULL, AUTHORIZE_O_TENANT }, \
+	{ "cloud", required_argument, NULL, AUTHORIZE_O_CLOUD }, \
+	{ "services", required_argument, NULL, AUTHORIZE_O_SERVICES }, \
+	{ "user", required_argument, NULL, 'u' }, \
+	{ "client-id", required_argument, NULL, AUTHORIZE_O_CLIENT_ID }, \
+	{ "client-secret-file", required_argument, NULL, AUTHORIZE_O_SECRET_FILE }, \
+	{ "for", required_argument, NULL, AUTHORIZE_O_FOR }, \
+	{ "help", no_argument, NULL, 'h' }
+/* Stores common option c's argument in o: 1 when c is one of them, else 0. */
+int authorize_common_opt(int c, const char *arg, struct authorize_common_opts *o);
+/* After getopt_long: the one ACCOUNT operand into o->account. Returns -1 to
+ * go on, else the exit code of the usage error it printed. */
+int authorize_account_operand(int argc, char **argv, struct authorize_common_opts *o);
+
 /* App-only accounts (authorize_app.c): non-zero when argv asks for one
  * (--app or --service-account); then authorize_app runs the command. */
 int authorize_app_wanted(int argc, char **argv);

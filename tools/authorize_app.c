@@ -44,9 +44,8 @@ static const struct {
 #define GOOGLE_TOKEN_URI "https://oauth2.googleapis.com/token"
 
 struct app_opts {
-	const char *account, *provider, *tenant, *cloud, *client_id, *secret_file;
-	const char *certificate, *private_key, *service_account, *user, *scope, *services;
-	const char *for_who, *alg;
+	struct authorize_common_opts c;
+	const char *certificate, *private_key, *service_account, *scope, *alg;
 	int app;
 };
 
@@ -61,78 +60,59 @@ int authorize_app_wanted(int argc, char **argv)
 
 static int parse(int argc, char **argv, struct app_opts *o)
 {
-	enum { O_APP = 256, O_TENANT, O_CLOUD, O_CLIENT_ID, O_SECRET_FILE, O_CERT, O_KEY, O_SA,
-	       O_SCOPE, O_SERVICES, O_FOR, O_ALG };
+	enum { O_APP = AUTHORIZE_O_OWN, O_CERT, O_KEY, O_SA, O_SCOPE, O_ALG };
 	static const struct option lopts[] = {
+		AUTHORIZE_COMMON_LOPTS,
 		{ "app", no_argument, NULL, O_APP },
-		{ "provider", required_argument, NULL, 'p' },
-		{ "tenant", required_argument, NULL, O_TENANT },
-		{ "cloud", required_argument, NULL, O_CLOUD },
-		{ "client-id", required_argument, NULL, O_CLIENT_ID },
-		{ "client-secret-file", required_argument, NULL, O_SECRET_FILE },
 		{ "certificate", required_argument, NULL, O_CERT },
 		{ "private-key", required_argument, NULL, O_KEY },
 		{ "service-account", required_argument, NULL, O_SA },
-		{ "user", required_argument, NULL, 'u' },
 		{ "scope", required_argument, NULL, O_SCOPE },
-		{ "services", required_argument, NULL, O_SERVICES },
-		{ "for", required_argument, NULL, O_FOR },
 		{ "assertion-alg", required_argument, NULL, O_ALG },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	while ((c = getopt_long(argc, argv, "p:u:h", lopts, NULL)) != -1) {
+		if (authorize_common_opt(c, optarg, &o->c))
+			continue;
 		switch (c) {
 		case O_APP: o->app = 1; break;
-		case 'p': o->provider = optarg; break;
-		case O_TENANT: o->tenant = optarg; break;
-		case O_CLOUD: o->cloud = optarg; break;
-		case O_CLIENT_ID: o->client_id = optarg; break;
-		case O_SECRET_FILE: o->secret_file = optarg; break;
 		case O_CERT: o->certificate = optarg; break;
 		case O_KEY: o->private_key = optarg; break;
 		case O_SA: o->service_account = optarg; break;
-		case 'u': o->user = optarg; break;
 		case O_SCOPE: o->scope = optarg; break;
-		case O_SERVICES: o->services = optarg; break;
-		case O_FOR: o->for_who = optarg; break;
 		case O_ALG: o->alg = optarg; break;
 		case 'h': return cli_help(&cmd_authorize);
 		default: return cli_usage_error(&cmd_authorize, "unknown option for an app-only "
 						"account");
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error(&cmd_authorize, "which ACCOUNT? (a name or a token file path)");
-	if (optind + 1 < argc)
-		return cli_usage_error(&cmd_authorize, "one ACCOUNT only (\"%s\" is extra)",
-				       argv[optind + 1]);
-	o->account = argv[optind];
+	if ((c = authorize_account_operand(argc, argv, &o->c)) != -1)
+		return c;
 	if (o->app && o->service_account)
 		return cli_usage_error(&cmd_authorize, "--app (Microsoft client credentials) and "
 				       "--service-account (Google) do not go together");
-	if (o->user == NULL || o->user[0] == '\0' || strlen(o->user) > OA2_USER_MAX ||
-	    !oa2_chars_visible(o->user, strlen(o->user)))
+	if (o->c.user == NULL || o->c.user[0] == '\0' || strlen(o->c.user) > OA2_USER_MAX ||
+	    !oa2_chars_visible(o->c.user, strlen(o->c.user)))
 		return cli_usage_error(&cmd_authorize, "--user MAILBOX is required: app-only "
 				       "tokens act for a mailbox that the admin names");
-	if (o->for_who != NULL && strcmp(o->for_who, "postfix") != 0)
+	if (o->c.for_who != NULL && strcmp(o->c.for_who, "postfix") != 0)
 		return cli_usage_error(&cmd_authorize, "--for takes only \"postfix\"");
 	if (o->alg != NULL && (!oa2_jwt_alg_known(o->alg) || o->certificate == NULL))
 		return cli_usage_error(&cmd_authorize, "--assertion-alg is RS256 or PS256, and only "
 				       "with --certificate");
 	if (o->service_account)
 		return -1;
-	if (o->secret_file == NULL && (o->certificate == NULL || o->private_key == NULL))
+	if (o->c.secret_file == NULL && (o->certificate == NULL || o->private_key == NULL))
 		return cli_usage_error(&cmd_authorize, "--app needs the app's credential: "
 				       "--client-secret-file FILE, or --certificate FILE and "
 				       "--private-key FILE (make them with: sasl-oauth2 keygen)");
-	if (o->secret_file != NULL && (o->certificate != NULL || o->private_key != NULL))
+	if (o->c.secret_file != NULL && (o->certificate != NULL || o->private_key != NULL))
 		return cli_usage_error(&cmd_authorize, "give either --client-secret-file or "
 				       "--certificate and --private-key, not both");
-	if (o->client_id == NULL || !oa2_chars_visible(o->client_id, strlen(o->client_id)))
+	if (o->c.client_id == NULL || !oa2_chars_visible(o->c.client_id, strlen(o->c.client_id)))
 		return cli_usage_error(&cmd_authorize, "--client-id is required: the app "
 				       "registration's Application (client) ID");
 	return -1;
@@ -241,16 +221,16 @@ static int prepare(struct cli *cli, const struct app_opts *o, struct app_state *
 	int rc;
 
 	memset(&rq, 0, sizeof(rq));
-	rq.name = o->provider ? o->provider : o->service_account ? "google" : "microsoft";
+	rq.name = o->c.provider ? o->c.provider : o->service_account ? "google" : "microsoft";
 	if (strcmp(rq.name, "microsoft") == 0) {
-		if ((rc = check_tenant(o->tenant)) >= 0)
+		if ((rc = check_tenant(o->c.tenant)) >= 0)
 			return rc;
-		rq.tenant = o->tenant;
-		rq.cloud = o->cloud;
+		rq.tenant = o->c.tenant;
+		rq.cloud = o->c.cloud;
 		for (size_t i = 0; scope == NULL && i < sizeof(app_scopes) / sizeof(app_scopes[0]); i++)
-			if (strcmp(app_scopes[i].cloud, o->cloud ? o->cloud : "global") == 0)
+			if (strcmp(app_scopes[i].cloud, o->c.cloud ? o->c.cloud : "global") == 0)
 				scope = app_scopes[i].scope;
-	} else if (o->tenant != NULL || o->cloud != NULL) {
+	} else if (o->c.tenant != NULL || o->c.cloud != NULL) {
 		return cli_usage_error(&cmd_authorize, "--tenant and --cloud are for Microsoft");
 	}
 	rc = oa2_provider_resolve(&cli->cfg, &rq, http, &s->prov, &err);
@@ -264,13 +244,13 @@ static int prepare(struct cli *cli, const struct app_opts *o, struct app_state *
 		/* The key file's token_uri replaces this unless a provider was
 		 * named (fetch_and_save reads the file as the account's owner). */
 		s->tok.token_endpoint = copy_str(s->prov.token_endpoint);
-		s->use_token_uri = o->provider == NULL;
+		s->use_token_uri = o->c.provider == NULL;
 		s->tok.grant = copy_str("jwt_bearer");
 		s->tok.service_account_file = copy_str(s->sa_path);
 		s->tok.scope = copy_str(scope ? scope : GOOGLE_SCOPE);
 	} else {
-		if (o->secret_file &&
-		    (rc = absolute(o->secret_file, "client secret file", s->secret_path)) >= 0)
+		if (o->c.secret_file &&
+		    (rc = absolute(o->c.secret_file, "client secret file", s->secret_path)) >= 0)
 			return rc;
 		if (o->certificate &&
 		    ((rc = absolute(o->certificate, "certificate file", s->cert_path)) >= 0 ||
@@ -280,15 +260,15 @@ static int prepare(struct cli *cli, const struct app_opts *o, struct app_state *
 			return cli_usage_error(&cmd_authorize, "provider %s has no scope: give "
 					       "--scope", rq.name);
 		s->tok.grant = copy_str("client_credentials");
-		s->tok.client_id = copy_str(o->client_id);
+		s->tok.client_id = copy_str(o->c.client_id);
 		s->tok.token_endpoint = copy_str(s->prov.token_endpoint);
 		s->tok.scope = copy_str(scope);
-		s->tok.client_secret_file = o->secret_file ? copy_str(s->secret_path) : NULL;
+		s->tok.client_secret_file = o->c.secret_file ? copy_str(s->secret_path) : NULL;
 		s->tok.certificate_file = o->certificate ? copy_str(s->cert_path) : NULL;
 		s->tok.private_key_file = o->certificate ? copy_str(s->key_path) : NULL;
 		s->tok.assertion_alg = o->alg ? copy_str(o->alg) : NULL;
 	}
-	s->tok.user = copy_str(o->user);
+	s->tok.user = copy_str(o->c.user);
 	if (s->tok.user == NULL || s->tok.scope == NULL || s->tok.token_endpoint == NULL ||
 	    s->tok.grant == NULL)
 		return CLI_SOFTWARE;
@@ -361,7 +341,7 @@ static void claim(const char *token, const char *name, char *out, size_t n, cons
 static void exchange_steps(const struct app_opts *o, const struct app_state *s,
 			   const struct app_back *b)
 {
-	const char *oid = b->oid, *tid = b->tid[0] ? b->tid : o->tenant;
+	const char *oid = b->oid, *tid = b->tid[0] ? b->tid : o->c.tenant;
 
 	printf("\nExchange Online: register the app's service principal and give it the "
 	       "mailbox\n(Exchange Online PowerShell, as an Exchange administrator; the ObjectId "
@@ -369,11 +349,11 @@ static void exchange_steps(const struct app_opts *o, const struct app_state *s,
 	       oid[0] == '<' ? "" : "; taken from the token");
 	printf("  Connect-ExchangeOnline -Organization %s\n", tid);
 	printf("  New-ServicePrincipal -AppId %s -ObjectId %s -DisplayName \"sasl-oauth2 %s\"\n",
-	       o->client_id, oid, s->acct.name);
+	       o->c.client_id, oid, s->acct.name);
 	printf("  Add-MailboxPermission -Identity \"%s\" -User %s -AccessRights FullAccess\n",
-	       o->user, oid);
+	       o->c.user, oid);
 	printf("  Add-RecipientPermission -Identity \"%s\" -Trustee %s -AccessRights SendAs "
-	       "-Confirm:$false\n", o->user, oid);
+	       "-Confirm:$false\n", o->c.user, oid);
 	printf("The app registration needs the application permissions SMTP.SendAsApp (and\n"
 	       "IMAP.AccessAsApp, POP.AccessAsApp for reading) of \"Office 365 Exchange Online\",\n"
 	       "with admin consent. SMTP AUTH must be enabled for the mailbox.\n");
@@ -441,10 +421,10 @@ static int run_app(struct cli *cli, const struct app_opts *o, struct app_state *
 	struct oa2_err err;
 	int services = OA2_SERVICE_SMTP, rc;
 
-	if (o->services != NULL && (services = oa2_services_parse(o->services)) < 0)
+	if (o->c.services != NULL && (services = oa2_services_parse(o->c.services)) < 0)
 		return cli_usage_error(&cmd_authorize, "--services is a comma-separated list of "
-				       "imap, smtp and pop, not \"%s\"", o->services);
-	rc = account_resolve(o->account, o->for_who != NULL, &cli->cfg, &s->acct, &err);
+				       "imap, smtp and pop, not \"%s\"", o->c.services);
+	rc = account_resolve(o->c.account, o->c.for_who != NULL, &cli->cfg, &s->acct, &err);
 	if (rc != OA2_OK)
 		return cli_usage_error(&cmd_authorize, "%s", err.msg);
 	if (s->acct.for_postfix && geteuid() != 0 && geteuid() != s->acct.owner) {
@@ -465,7 +445,7 @@ static int run_app(struct cli *cli, const struct app_opts *o, struct app_state *
 	}
 	memset(&job, 0, sizeof(job));
 	job.cli = cli;
-	job.account = o->account;
+	job.account = o->c.account;
 	job.s = s;
 	if (privsep_run(&s->acct, fetch_and_save, &job, &job.back, sizeof(job.back), &rc,
 			&err) != OA2_OK)
@@ -478,7 +458,7 @@ static int run_app(struct cli *cli, const struct app_opts *o, struct app_state *
 	}
 	printf("Authorized %s app-only (%s grant, %s).\nToken file: %s (renewed with the %s "
 	       "when it is about to expire; no refresh token, nothing to sign in again)\n",
-	       o->user, s->tok.grant, s->prov.name, s->acct.path,
+	       o->c.user, s->tok.grant, s->prov.name, s->acct.path,
 	       oa2_grant_kind_of(&s->tok)->title);
 	if (o->service_account)
 		google_steps(s, &job.back);
@@ -487,9 +467,9 @@ static int run_app(struct cli *cli, const struct app_opts *o, struct app_state *
 	memset(&a, 0, sizeof(a));
 	a.cli = cli;
 	a.acct = &s->acct;
-	a.account_arg = o->account;
+	a.account_arg = o->c.account;
 	a.prov = &s->prov;
-	authorize_next_steps(&a, o->user, (unsigned)services);
+	authorize_next_steps(&a, o->c.user, (unsigned)services);
 	return CLI_OK;
 }
 

@@ -143,8 +143,8 @@ static const char usage[] =
 "  78  the configuration file is wrong (or its CA bundle unreadable)\n";
 
 struct opts {
-	const char *account, *provider, *tenant, *cloud, *services, *user, *client_id;
-	const char *secret_file, *flow, *for_who, *shared;
+	struct authorize_common_opts c;
+	const char *flow, *shared;
 	int port;
 	long timeout;
 	int timeout_given, no_open;
@@ -175,23 +175,14 @@ static int plain_word(const char *s, size_t max)
 /* Returns -1 to go on, else the exit code. */
 static int parse(int argc, char **argv, struct opts *o)
 {
-	enum { O_TENANT = 256, O_CLOUD, O_SERVICES, O_CLIENT_ID, O_SECRET_FILE, O_FLOW, O_PORT,
-	       O_TIMEOUT, O_FOR, O_NO_OPEN, O_SHARED };
+	enum { O_FLOW = AUTHORIZE_O_OWN, O_PORT, O_TIMEOUT, O_NO_OPEN, O_SHARED };
 	static const struct option lopts[] = {
-		{ "provider", required_argument, NULL, 'p' },
-		{ "tenant", required_argument, NULL, O_TENANT },
-		{ "cloud", required_argument, NULL, O_CLOUD },
-		{ "services", required_argument, NULL, O_SERVICES },
-		{ "user", required_argument, NULL, 'u' },
-		{ "client-id", required_argument, NULL, O_CLIENT_ID },
-		{ "client-secret-file", required_argument, NULL, O_SECRET_FILE },
+		AUTHORIZE_COMMON_LOPTS,
 		{ "flow", required_argument, NULL, O_FLOW },
 		{ "port", required_argument, NULL, O_PORT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "for", required_argument, NULL, O_FOR },
 		{ "no-open", no_argument, NULL, O_NO_OPEN },
 		{ "shared-mailbox", required_argument, NULL, O_SHARED },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long v;
@@ -201,14 +192,9 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->port = -1;
 	o->timeout = AUTHORIZE_TIMEOUT_DEFAULT;
 	while ((c = getopt_long(argc, argv, ":p:u:h", lopts, NULL)) != -1) {
+		if (authorize_common_opt(c, optarg, &o->c))
+			continue;
 		switch (c) {
-		case 'p': o->provider = optarg; break;
-		case O_TENANT: o->tenant = optarg; break;
-		case O_CLOUD: o->cloud = optarg; break;
-		case O_SERVICES: o->services = optarg; break;
-		case 'u': o->user = optarg; break;
-		case O_CLIENT_ID: o->client_id = optarg; break;
-		case O_SECRET_FILE: o->secret_file = optarg; break;
 		case O_FLOW: o->flow = optarg; break;
 		case O_PORT:
 			if (number(optarg, 0, 65535, &v) != 0)
@@ -222,33 +208,28 @@ static int parse(int argc, char **argv, struct opts *o)
 						       "(1-86400), not \"%s\"", optarg);
 			o->timeout_given = 1;
 			break;
-		case O_FOR: o->for_who = optarg; break;
 		case O_NO_OPEN: o->no_open = 1; break;
 		case O_SHARED: o->shared = optarg; break;
 		case 'h': return cli_help(&cmd_authorize);
 		default: return cli_bad_option(&cmd_authorize, c, argv);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error(&cmd_authorize, "which ACCOUNT? (a name or a token file path)");
-	if (optind + 1 < argc)
-		return cli_usage_error(&cmd_authorize, "one ACCOUNT only (\"%s\" is extra)",
-				       argv[optind + 1]);
-	o->account = argv[optind];
+	if ((c = authorize_account_operand(argc, argv, &o->c)) != -1)
+		return c;
 	if (o->flow != NULL && strcmp(o->flow, "browser") != 0 && strcmp(o->flow, "device") != 0 &&
 	    strcmp(o->flow, "manual") != 0)
 		return cli_usage_error(&cmd_authorize, "--flow is browser, device or manual, not "
 				       "\"%s\"", o->flow);
-	if (o->for_who != NULL && strcmp(o->for_who, "postfix") != 0)
+	if (o->c.for_who != NULL && strcmp(o->c.for_who, "postfix") != 0)
 		return cli_usage_error(&cmd_authorize, "--for takes only \"postfix\"");
-	if (o->user != NULL && !plain_word(o->user, OA2_USER_MAX))
+	if (o->c.user != NULL && !plain_word(o->c.user, OA2_USER_MAX))
 		return cli_usage_error(&cmd_authorize, "--user must be a mailbox name without "
 				       "spaces, at most %d bytes", OA2_USER_MAX);
 	if (o->shared != NULL && (!plain_word(o->shared, OA2_USER_MAX) || !strchr(o->shared, '@')))
 		return cli_usage_error(&cmd_authorize, "--shared-mailbox takes the shared "
 				       "mailbox's address (NAME@DOMAIN, no spaces, at most %d "
 				       "bytes)", OA2_USER_MAX);
-	if (o->client_id != NULL && !plain_word(o->client_id, 512))
+	if (o->c.client_id != NULL && !plain_word(o->c.client_id, 512))
 		return cli_usage_error(&cmd_authorize, "--client-id must be one word without "
 				       "spaces");
 	return -1;
@@ -316,24 +297,24 @@ static void rerun_word(struct oa2_buf *b, const char *opt, const char *val)
 static void rerun_line(const struct opts *o, struct oa2_buf *b)
 {
 	oa2_buf_puts(b, "sasl-oauth2 authorize");
-	rerun_word(b, o->account, NULL);
-	rerun_word(b, "--provider", o->provider);
-	if (o->tenant)
-		rerun_word(b, "--tenant", o->tenant);
-	if (o->cloud)
-		rerun_word(b, "--cloud", o->cloud);
-	if (o->services)
-		rerun_word(b, "--services", o->services);
-	if (o->user)
-		rerun_word(b, "--user", o->user);
+	rerun_word(b, o->c.account, NULL);
+	rerun_word(b, "--provider", o->c.provider);
+	if (o->c.tenant)
+		rerun_word(b, "--tenant", o->c.tenant);
+	if (o->c.cloud)
+		rerun_word(b, "--cloud", o->c.cloud);
+	if (o->c.services)
+		rerun_word(b, "--services", o->c.services);
+	if (o->c.user)
+		rerun_word(b, "--user", o->c.user);
 	if (o->shared)
 		rerun_word(b, "--shared-mailbox", o->shared);
-	if (o->client_id)
-		rerun_word(b, "--client-id", o->client_id);
-	if (o->secret_file)
-		rerun_word(b, "--client-secret-file", o->secret_file);
-	if (o->for_who)
-		rerun_word(b, "--for", o->for_who);
+	if (o->c.client_id)
+		rerun_word(b, "--client-id", o->c.client_id);
+	if (o->c.secret_file)
+		rerun_word(b, "--client-secret-file", o->c.secret_file);
+	if (o->c.for_who)
+		rerun_word(b, "--for", o->c.for_who);
 }
 
 /* The mailbox: --user, else what the id_token says. */
@@ -342,21 +323,21 @@ static int find_user(const struct opts *o, const struct oa2_refresh_result *res,
 {
 	struct oa2_err why;
 
-	if (o->user != NULL) {
+	if (o->c.user != NULL) {
 		char signed_in[OA2_USER_MAX + 1];
 
-		snprintf(user, n, "%s", o->user);
+		snprintf(user, n, "%s", o->c.user);
 		/* A mismatch can be legitimate (an alias or a shared mailbox the
 		 * account may use), so it is not fatal, but it is the usual cause
 		 * of a server refusing a fresh token: say so now. */
 		if (res->id_token != NULL &&
 		    oa2_jwt_user(res->id_token, signed_in, sizeof(signed_in), NULL) == OA2_OK &&
-		    strcasecmp(signed_in, o->user) != 0)
+		    strcasecmp(signed_in, o->c.user) != 0)
 			cli_error("warning: you signed in as %s, but --user is %s: mail servers "
 				  "refuse the token unless %s is a mailbox %s may use (an alias or "
 				  "a shared mailbox; for a shared mailbox, give --user %s "
-				  "--shared-mailbox %s)", signed_in, o->user, o->user, signed_in,
-				  signed_in, o->user);
+				  "--shared-mailbox %s)", signed_in, o->c.user, o->c.user, signed_in,
+				  signed_in, o->c.user);
 		return OA2_OK;
 	}
 	if (res->id_token == NULL)
@@ -415,10 +396,10 @@ static int reuse_account(const struct cli *cli, struct opts *o, struct state *s)
 	char near[300];
 	int rc;
 
-	rc = authorize_prior_read(cli, o->account, o->for_who != NULL, &s->acct, p, &err);
+	rc = authorize_prior_read(cli, o->c.account, o->c.for_who != NULL, &s->acct, p, &err);
 	if (rc == OA2_ERR_INVALID)
 		return cli_usage_error(&cmd_authorize, "%s", err.msg);
-	if (rc != OA2_OK && o->provider != NULL) {
+	if (rc != OA2_OK && o->c.provider != NULL) {
 		/* A broken file is what a new sign-in replaces. */
 		cli_warn("%s; signing in anew with the options given", err.msg);
 	} else if (rc != OA2_OK) {
@@ -427,36 +408,36 @@ static int reuse_account(const struct cli *cli, struct opts *o, struct state *s)
 		return cli_exit_for(rc);
 	}
 	if (s->acct.for_postfix)
-		o->for_who = "postfix";
+		o->c.for_who = "postfix";
 	if (p->found && p->provider[0] != '\0' &&
-	    (o->provider == NULL || strcasecmp(o->provider, p->provider) == 0)) {
-		o->provider = o->provider ? o->provider : p->provider;
-		if (o->tenant == NULL && p->tenant[0] != '\0')
-			o->tenant = p->tenant;
-		if (o->cloud == NULL && p->cloud != NULL)
-			o->cloud = p->cloud;
-		if (o->services == NULL && p->services[0] != '\0')
-			o->services = p->services;
-		if (o->user == NULL && p->user[0] != '\0')
-			o->user = p->user;
-		if (o->client_id == NULL && p->client_id[0] != '\0')
-			o->client_id = p->client_id;
+	    (o->c.provider == NULL || strcasecmp(o->c.provider, p->provider) == 0)) {
+		o->c.provider = o->c.provider ? o->c.provider : p->provider;
+		if (o->c.tenant == NULL && p->tenant[0] != '\0')
+			o->c.tenant = p->tenant;
+		if (o->c.cloud == NULL && p->cloud != NULL)
+			o->c.cloud = p->cloud;
+		if (o->c.services == NULL && p->services[0] != '\0')
+			o->c.services = p->services;
+		if (o->c.user == NULL && p->user[0] != '\0')
+			o->c.user = p->user;
+		if (o->c.client_id == NULL && p->client_id[0] != '\0')
+			o->c.client_id = p->client_id;
 		authorize_note("Signing in again as %s was authorized (provider %s%s%s%s%s%s%s); "
-			       "options given on the command line win.", s->acct.path, o->provider,
-			       o->tenant ? ", tenant " : "", o->tenant ? o->tenant : "",
-			       o->user ? ", user " : "", o->user ? o->user : "",
-			       o->services ? ", services " : "", o->services ? o->services : "");
+			       "options given on the command line win.", s->acct.path, o->c.provider,
+			       o->c.tenant ? ", tenant " : "", o->c.tenant ? o->c.tenant : "",
+			       o->c.user ? ", user " : "", o->c.user ? o->c.user : "",
+			       o->c.services ? ", services " : "", o->c.services ? o->c.services : "");
 	}
-	if (o->provider != NULL)
+	if (o->c.provider != NULL)
 		return -1;
 	if (p->found)
 		return cli_usage_error(&cmd_authorize, "token file %s does not say which provider "
 				       "issued it: give --provider (microsoft, google, or one "
 				       "defined in the configuration file)", s->acct.path);
-	cli_account_suggestion(s->acct.dir, o->account, near, sizeof(near));
+	cli_account_suggestion(s->acct.dir, o->c.account, near, sizeof(near));
 	return cli_usage_error(&cmd_authorize, "no account \"%s\"%s yet (no token file %s): a new "
 			       "account needs --provider (microsoft, google, or one defined in "
-			       "the configuration file)", o->account, near, s->acct.path);
+			       "the configuration file)", o->c.account, near, s->acct.path);
 }
 
 /* The client secret: --client-secret-file or the environment, else the
@@ -476,7 +457,7 @@ static int client_secret(const struct opts *o, struct state *s, const char *clie
 		kept = p->client_secret;
 	else if (s->prov.client_secret != NULL)
 		kept = s->prov.client_secret;
-	rc = cli_read_client_secret(o->secret_file, s->prov.wants_secret && kept == NULL,
+	rc = cli_read_client_secret(o->c.secret_file, s->prov.wants_secret && kept == NULL,
 				    &s->secret, &err);
 	if (rc != OA2_OK) {
 		cli_error("%s", err.msg);
@@ -498,9 +479,9 @@ static int authorize(struct cli *cli, struct opts *o, struct state *s)
 
 	if ((rc = reuse_account(cli, o, s)) >= 0)
 		return rc;
-	if (o->services != NULL && (services = oa2_services_parse(o->services)) < 0)
+	if (o->c.services != NULL && (services = oa2_services_parse(o->c.services)) < 0)
 		return cli_usage_error(&cmd_authorize, "--services is a comma-separated list of "
-				       "imap, smtp and pop, not \"%s\"", o->services);
+				       "imap, smtp and pop, not \"%s\"", o->c.services);
 	if (s->acct.for_postfix && geteuid() != 0 && geteuid() != s->acct.owner) {
 		cli_error("--for postfix: only root can give the token file to the postfix user");
 		return CLI_NOPERM;
@@ -509,7 +490,7 @@ static int authorize(struct cli *cli, struct opts *o, struct state *s)
 	memset(&a, 0, sizeof(a));
 	a.cli = cli;
 	a.acct = &s->acct;
-	a.account_arg = o->account;
+	a.account_arg = o->c.account;
 	a.http.connect_timeout = cli->cfg.connect_timeout;
 	a.http.timeout = cli->cfg.timeout;
 	a.http.proxy = cli->cfg.proxy;
@@ -521,11 +502,11 @@ static int authorize(struct cli *cli, struct opts *o, struct state *s)
 	}
 
 	memset(&rq, 0, sizeof(rq));
-	rq.name = o->provider;
-	rq.tenant = o->tenant;
-	rq.cloud = o->cloud;
+	rq.name = o->c.provider;
+	rq.tenant = o->c.tenant;
+	rq.cloud = o->c.cloud;
 	rq.services = (unsigned)services;
-	rq.want_user = o->user == NULL;
+	rq.want_user = o->c.user == NULL;
 	rc = oa2_provider_resolve(&cli->cfg, &rq, &a.http, &s->prov, &err);
 	if (rc != OA2_OK) {
 		if (rc == OA2_ERR_INVALID)
@@ -538,16 +519,16 @@ static int authorize(struct cli *cli, struct opts *o, struct state *s)
 		return cli_usage_error(&cmd_authorize, "--flow device: provider %s: %s; use "
 				       "--flow browser or --flow manual", s->prov.name,
 				       s->prov.no_device_why);
-	a.client_id = o->client_id ? o->client_id : s->prov.client_id;
+	a.client_id = o->c.client_id ? o->c.client_id : s->prov.client_id;
 	if (a.client_id == NULL)
 		return cli_usage_error(&cmd_authorize, "no client id for %s: register an app with "
 				       "the provider and give --client-id, or set "
-				       "provider.%s.client_id in %s", o->provider, o->provider,
+				       "provider.%s.client_id in %s", o->c.provider, o->c.provider,
 				       cli->cfg.path ? cli->cfg.path : oa2_config_path());
-	if (o->user == NULL && !s->prov.openid)
+	if (o->c.user == NULL && !s->prov.openid)
 		return cli_usage_error(&cmd_authorize, "provider %s is not an OpenID provider (no "
 				       "issuer), so its answer will not name the mailbox: give "
-				       "--user EMAIL", o->provider);
+				       "--user EMAIL", o->c.provider);
 	/* The directory must take the file before anyone signs in for nothing. */
 	if ((rc = prepare_dir(&s->acct, &err)) != OA2_OK) {
 		cli_error("%s", err.msg);
@@ -556,7 +537,7 @@ static int authorize(struct cli *cli, struct opts *o, struct state *s)
 	if ((rc = client_secret(o, s, a.client_id)) >= 0)
 		return rc;
 	a.client_secret = s->secret;
-	a.user = o->user;
+	a.user = o->c.user;
 	a.port = o->port;
 	a.timeout = o->timeout;
 	a.timeout_given = o->timeout_given;
