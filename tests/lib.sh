@@ -70,5 +70,24 @@ mktemp_dir() {
 	chmod 755 "$BUILDDIR/tmp-test"
 	local d; d=$(mktemp -d "$BUILDDIR/tmp-test/$1.XXXXXX")
 	chmod 755 "$d"
+	# A build tree under a private directory (a clone in /root, as the
+	# README's commands make on a fresh system) is out of the daemons'
+	# reach: use TMPDIR then.
+	if [ "$(id -u)" = 0 ] && ! runuser -u nobody -- test -x "$d" 2>/dev/null; then
+		rmdir "$d"
+		d=$(mktemp -d "${TMPDIR:-/tmp}/sasl-oauth2-$1.XXXXXX")
+		chmod 755 "$d"
+	fi
 	echo "$d"
+}
+
+# for_user USER FILE DIR: prints FILE, or the path of a copy of it in DIR
+# when USER cannot read it (a build tree in a private directory).
+for_user() {
+	if runuser -u "$1" -- test -r "$2" 2>/dev/null; then
+		echo "$2"
+	else
+		cp --remove-destination "$2" "$3/" && chmod 755 "$3/$(basename "$2")" &&
+			echo "$3/$(basename "$2")"
+	fi
 }

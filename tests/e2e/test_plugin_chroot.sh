@@ -20,6 +20,9 @@ T=$(mktemp_dir plugin-chroot)
 trap 'rm -rf "$T"' EXIT
 chmod 755 "$T"
 PLUGINS="$T/plugins"; make_plugin_dir "$PLUGINS"
+# the postfix user runs the program and loads the plugin below
+SASL_AUTH=$(for_user postfix "$SASL_AUTH" "$T")
+ln -sf "$(for_user postfix "$PLUGIN_SO" "$T")" "$PLUGINS/libsasl-oauth2.so"
 CH="$T/spool"
 TOKDIR="$CH/etc/sasl-oauth2"
 TOK="$TOKDIR/relay.json"

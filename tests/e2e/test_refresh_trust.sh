@@ -113,6 +113,7 @@ chown nobody "$F"
 cp -p "$F" "$E2E_TMP/relay.orig"
 # as nobody: the directory is root's, so nothing can be created in it
 AUTH_OUT="$E2E_TMP/sasl_auth.out"
+SASL_AUTH_BIN=$(for_user nobody "$SASL_AUTH_BIN" "$E2E_TMP")
 for lock in absent present; do
 	if [ $lock = present ]; then
 		install -m 600 -o nobody /dev/null "$F.lock"
