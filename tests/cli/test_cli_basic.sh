@@ -10,8 +10,7 @@ set -u
 . "$SRCDIR/tests/e2e/env.sh"
 . "$SRCDIR/tests/e2e/refresh_env.sh"
 
-SO="$BUILDDIR/tools/sasl-oauth2"
-[ -x "$SO" ] || { echo "not ok - $SO is not built (make tools/sasl-oauth2)"; exit 1; }
+need_cli
 
 e2e_setup cli
 start_authserver

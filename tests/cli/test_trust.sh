@@ -17,8 +17,7 @@ set -u
 . "$SRCDIR/tests/e2e/env.sh"
 . "$SRCDIR/tests/e2e/refresh_env.sh"
 
-SO="$BUILDDIR/tools/sasl-oauth2"
-[ -x "$SO" ] || { echo "not ok - $SO is not built (make tools/sasl-oauth2)"; exit 1; }
+need_cli
 if [ "$(id -u)" != 0 ] || ! id postfix >/dev/null 2>&1; then
 	skip "trust boundaries: needs root and a postfix user"
 	exit 0
