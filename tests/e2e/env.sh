@@ -668,6 +668,44 @@ EOF
 	wait_port "$PF_CLIENT_PORT" 10 || e2e_die "setup: sending postfix smtpd not listening"
 }
 
+# postfix_plugin_conf FILE QUEUE [LINE...]: the sending Postfix's plugin
+# config in FILE (read at plugin init, outside the chroot; mode 0644):
+# chroot_dir QUEUE, the test CA, short timeouts, then each LINE.
+postfix_plugin_conf() {
+	local file=$1 queue=$2
+	shift 2
+	{
+		echo "# sending Postfix's plugin config ($(basename "$0"))"
+		echo "ca_bundle = $CA_DIR/ca.pem"
+		echo "chroot_dir = $queue"
+		echo "connect_timeout = 2"
+		echo "timeout = 10"
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} >"$file"
+	chmod 644 "$file"
+}
+
+# postfix_client_env QUEUE CONF: after start_postfix_pair, checks that the
+# sending instance's queue (its smtp chroot) is QUEUE, sets PCONF to its
+# config directory and hands its smtp processes SASL_OAUTH2_CONF=CONF the
+# way SASL_PATH is: only master applies import_environment (when it starts;
+# daemons inherit its environment and "postfix reload" does not redo it),
+# so the instance is restarted.
+postfix_client_env() {
+	local queue=$1 conf=$2 imp
+	[ "$PF_CLIENT_DIR/queue" = "$queue" ] ||
+		e2e_die "setup: client queue is $PF_CLIENT_DIR/queue, expected $queue"
+	PCONF="$PF_CLIENT_DIR/etc"
+	imp=$(postconf -c "$PCONF" -h import_environment)
+	postconf -c "$PCONF" -e "import_environment = $imp SASL_OAUTH2_CONF=$conf" ||
+		e2e_die "setup: postconf -e import_environment failed"
+	postfix -c "$PCONF" stop >"$PF_CLIENT_DIR/stop.out" 2>&1 || e2e_die "setup: postfix stop failed"
+	postfix -c "$PCONF" start >"$PF_CLIENT_DIR/start.out" 2>&1 || {
+		show_log "$PF_CLIENT_DIR/start.out" "postfix start"; e2e_die "setup: postfix restart failed"; }
+	wait_port "$PF_CLIENT_PORT" 10 ||
+		e2e_die "setup: sending postfix smtpd not listening after the restart"
+}
+
 # ----- teardown ----------------------------------------------------------
 
 stop_all() {

@@ -39,27 +39,12 @@ EOF
 start_oidcserver --app-config "$E2E_TMP/app.json"
 
 CONF="$E2E_TMP/sasl-oauth2.conf"
-cat >"$CONF" <<EOF
-# sending Postfix's plugin config (test_postfix_app_only.sh)
-ca_bundle = $CA_DIR/ca.pem
-chroot_dir = $QUEUE
-connect_timeout = 2
-timeout = 10
-provider.test.token_endpoint = $OIDC_URL/token
-provider.test.scope = https://outlook.office365.com/.default
-EOF
-chmod 644 "$CONF"
+postfix_plugin_conf "$CONF" "$QUEUE" "provider.test.token_endpoint = $OIDC_URL/token" \
+	"provider.test.scope = https://outlook.office365.com/.default"
 
 start_imap_for_oidc # Dovecot, validating at oidcserver
 start_postfix_pair "$U" "$TOK" "$TOK"
-[ "$PF_CLIENT_DIR/queue" = "$QUEUE" ] || e2e_die "setup: client queue is $PF_CLIENT_DIR/queue, expected $QUEUE"
-PCONF="$PF_CLIENT_DIR/etc"
-imp=$(postconf -c "$PCONF" -h import_environment)
-postconf -c "$PCONF" -e "import_environment = $imp SASL_OAUTH2_CONF=$CONF" ||
-	e2e_die "setup: postconf -e import_environment failed"
-postfix -c "$PCONF" stop >/dev/null 2>&1
-postfix -c "$PCONF" start >"$PF_CLIENT_DIR/start.out" 2>&1 || e2e_die "setup: postfix restart failed"
-wait_port "$PF_CLIENT_PORT" 10 || e2e_die "setup: sending postfix smtpd not listening after the restart"
+postfix_client_env "$QUEUE" "$CONF"
 
 check "setup: the smtp-chroot transport runs chrooted (master.cf chroot = y)" \
 	bash -c 'postconf -c "$1" -M smtp-chroot/unix | awk "{ exit !(\$5 == \"y\") }"' _ "$PCONF"

@@ -48,14 +48,7 @@ TOK="$TOKDIR/alice.json"
 
 # The plugin's config, outside the chroot (read at plugin init).
 CONF="$E2E_TMP/sasl-oauth2.conf"
-cat >"$CONF" <<EOF
-# sending Postfix's plugin config (test_postfix_refresh.sh)
-ca_bundle = $CA_DIR/ca.pem
-chroot_dir = $QUEUE
-connect_timeout = 2
-timeout = 10
-EOF
-chmod 644 "$CONF"
+postfix_plugin_conf "$CONF" "$QUEUE"
 
 # both read by start_dovecot (env.sh)
 # shellcheck disable=SC2034
@@ -64,20 +57,8 @@ DOVECOT_INTROSPECT_URL="$AUTH_URL/dovecot-introspect"
 DOVECOT_OAUTH2_CA=$CA_DIR/ca.pem
 start_dovecot
 start_postfix_pair "$U" "$TOK" "$TOK"
-[ "$PF_CLIENT_DIR/queue" = "$QUEUE" ] || e2e_die "setup: client queue is $PF_CLIENT_DIR/queue, expected $QUEUE"
-PCONF="$PF_CLIENT_DIR/etc"
-
-# SASL_OAUTH2_CONF reaches the smtp processes the way SASL_PATH does. Only
-# master applies import_environment (when it starts: daemons inherit its
-# environment, and "postfix reload" does not redo it), so restart the
-# sending instance.
-imp=$(postconf -c "$PCONF" -h import_environment)
-postconf -c "$PCONF" -e "import_environment = $imp SASL_OAUTH2_CONF=$CONF" ||
-	e2e_die "setup: postconf -e import_environment failed"
-postfix -c "$PCONF" stop >"$PF_CLIENT_DIR/stop.out" 2>&1 || e2e_die "setup: postfix stop failed"
-postfix -c "$PCONF" start >"$PF_CLIENT_DIR/start.out" 2>&1 || {
-	show_log "$PF_CLIENT_DIR/start.out" "postfix start"; e2e_die "setup: postfix restart failed"; }
-wait_port "$PF_CLIENT_PORT" 10 || e2e_die "setup: sending postfix smtpd not listening after the restart"
+# SASL_OAUTH2_CONF reaches the smtp processes the way SASL_PATH does.
+postfix_client_env "$QUEUE" "$CONF"
 e2e_note "client postfix :$PF_CLIENT_PORT (queue $QUEUE) -> receiver :$PF_RECV_PORT -> dovecot -> authserver :$AUTH_PORT"
 
 check "setup: the smtp-chroot transport runs chrooted (master.cf chroot = y)" \
