@@ -1,11 +1,12 @@
 # Helpers for the tests of the setup guides (docs/*.md). Source it first
-# (it sources ../lib.sh and ../e2e/env.sh). The tests take each configuration
+# (it sources ../e2e/env.sh and so ../lib.sh). The tests take each configuration
 # block from the guide by name (snippet.sh), swap the guide's real-looking host
 # names, ports and paths for the loopback ones with `subst`, and run the result
 # against the e2e servers, so a guide cannot drift from what works.
+# Each test sets GUIDE=file.md on a line of its own: test_guides.sh looks
+# for it.
 
 DOCS_ENV_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$DOCS_ENV_DIR/../lib.sh"
 . "$DOCS_ENV_DIR/../e2e/env.sh"
 
 DOCS_DIR="$SRCDIR/docs"
@@ -42,19 +43,6 @@ guide_config() {
 	printf '%s\n' "$out" >"$file"
 }
 
-# docs_setup NAME [PROGRAM...]: starts a guide's test (e2e_setup NAME) and
-# stops it at once when a PROGRAM it runs is not installed. Each test still
-# sets GUIDE=file.md on a line of its own: test_guides.sh looks for it.
-docs_setup() {
-	local prog
-	e2e_setup "$1"
-	shift
-	for prog in "$@"; do
-		command -v "$prog" >/dev/null 2>&1 ||
-			e2e_die "setup: $prog is not installed (run tests/install-deps.sh)"
-	done
-}
-
 # docs_work_account: the guides' account "work": AUTH_USER's good token GOOD,
 # known to the token server and in SASL_OAUTH2_STATE_DIR as work.json.
 docs_work_account() {
@@ -65,10 +53,10 @@ docs_work_account() {
 }
 
 # docs_client_setup NAME [PROGRAM...]: the start the client guides' tests
-# share: docs_setup, Dovecot with TLS, `sasl-oauth2` on PATH
+# share: e2e_setup NAME PROGRAM..., Dovecot with TLS, `sasl-oauth2` on PATH
 # (setup_token_command) and the account "work" (docs_work_account).
 docs_client_setup() {
-	docs_setup "$@"
+	e2e_setup "$@"
 	start_tls_dovecot
 	setup_token_command
 	docs_work_account

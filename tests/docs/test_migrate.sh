@@ -18,7 +18,7 @@ set -u
 . "$(dirname "$0")/docs_env.sh"
 
 GUIDE=migrate-sasl-xoauth2.md
-docs_setup docs-migrate postconf
+e2e_setup docs-migrate postconf
 SPOOL="$E2E_TMP/spool"
 CONF="$E2E_TMP/postfix"
 PLUGINS="$E2E_TMP/plugins"

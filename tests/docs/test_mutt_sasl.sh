@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/docs_env.sh"
 
 GUIDE=clients.md
-docs_setup docs-mutt-sasl tmux
+e2e_setup docs-mutt-sasl tmux
 start_tls_dovecot
 SASL_OAUTH2_STATE_DIR="$E2E_TMP/state"
 install -d -m 700 "$SASL_OAUTH2_STATE_DIR"

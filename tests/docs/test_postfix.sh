@@ -24,7 +24,7 @@ set -u
 . "$(dirname "$0")/docs_env.sh"
 
 GUIDE=postfix.md
-docs_setup docs-postfix postfix
+e2e_setup docs-postfix postfix
 start_introspect
 start_dovecot
 

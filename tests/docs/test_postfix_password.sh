@@ -24,7 +24,7 @@ set -u
 . "$(dirname "$0")/docs_env.sh"
 
 GUIDE=postfix.md
-docs_setup docs-postfix-password postfix
+e2e_setup docs-postfix-password postfix
 ln -sf "$SYS_SASL_PLUGINDIR/liblogin.so" "$PLUGIN_DIR/liblogin.so"
 
 AUTH_USER=alice@example.com

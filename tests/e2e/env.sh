@@ -1,8 +1,10 @@
 # Helpers for the end-to-end tests: private Dovecot, Postfix and node
-# helper servers on free loopback ports. Source it after ../lib.sh:
+# helper servers on free loopback ports. Source it (it sources ../lib.sh
+# when that is not loaded yet):
 #
-#   . "$(dirname "$0")/../lib.sh"; . "$(dirname "$0")/env.sh"
-#   e2e_setup NAME           # temp dir, plugin dir, cleanup trap
+#   . "$(dirname "$0")/env.sh"
+#   e2e_setup NAME [PROG...] # temp dir, plugin dir, cleanup trap; stops
+#                            # when a program the test runs is not installed
 #   start_introspect         # token introspection endpoint (introspect.js)
 #   start_dovecot            # IMAP + submission + auth socket
 #   start_postfix_pair U S   # sending Postfix (SASL client) -> receiving Postfix
@@ -13,6 +15,7 @@
 # EXIT trap runs even when a test dies half way.
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+declare -F not_ok >/dev/null || . "$E2E_DIR/../lib.sh"
 IMTEST=${IMTEST:-/usr/lib/cyrus/bin/imtest}
 SMTPTEST=${SMTPTEST:-/usr/lib/cyrus/bin/smtptest}
 NODE=${NODE:-node}
@@ -39,7 +42,7 @@ e2e_setup() {
 	trap stop_all EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	for cmd in "$NODE" dovecot doveconf; do
+	for cmd in "$NODE" dovecot doveconf "${@:2}"; do
 		command -v "$cmd" >/dev/null 2>&1 || e2e_die "setup: $cmd is not installed (run tests/install-deps.sh)"
 	done
 	if [ ! -f "$PLUGIN_SO" ]; then

@@ -14,12 +14,9 @@
 # sync, with no SASL warning from mbsync (after the server's OK it steps
 # once more with no data).
 set -u
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/env.sh"
+. "$(dirname "$0")/env.sh"
 
-e2e_setup mbsync
-command -v mbsync >/dev/null 2>&1 || e2e_die "setup: mbsync is not installed (isync; run tests/install-deps.sh)"
+e2e_setup mbsync mbsync
 start_tls_dovecot
 
 AUTH_USER=alice@example.com

@@ -17,12 +17,9 @@
 # rejected the token ... status ..."), and the receiver logs a failed (not
 # aborted) exchange, i.e. the client answered the error challenge.
 set -u
-HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/env.sh"
+. "$(dirname "$0")/env.sh"
 
-e2e_setup postfix
-command -v postfix >/dev/null 2>&1 || e2e_die "setup: postfix is not installed"
+e2e_setup postfix postfix
 start_introspect
 start_dovecot
 
