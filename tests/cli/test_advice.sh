@@ -185,7 +185,7 @@ if [ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1; then
 	kill_refresh_token "$P"
 	rt=$(json_field "$P" refresh_token)
 	runuser -u postfix -- env SASL_OAUTH2_CONF="$SASL_OAUTH2_CONF" \
-		"$SASL_AUTH_BIN" "$PLUGIN_DIR" XOAUTH2 "$U" "$P" >/dev/null 2>"$T/pf-hint.txt"
+		"$(for_user postfix "$SASL_AUTH_BIN" "$E2E_TMP")" "$PLUGIN_DIR" XOAUTH2 "$U" "$P" >/dev/null 2>"$T/pf-hint.txt"
 	hint=$(authorize_hint "$T/pf-hint.txt")
 	check "postfix: the plugin names the account, not the path ('sasl-oauth2 authorize relay --for postfix')" \
 		test "$hint" = "sasl-oauth2 authorize relay --for postfix" || show "$T/pf-hint.txt"

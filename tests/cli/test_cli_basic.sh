@@ -437,9 +437,10 @@ if [ "$(id -u)" = 0 ]; then
 	chown -R nobody "$D"
 	chmod 500 "$D"
 	cp -p "$D/nb.json" "$E2E_TMP/nb.before"
+	SO_NOBODY=$(for_user nobody "$SO" "$E2E_TMP")
 	as_nobody() {
 		runuser -u nobody -- env SASL_OAUTH2_STATE_DIR="$D" SASL_OAUTH2_CONF="$SASL_OAUTH2_CONF" \
-			"$SO" "$@" >"$OUT" 2>"$ERR"
+			"$SO_NOBODY" "$@" >"$OUT" 2>"$ERR"
 		RC=$?
 	}
 	as_nobody refresh nb
