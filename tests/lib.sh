@@ -17,11 +17,12 @@ SYS_SASL_PLUGINDIR="$(pkg-config --variable=libdir libsasl2 2>/dev/null)/sasl2"
 TESTS_FAILED=0
 ok() { echo "ok - $*"; }
 not_ok() { TESTS_FAILED=$((TESTS_FAILED + 1)); echo "not ok - $*"; }
-# need_cli: SO is the build tree's sasl-oauth2; stops the test (one "not ok")
-# when it is not built.
+# need_cli: CLI (env CLI, default the build tree's sasl-oauth2), also named
+# SO; stops the test (one "not ok") when it is not built.
 need_cli() {
-	SO="$BUILDDIR/tools/sasl-oauth2"
-	[ -x "$SO" ] || { echo "not ok - $SO is not built (make tools/sasl-oauth2)"; exit 1; }
+	CLI=${CLI:-$BUILDDIR/tools/sasl-oauth2}
+	SO=$CLI
+	[ -x "$CLI" ] || { echo "not ok - $CLI is not built (make tools/sasl-oauth2)"; exit 1; }
 }
 # tests_exit: ends a test script, non-zero when any check failed.
 tests_exit() { exit $(( TESTS_FAILED > 0 )); }

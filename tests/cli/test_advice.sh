@@ -18,16 +18,10 @@
 #    applied to a private Postfix configuration by the real postconf;
 #    chmod/chown/systemctl lines are checked for syntax, users and units.
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$SRCDIR/tests/e2e/env.sh"
-. "$SRCDIR/tests/e2e/refresh_env.sh"
+. "$(dirname "$0")/../e2e/refresh_env.sh"
 
-CLI=${CLI:-$BUILDDIR/tools/sasl-oauth2}
-[ -x "$CLI" ] || { echo "not ok - $CLI is not built"; exit 1; }
-
-e2e_setup advice
+cli_setup advice
 T=$E2E_TMP
-start_authserver
 write_refresh_conf "provider.test.issuer = $AUTH_URL
 provider.test.client_id = test-client
 provider.test.scope = mail offline_access
@@ -35,9 +29,6 @@ provider.microsoft.authorize_endpoint = $AUTH_URL/authorize
 provider.microsoft.token_endpoint = $AUTH_URL/token
 chroot_dir = $T/chroot"
 chmod 644 "$SASL_OAUTH2_CONF"
-export SASL_OAUTH2_STATE_DIR="$T/state"
-mkdir -m 700 "$SASL_OAUTH2_STATE_DIR"
-S=$SASL_OAUTH2_STATE_DIR
 unset DISPLAY WAYLAND_DISPLAY SASL_OAUTH2_CLIENT_SECRET
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 # "sasl-oauth2" as printed is the build tree's program.

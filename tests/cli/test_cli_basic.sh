@@ -6,18 +6,10 @@
 # bad files left untouched, other tools' token files, an unwritable
 # directory.
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$SRCDIR/tests/e2e/env.sh"
-. "$SRCDIR/tests/e2e/refresh_env.sh"
+. "$(dirname "$0")/../e2e/refresh_env.sh"
 
-need_cli
-
-e2e_setup cli
-start_authserver
+cli_setup cli
 write_refresh_conf
-export SASL_OAUTH2_STATE_DIR="$E2E_TMP/state"
-mkdir -m 700 "$SASL_OAUTH2_STATE_DIR"
-S=$SASL_OAUTH2_STATE_DIR
 U=alice@example.com
 
 . "$SRCDIR/tests/cli/cli_env.sh"

@@ -9,20 +9,11 @@
 # named as the proxy, `watch --once` not promising a retry it will not make,
 # and `forget` leaving what is not an account alone.
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$SRCDIR/tests/e2e/env.sh"
-. "$SRCDIR/tests/e2e/refresh_env.sh"
+. "$(dirname "$0")/../e2e/refresh_env.sh"
 
-CLI=${CLI:-$BUILDDIR/tools/sasl-oauth2}
-[ -x "$CLI" ] || { echo "not ok - $CLI is not built"; exit 1; }
-
-e2e_setup conventions
+cli_setup conventions
 T=$E2E_TMP
-start_authserver
 write_refresh_conf
-export SASL_OAUTH2_STATE_DIR="$T/state"
-mkdir -m 700 "$SASL_OAUTH2_STATE_DIR"
-S=$SASL_OAUTH2_STATE_DIR
 unset DISPLAY WAYLAND_DISPLAY BROWSER SASL_OAUTH2_CLIENT_SECRET
 # Nothing here may go through a proxy of the environment.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY

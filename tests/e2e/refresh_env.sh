@@ -1,5 +1,7 @@
-# Helpers for the refresh tests; source after ../lib.sh and env.sh.
+# Helpers for the refresh tests; source it (it sources env.sh, and so
+# ../lib.sh, when that is not loaded yet).
 #
+#   cli_setup NAME               the account-command tests' start (below)
 #   start_authserver [ARGS...]   oauth2-mock-server over HTTPS ($AUTH_PORT,
 #                                $AUTH_URL, $CA_DIR); ARGS go to authserver.js
 #   write_refresh_conf           $SASL_OAUTH2_CONF trusting the test CA
@@ -9,6 +11,7 @@
 #   sasl_auth MECH USER SECRET [CHALLENGE]   one Postfix-style login;
 #                                stdout+stderr in $AUTH_OUT
 
+declare -F e2e_setup >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 SASL_AUTH_BIN="$BUILDDIR/tests/tools/sasl_auth"
 
 ensure_node_deps() {
@@ -50,6 +53,19 @@ write_refresh_conf() {
 	${1:-}
 	CONF
 	export SASL_OAUTH2_CONF
+}
+
+# cli_setup NAME: the start the account-command tests share: the CLI
+# (need_cli), e2e_setup NAME, the OAuth2 server (start_authserver) and an
+# empty state directory for named accounts, SASL_OAUTH2_STATE_DIR (exported,
+# mode 0700), also named S. The test writes its config (write_refresh_conf).
+cli_setup() {
+	need_cli
+	e2e_setup "$1"
+	start_authserver
+	export SASL_OAUTH2_STATE_DIR="$E2E_TMP/state"
+	mkdir -m 700 "$SASL_OAUTH2_STATE_DIR"
+	S=$SASL_OAUTH2_STATE_DIR
 }
 
 # seed_token_file PATH USER TTL [ENDPOINT]: asks the authserver for a token
