@@ -500,7 +500,7 @@ send() {
 	say "waiting for the relay ..."
 	MSG=
 	for _ in $(seq 1 100); do
-		MSG=$(grep -rlsF "Subject: $SUBJECT" "$PF_RECV_VMAIL" | head -n 1)
+		MSG=$(maildir_find "$SUBJECT" "$PF_RECV_VMAIL" | head -n 1)
 		[ -n "$MSG" ] && break
 		sleep 0.2
 	done

@@ -145,7 +145,7 @@ else
 	not_ok "sending postfix accepted the message"
 	show_log "$E2E_TMP/send.out" smtpsend
 fi
-delivered() { grep -rlsF "Subject: $SUBJECT" "$PF_RECV_VMAIL" | head -n1; }
+delivered() { maildir_find "$SUBJECT" "$PF_RECV_VMAIL" | head -n1; }
 is_delivered() { [ -n "$(delivered)" ]; }
 if wait_for 20 is_delivered; then
 	ok "the message reached the receiver's maildir"

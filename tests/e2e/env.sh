@@ -893,3 +893,10 @@ expect_auth_rejected() {
 	fi
 	[ $bad = 0 ] || show_log "$out" "$CLIENT_NAME output"
 }
+
+# maildir_find SUBJECT DIR: the delivered messages under DIR with that
+# Subject. Only new/ counts: a file in tmp/ is still being written and is
+# renamed away, so reading it races the delivery agent.
+maildir_find() {
+	find "$2" -path '*/new/*' -type f -exec grep -lsF "Subject: $1" {} +
+}

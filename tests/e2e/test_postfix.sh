@@ -20,6 +20,7 @@ set -u
 . "$(dirname "$0")/env.sh"
 
 e2e_setup postfix postfix
+received_over_tls() { maildir_find "$1" "$PF_RECV_VMAIL" | xargs -r grep -qE "\(using TLSv1"; }
 start_introspect
 start_dovecot
 
@@ -88,7 +89,7 @@ expect_delivered() {
 	check "$name: the endpoint introspected the token" test "$(introspect_count)" -gt "$before"
 	# the receiver's Received: header records the TLS session (smtpd_tls_received_header)
 	check "$name: the token went over TLS (smtp_sasl_tls_security_options = noanonymous)" \
-		bash -c 'grep -rlsF "Subject: $1" "$2" | xargs -r grep -qE "\(using TLSv1"' _ "$subject" "$PF_RECV_VMAIL"
+		wait_for 10 received_over_tls "$subject"
 	check "$name: the client logged no SASL problem" \
 		test "$(count 'SASL authentication (problem|failed)' "$PF_CLIENT_LOG")" = "$problems_before"
 }
