@@ -337,14 +337,16 @@ if runuser -u nobody -- test -r "$SASL_OAUTH2_CONF" 2>/dev/null && runuser -u no
 		env SASL_OAUTH2_CONF="$SASL_OAUTH2_CONF" "$CLI" authorize alice --provider test --flow browser --timeout 10 \
 		</dev/null >"$T/ro.out" 2>"$T/ro.err" ); RC=$?
 	what="a directory the user may not write"
+	want="cannot write the token file"
 else
 	: >"$T/ro/file"
 	SASL_OAUTH2_STATE_DIR="$T/ro/file/sub" BROWSER="$T/follow.sh" run_cli ro authorize alice --provider test --flow browser --timeout 10
 	what="a directory that cannot be created"
+	want="cannot create directory $T/ro/file/sub: Not a directory"
 fi
 expect_rc ro 74 "unwritable directory ($what): fails"
-check "unwritable directory: a clear error, before any sign-in" \
-	bash -c 'grep -q "cannot write the token file" "$1/ro.err" && [ ! -s "$1/urls" ]' _ "$T"
+check "unwritable directory: a clear error, before any sign-in ($want)" \
+	bash -c 'grep -qF "$2" "$1/ro.err" && [ ! -s "$1/urls" ]' _ "$T" "$want"
 
 # ----- 12. manual flow ---------------------------------------------------------------------------
 # manual_run NAME PASTE_KIND ARGS...: runs the manual flow, reads the URL from
