@@ -286,37 +286,32 @@ static int prepare(struct cli *cli, const struct app_opts *o, struct app_state *
 	return -1;
 }
 
-static void add(struct json_object *obj, const char *key, const char *val)
-{
-	if (val != NULL)
-		json_object_object_add(obj, key, json_object_new_string(val));
-}
-
 static int save(const struct app_state *s, struct oa2_err *err)
 {
 	struct json_object *obj = json_object_new_object();
 	long long now = (long long)time(NULL);
-	int rc;
+	int rc, bad = 0;
 
 	if (obj == NULL)
 		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
 	json_object_object_add(obj, "version", json_object_new_int(2));
-	add(obj, "grant", s->tok.grant);
-	add(obj, "provider", s->prov.name);
-	add(obj, "user", s->tok.user);
-	add(obj, "client_id", s->tok.client_id);
-	add(obj, "token_endpoint", s->tok.token_endpoint);
-	add(obj, "scope", s->tok.scope);
-	add(obj, "client_secret_file", s->tok.client_secret_file);
-	add(obj, "certificate_file", s->tok.certificate_file);
-	add(obj, "private_key_file", s->tok.private_key_file);
-	add(obj, "service_account_file", s->tok.service_account_file);
-	add(obj, "assertion_alg", s->tok.assertion_alg);
-	add(obj, "access_token", s->res.access_token);
+	bad |= oa2_json_set_string(obj, "grant", s->tok.grant);
+	bad |= oa2_json_set_string(obj, "provider", s->prov.name);
+	bad |= oa2_json_set_string(obj, "user", s->tok.user);
+	bad |= oa2_json_set_string(obj, "client_id", s->tok.client_id);
+	bad |= oa2_json_set_string(obj, "token_endpoint", s->tok.token_endpoint);
+	bad |= oa2_json_set_string(obj, "scope", s->tok.scope);
+	bad |= oa2_json_set_string(obj, "client_secret_file", s->tok.client_secret_file);
+	bad |= oa2_json_set_string(obj, "certificate_file", s->tok.certificate_file);
+	bad |= oa2_json_set_string(obj, "private_key_file", s->tok.private_key_file);
+	bad |= oa2_json_set_string(obj, "service_account_file", s->tok.service_account_file);
+	bad |= oa2_json_set_string(obj, "assertion_alg", s->tok.assertion_alg);
+	bad |= oa2_json_set_string(obj, "access_token", s->res.access_token);
 	json_object_object_add(obj, "expires_at", json_object_new_int64(
 				       now + (s->res.expires_in > 0 ? s->res.expires_in : 3600)));
 	json_object_object_add(obj, "authorized_at", json_object_new_int64(now));
-	rc = authorize_write(&s->acct, obj, err);
+	rc = bad ? oa2_err_set(err, OA2_ERR_NOMEM, "out of memory")
+		 : authorize_write(&s->acct, obj, err);
 	oa2_json_put_wiped(obj);
 	return rc;
 }

@@ -12,34 +12,33 @@
 #include "authorize.h"
 #include "privsep.h"
 
-static void add_str(struct json_object *obj, const char *key, const char *val)
-{
-	if (val != NULL)
-		json_object_object_add(obj, key, json_object_new_string(val));
-}
-
 static struct json_object *token_file(const struct authorize *a,
 				      const struct oa2_refresh_result *res, const char *user)
 {
 	struct json_object *obj = json_object_new_object();
 	long long now = (long long)time(NULL);
+	int bad = 0;
 
 	if (obj == NULL)
 		return NULL;
 	json_object_object_add(obj, "version", json_object_new_int(OA2_TOKEN_FILE_VERSION));
-	add_str(obj, "provider", a->prov->name);
-	add_str(obj, "user", user);
-	add_str(obj, "signed_in_as", a->signed_in_as);
-	add_str(obj, "client_id", a->client_id);
-	add_str(obj, "client_secret", a->client_secret);
-	add_str(obj, "token_endpoint", a->prov->token_endpoint);
-	add_str(obj, "revocation_endpoint", a->prov->revocation_endpoint);
-	add_str(obj, "scope", res->scope ? res->scope : a->prov->scope);
-	add_str(obj, "access_token", res->access_token);
+	bad |= oa2_json_set_string(obj, "provider", a->prov->name);
+	bad |= oa2_json_set_string(obj, "user", user);
+	bad |= oa2_json_set_string(obj, "signed_in_as", a->signed_in_as);
+	bad |= oa2_json_set_string(obj, "client_id", a->client_id);
+	bad |= oa2_json_set_string(obj, "client_secret", a->client_secret);
+	bad |= oa2_json_set_string(obj, "token_endpoint", a->prov->token_endpoint);
+	bad |= oa2_json_set_string(obj, "revocation_endpoint", a->prov->revocation_endpoint);
+	bad |= oa2_json_set_string(obj, "scope", res->scope ? res->scope : a->prov->scope);
+	bad |= oa2_json_set_string(obj, "access_token", res->access_token);
 	json_object_object_add(obj, "expires_at", json_object_new_int64(
 				       now + (res->expires_in > 0 ? res->expires_in : 3600)));
-	add_str(obj, "refresh_token", res->refresh_token);
+	bad |= oa2_json_set_string(obj, "refresh_token", res->refresh_token);
 	json_object_object_add(obj, "authorized_at", json_object_new_int64(now));
+	if (bad) {
+		oa2_json_put_wiped(obj);
+		return NULL;
+	}
 	return obj;
 }
 
