@@ -1,3 +1,6 @@
+#include <string.h>
+#include <strings.h>
+
 #include <openssl/crypto.h>
 
 #include "sasl-oauth2/sasl_response.h"
@@ -72,4 +75,29 @@ void oa2_base64_append(struct oa2_buf *out, const void *p, size_t n)
 		oa2_buf_put(out, quad, 4);
 	}
 	OPENSSL_cleanse(quad, sizeof(quad)); /* it held token bytes */
+}
+
+/* The protocols whose AUTH command line has a length limit, by libsasl2
+ * service name ("pop3" too: some applications register that). */
+static const struct {
+	const char *service;
+	size_t line_max; /* octets, CRLF included */
+} auth_line_limits[] = {
+	{ "smtp", 512 },
+	{ "pop", 255 },
+	{ "pop3", 255 },
+};
+
+int oa2_auth_line_fits(const char *service, const char *mech, size_t n)
+{
+	size_t line;
+
+	if (service == NULL)
+		return 1;
+	/* "AUTH" SP mech SP base64 CRLF; base64 is 4 octets per 3 bytes */
+	line = 4 + 1 + strlen(mech) + 1 + (n + 2) / 3 * 4 + 2;
+	for (size_t i = 0; i < sizeof(auth_line_limits) / sizeof(auth_line_limits[0]); i++)
+		if (strcasecmp(service, auth_line_limits[i].service) == 0)
+			return line <= auth_line_limits[i].line_max;
+	return 1;
 }

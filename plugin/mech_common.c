@@ -10,6 +10,7 @@
 #include "plugin_log.h"
 #include "secret_check.h"
 #include "sasl-oauth2/secret.h"
+#include "sasl-oauth2/sasl_response.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token.h"
 #include "sasl-oauth2/grant.h"
@@ -22,6 +23,8 @@
 
 enum stage {
 	STAGE_START,      /* nothing sent yet */
+	STAGE_WITHHELD,   /* initial response built but too long for the AUTH
+			   * line: it answers the server's empty challenge */
 	STAGE_SENT,       /* initial response sent; success or an error challenge next */
 	STAGE_DONE,       /* server's answer taken; doneflag is set */
 };
@@ -234,6 +237,20 @@ static int canon(sasl_client_params_t *params, const char *authid, const char *a
 	return rc;
 }
 
+/* RFC 4954 4 and RFC 5034 4: an initial response that would make the AUTH
+ * line longer than the protocol allows must not be on it (Gmail answers
+ * "555-5.5.2 Syntax error, command line too long", Dovecot's submission
+ * "500 5.5.2 Line too long"). Debug only: it is the normal path for
+ * provider-sized tokens over SMTP. */
+static void withhold_note(const struct conn_state *st, sasl_client_params_t *params)
+{
+	if (st->entry->global->config.log_level >= OA2_LOG_DEBUG)
+		oa2p_log(params->utils, SASL_LOG_DEBUG,
+			 "sasl-oauth2 %s: the %u-byte initial response would make the %s AUTH "
+			 "line too long: it follows the server's empty challenge",
+			 st->entry->mech->name, (unsigned)st->out.len, params->service);
+}
+
 static int send_initial(struct conn_state *st, sasl_client_params_t *params,
 			sasl_interact_t **prompt_need, const char **clientout,
 			unsigned *clientoutlen, sasl_out_params_t *oparams)
@@ -301,8 +318,6 @@ static int send_initial(struct conn_state *st, sasl_client_params_t *params,
 			goto out;
 		}
 	}
-	*clientout = st->out.data;
-	*clientoutlen = (unsigned)st->out.len;
 	oparams->doneflag = 0; /* an error challenge may still come */
 	oparams->mech_ssf = 0;
 	oparams->maxoutbuf = 0;
@@ -311,10 +326,19 @@ static int send_initial(struct conn_state *st, sasl_client_params_t *params,
 	oparams->decode_context = NULL;
 	oparams->decode = NULL;
 	oparams->param_version = 0;
-	st->stage = STAGE_SENT;
-	/* The server answers with success or with an error challenge: the
-	 * exchange is not over yet (SASL_OK here would tell mbsync, mutt and
-	 * neomutt not to expect the challenge). */
+	if (oa2_auth_line_fits(params->service, mech->name, st->out.len)) {
+		*clientout = st->out.data;
+		*clientoutlen = (unsigned)st->out.len;
+		st->stage = STAGE_SENT;
+	} else {
+		/* No output: the application sends "AUTH MECH" alone. */
+		withhold_note(st, params);
+		st->stage = STAGE_WITHHELD;
+	}
+	/* The server answers with success or with an error challenge (or,
+	 * when withheld, an empty challenge): the exchange is not over yet
+	 * (SASL_OK here would tell mbsync, mutt and neomutt not to expect the
+	 * challenge). */
 	rc = SASL_CONTINUE;
 out:
 	oa2_token_clear(&tok);
@@ -398,6 +422,24 @@ static int second_step(struct conn_state *st, sasl_client_params_t *params,
 	return SASL_OK;
 }
 
+/* The server's empty challenge to "AUTH MECH": the withheld initial response
+ * answers it, and the exchange goes on as if it had been on the AUTH line.
+ * A challenge with data is not what RFC 4422 3.3 describes here; the
+ * response is still the only thing this mechanism can say. */
+static int send_withheld(struct conn_state *st, sasl_client_params_t *params,
+			 unsigned serverinlen, const char **clientout, unsigned *clientoutlen)
+{
+	if (serverinlen != 0 && st->entry->global->config.log_level >= OA2_LOG_DEBUG)
+		oa2p_log(params->utils, SASL_LOG_DEBUG,
+			 "sasl-oauth2 %s: %u bytes of server data where an empty challenge was "
+			 "expected; sending the initial response, data not shown",
+			 st->entry->mech->name, serverinlen);
+	*clientout = st->out.data;
+	*clientoutlen = (unsigned)st->out.len;
+	st->stage = STAGE_SENT;
+	return SASL_CONTINUE;
+}
+
 int oa2p_mech_step(void *conn_context, sasl_client_params_t *params,
 		   const char *serverin, unsigned serverinlen,
 		   sasl_interact_t **prompt_need, const char **clientout,
@@ -410,6 +452,8 @@ int oa2p_mech_step(void *conn_context, sasl_client_params_t *params,
 	switch (st->stage) {
 	case STAGE_START:
 		return send_initial(st, params, prompt_need, clientout, clientoutlen, oparams);
+	case STAGE_WITHHELD:
+		return send_withheld(st, params, serverinlen, clientout, clientoutlen);
 	case STAGE_SENT:
 		return second_step(st, params, serverin, serverinlen, clientout,
 				   clientoutlen, oparams);

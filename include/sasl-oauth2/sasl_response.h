@@ -27,4 +27,13 @@ void oa2_oauthbearer_response(struct oa2_buf *out, const char *authzid, const ch
  * bytes at p. */
 void oa2_base64_append(struct oa2_buf *out, const void *p, size_t n);
 
+/* Whether `AUTH MECH base64(response) CRLF`, with a response of n bytes,
+ * fits on one command line of the protocol that the libsasl2 service name
+ * `service` stands for: 512 octets for "smtp" (RFC 4954 section 4 with RFC
+ * 5321 4.5.3.1.4), 255 for "pop" (RFC 5034 section 4 with RFC 2449). Other
+ * services (IMAP's SASL-IR sets no limit) always fit. When it does not fit,
+ * the client sends `AUTH MECH` alone and the response after the server's
+ * empty challenge. */
+int oa2_auth_line_fits(const char *service, const char *mech, size_t n);
+
 #endif

@@ -180,18 +180,25 @@ struct run {
 	const char *mech;
 };
 
-static void start(struct run *r, const char *mech, sasl_callback_t *cbs,
-		  const char *remote, sasl_interact_t **prompts)
+/* Starts `mech` for an application that registered `service`. */
+static void start_service(struct run *r, const char *service, const char *mech,
+			  sasl_callback_t *cbs, const char *remote, sasl_interact_t **prompts)
 {
 	memset(r, 0, sizeof(*r));
 	reset_logs();
-	r->rc = sasl_client_new("imap", "mail.example.com", "127.0.0.1;40000", remote, cbs, 0,
+	r->rc = sasl_client_new(service, "mail.example.com", "127.0.0.1;40000", remote, cbs, 0,
 				&r->conn);
 	if (r->rc != SASL_OK) {
 		printf("# sasl_client_new: %d\n", r->rc);
 		return;
 	}
 	r->rc = sasl_client_start(r->conn, mech, prompts, &r->out, &r->outlen, &r->mech);
+}
+
+static void start(struct run *r, const char *mech, sasl_callback_t *cbs,
+		  const char *remote, sasl_interact_t **prompts)
+{
+	start_service(r, "imap", mech, cbs, remote, prompts);
 }
 
 static int bytes_eq(const struct run *r, const char *want, size_t wantlen)
@@ -466,6 +473,209 @@ static int fill_prompts(sasl_interact_t *p, const char *authname, const char *se
 		p->len = (unsigned)strlen(v);
 	}
 	return n;
+}
+
+/* --- initial responses too long for the AUTH line (RFC 4954 4, RFC 5034 4) -- */
+
+/* A token of n characters, as long as providers' (Microsoft's JWTs 1.5 to
+ * over 4 KB, Google's service-account tokens about 1 KB). */
+static char *long_token(size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._";
+	char *t = malloc(n + 1);
+
+	for (size_t i = 0; i < n; i++)
+		t[i] = abc[(i * 7 + i / 64) % (sizeof(abc) - 1)];
+	t[n] = '\0';
+	return t;
+}
+
+/* The XOAUTH2 response this file's user and token t make. */
+static size_t xoauth2_bytes(const char *t, char *buf, size_t n)
+{
+	return (size_t)snprintf(buf, n, "user=%s\001auth=Bearer %s\001\001", USER, t);
+}
+
+/* Where it was on the AUTH line, the response is start's output; where it
+ * was withheld, start gives nothing (the application sends "AUTH MECH"
+ * alone) and the server's empty challenge gets the response. */
+static int withheld_then_sent(struct run *r, const char *want, size_t wantlen)
+{
+	const char *out = NULL;
+	unsigned outlen = 99;
+	int rc;
+
+	if (r->rc != SASL_CONTINUE || r->out != NULL || r->outlen != 0)
+		return 0;
+	rc = sasl_client_step(r->conn, "", 0, NULL, &out, &outlen);
+	return rc == SASL_CONTINUE && out != NULL && outlen == wantlen &&
+	       memcmp(out, want, wantlen) == 0;
+}
+
+/* The boundary, from the RFCs' arithmetic: "AUTH XOAUTH2 " is 13 octets,
+ * CRLF 2, and base64 of the response 4 per 3 bytes. With this file's user
+ * (17 characters) the response is 37 bytes plus the token: a 335-character
+ * token makes a 496-octet base64 and a 511-octet line; 336 makes 500 and
+ * 515. For POP3's 255: 143 characters make a 255-octet line, 144 make 259. */
+static void test_withheld_boundary(void)
+{
+	static const struct {
+		const char *service;
+		size_t token_len;
+		int withheld;
+	} cases[] = {
+		{ "smtp", 335, 0 }, { "smtp", 336, 1 }, { "SMTP", 336, 1 },
+		{ "pop", 143, 0 }, { "pop", 144, 1 },
+		{ "imap", 4500, 0 }, { "sieve", 4500, 0 },
+	};
+	char want[8192];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = long_token(cases[i].token_len);
+		size_t n = xoauth2_bytes(t, want, sizeof(want));
+		struct run r;
+
+		set_app(USER, USER, t);
+		start_service(&r, cases[i].service, "XOAUTH2", fn_callbacks, "127.0.0.1;587", NULL);
+		if (cases[i].withheld)
+			CHECK(withheld_then_sent(&r, want, n),
+			      "%s, %zu-character token: the response is withheld from the AUTH line "
+			      "and answers the empty challenge (rc %d, %u bytes at start)",
+			      cases[i].service, cases[i].token_len, r.rc, r.outlen);
+		else
+			CHECK(r.rc == SASL_CONTINUE && bytes_eq(&r, want, n),
+			      "%s, %zu-character token: the response is on the AUTH line (rc %d)",
+			      cases[i].service, cases[i].token_len, r.rc);
+		sasl_dispose(&r.conn);
+		free(t);
+	}
+}
+
+/* OAUTHBEARER's line is "AUTH OAUTHBEARER " (17 octets) plus base64 and
+ * CRLF: its response of 369 bytes makes 509 octets, 370 makes 513. */
+static void test_withheld_oauthbearer(void)
+{
+	static const char head[] = "n,a=" USER ",\001host=mail.example.com\001port=587\001auth=Bearer ";
+	char want[8192];
+
+	for (size_t resp = 369; resp <= 370; resp++) {
+		size_t tlen = resp - (sizeof(head) - 1) - 2;
+		char *t = long_token(tlen);
+		int n = snprintf(want, sizeof(want), "%s%s\001\001", head, t);
+		struct run r;
+
+		set_app(USER, USER, t);
+		start_service(&r, "smtp", "OAUTHBEARER", fn_callbacks, "127.0.0.1;587", NULL);
+		if (resp == 369)
+			CHECK(r.rc == SASL_CONTINUE && bytes_eq(&r, want, (size_t)n),
+			      "smtp OAUTHBEARER: a %zu-byte response is on the AUTH line", resp);
+		else
+			CHECK(withheld_then_sent(&r, want, (size_t)n),
+			      "smtp OAUTHBEARER: a %zu-byte response is withheld and sent after the "
+			      "empty challenge", resp);
+		sasl_dispose(&r.conn);
+		free(t);
+	}
+}
+
+/* The whole exchange with provider-sized tokens over SMTP and POP3: after
+ * the withheld response the steps mean what they mean when it was on the
+ * AUTH line (REFERENCE "Client step semantics"). */
+static void test_withheld_exchange(void)
+{
+	static const size_t sizes[] = { 1100, 2000, 4500 };
+	static const char *const services[] = { "smtp", "pop" };
+	char want[8192];
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (size_t s = 0; s < 2; s++) {
+			char *t = long_token(sizes[i]);
+			size_t n = xoauth2_bytes(t, want, sizeof(want));
+			const char *out = NULL, *path;
+			unsigned outlen = 99;
+			struct run r;
+			int rc;
+
+			/* success: the step after the server's OK sends nothing */
+			set_app(USER, USER, t);
+			start_service(&r, services[s], "XOAUTH2", fn_callbacks, "127.0.0.1;587", NULL);
+			CHECK(withheld_then_sent(&r, want, n), "%s, %zu-character token: withheld, "
+			      "then sent after the empty challenge", services[s], sizes[i]);
+			rc = sasl_client_step(r.conn, NULL, 0, NULL, &out, &outlen);
+			CHECK(rc == SASL_OK && outlen == 0, "%s, %zu: a step with no data after the "
+			      "sent response is the server's success (rc %d, %u bytes)",
+			      services[s], sizes[i], rc, outlen);
+			CHECK(count_logs(SASL_LOG_WARN) == 0, "%s, %zu: no warning on success",
+			      services[s], sizes[i]);
+			rc = sasl_client_step(r.conn, NULL, 0, NULL, &out, &outlen);
+			CHECK(rc != SASL_OK && rc != SASL_CONTINUE, "%s, %zu: the exchange is over "
+			      "(rc %d)", services[s], sizes[i], rc);
+			sasl_dispose(&r.conn);
+
+			/* rejection: the error challenge after the sent response */
+			path = write_token_file("long-rejected.json",
+						"{\"access_token\":\"%s\",\"user\":\"" USER "\","
+						"\"expires_at\":%lld,\"refresh_token\":\"r\","
+						"\"client_id\":\"cid\",\"token_endpoint\":"
+						"\"https://127.0.0.1:9/t\"}", t,
+						(long long)time(NULL) + 3600);
+			set_app(USER, USER, path);
+			start_service(&r, services[s], "OAUTHBEARER", fn_callbacks, NULL, NULL);
+			rc = r.rc == SASL_CONTINUE && r.outlen == 0 ?
+			     sasl_client_step(r.conn, "", 0, NULL, &out, &outlen) : -100;
+			CHECK(rc == SASL_CONTINUE && outlen > sizes[i] &&
+			      strstr(out, "auth=Bearer ") != NULL,
+			      "%s, %zu: OAUTHBEARER from a token file: withheld, then sent (rc %d)",
+			      services[s], sizes[i], rc);
+			rc = sasl_client_step(r.conn, "{\"status\":\"invalid_token\"}", 26, NULL,
+					      &out, &outlen);
+			CHECK(rc == SASL_OK && outlen == 1 && out[0] == '\001',
+			      "%s, %zu: the error challenge is answered with 0x01 (rc %d, %u bytes)",
+			      services[s], sizes[i], rc, outlen);
+			CHECK(count_logs(SASL_LOG_WARN) == 1 &&
+			      find_log(SASL_LOG_WARN, "rejected the token", path) != NULL,
+			      "%s, %zu: one WARN line naming the token file", services[s], sizes[i]);
+			CHECK(file_marked(path), "%s, %zu: the token file is marked rejected",
+			      services[s], sizes[i]);
+			sasl_dispose(&r.conn);
+			free(t);
+		}
+	}
+}
+
+/* smtptest answers prompts: the withheld response survives the
+ * SASL_INTERACT round, and mutt's POP3 code steps with its leftover
+ * buffer when a server's "+" has no space: the response is sent all the
+ * same. */
+static void test_withheld_prompts_and_data(void)
+{
+	sasl_interact_t *prompts = NULL;
+	char *t = long_token(1100);
+	char want[8192];
+	size_t n = xoauth2_bytes(t, want, sizeof(want));
+	const char *out = NULL;
+	unsigned outlen = 0;
+	struct run r;
+	int rc;
+
+	start_service(&r, "smtp", "XOAUTH2", prompt_callbacks, NULL, &prompts);
+	if (r.rc == SASL_INTERACT && prompts != NULL)
+		fill_prompts(prompts, USER, t);
+	r.rc = sasl_client_start(r.conn, "XOAUTH2", &prompts, &r.out, &r.outlen, &r.mech);
+	CHECK(withheld_then_sent(&r, want, n),
+	      "prompts: after the answers the 1,100-character token is withheld, then sent");
+	sasl_dispose(&r.conn);
+
+	set_app(USER, USER, t);
+	start_service(&r, "pop", "XOAUTH2", fn_callbacks, NULL, NULL);
+	rc = sasl_client_step(r.conn, "AUTH XOAUTH2", 12, NULL, &out, &outlen);
+	CHECK(rc == SASL_CONTINUE && outlen == n && memcmp(out, want, n) == 0,
+	      "data where the empty challenge belongs: the response is sent (rc %d)", rc);
+	CHECK(find_log(SASL_LOG_DEBUG, "empty challenge was expected", NULL) != NULL &&
+	      strstr(all_logs, "AUTH XOAUTH2") == NULL,
+	      "... with a debug line that shows none of the data");
+	sasl_dispose(&r.conn);
+	free(t);
 }
 
 static void test_prompts(void)
@@ -752,12 +962,21 @@ int main(int argc, char **argv)
 	test_token_file();
 	test_second_step();
 	test_prompts();
+	test_withheld_boundary();
+	test_withheld_oauthbearer();
+	test_withheld_exchange();
+	test_withheld_prompts_and_data();
 	test_bad_inputs();
 	test_unreadable_file();
 	test_password_not_sent();
 	test_slash_token_not_logged();
 	test_security_flags();
 
+	{
+		char *t = long_token(40);
+		CHECK(strstr(all_logs, t) == NULL, "no provider-sized token appears in any log line");
+		free(t);
+	}
 	CHECK(strstr(all_logs, TOKEN) == NULL && strstr(all_logs, "FileToken") == NULL &&
 	      strstr(all_logs, "TTTTTTTT") == NULL && strstr(all_logs, "AAAAAAAA") == NULL &&
 	      strstr(all_logs, PASSWORD) == NULL && strstr(all_logs, "hunter2") == NULL,
