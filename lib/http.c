@@ -74,9 +74,7 @@ static int net_error(CURL *c, CURLcode cc, const char *errbuf, const char *what,
 	curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &connect_code);
 	proxy_shown(o->proxy, proxy, sizeof(proxy));
 	if (cc == CURLE_COULDNT_RESOLVE_PROXY || cc == CURLE_COULDNT_CONNECT ||
-#if LIBCURL_VERSION_NUM >= 0x074900
 	    cc == CURLE_PROXY ||
-#endif
 	    (connect_code != 0 && connect_code != 200))
 		return oa2_err_set(err, OA2_ERR_NET, "%s %s: the proxy %s failed: %s (check "
 				   "the proxy setting of the configuration or token file)", what, url, proxy, detail);
