@@ -251,6 +251,27 @@ static void withhold_note(const struct conn_state *st, sasl_client_params_t *par
 			 st->entry->mech->name, (unsigned)st->out.len, params->service);
 }
 
+/* Every out parameter gets its final value with the initial response,
+ * because some clients never step again: Cyrus imclient (cyradm,
+ * Cyrus::IMAP) goes straight on after the server's OK. libsasl2 fills in
+ * maxoutbuf itself only when a step returns SASL_OK, and imclient, reading
+ * SASL_MAXOUTBUF = 0, wrote zero bytes forever. With no security layer
+ * the limit is the application's own buffer size, the value libsasl2
+ * would have set. user and authid come from canon_user before this; only
+ * doneflag stays 0, so the server's error challenge can still be taken. */
+static void set_out_params(const sasl_client_params_t *params, sasl_out_params_t *oparams)
+{
+	oparams->doneflag = 0;
+	oparams->maxoutbuf = params->props.maxbufsize;
+	oparams->mech_ssf = 0;
+	oparams->encode_context = NULL;
+	oparams->encode = NULL;
+	oparams->decode_context = NULL;
+	oparams->decode = NULL;
+	oparams->client_creds = NULL;
+	oparams->param_version = 0;
+}
+
 static int send_initial(struct conn_state *st, sasl_client_params_t *params,
 			sasl_interact_t **prompt_need, const char **clientout,
 			unsigned *clientoutlen, sasl_out_params_t *oparams)
@@ -318,14 +339,7 @@ static int send_initial(struct conn_state *st, sasl_client_params_t *params,
 			goto out;
 		}
 	}
-	oparams->doneflag = 0; /* an error challenge may still come */
-	oparams->mech_ssf = 0;
-	oparams->maxoutbuf = 0;
-	oparams->encode_context = NULL;
-	oparams->encode = NULL;
-	oparams->decode_context = NULL;
-	oparams->decode = NULL;
-	oparams->param_version = 0;
+	set_out_params(params, oparams);
 	if (oa2_auth_line_fits(params->service, mech->name, st->out.len)) {
 		*clientout = st->out.data;
 		*clientoutlen = (unsigned)st->out.len;

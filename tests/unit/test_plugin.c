@@ -867,14 +867,16 @@ static void test_slash_token_not_logged(void)
 	      "token starting with /: no more than its first 4 characters are logged");
 }
 
-/* Starts mech on a connection whose application asks for `flags`. */
-static void start_with_flags(struct run *r, const char *mech, unsigned flags)
+/* Starts mech on a connection whose application asks for `flags` and
+ * reads at most `maxbufsize` bytes of a security layer at a time. */
+static void start_with_props(struct run *r, const char *mech, unsigned flags,
+			     unsigned maxbufsize)
 {
 	sasl_security_properties_t props;
 
 	memset(&props, 0, sizeof(props));
 	props.max_ssf = 256;
-	props.maxbufsize = 4096;
+	props.maxbufsize = maxbufsize;
 	props.security_flags = flags;
 	memset(r, 0, sizeof(*r));
 	reset_logs();
@@ -883,6 +885,60 @@ static void start_with_flags(struct run *r, const char *mech, unsigned flags)
 		r->rc = sasl_setprop(r->conn, SASL_SEC_PROPS, &props);
 	if (r->rc == SASL_OK)
 		r->rc = sasl_client_start(r->conn, mech, NULL, &r->out, &r->outlen, &r->mech);
+}
+
+static void start_with_flags(struct run *r, const char *mech, unsigned flags)
+{
+	start_with_props(r, mech, flags, 4096);
+}
+
+/* Checks what the application reads through sasl_getprop. */
+static void check_out_params(sasl_conn_t *conn, const char *what, unsigned want_maxoutbuf)
+{
+	const void *maxoutbuf = NULL, *ssf = NULL, *user = NULL, *authid = NULL;
+
+	CHECK(sasl_getprop(conn, SASL_MAXOUTBUF, &maxoutbuf) == SASL_OK && maxoutbuf &&
+	      *(const unsigned *)maxoutbuf == want_maxoutbuf,
+	      "%s: SASL_MAXOUTBUF is the application's buffer size %u (got %u)", what,
+	      want_maxoutbuf, maxoutbuf ? *(const unsigned *)maxoutbuf : 0);
+	CHECK(sasl_getprop(conn, SASL_SSF, &ssf) == SASL_OK && ssf &&
+	      *(const sasl_ssf_t *)ssf == 0, "%s: SASL_SSF is 0 (no security layer)", what);
+	CHECK(sasl_getprop(conn, SASL_USERNAME, &user) == SASL_OK && user &&
+	      strcmp(user, USER) == 0, "%s: SASL_USERNAME is the user", what);
+	CHECK(sasl_getprop(conn, SASL_AUTHUSER, &authid) == SASL_OK && authid &&
+	      strcmp(authid, USER) == 0, "%s: SASL_AUTHUSER is the user", what);
+}
+
+/* Cyrus imclient (cyradm, Cyrus::IMAP) never steps again after the
+ * server's OK and reads SASL_MAXOUTBUF then: every out parameter must be
+ * final after the first step, though it returns SASL_CONTINUE (libsasl2
+ * fills in maxoutbuf only after SASL_OK). With 0 imclient wrote zero
+ * bytes forever. */
+static void test_out_params_after_first_step(void)
+{
+	static const char *const mechs[] = { "XOAUTH2", "OAUTHBEARER" };
+	static const unsigned sizes[] = { 4096, 65536 };
+	char what[128];
+	const char *out;
+	unsigned outlen;
+	struct run r;
+
+	set_app(USER, USER, TOKEN);
+	for (size_t m = 0; m < 2; m++) {
+		for (size_t i = 0; i < 2; i++) {
+			start_with_props(&r, mechs[m], 0, sizes[i]);
+			snprintf(what, sizeof(what), "%s, buffer %u, after the first step",
+				 mechs[m], sizes[i]);
+			CHECK(r.rc == SASL_CONTINUE, "%s: SASL_CONTINUE (rc %d)", what, r.rc);
+			check_out_params(r.conn, what, sizes[i]);
+			CHECK(sasl_client_step(r.conn, NULL, 0, NULL, &out, &outlen) == SASL_OK,
+			      "%s: the server's success step", mechs[m]);
+			snprintf(what, sizeof(what), "%s, buffer %u, after the success step",
+				 mechs[m], sizes[i]);
+			check_out_params(r.conn, what, sizes[i]);
+			sasl_dispose(&r.conn);
+		}
+	}
 }
 
 /* The flags decide where libsasl2 lets the mechanisms run: a bearer token
@@ -971,6 +1027,7 @@ int main(int argc, char **argv)
 	test_password_not_sent();
 	test_slash_token_not_logged();
 	test_security_flags();
+	test_out_params_after_first_step();
 
 	{
 		char *t = long_token(40);
