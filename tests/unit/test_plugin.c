@@ -892,53 +892,71 @@ static void start_with_flags(struct run *r, const char *mech, unsigned flags)
 	start_with_props(r, mech, flags, 4096);
 }
 
-/* Checks what the application reads through sasl_getprop. */
+/* Checks what the application reads through sasl_getprop. The properties
+ * are read before the checks: the order a call evaluates its arguments in
+ * is unspecified. */
 static void check_out_params(sasl_conn_t *conn, const char *what, unsigned want_maxoutbuf)
 {
 	const void *maxoutbuf = NULL, *ssf = NULL, *user = NULL, *authid = NULL;
+	int rc_buf = sasl_getprop(conn, SASL_MAXOUTBUF, &maxoutbuf);
+	int rc_ssf = sasl_getprop(conn, SASL_SSF, &ssf);
+	int rc_user = sasl_getprop(conn, SASL_USERNAME, &user);
+	int rc_authid = sasl_getprop(conn, SASL_AUTHUSER, &authid);
+	unsigned got = rc_buf == SASL_OK && maxoutbuf ? *(const unsigned *)maxoutbuf : 0;
 
-	CHECK(sasl_getprop(conn, SASL_MAXOUTBUF, &maxoutbuf) == SASL_OK && maxoutbuf &&
-	      *(const unsigned *)maxoutbuf == want_maxoutbuf,
+	CHECK(rc_buf == SASL_OK && got == want_maxoutbuf,
 	      "%s: SASL_MAXOUTBUF is the application's buffer size %u (got %u)", what,
-	      want_maxoutbuf, maxoutbuf ? *(const unsigned *)maxoutbuf : 0);
-	CHECK(sasl_getprop(conn, SASL_SSF, &ssf) == SASL_OK && ssf &&
-	      *(const sasl_ssf_t *)ssf == 0, "%s: SASL_SSF is 0 (no security layer)", what);
-	CHECK(sasl_getprop(conn, SASL_USERNAME, &user) == SASL_OK && user &&
-	      strcmp(user, USER) == 0, "%s: SASL_USERNAME is the user", what);
-	CHECK(sasl_getprop(conn, SASL_AUTHUSER, &authid) == SASL_OK && authid &&
-	      strcmp(authid, USER) == 0, "%s: SASL_AUTHUSER is the user", what);
+	      want_maxoutbuf, got);
+	CHECK(rc_ssf == SASL_OK && ssf && *(const sasl_ssf_t *)ssf == 0,
+	      "%s: SASL_SSF is 0 (no security layer)", what);
+	CHECK(rc_user == SASL_OK && user && strcmp(user, USER) == 0,
+	      "%s: SASL_USERNAME is the user", what);
+	CHECK(rc_authid == SASL_OK && authid && strcmp(authid, USER) == 0,
+	      "%s: SASL_AUTHUSER is the user", what);
 }
 
 /* Cyrus imclient (cyradm, Cyrus::IMAP) never steps again after the
  * server's OK and reads SASL_MAXOUTBUF then: every out parameter must be
  * final after the first step, though it returns SASL_CONTINUE (libsasl2
  * fills in maxoutbuf only after SASL_OK). With 0 imclient wrote zero
- * bytes forever. */
+ * bytes forever. The 1,100-character token is withheld from the SMTP
+ * AUTH line: the first step sends nothing, and is final all the same. */
 static void test_out_params_after_first_step(void)
 {
 	static const char *const mechs[] = { "XOAUTH2", "OAUTHBEARER" };
 	static const unsigned sizes[] = { 4096, 65536 };
-	char what[128];
+	char what[160], *long_tok = long_token(1100);
 	const char *out;
 	unsigned outlen;
 	struct run r;
 
-	set_app(USER, USER, TOKEN);
-	for (size_t m = 0; m < 2; m++) {
-		for (size_t i = 0; i < 2; i++) {
-			start_with_props(&r, mechs[m], 0, sizes[i]);
-			snprintf(what, sizeof(what), "%s, buffer %u, after the first step",
-				 mechs[m], sizes[i]);
-			CHECK(r.rc == SASL_CONTINUE, "%s: SASL_CONTINUE (rc %d)", what, r.rc);
-			check_out_params(r.conn, what, sizes[i]);
-			CHECK(sasl_client_step(r.conn, NULL, 0, NULL, &out, &outlen) == SASL_OK,
-			      "%s: the server's success step", mechs[m]);
-			snprintf(what, sizeof(what), "%s, buffer %u, after the success step",
-				 mechs[m], sizes[i]);
-			check_out_params(r.conn, what, sizes[i]);
-			sasl_dispose(&r.conn);
+	for (size_t k = 0; k < 2; k++) {
+		set_app(USER, USER, k == 0 ? TOKEN : long_tok);
+		for (size_t m = 0; m < 2; m++) {
+			for (size_t i = 0; i < 2; i++) {
+				start_with_props(&r, mechs[m], 0, sizes[i]);
+				snprintf(what, sizeof(what), "%s, %s token, buffer %u, after the "
+					 "first step", mechs[m], k == 0 ? "short" : "1,100-character",
+					 sizes[i]);
+				CHECK(r.rc == SASL_CONTINUE && (k == 0) == (r.out != NULL),
+				      "%s: SASL_CONTINUE, the response %s (rc %d)", what,
+				      k == 0 ? "on the AUTH line" : "withheld", r.rc);
+				check_out_params(r.conn, what, sizes[i]);
+				if (k == 1)
+					CHECK(sasl_client_step(r.conn, "", 0, NULL, &out, &outlen) ==
+					      SASL_CONTINUE && outlen > 1100,
+					      "%s: the response after the empty challenge", what);
+				CHECK(sasl_client_step(r.conn, NULL, 0, NULL, &out, &outlen) == SASL_OK,
+				      "%s: the server's success step", what);
+				snprintf(what, sizeof(what), "%s, %s token, buffer %u, after the "
+					 "success step", mechs[m], k == 0 ? "short" : "1,100-character",
+					 sizes[i]);
+				check_out_params(r.conn, what, sizes[i]);
+				sasl_dispose(&r.conn);
+			}
 		}
 	}
+	free(long_tok);
 }
 
 /* The flags decide where libsasl2 lets the mechanisms run: a bearer token
