@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sasl-oauth2/client_route.h"
 #include "sasl-oauth2/grant.h"
 
 static const struct oa2_grant_kind *const kinds[] = {
@@ -64,8 +65,10 @@ int oa2_grant_renew(const char *path, const char *account, const struct oa2_conf
 {
 	const struct oa2_grant_kind *k = oa2_grant_kind_of(tok);
 	const char *missing = k->missing(tok, cfg);
+	struct oa2_file_client file;
 	struct oa2_grant_ctx c;
 	struct oa2_http_opts o;
+	struct oa2_route route;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -74,16 +77,11 @@ int oa2_grant_renew(const char *path, const char *account, const struct oa2_conf
 				   "it has no %s; set it up with: %s %s", path, k->name, missing,
 				   k->redo, account);
 	}
-	memset(&o, 0, sizeof(o));
-	o.connect_timeout = cfg->connect_timeout;
-	o.timeout = cfg->timeout;
-	o.proxy = tok->proxy ? tok->proxy : cfg->proxy;
-	if (tok->ca_bundle_file != NULL) {
-		o.ca_file = tok->ca_bundle_file;
-	} else {
-		o.ca_blob = cfg->ca_blob;
-		o.ca_blob_len = cfg->ca_blob_len;
-	}
+	file.client_id = tok->client_id;
+	file.client_secret = tok->client_secret;
+	file.proxy = tok->proxy;
+	file.ca_bundle_file = tok->ca_bundle_file;
+	oa2_client_route(cfg, &file, tok->token_endpoint, k->config_client, &route, &o);
 	if (o.ca_file == NULL && o.ca_blob == NULL)
 		return oa2_err_set(err, OA2_ERR_CONFIG, "token file %s cannot be refreshed: %s",
 				   path, cfg->ca_error);
@@ -92,6 +90,8 @@ int oa2_grant_renew(const char *path, const char *account, const struct oa2_conf
 	c.cfg = cfg;
 	c.tok = tok;
 	c.http = &o;
+	c.client_id = route.client_id;
+	c.client_secret = route.client_secret;
 	rc = k->renew(&c, res, err);
 	if (rc == OA2_ERR_DENIED && k != &oa2_grant_refresh_token && res->error[0] != '\0')
 		reword_denial(k, tok->token_endpoint, account, res, err);

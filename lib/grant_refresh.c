@@ -25,15 +25,10 @@ static int renew(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
 	struct oa2_refresh_request rq = { 0 };
 
 	rq.token_endpoint = t->token_endpoint ? t->token_endpoint : c->cfg->token_endpoint;
-	/* The config's client (and its secret) goes only to the config's own
-	 * endpoint or a built-in provider's, never to one a file names. */
-	if (t->client_id != NULL) {
-		rq.client_id = t->client_id;
-		rq.client_secret = t->client_secret;
-	} else if (oa2_config_client_may_use(c->cfg, t->token_endpoint)) {
-		rq.client_id = c->cfg->client_id;
-		rq.client_secret = c->cfg->client_secret;
-	}
+	/* The file's client, or the config's where the rule lets it go
+	 * (client_route.h): chosen, with the way it travels, by grant.c. */
+	rq.client_id = c->client_id;
+	rq.client_secret = c->client_secret;
 	rq.refresh_token = t->refresh_token;
 	rq.scope = NULL; /* the grant keeps the scope it was issued with */
 	return oa2_refresh_exchange(&rq, c->http, c->account, res, err);
@@ -46,4 +41,5 @@ const struct oa2_grant_kind oa2_grant_refresh_token = {
 	.renew = renew,
 	.explain = NULL,
 	.redo = "sasl-oauth2 authorize",
+	.config_client = 1,
 };

@@ -18,6 +18,7 @@
 #include "cmdutil.h"
 #include "privsep.h"
 #include "sasl-oauth2/buf.h"
+#include "sasl-oauth2/client_route.h"
 #include "sasl-oauth2/http.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/provider.h"
@@ -93,19 +94,15 @@ static int find_endpoint(const struct cli *cli, struct json_object *obj,
 	return OA2_OK;
 }
 
-static void http_opts(const struct cli *cli, const struct oa2_token *tok,
-		      struct oa2_http_opts *o)
+/* The file's client and way (client_route.h); may_use_config: the
+ * config's client may be sent to url instead, then the config's way. */
+static void route_for(const struct cli *cli, const struct oa2_token *tok, const char *url,
+		      int may_use_config, struct oa2_route *r, struct oa2_http_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->connect_timeout = cli->cfg.connect_timeout;
-	o->timeout = cli->cfg.timeout;
-	o->proxy = tok->proxy ? tok->proxy : cli->cfg.proxy;
-	if (tok->ca_bundle_file != NULL) {
-		o->ca_file = tok->ca_bundle_file;
-	} else {
-		o->ca_blob = cli->cfg.ca_blob;
-		o->ca_blob_len = cli->cfg.ca_blob_len;
-	}
+	struct oa2_file_client file = { tok->client_id, tok->client_secret, tok->proxy,
+					tok->ca_bundle_file };
+
+	oa2_client_route(&cli->cfg, &file, url, may_use_config, r, o);
 }
 
 /* What a refusal said: "HTTP 400: invalid_request (description)". */
@@ -132,18 +129,21 @@ static void describe_refusal(const struct oa2_http_response *resp, char *buf, si
 /* RFC 7009 section 2.1: POST token, token_type_hint and the client's
  * credentials. Returns OA2_OK when the provider answered 200. */
 static int revoke_at(const struct cli *cli, const struct oa2_token *tok, const char *url,
-		  const struct oa2_http_opts *ho, struct oa2_err *err)
+		     struct oa2_err *err)
 {
-	/* The config's client goes only to the config's or a built-in
-	 * provider's server, never to an endpoint a file names. */
-	int cfg_client = tok->client_id == NULL && oa2_config_client_may_use(&cli->cfg, url);
-	const char *client_id = cfg_client ? cli->cfg.client_id : tok->client_id;
-	const char *secret = cfg_client ? cli->cfg.client_secret : tok->client_secret;
 	struct oa2_http_response resp;
+	struct oa2_http_opts opts, *ho = &opts;
+	struct oa2_route r;
 	struct oa2_buf form;
+	const char *client_id, *secret;
 	char why[512];
 	int rc;
 
+	/* The config's client goes only to the config's or a built-in
+	 * provider's server, and only the config's way (client_route.h). */
+	route_for(cli, tok, url, 1, &r, ho);
+	client_id = r.client_id;
+	secret = r.client_secret;
 	if (ho->ca_blob == NULL && ho->ca_file == NULL)
 		return oa2_err_set(err, OA2_ERR_CONFIG, "%s", cli->cfg.ca_error);
 	oa2_buf_init(&form, 64 * 1024);
@@ -177,6 +177,7 @@ static void revoke_and_report(const struct cli *cli, const struct account *acct,
 			      struct json_object *obj, const struct oa2_token *tok)
 {
 	struct oa2_http_opts ho;
+	struct oa2_route r;
 	struct oa2_err err;
 	char url[URL_MAX + 1];
 
@@ -194,7 +195,8 @@ static void revoke_and_report(const struct cli *cli, const struct account *acct,
 			 "your account's security settings", acct->name, cli->cfg_err.msg);
 		return;
 	}
-	http_opts(cli, tok, &ho);
+	/* Finding the endpoint sends no client. */
+	route_for(cli, tok, NULL, 0, &r, &ho);
 	if (find_endpoint(cli, obj, &ho, url, sizeof(url), &err) != OA2_OK) {
 		cli_warn("%s: the refresh token was not revoked: %s; revoke the app's access in "
 			 "your account's security settings", acct->name, err.msg);
@@ -207,7 +209,7 @@ static void revoke_and_report(const struct cli *cli, const struct account *acct,
 		       acct->name);
 		return;
 	}
-	if (revoke_at(cli, tok, url, &ho, &err) != OA2_OK) {
+	if (revoke_at(cli, tok, url, &err) != OA2_OK) {
 		cli_warn("%s: the refresh token was not revoked: %s; revoke the app's access in "
 			 "your account's security settings", acct->name, err.msg);
 		return;

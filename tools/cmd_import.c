@@ -31,6 +31,7 @@
 #include "cmdutil.h"
 #include "privsep.h"
 #include "sasl-oauth2/buf.h"
+#include "sasl-oauth2/client_route.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/refresh.h"
@@ -268,18 +269,51 @@ static const char *provider_of(const char *token_endpoint)
 	return NULL;
 }
 
-static void http_opts(const struct cli *cli, struct json_object *obj, struct oa2_http_opts *o)
+/* The file's client and way (client_route.h); may_use_config: the
+ * config's client may go to the file's token endpoint, then the config's
+ * way. */
+static void route_for(const struct cli *cli, struct json_object *obj, int may_use_config,
+		      struct oa2_route *r, struct oa2_http_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->connect_timeout = cli->cfg.connect_timeout;
-	o->timeout = cli->cfg.timeout;
-	o->proxy = get(obj, "proxy") ? get(obj, "proxy") : cli->cfg.proxy;
-	if (get(obj, "ca_bundle_file") != NULL) {
-		o->ca_file = get(obj, "ca_bundle_file");
-	} else {
-		o->ca_blob = cli->cfg.ca_blob;
-		o->ca_blob_len = cli->cfg.ca_blob_len;
-	}
+	struct oa2_file_client file = { get(obj, "client_id"), get(obj, "client_secret"),
+					get(obj, "proxy"), get(obj, "ca_bundle_file") };
+
+	oa2_client_route(&cli->cfg, &file, get(obj, "token_endpoint"), may_use_config, r, o);
+}
+
+/* The configuration's provider.NAME client goes into the file only
+ * together with that provider's own endpoints, and the file's proxy and CA
+ * bundle go (the configuration's then apply): once in the file, it is the
+ * file's client, sent wherever the file says. */
+static int copy_provider_client(const struct opts *o, struct json_object *obj,
+				const struct oa2_provider *p, struct oa2_err *err)
+{
+	static const char *const routes[] = { "proxy", "ca_bundle_file" };
+	const char *te = get(obj, "token_endpoint"), *re = get(obj, "revocation_endpoint");
+	int rc;
+
+	if ((te != NULL && strcmp(te, p->token_endpoint) != 0) ||
+	    (re != NULL && (p->revocation_endpoint == NULL || strcmp(re, p->revocation_endpoint) != 0)))
+		cli_warn("%s: its endpoints are replaced by provider %s's, whose client_id the "
+			 "configuration gives (the configuration's client goes only to its own "
+			 "provider's servers)", o->file, p->name);
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (get(obj, routes[i]) != NULL) {
+			cli_warn("%s: its \"%s\" is dropped: the configuration's client for %s "
+				 "goes only the configuration's way", o->file, routes[i], p->name);
+			json_object_object_del(obj, routes[i]);
+		}
+	rc = set(obj, "token_endpoint", p->token_endpoint, err);
+	if (rc == OA2_OK && p->revocation_endpoint != NULL)
+		rc = set(obj, "revocation_endpoint", p->revocation_endpoint, err);
+	else if (rc == OA2_OK)
+		json_object_object_del(obj, "revocation_endpoint");
+	if (rc == OA2_OK)
+		rc = set(obj, "client_id", p->client_id, err);
+	json_object_object_del(obj, "client_secret"); /* a secret without its client */
+	if (rc == OA2_OK && p->client_secret != NULL)
+		rc = set(obj, "client_secret", p->client_secret, err);
+	return rc;
 }
 
 /* Names the provider (--provider, mutt's registration, or the token
@@ -292,6 +326,7 @@ static int apply_provider(const struct cli *cli, const struct opts *o, enum sour
 	struct oa2_provider_request rq;
 	struct oa2_http_opts ho;
 	struct oa2_provider p;
+	struct oa2_route r;
 	char ms_tenant[256] = "";
 	int rc;
 
@@ -314,7 +349,7 @@ static int apply_provider(const struct cli *cli, const struct opts *o, enum sour
 		rq.cloud = o->cloud;
 		rq.services = OA2_SERVICE_IMAP | OA2_SERVICE_SMTP | OA2_SERVICE_POP;
 	}
-	http_opts(cli, obj, &ho);
+	route_for(cli, obj, 0, &r, &ho); /* discovery sends no client */
 	rc = oa2_provider_resolve(&cli->cfg, &rq, &ho, &p, err);
 	if (rc == OA2_ERR_INVALID && o->provider == NULL) {
 		struct oa2_err why = *err;
@@ -332,11 +367,8 @@ static int apply_provider(const struct cli *cli, const struct opts *o, enum sour
 		rc = set(obj, "tenant", ms_tenant, err);
 	if (rc == OA2_OK && get(obj, "scope") == NULL && p.scope != NULL)
 		rc = set(obj, "scope", p.scope, err);
-	if (rc == OA2_OK && get(obj, "client_id") == NULL && p.client_id != NULL) {
-		rc = set(obj, "client_id", p.client_id, err);
-		if (rc == OA2_OK && get(obj, "client_secret") == NULL && p.client_secret != NULL)
-			rc = set(obj, "client_secret", p.client_secret, err);
-	}
+	if (rc == OA2_OK && get(obj, "client_id") == NULL && p.client_id != NULL)
+		rc = copy_provider_client(o, obj, &p, err);
 	if (f == FORMAT_MUTT)
 		json_object_object_del(obj, "registration");
 	oa2_provider_clear(&p);
@@ -351,6 +383,7 @@ static int first_access_token(const struct cli *cli, struct json_object *obj,
 	struct oa2_refresh_request rq;
 	struct oa2_refresh_result res;
 	struct oa2_http_opts ho;
+	struct oa2_route r;
 	long long now = (long long)time(NULL);
 	int rc;
 
@@ -359,14 +392,11 @@ static int first_access_token(const struct cli *cli, struct json_object *obj,
 	rq.token_endpoint = get(obj, "token_endpoint") ? get(obj, "token_endpoint") :
 			    cli->cfg.token_endpoint;
 	/* The config's client goes only to the config's or a built-in
-	 * provider's server, never to an endpoint the imported file names. */
-	if (get(obj, "client_id") != NULL) {
-		rq.client_id = get(obj, "client_id");
-		rq.client_secret = get(obj, "client_secret");
-	} else if (oa2_config_client_may_use(&cli->cfg, get(obj, "token_endpoint"))) {
-		rq.client_id = cli->cfg.client_id;
-		rq.client_secret = cli->cfg.client_secret;
-	}
+	 * provider's server, never to an endpoint the imported file names,
+	 * and only the config's way (client_route.h). */
+	route_for(cli, obj, 1, &r, &ho);
+	rq.client_id = r.client_id;
+	rq.client_secret = r.client_secret;
 	if (rq.refresh_token == NULL)
 		return oa2_err_set(err, OA2_ERR_MISSING, "%s has neither an access token nor a "
 				   "refresh token: nothing to import", file);
@@ -383,7 +413,6 @@ static int first_access_token(const struct cli *cli, struct json_object *obj,
 				   cli->cfg.path ? cli->cfg.path : oa2_config_path());
 	if (cli->cfg_rc != OA2_OK)
 		return oa2_err_set(err, cli->cfg_rc, "%s", cli->cfg_err.msg);
-	http_opts(cli, obj, &ho);
 	if (ho.ca_blob == NULL && ho.ca_file == NULL)
 		return oa2_err_set(err, OA2_ERR_CONFIG, "%s", cli->cfg.ca_error);
 	memset(&res, 0, sizeof(res));
@@ -669,7 +698,10 @@ const struct cli_command cmd_import = {
 	"https://oauth2.googleapis.com/token; microsoft:\n"
 	"https://login.microsoftonline.com/TENANT/oauth2/v2.0/token, TENANT from\n"
 	"--tenant, the file, or \"common\"), scope, and the client_id and\n"
-	"client_secret of a provider.NAME section in sasl-oauth2.conf(5). A FILE\n"
+	"client_secret of a provider.NAME section in sasl-oauth2.conf(5); that\n"
+	"client comes only with that provider's endpoints: FILE's token_endpoint\n"
+	"and revocation_endpoint are replaced, its proxy and ca_bundle_file\n"
+	"dropped (the configuration's apply), each with a warning. A FILE\n"
 	"with a refresh token but no access token gets its first access token now.\n"
 	"A FILE with an access token and no refresh token is refused: it could\n"
 	"never be renewed. FILE's modification time is recorded as the refresh\n"

@@ -33,6 +33,10 @@ struct oa2_grant_ctx {
 	const struct oa2_config *cfg;
 	const struct oa2_token *tok;  /* the file's current contents */
 	const struct oa2_http_opts *http;
+	/* The client to send (client_route.h): the file's, or for a kind
+	 * with config_client the configuration's when the rule allows it. */
+	const char *client_id;
+	const char *client_secret;
 };
 
 struct oa2_grant_kind {
@@ -52,6 +56,10 @@ struct oa2_grant_kind {
 	/* The command, followed by the account, that tells the admin what to
 	 * do ("sasl-oauth2 authorize"). */
 	const char *redo;
+	/* Non-zero when a file without a client of its own may use the
+	 * configuration's (client_route.h); the request then goes through the
+	 * configuration's proxy and CA, never the file's. */
+	int config_client;
 };
 
 /* The kind named `name`, or NULL for a name this build does not know.
@@ -70,7 +78,8 @@ int oa2_grant_can_renew(const struct oa2_token *tok, const struct oa2_config *cf
 /*
  * Renews the token file's access token with its grant: OA2_ERR_NOREFRESH
  * when the file lacks what the grant needs, OA2_ERR_CONFIG when no CA
- * bundle could be read, else the kind's renew. On OA2_ERR_DENIED err names
+ * bundle could be read, else the kind's renew. The client, proxy and CA
+ * follow the config-client rule (client_route.h). On OA2_ERR_DENIED err names
  * the endpoint, the server's error, what it means and how to fix it.
  */
 int oa2_grant_renew(const char *path, const char *account, const struct oa2_config *cfg,

@@ -6,9 +6,13 @@
  *
  *   test_grant TMPDIR
  */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include "sasl-oauth2/base64url.h"
+#include "sasl-oauth2/client_route.h"
 #include "sasl-oauth2/config.h"
 #include "sasl-oauth2/credfile.h"
 #include "sasl-oauth2/grant.h"
@@ -422,6 +427,117 @@ static void test_service_account(void)
 	      "service account: a broken private key is refused: %s", e.msg);
 }
 
+/* A loopback listener that never answers: *port gets its port. */
+static int listener(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+		perror("listener");
+		exit(2);
+	}
+	*port = ntohs(a.sin_port);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+/* How many connections reached the listener since the last call. */
+static int connections(int fd)
+{
+	int n = 0, c;
+
+	while ((c = accept(fd, NULL, NULL)) >= 0) {
+		close(c);
+		n++;
+	}
+	return n;
+}
+
+/* The config-client rule (client_route.h): the config's client goes only
+ * to its own servers and only the config's way; the file's proxy and CA
+ * apply to the file's own client. Then the same through oa2_grant_renew
+ * with two real listeners standing for the file's and the config's proxy. */
+static void test_config_client_route(void)
+{
+	static const char blob[] = "-----BEGIN CERTIFICATE-----\n";
+	struct oa2_config cfg = { 0 };
+	struct oa2_file_client f = { NULL, NULL, "http://file-proxy:1", "/file/ca.pem" };
+	struct oa2_refresh_result res;
+	struct oa2_http_opts ho;
+	struct oa2_token t;
+	struct oa2_route r;
+	struct oa2_err e;
+	char file_proxy[64], cfg_proxy[64], tok_text[1024];
+	int pf, pc, lf = listener(&pf), lc = listener(&pc);
+
+	cfg.client_id = "cfg-client";
+	cfg.client_secret = "cfg-secret";
+	cfg.token_endpoint = "https://login.example.test/token";
+	cfg.proxy = "http://cfg-proxy:1";
+	cfg.ca_blob = (unsigned char *)blob;
+	cfg.ca_blob_len = sizeof(blob) - 1;
+	cfg.connect_timeout = 2;
+	cfg.timeout = 2;
+
+	oa2_client_route(&cfg, &f, "https://login.example.test/other", 1, &r, &ho);
+	CHECK(r.config_client && strcmp(r.client_id, "cfg-client") == 0 &&
+	      strcmp(r.client_secret, "cfg-secret") == 0 && strcmp(ho.proxy, "http://cfg-proxy:1") == 0 &&
+	      ho.ca_file == NULL && ho.ca_blob == (const void *)blob,
+	      "client route: the config's client, to its own origin, goes the config's way "
+	      "(proxy %s, CA file %s)", ho.proxy, ho.ca_file ? ho.ca_file : "none");
+	oa2_client_route(&cfg, &f, "https://login.microsoftonline.com/common/oauth2/v2.0/token", 1,
+			 &r, &ho);
+	CHECK(r.config_client && strcmp(ho.proxy, "http://cfg-proxy:1") == 0 && ho.ca_file == NULL,
+	      "client route: the config's client to a built-in provider: the config's way too");
+	oa2_client_route(&cfg, &f, "https://evil.example.test/token", 1, &r, &ho);
+	CHECK(!r.config_client && r.client_id == NULL && r.client_secret == NULL &&
+	      strcmp(ho.proxy, "http://file-proxy:1") == 0 && strcmp(ho.ca_file, "/file/ca.pem") == 0,
+	      "client route: a file's own endpoint gets no client, and goes the file's way");
+	oa2_client_route(&cfg, &f, NULL, 0, &r, &ho);
+	CHECK(!r.config_client && r.client_id == NULL,
+	      "client route: a kind that takes no config client gets none");
+	f.client_id = "file-client";
+	f.client_secret = "file-secret";
+	oa2_client_route(&cfg, &f, NULL, 1, &r, &ho);
+	CHECK(!r.config_client && strcmp(r.client_id, "file-client") == 0 &&
+	      strcmp(r.client_secret, "file-secret") == 0 &&
+	      strcmp(ho.proxy, "http://file-proxy:1") == 0 && strcmp(ho.ca_file, "/file/ca.pem") == 0,
+	      "client route: the file's own client goes the file's way");
+	f.proxy = f.ca_bundle_file = NULL;
+	oa2_client_route(&cfg, &f, NULL, 1, &r, &ho);
+	CHECK(strcmp(ho.proxy, "http://cfg-proxy:1") == 0 && ho.ca_blob == (const void *)blob,
+	      "client route: a file without a proxy or CA of its own uses the config's");
+
+	/* Through the grant: which proxy does the refresh connect to? */
+	snprintf(file_proxy, sizeof(file_proxy), "http://127.0.0.1:%d", pf);
+	snprintf(cfg_proxy, sizeof(cfg_proxy), "http://127.0.0.1:%d", pc);
+	cfg.proxy = cfg_proxy;
+	for (int own = 0; own <= 1; own++) {
+		snprintf(tok_text, sizeof(tok_text), "{\"version\":1,\"access_token\":\"a\","
+			 "\"refresh_token\":\"r\",\"token_endpoint\":\"https://login.example.test/t\","
+			 "\"proxy\":\"%s\",\"ca_bundle_file\":\"%s\"%s}", file_proxy, in_tmp("file-ca.pem"),
+			 own ? ",\"client_id\":\"file-client\"" : "");
+		CHECK(parse(tok_text, &t, &e) == OA2_OK, "config client: the token file parses");
+		(void)oa2_grant_renew("t.json", "t", &cfg, &t, &res, &e);
+		oa2_refresh_result_clear(&res);
+		oa2_token_clear(&t);
+		int at_file = connections(lf), at_cfg = connections(lc);
+		if (own)
+			CHECK(at_file == 1 && at_cfg == 0, "config client: a file with its own client "
+			      "refreshes through the file's proxy (file %d, config %d)", at_file, at_cfg);
+		else
+			CHECK(at_file == 0 && at_cfg == 1, "config client: the config's client never "
+			      "reaches the proxy the token file names, only the config's (file %d, "
+			      "config %d)", at_file, at_cfg);
+	}
+	close(lf);
+	close(lc);
+}
+
 int main(int argc, char **argv)
 {
 	struct oa2_err e;
@@ -440,6 +556,7 @@ int main(int argc, char **argv)
 	test_client_assertion();
 	test_credential_files();
 	test_service_account();
+	test_config_client_route();
 	EVP_PKEY_free(key1);
 	EVP_PKEY_free(key2);
 	return tap_exit_code();

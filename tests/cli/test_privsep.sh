@@ -1,0 +1,138 @@
+#!/bin/bash
+# Trust boundaries, round 2 (issue 16, items 3, 4 and 7; issue 18, item 3).
+# Each attack is made by the real postfix user (or the real unprivileged
+# user nobody) against the real CLI run as root, and the checks say what
+# did NOT happen:
+#   the config's client, a proxy the token file names   (the proxy got no connection)
+#   import of a link to another user's token file        (nothing copied)
+#   import of a FIFO with an idle writer                 (refused at once, no spin)
+#   the account directory a link, for token and forget  (root's file not printed, not removed)
+#   a parent directory writable by its group             (refused, naming that directory)
+#   keygen into a world-writable directory               (refused)
+#   doctor --for postfix --json as root                  (the same checks as the text)
+set -u
+. "$(dirname "$0")/../lib.sh"
+. "$SRCDIR/tests/e2e/env.sh"
+. "$SRCDIR/tests/e2e/refresh_env.sh"
+
+need_cli
+if [ "$(id -u)" != 0 ] || ! id postfix >/dev/null 2>&1 || ! id nobody >/dev/null 2>&1; then
+	skip "privilege separation: needs root, a postfix user and a nobody user"
+	exit 0
+fi
+
+e2e_setup cli-privsep
+T=$E2E_TMP
+start_authserver
+CFG_SECRET="CfgSecret-$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+write_refresh_conf "chroot_dir = $T/spool
+client_id = cfg-client
+client_secret = $CFG_SECRET
+token_endpoint = $AUTH_URL/token"
+PF="$T/spool/etc/sasl-oauth2"
+install -d -m 755 -o root "$T/spool" "$T/spool/etc"
+install -d -m 700 -o postfix -g postfix "$PF"
+S="$T/state"
+install -d -m 700 "$S"
+export SASL_OAUTH2_STATE_DIR="$S"
+
+. "$SRCDIR/tests/cli/cli_env.sh"
+as_postfix() { runuser -u postfix -- "$@"; }
+# del_json_field FILE KEY: removes one member, keeping the file's owner and mode.
+del_json_field() {
+	"$NODE" -e '
+		const fs = require("fs"); const [f, k] = process.argv.slice(1);
+		const o = JSON.parse(fs.readFileSync(f, "utf8")); delete o[k];
+		fs.writeFileSync(f, JSON.stringify(o, null, 2) + "\n");' "$1" "$2"
+}
+
+# ----- 1. the config's client and a proxy the token file chooses -------------------------------
+# postfix runs a "proxy" (a listener that records every connection) and
+# writes token files that name it, with no client of their own, so that
+# root's refresh, forget and import would send the config's client_secret.
+PPORT=$(free_port) || e2e_die "setup: no free port"
+PROXY_LOG="$T/proxy.log"
+: >"$PROXY_LOG"
+e2e_bg "$PROXY_LOG" "$NODE" -e '
+	const [port, uid, gid] = process.argv.slice(1).map(Number);
+	require("net").createServer((s) => {
+		console.log("connection");
+		s.once("data", (d) => { console.log(String(d).split("\r\n")[0]); s.destroy(); });
+	}).listen(port, "127.0.0.1", () => { process.setgid(gid); process.setuid(uid); });' \
+	"$PPORT" "$(id -u postfix)" "$(id -g postfix)"
+wait_port "$PPORT" 10 || e2e_die "setup: the recording proxy did not start"
+for _ in $(seq 1 50); do grep -q '^connection' "$PROXY_LOG" && break; sleep 0.1; done
+: >"$PROXY_LOG" # wait_port's own probe
+proxy_hits() { grep -c '^connection' "$PROXY_LOG"; }
+cp "$CA_DIR/ca.pem" "$T/postfix-ca.pem"
+chown postfix "$T/postfix-ca.pem"
+admin POST /admin/config "{\"client_secret\": \"$CFG_SECRET\"}" >/dev/null
+
+# the file postfix writes: the config's own token endpoint (so the config's
+# client may go there), no client_id, its own proxy and CA bundle
+proxied_file() {
+	seed_token_file "$1" relay@example.com "$2"
+	del_json_field "$1" client_id
+	set_json_field "$1" proxy "\"http://127.0.0.1:$PPORT\""
+	set_json_field "$1" ca_bundle_file "\"$T/postfix-ca.pem\""
+	[ -z "${3:-}" ] || set_json_field "$1" revocation_endpoint "\"$3\""
+	chown postfix:postfix "$1"
+}
+proxied_file "$PF/proxied.json" -10
+reset_stats
+cli refresh proxied --for postfix
+check_cli "config client, file's proxy: refresh --for postfix renews with the config's client" \
+	eval 'rc_is 0 && test "$(requests)" = 1'
+check "config client, file's proxy: the proxy postfix named got no connection (got $(proxy_hits))" \
+	test "$(proxy_hits)" = 0
+check "config client, file's proxy: the secret is in no output" \
+	bash -c '! grep -qF -- "$1" "$2" "$3"' _ "$CFG_SECRET" "$OUT" "$ERR"
+
+proxied_file "$PF/gone.json" 3600 "$AUTH_URL/revoke"
+cli forget gone --for postfix
+check_cli "config client, file's proxy: forget --for postfix removes the account" \
+	eval 'rc_is 0 && test ! -e "$PF/gone.json"'
+check "config client, file's proxy: forget's revocation did not go through postfix's proxy (got $(proxy_hits))" \
+	test "$(proxy_hits)" = 0
+
+seed_token_file "$T/seed.json" relay@example.com 3600
+printf '{"refresh_token": "%s", "token_endpoint": "%s/token", "proxy": "http://127.0.0.1:%s",
+  "ca_bundle_file": "%s/postfix-ca.pem", "user": "relay@example.com"}\n' \
+	"$(json_field "$T/seed.json" refresh_token)" "$AUTH_URL" "$PPORT" "$T" >"$PF/src.json"
+chown postfix:postfix "$PF/src.json"
+chmod 600 "$PF/src.json"
+reset_stats
+cli import "$PF/src.json" imported
+check_cli "config client, file's proxy: import gets the first access token with the config's client" \
+	eval 'rc_is 0 && test "$(requests)" = 1'
+check "config client, file's proxy: import's request did not go through the file's proxy (got $(proxy_hits))" \
+	test "$(proxy_hits)" = 0
+
+# import copies a configured provider's client only with that provider's
+# endpoints: a file naming provider "corp" but its own token endpoint and
+# proxy does not get corp's secret to send there.
+cat >>"$SASL_OAUTH2_CONF" <<CONF
+provider.corp.authorize_endpoint = $AUTH_URL/authorize
+provider.corp.token_endpoint = $AUTH_URL/token
+provider.corp.scope = mail
+provider.corp.client_id = corp-client
+provider.corp.client_secret = $CFG_SECRET-corp
+CONF
+printf '{"provider": "corp", "access_token": "at-%s", "refresh_token": "rt-corp", "expiry": "%s",
+  "token_endpoint": "https://127.0.0.1:%s/token", "proxy": "http://127.0.0.1:%s", "user": "relay@example.com"}\n' \
+	"$(head -c 1500 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" "$(( $(date +%s) + 3600 ))" \
+	"$PPORT" "$PPORT" >"$PF/corp-src.json"
+chown postfix:postfix "$PF/corp-src.json"
+chmod 600 "$PF/corp-src.json"
+cli import "$PF/corp-src.json" corp
+check_cli "provider client: import names the provider's client" \
+	eval 'rc_is 0 && test "$(json_field "$S/corp.json" client_id)" = corp-client'
+check "provider client: ... with the provider's token endpoint, not the file's (got $(json_field "$S/corp.json" token_endpoint))" \
+	test "$(json_field "$S/corp.json" token_endpoint)" = "$AUTH_URL/token"
+check "provider client: ... and without the file's proxy (got '$(json_field "$S/corp.json" proxy)')" \
+	test -z "$(json_field "$S/corp.json" proxy)"
+check "provider client: import says the file's endpoints and proxy were replaced" \
+	eval 'err_has "endpoints are replaced by provider corp" && err_has "\"proxy\" is dropped"'
+sed 's/^/#   proxy: /' "$PROXY_LOG"
+
+e2e_finish
