@@ -37,24 +37,28 @@ int oa2_grant_can_renew(const struct oa2_token *tok, const struct oa2_config *cf
 	return oa2_grant_kind_of(tok)->missing(tok, cfg) == NULL;
 }
 
-const char *oa2_grant_explain(const struct oa2_grant_kind *k, const char *error,
-			      const char *description)
+const char *oa2_grant_explain(const struct oa2_grant_kind *k, const struct oa2_token *tok,
+			      const char *error, const char *description, char *buf, size_t n)
 {
-	const char *words = k->explain != NULL ? k->explain(error, description) : NULL;
+	const char *words = k->explain != NULL ? k->explain(tok, error, description, buf, n)
+					       : NULL;
 
 	return words != NULL ? words : oa2_token_error_explain(error, description);
 }
 
 /* The refresh grant's refusal already reads right (refresh.c); app-only
  * grants have no user to sign in again, so their refusal says what to fix. */
-static void reword_denial(const struct oa2_grant_kind *k, const char *endpoint,
+static void reword_denial(const struct oa2_grant_kind *k, const struct oa2_token *tok,
 			  const char *account, const struct oa2_refresh_result *res,
 			  struct oa2_err *err)
 {
-	const char *words = oa2_grant_explain(k, res->error, res->description);
+	char buf[OA2_GRANT_EXPLAIN_MAX];
+	const char *words = oa2_grant_explain(k, tok, res->error, res->description, buf,
+					      sizeof(buf));
 
 	oa2_err_set(err, OA2_ERR_DENIED, "token endpoint %s refused the %s (HTTP %ld, %s: %s): "
-		    "%s; after fixing it, check with: %s %s", endpoint, k->title, res->status,
+		    "%s; after fixing it, check with: %s %s", tok->token_endpoint, k->title,
+		    res->status,
 		    res->error, res->description[0] ? res->description : "no description",
 		    words != NULL ? words : "see the provider's description", k->redo, account);
 }
@@ -94,6 +98,6 @@ int oa2_grant_renew(const char *path, const char *account, const struct oa2_conf
 	c.client_secret = route.client_secret;
 	rc = k->renew(&c, res, err);
 	if (rc == OA2_ERR_DENIED && k != &oa2_grant_refresh_token && res->error[0] != '\0')
-		reword_denial(k, tok->token_endpoint, account, res, err);
+		reword_denial(k, tok, account, res, err);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "sasl-oauth2/credfile.h"
 #include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/jwt_sign.h"
+#include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/secret.h"
 
 /* Short-lived: the assertion is a credential until it expires. */
@@ -111,8 +112,25 @@ static int renew(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
 	return rc;
 }
 
-/* Microsoft's words for the refusals an app-only setup meets. */
-static const char *explain(const char *error, const char *description)
+/* AADSTS1002012: the cloud's own scope, named from the file's endpoint. */
+static const char *wrong_scope(const struct oa2_token *tok, char *buf, size_t n)
+{
+	char scopes[256];
+	int w;
+
+	oa2_microsoft_app_scope_words(tok ? tok->token_endpoint : NULL, tok ? tok->scope : NULL,
+				      scopes, sizeof(scopes));
+	w = snprintf(buf, n, "the scope is wrong for app-only access: the client credentials "
+		     "grant takes only the cloud's Exchange Online resource with /.default: %s",
+		     scopes);
+	return w > 0 && (size_t)w < n ? buf : "the scope is wrong for app-only access: it "
+					      "must be the cloud's RESOURCE/.default";
+}
+
+/* Microsoft's words for the refusals an app-only setup meets (Microsoft
+ * Entra "authentication and authorization error codes"). */
+static const char *explain(const struct oa2_token *tok, const char *error,
+			   const char *description, char *buf, size_t n)
 {
 	static const struct oa2_error_words codes[] = {
 		{ "AADSTS700027", "the client assertion did not verify: upload the certificate "
@@ -127,11 +145,12 @@ static const char *explain(const char *error, const char *description)
 		{ "AADSTS700016", "the application is not in this tenant: check the client id and "
 				  "--tenant, and that an admin consented to its permissions" },
 		{ "AADSTS90002", "the tenant does not exist: check --tenant" },
-		{ "AADSTS1002012", "the scope is wrong for app-only access: it must be "
-				   "https://outlook.office365.com/.default" },
 	};
+	const char *words;
 
-	const char *words = oa2_error_words_find(codes, sizeof(codes) / sizeof(codes[0]),
+	if (strstr(description, "AADSTS1002012") != NULL)
+		return wrong_scope(tok, buf, n);
+	words = oa2_error_words_find(codes, sizeof(codes) / sizeof(codes[0]),
 						 description);
 
 	if (words != NULL)

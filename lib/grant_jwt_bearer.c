@@ -86,7 +86,8 @@ static int renew(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
 }
 
 /* Google says little in its codes; the descriptions tell the cases apart. */
-static const char *explain(const char *error, const char *description)
+static const char *explain(const struct oa2_token *tok, const char *error,
+			   const char *description, char *buf, size_t n)
 {
 	static const struct oa2_error_words texts[] = {
 		{ "timeframe", "the assertion's times were refused: this host's clock is off "
@@ -100,6 +101,9 @@ static const char *explain(const char *error, const char *description)
 	};
 	const char *words;
 
+	(void)tok;
+	(void)buf;
+	(void)n;
 	if (strcmp(error, "unauthorized_client") == 0)
 		return "domain-wide delegation is not granted: in the Google Admin console "
 		       "(Security > Access and data control > API controls > Domain-wide "

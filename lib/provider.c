@@ -10,26 +10,37 @@
 #include "sasl-oauth2/suggest.h"
 
 /* Microsoft's clouds as Microsoft's national-cloud and US Government
- * documentation lists them: sign-in host, Exchange Online resource (the
- * scopes' prefix), IMAP/POP host and SMTP AUTH host. GCC (moderate) runs on
- * the worldwide endpoints; "us" is what --cloud called GCC High before. */
+ * documentation lists them: sign-in host, Exchange Online resource of the
+ * delegated scopes (RESOURCE/IMAP.AccessAsUser.All), the app-only scope
+ * (client credentials take only RESOURCE/.default; Microsoft Learn,
+ * "Authenticate an IMAP, POP or SMTP connection using OAuth", and Exchange's
+ * national cloud endpoints), IMAP/POP host and SMTP AUTH host. GCC
+ * (moderate) runs on the worldwide endpoints; "us" is what --cloud called
+ * GCC High before. Both flows read this one table. */
 static const struct cloud {
 	const char *name;
 	const char *alias[2];
+	const char *title;
 	const char *login;
 	const char *resource;
+	const char *app_scope;
 	const char *imap;
 	const char *smtp;
 } clouds[] = {
-	{ "worldwide", { "global", "gcc" }, "login.microsoftonline.com",
-	  "https://outlook.office.com", "outlook.office365.com", "smtp.office365.com" },
-	{ "gcc-high", { "us", NULL }, "login.microsoftonline.us", "https://outlook.office365.us",
+	{ "worldwide", { "global", "gcc" }, "worldwide and GCC", "login.microsoftonline.com",
+	  "https://outlook.office.com", "https://outlook.office365.com/.default",
+	  "outlook.office365.com", "smtp.office365.com" },
+	{ "gcc-high", { "us", NULL }, "GCC High", "login.microsoftonline.us",
+	  "https://outlook.office365.us", "https://outlook.office365.us/.default",
 	  "outlook.office365.us", "smtp.office365.us" },
-	{ "dod", { NULL, NULL }, "login.microsoftonline.us", "https://outlook-dod.office365.us",
+	{ "dod", { NULL, NULL }, "DoD", "login.microsoftonline.us",
+	  "https://outlook-dod.office365.us", "https://outlook-dod.office365.us/.default",
 	  "outlook-dod.office365.us", "outlook-dod.office365.us" },
-	{ "china", { NULL, NULL }, "login.partner.microsoftonline.cn", "https://partner.outlook.cn",
+	{ "china", { NULL, NULL }, "21Vianet", "login.partner.microsoftonline.cn",
+	  "https://partner.outlook.cn", "https://partner.outlook.cn/.default",
 	  "partner.outlook.cn", "smtp.partner.outlook.cn" },
 };
+#define NCLOUDS (sizeof(clouds) / sizeof(clouds[0]))
 
 /* Outlook.com (personal Microsoft accounts) takes SMTP AUTH here, not at
  * smtp.office365.com (Microsoft Support: "POP, IMAP, and SMTP settings for
@@ -38,7 +49,7 @@ static const struct cloud {
 
 static const struct cloud *cloud_named(const char *name)
 {
-	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+	for (size_t i = 0; i < NCLOUDS; i++) {
 		if (strcmp(name, clouds[i].name) == 0)
 			return &clouds[i];
 		for (size_t k = 0; k < 2; k++)
@@ -150,6 +161,7 @@ static int microsoft(const struct oa2_provider_request *rq, struct oa2_provider 
 	if (bad)
 		return oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
 	p->openid = 1;
+	p->app_scope = c->app_scope;
 	p->mechanism = "XOAUTH2"; /* the only one Microsoft documents */
 	/* The Entra portal takes http://localhost but no http://127.0.0.1
 	 * redirect URI, and Microsoft ignores the port of loopback URIs. */
@@ -344,6 +356,18 @@ int oa2_provider_authorize_url(const struct oa2_provider *p, const char *client_
 	return OA2_OK;
 }
 
+/* What follows "https://LOGIN/" in endpoint when it is on c's sign-in
+ * host, else NULL. */
+static const char *on_login_host(const char *endpoint, const struct cloud *c)
+{
+	size_t hl = strlen(c->login);
+
+	if (endpoint == NULL || strncasecmp(endpoint, "https://", 8) != 0 ||
+	    strncasecmp(endpoint + 8, c->login, hl) != 0 || endpoint[8 + hl] != '/')
+		return NULL;
+	return endpoint + 8 + hl + 1;
+}
+
 int oa2_microsoft_endpoint_parts(const char *endpoint, const char *scope, char *tenant, size_t n,
 				 const char **cloud)
 {
@@ -353,15 +377,14 @@ int oa2_microsoft_endpoint_parts(const char *endpoint, const char *scope, char *
 
 	/* Clouds may share a sign-in host (GCC High and DoD do): the scope's
 	 * resource tells them apart; without one, the first listed wins. */
-	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
-		size_t hl = strlen(clouds[i].login);
+	for (size_t i = 0; i < NCLOUDS; i++) {
+		const char *rest = on_login_host(endpoint, &clouds[i]);
 
-		if (strncasecmp(endpoint, "https://", 8) != 0 ||
-		    strncasecmp(endpoint + 8, clouds[i].login, hl) != 0 || endpoint[8 + hl] != '/')
+		if (rest == NULL)
 			continue;
 		if (found == NULL || (scope != NULL && strstr(scope, clouds[i].resource) != NULL))
 			found = &clouds[i];
-		t = endpoint + 8 + hl + 1;
+		t = rest;
 	}
 	if (found == NULL)
 		return -1;
@@ -377,6 +400,43 @@ int oa2_microsoft_endpoint_parts(const char *endpoint, const char *scope, char *
 		return -1;
 	*cloud = found == &clouds[0] ? NULL : found->name;
 	return 0;
+}
+
+const char *oa2_microsoft_app_scope(const char *cloud)
+{
+	const struct cloud *c = cloud_named(cloud != NULL ? cloud : "worldwide");
+
+	return c != NULL ? c->app_scope : NULL;
+}
+
+void oa2_microsoft_app_scope_words(const char *endpoint, const char *scope, char *buf, size_t n)
+{
+	const struct cloud *pick[NCLOUDS];
+	size_t k = 0, used = 0;
+
+	for (size_t i = 0; i < NCLOUDS; i++)
+		if (on_login_host(endpoint, &clouds[i]) != NULL)
+			pick[k++] = &clouds[i];
+	/* A shared sign-in host (GCC High, DoD): the resource in the scope
+	 * sent, when it names one, settles which cloud was meant. */
+	for (size_t i = 0; k > 1 && scope != NULL && i < k; i++)
+		if (strstr(scope, pick[i]->resource) != NULL) {
+			pick[0] = pick[i];
+			k = 1;
+		}
+	if (k == 0)
+		for (size_t i = 0; i < NCLOUDS; i++)
+			pick[k++] = &clouds[i];
+	if (n > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; i < k && used < n; i++) {
+		int w = snprintf(buf + used, n - used, "%s%s (%s)",
+				 i == 0 ? "" : i + 1 == k ? " or " : ", ", pick[i]->app_scope,
+				 pick[i]->title);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
 }
 
 /* Non-zero when the space-separated scope has a word ending in "/perm". */
@@ -470,7 +530,7 @@ int oa2_config_client_may_use(const struct oa2_config *cfg, const char *endpoint
 		return 1; /* the config's own token_endpoint is what is used */
 	if (cfg->token_endpoint != NULL && same_origin(endpoint, cfg->token_endpoint))
 		return 1;
-	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
+	for (size_t i = 0; i < NCLOUDS; i++) {
 		snprintf(base, sizeof(base), "https://%s/", clouds[i].login);
 		if (same_origin(endpoint, base))
 			return 1;

@@ -12,7 +12,7 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 pkgs="$build_pkgs
   dovecot-core dovecot-imapd dovecot-submissiond postfix cyrus-clients isync msmtp neomutt mutt tmux
   libncurses-dev xz-utils tcl
-  valgrind curl ca-certificates openssl strace bash-completion zsh
+  valgrind curl ca-certificates openssl strace bash-completion zsh iproute2 util-linux
   chromium fonts-liberation
   debhelper dpkg-dev lintian debootstrap"
 # Building the Debian packages (tests/packaging) asks pkg-config for

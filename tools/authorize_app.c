@@ -30,16 +30,6 @@
 #include "authorize.h"
 #include "privsep.h"
 
-/* Microsoft documents scope RESOURCE/.default for the client credentials
- * grant; the resource is Exchange Online's in each cloud. */
-static const struct {
-	const char *cloud, *scope;
-} app_scopes[] = {
-	{ "global", "https://outlook.office365.com/.default" },
-	{ "us", "https://outlook.office365.us/.default" },
-	{ "china", "https://partner.outlook.cn/.default" },
-};
-
 #define GOOGLE_SCOPE "https://mail.google.com/"
 #define GOOGLE_TOKEN_URI "https://oauth2.googleapis.com/token"
 
@@ -227,9 +217,6 @@ static int prepare(struct cli *cli, const struct app_opts *o, struct app_state *
 			return rc;
 		rq.tenant = o->c.tenant;
 		rq.cloud = o->c.cloud;
-		for (size_t i = 0; scope == NULL && i < sizeof(app_scopes) / sizeof(app_scopes[0]); i++)
-			if (strcmp(app_scopes[i].cloud, o->c.cloud ? o->c.cloud : "global") == 0)
-				scope = app_scopes[i].scope;
 	} else if (o->c.tenant != NULL || o->c.cloud != NULL) {
 		return cli_usage_error(&cmd_authorize, "--tenant and --cloud are for Microsoft");
 	}
@@ -256,6 +243,10 @@ static int prepare(struct cli *cli, const struct app_opts *o, struct app_state *
 		    ((rc = absolute(o->certificate, "certificate file", s->cert_path)) >= 0 ||
 		     (rc = absolute(o->private_key, "private key file", s->key_path)) >= 0))
 			return rc;
+		/* Microsoft: the cloud's RESOURCE/.default (provider.h); the
+		 * client credentials grant refuses the delegated scopes. */
+		if (scope == NULL)
+			scope = s->prov.app_scope;
 		if (scope == NULL && (scope = s->prov.scope) == NULL)
 			return cli_usage_error(&cmd_authorize, "provider %s has no scope: give "
 					       "--scope", rq.name);

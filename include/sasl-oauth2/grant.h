@@ -51,8 +51,10 @@ struct oa2_grant_kind {
 	int (*renew)(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
 		     struct oa2_err *err);
 	/* What a refusal means for this grant, or NULL (then the generic
-	 * oa2_token_error_explain applies). */
-	const char *(*explain)(const char *error, const char *description);
+	 * oa2_token_error_explain applies): static words, or buf (n bytes)
+	 * filled with words that name tok's own values. tok may be NULL. */
+	const char *(*explain)(const struct oa2_token *tok, const char *error,
+			       const char *description, char *buf, size_t n);
 	/* The command, followed by the account, that tells the admin what to
 	 * do ("sasl-oauth2 authorize"). */
 	const char *redo;
@@ -86,10 +88,12 @@ int oa2_grant_renew(const char *path, const char *account, const struct oa2_conf
 		    const struct oa2_token *tok, struct oa2_refresh_result *res,
 		    struct oa2_err *err);
 
-/* The explanation for a refusal recorded in a token file (status, doctor):
- * the kind's own words first, then oa2_token_error_explain. May be NULL. */
-const char *oa2_grant_explain(const struct oa2_grant_kind *k, const char *error,
-			      const char *description);
+/* The explanation for a refusal of tok's grant (tok may be NULL): the
+ * kind's own words first, then oa2_token_error_explain. Static or buf (n
+ * bytes, OA2_GRANT_EXPLAIN_MAX is enough); may be NULL. */
+#define OA2_GRANT_EXPLAIN_MAX 512
+const char *oa2_grant_explain(const struct oa2_grant_kind *k, const struct oa2_token *tok,
+			      const char *error, const char *description, char *buf, size_t n);
 
 /* A private_key_jwt client assertion (RFC 7523 section 2.2), signed with
  * alg (RS256 or PS256; NULL: RS256), for client_id

@@ -19,7 +19,11 @@
  *                  https://partner.outlook.cn, partner.outlook.cn,
  *                  smtp.partner.outlook.cn
  *              scopes RESOURCE/IMAP.AccessAsUser.All, /SMTP.Send,
- *              /POP.AccessAsUser.All and offline_access
+ *              /POP.AccessAsUser.All and offline_access; app-only (client
+ *              credentials) scope: https://outlook.office365.com/.default
+ *              (worldwide, GCC), https://outlook.office365.us/.default
+ *              (GCC High), https://outlook-dod.office365.us/.default (DoD),
+ *              https://partner.outlook.cn/.default (china)
  *   google     https://accounts.google.com/o/oauth2/v2/auth and
  *              https://oauth2.googleapis.com/token, scope
  *              https://mail.google.com/ with access_type=offline and
@@ -76,6 +80,9 @@ struct oa2_provider {
 	const char *no_device_why; /* static reason when there is no device flow */
 	int openid;                /* answers with an id_token when asked */
 	int wants_secret;          /* its clients normally have a secret (google) */
+	const char *app_scope;     /* microsoft: the cloud's app-only (client
+				    * credentials) scope, RESOURCE/.default;
+				    * NULL for the others */
 	const char *mechanism;     /* the SASL mechanism its servers prefer */
 	const char *redirect_host; /* host of the loopback redirect URI: "localhost"
 				    * (microsoft: its portal takes no IP literal)
@@ -117,6 +124,17 @@ int oa2_provider_authorize_url(const struct oa2_provider *p, const char *client_
  * the tenant does not fit in n bytes. */
 int oa2_microsoft_endpoint_parts(const char *endpoint, const char *scope, char *tenant,
 				 size_t n, const char **cloud);
+
+/* The app-only (client credentials) scope of a Microsoft cloud (a --cloud
+ * name or alias; NULL: worldwide), static; NULL for an unknown cloud. */
+const char *oa2_microsoft_app_scope(const char *cloud);
+
+/* The app-only scope for the cloud of a Microsoft token endpoint, in words
+ * for advice: "https://outlook.office365.us/.default (GCC High)". Clouds that
+ * share the sign-in host are told apart by the resource in scope (may be
+ * NULL); when it does not tell, or endpoint is not Microsoft's, every
+ * candidate is listed ("A (x) or B (y)"). Always NUL-terminates (n > 0). */
+void oa2_microsoft_app_scope_words(const char *endpoint, const char *scope, char *buf, size_t n);
 
 /* The OA2_SERVICE_* bits whose Microsoft permissions (RESOURCE/
  * IMAP.AccessAsUser.All, /SMTP.Send, /POP.AccessAsUser.All) the scope

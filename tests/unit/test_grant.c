@@ -145,10 +145,41 @@ static void test_explain(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *w = oa2_grant_explain(cases[i].kind, cases[i].error, cases[i].desc);
+		char buf[OA2_GRANT_EXPLAIN_MAX];
+		const char *w = oa2_grant_explain(cases[i].kind, NULL, cases[i].error,
+						  cases[i].desc, buf, sizeof(buf));
 
 		CHECK(w && strstr(w, cases[i].word), "explain: %s", cases[i].what);
 	}
+}
+
+/* AADSTS1002012 names the scope of the token file's own cloud. */
+static void test_explain_scope(void)
+{
+	static const char desc[] = "AADSTS1002012: The provided value for scope "
+				   "https://outlook-dod.office365.us/SMTP.Send is not valid.";
+	struct oa2_token t = { 0 };
+	char buf[OA2_GRANT_EXPLAIN_MAX];
+	const char *w;
+
+	t.token_endpoint = "https://login.microsoftonline.us/t.example/oauth2/v2.0/token";
+	t.scope = "https://outlook-dod.office365.us/SMTP.Send";
+	w = oa2_grant_explain(&oa2_grant_client_credentials, &t, "invalid_scope", desc, buf,
+			      sizeof(buf));
+	CHECK(w && strstr(w, "https://outlook-dod.office365.us/.default (DoD)") &&
+	      !strstr(w, "office365.com"), "explain: AADSTS1002012 names DoD's scope: %s",
+	      w ? w : "(none)");
+	t.token_endpoint = "https://login.partner.microsoftonline.cn/t.example/oauth2/v2.0/token";
+	t.scope = "https://partner.outlook.cn/IMAP.AccessAsUser.All offline_access";
+	w = oa2_grant_explain(&oa2_grant_client_credentials, &t, "invalid_scope", desc, buf,
+			      sizeof(buf));
+	CHECK(w && strstr(w, "https://partner.outlook.cn/.default") && !strstr(w, ".us/"),
+	      "explain: AADSTS1002012 names 21Vianet's scope: %s", w ? w : "(none)");
+	w = oa2_grant_explain(&oa2_grant_client_credentials, NULL, "invalid_scope", desc, buf,
+			      sizeof(buf));
+	CHECK(w && strstr(w, "https://outlook.office365.com/.default") &&
+	      strstr(w, "https://partner.outlook.cn/.default"),
+	      "explain: AADSTS1002012 without a token file lists every cloud's scope");
 }
 
 /* The signature must verify with the public key alone, as a server does. */
@@ -553,6 +584,7 @@ int main(int argc, char **argv)
 	}
 	test_token_grant();
 	test_explain();
+	test_explain_scope();
 	test_client_assertion();
 	test_credential_files();
 	test_service_account();

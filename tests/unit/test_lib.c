@@ -228,24 +228,35 @@ static void test_jwt(void)
 static void test_clouds(const struct oa2_config *cfg)
 {
 	static const struct {
-		const char *cloud, *tenant, *login, *resource, *imap, *smtp, *personal;
+		const char *cloud, *tenant, *login, *resource, *imap, *smtp, *personal, *app;
 	} want[] = {
 		{ NULL, NULL, "login.microsoftonline.com", "https://outlook.office.com",
-		  "outlook.office365.com", "smtp.office365.com", "smtp-mail.outlook.com" },
+		  "outlook.office365.com", "smtp.office365.com", "smtp-mail.outlook.com",
+		  "https://outlook.office365.com/.default" },
+		{ "worldwide", "contoso.example", "login.microsoftonline.com",
+		  "https://outlook.office.com", "outlook.office365.com", "smtp.office365.com", NULL,
+		  "https://outlook.office365.com/.default" },
 		{ "gcc", "contoso.gov", "login.microsoftonline.com", "https://outlook.office.com",
-		  "outlook.office365.com", "smtp.office365.com", NULL },
+		  "outlook.office365.com", "smtp.office365.com", NULL,
+		  "https://outlook.office365.com/.default" },
 		{ "global", "organizations", "login.microsoftonline.com", "https://outlook.office.com",
-		  "outlook.office365.com", "smtp.office365.com", NULL },
+		  "outlook.office365.com", "smtp.office365.com", NULL,
+		  "https://outlook.office365.com/.default" },
 		{ NULL, "consumers", "login.microsoftonline.com", "https://outlook.office.com",
-		  "outlook.office365.com", "smtp-mail.outlook.com", NULL },
+		  "outlook.office365.com", "smtp-mail.outlook.com", NULL,
+		  "https://outlook.office365.com/.default" },
 		{ "us", NULL, "login.microsoftonline.us", "https://outlook.office365.us",
-		  "outlook.office365.us", "smtp.office365.us", NULL },
+		  "outlook.office365.us", "smtp.office365.us", NULL,
+		  "https://outlook.office365.us/.default" },
 		{ "gcc-high", NULL, "login.microsoftonline.us", "https://outlook.office365.us",
-		  "outlook.office365.us", "smtp.office365.us", NULL },
+		  "outlook.office365.us", "smtp.office365.us", NULL,
+		  "https://outlook.office365.us/.default" },
 		{ "dod", NULL, "login.microsoftonline.us", "https://outlook-dod.office365.us",
-		  "outlook-dod.office365.us", "outlook-dod.office365.us", NULL },
+		  "outlook-dod.office365.us", "outlook-dod.office365.us", NULL,
+		  "https://outlook-dod.office365.us/.default" },
 		{ "china", NULL, "login.partner.microsoftonline.cn", "https://partner.outlook.cn",
-		  "partner.outlook.cn", "smtp.partner.outlook.cn", NULL },
+		  "partner.outlook.cn", "smtp.partner.outlook.cn", NULL,
+		  "https://partner.outlook.cn/.default" },
 	};
 	struct oa2_http_opts o = { 0 };
 	struct oa2_provider p;
@@ -264,11 +275,14 @@ static void test_clouds(const struct oa2_config *cfg)
 		CHECK(rc == OA2_OK && strcmp(p.token_endpoint, token) == 0 &&
 		      strcmp(p.scope, scope) == 0 && strcmp(p.imap.host, want[i].imap) == 0 &&
 		      strcmp(p.smtp.host, want[i].smtp) == 0 && p.smtp.port == 587 &&
+		      strcmp(p.app_scope, want[i].app) == 0 &&
+		      strcmp(oa2_microsoft_app_scope(want[i].cloud), want[i].app) == 0 &&
 		      (want[i].personal ? p.smtp_personal && strcmp(p.smtp_personal, want[i].personal) == 0
 					: p.smtp_personal == NULL),
-		      "provider: microsoft --cloud %s --tenant %s: %s, %s, IMAP %s, SMTP %s%s%s",
-		      want[i].cloud ? want[i].cloud : "(default)",
-		      want[i].tenant ? want[i].tenant : "(common)", token, scope, want[i].imap,
+		      "provider: microsoft --cloud %s --tenant %s: %s, %s, app-only %s, IMAP %s, "
+		      "SMTP %s%s%s", want[i].cloud ? want[i].cloud : "(default)",
+		      want[i].tenant ? want[i].tenant : "(common)", token, scope, want[i].app,
+		      want[i].imap,
 		      want[i].smtp, want[i].personal ? ", personal accounts " : "",
 		      want[i].personal ? want[i].personal : "");
 		if (rc == OA2_OK)
@@ -281,6 +295,45 @@ static void test_clouds(const struct oa2_config *cfg)
 		      strstr(e.msg, "worldwide"), "provider: consumers only in the worldwide cloud: %s",
 		      e.msg);
 	}
+}
+
+/* The AADSTS1002012 advice's scope, from the token endpoint (and the
+ * scope sent, where GCC High and DoD share a sign-in host). */
+static void test_app_scope_words(void)
+{
+	static const struct {
+		const char *endpoint, *scope, *want;
+	} cases[] = {
+		{ "https://login.microsoftonline.com/t.example/oauth2/v2.0/token",
+		  "https://outlook.office.com/SMTP.Send",
+		  "https://outlook.office365.com/.default (worldwide and GCC)" },
+		{ "https://login.microsoftonline.us/t.example/oauth2/v2.0/token",
+		  "https://outlook-dod.office365.us/SMTP.SendAsApp",
+		  "https://outlook-dod.office365.us/.default (DoD)" },
+		{ "https://login.microsoftonline.us/t.example/oauth2/v2.0/token",
+		  "https://outlook.office365.us/IMAP.AccessAsApp",
+		  "https://outlook.office365.us/.default (GCC High)" },
+		{ "https://login.microsoftonline.us/t.example/oauth2/v2.0/token", "mail",
+		  "https://outlook.office365.us/.default (GCC High) or "
+		  "https://outlook-dod.office365.us/.default (DoD)" },
+		{ "https://login.partner.microsoftonline.cn/t.example/oauth2/v2.0/token", NULL,
+		  "https://partner.outlook.cn/.default (21Vianet)" },
+		{ "https://idp.example/token", NULL,
+		  "https://outlook.office365.com/.default (worldwide and GCC), "
+		  "https://outlook.office365.us/.default (GCC High), "
+		  "https://outlook-dod.office365.us/.default (DoD) or "
+		  "https://partner.outlook.cn/.default (21Vianet)" },
+	};
+	char buf[512], small[24];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		oa2_microsoft_app_scope_words(cases[i].endpoint, cases[i].scope, buf, sizeof(buf));
+		CHECK(strcmp(buf, cases[i].want) == 0, "app scope words: %s -> \"%s\" (got \"%s\")",
+		      cases[i].endpoint, cases[i].want, buf);
+	}
+	oa2_microsoft_app_scope_words(NULL, NULL, small, sizeof(small));
+	CHECK(strlen(small) == sizeof(small) - 1, "app scope words: cut to the buffer, terminated");
+	CHECK(oa2_microsoft_app_scope("mars") == NULL, "app scope: none for an unknown cloud");
 }
 
 static void test_provider(void)
@@ -621,6 +674,7 @@ int main(void)
 	test_provider();
 	test_redirect_host();
 	test_reauthorize_parts();
+	test_app_scope_words();
 	test_aadsts();
 	test_store_links();
 	return tap_exit_code();
