@@ -29,6 +29,7 @@
 #include <openssl/crypto.h>
 
 #include "cmdutil.h"
+#include "import_read.h"
 #include "privsep.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/client_route.h"
@@ -109,46 +110,6 @@ static int parse(int argc, char **argv, struct opts *o)
 
 /* ----- reading the source file ---------------------------------------------- */
 
-/* Reads FILE ("-": standard input) whole, at most OA2_TOKEN_FILE_MAX;
- * *mtime (may be NULL) is its modification time, 0 for a pipe. */
-static int read_source(const char *file, struct oa2_buf *b, long long *mtime,
-		       struct oa2_err *err)
-{
-	struct stat st;
-	char chunk[4096];
-	int fd = strcmp(file, "-") == 0 ? STDIN_FILENO
-					: open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	int rc = OA2_OK;
-
-	if (fd < 0)
-		return oa2_err_set(err, OA2_ERR_IO, "cannot open %s: %s", file, strerror(errno));
-	if (mtime != NULL)
-		*mtime = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_mtime : 0;
-	oa2_buf_init(b, OA2_TOKEN_FILE_MAX + sizeof(chunk));
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0) {
-			rc = oa2_err_set(err, OA2_ERR_IO, "cannot read %s: %s", file, strerror(errno));
-			break;
-		}
-		if (n == 0 || oa2_buf_put(b, chunk, (size_t)n) != 0 || b->len > OA2_TOKEN_FILE_MAX)
-			break;
-	}
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	if (fd != STDIN_FILENO)
-		close(fd);
-	if (rc == OA2_OK && b->len > OA2_TOKEN_FILE_MAX)
-		rc = oa2_err_set(err, OA2_ERR_TOOBIG, "%s is larger than %d bytes: not a token file",
-				 file, OA2_TOKEN_FILE_MAX);
-	else if (rc == OA2_OK && b->failed)
-		rc = oa2_err_set(err, OA2_ERR_NOMEM, "reading %s: out of memory", file);
-	else if (rc == OA2_OK && b->len == 0)
-		rc = oa2_err_set(err, OA2_ERR_PARSE, "%s is empty", file);
-	return rc;
-}
-
 /* mutt_oauth2.py normally encrypts its token files with gpg. */
 static int looks_encrypted(const struct oa2_buf *b)
 {
@@ -162,7 +123,7 @@ static int load_source(const struct opts *o, struct json_object **obj, long long
 {
 	char origin[PATH_MAX + 16];
 	struct oa2_buf b;
-	int rc = read_source(o->file, &b, mtime, err);
+	int rc = import_read_file(o->file, "file to import", &b, mtime, err);
 
 	if (rc == OA2_OK && looks_encrypted(&b))
 		rc = oa2_err_set(err, OA2_ERR_PARSE, "%s is encrypted (mutt_oauth2.py encrypts its "
@@ -443,7 +404,7 @@ static int apply_xoauth2_conf(const struct opts *o, struct json_object *obj,
 
 	if (access(o->xoauth2_conf, F_OK) != 0 && errno == ENOENT)
 		return OA2_OK;
-	rc = read_source(o->xoauth2_conf, &b, NULL, err);
+	rc = import_read_file(o->xoauth2_conf, "sasl-xoauth2 configuration", &b, NULL, err);
 	if (rc == OA2_OK)
 		rc = oa2_json_parse_object(b.data, b.len, o->xoauth2_conf, &conf, err);
 	oa2_buf_clear(&b);
@@ -710,7 +671,10 @@ const struct cli_command cmd_import = {
 	"\n"
 	"The file is written atomically, mode 0600, owned by the account's owner\n"
 	"(the postfix user for --for postfix), in a directory created when missing.\n"
-	"FILE itself is left as it is.\n"
+	"FILE itself is left as it is. FILE is read as the owner of its directory\n"
+	"(as postfix for tarickb's /var/spool/postfix/etc/tokens), and must be a\n"
+	"regular file of that user's with one name, at most 64 KiB: a symbolic\n"
+	"link, a FIFO, a device or a directory is refused.\n"
 	"\n"
 	"Options:\n"
 	"  --provider P    google, microsoft, or a provider.P section of the\n"
@@ -741,6 +705,7 @@ const struct cli_command cmd_import = {
 	"  70  out of memory\n"
 	"  74  FILE could not be read, or the account's directory or file could not\n"
 	"      be created or written (nothing was written)\n"
+	"  77  FILE is a link, not a regular file, or not its directory owner's\n"
 	"  75  FILE had no access token and the provider could not be reached: try\n"
 	"      again later\n"
 	"  78  the configuration file (or its provider section) is wrong\n",

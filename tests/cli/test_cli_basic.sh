@@ -447,7 +447,7 @@ if [ "$(id -u)" = 0 ]; then
 	as_nobody token nb
 	check_cli "unwritable dir: token of an expired file fails with exit 74, nothing printed" \
 		eval 'rc_is 74 && test ! -s "$OUT" && same_bytes "$E2E_TMP/nb.before" "$D/nb.json"'
-	cp "$T" "$E2E_TMP/tarickb-nobody.json"; chmod 644 "$E2E_TMP/tarickb-nobody.json"
+	cp "$T" "$E2E_TMP/tarickb-nobody.json"; chown nobody "$E2E_TMP/tarickb-nobody.json"; chmod 600 "$E2E_TMP/tarickb-nobody.json"
 	as_nobody import "$E2E_TMP/tarickb-nobody.json" new
 	check_cli "unwritable dir: import fails with exit 74, creates nothing" \
 		eval 'rc_is 74 && test ! -e "$D/new.json" && err_has "$D"'

@@ -135,4 +135,69 @@ check "provider client: import says the file's endpoints and proxy were replaced
 	eval 'err_has "endpoints are replaced by provider corp" && err_has "\"proxy\" is dropped"'
 sed 's/^/#   proxy: /' "$PROXY_LOG"
 
+# ----- 2. import reads its source as the source directory's owner ------------------------------
+# tarickb/sasl-xoauth2 keeps its token files in a postfix-owned directory.
+# nobody has a token file of its own; postfix cannot read it, root can.
+TOKS="$T/spool/etc/tokens"
+install -d -m 700 -o postfix -g postfix "$TOKS"
+NB="$T/nobody-home"
+install -d -m 700 -o nobody "$NB"
+NB_RT="rt-NOBODY-$(head -c 1500 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+printf '{"version": 1, "user": "nobody@example.com", "access_token": "at-nobody", "refresh_token": "%s",
+  "expires_at": %s, "client_id": "c", "token_endpoint": "%s/token"}\n' \
+	"$NB_RT" "$(( $(date +%s) + 3600 ))" "$AUTH_URL" >"$NB/work.json"
+chown nobody "$NB/work.json"
+chmod 600 "$NB/work.json"
+secret_leaked() { grep -rqF -- "${NB_RT:0:200}" "$PF" "$S" "$OUT" "$ERR"; }
+
+as_postfix ln -s "$NB/work.json" "$TOKS/relay"
+cli import "$TOKS/relay" stolen --for postfix
+check_cli "import of a link to another user's token file: refused, naming the path (exit 77)" \
+	eval 'rc_is 77 && err_has "$TOKS/relay is a symbolic link"'
+check "import of a link: nothing of nobody's was copied (no account, no refresh token anywhere)" \
+	eval 'test ! -e "$PF/stolen.json" && ! secret_leaked'
+rm -f "$TOKS/relay"
+
+# a FIFO with a writer that never writes: an O_NONBLOCK read loop spun
+# here at 100% CPU until killed
+as_postfix mkfifo -m 600 "$TOKS/fifo"
+e2e_bg "$T/writer.log" runuser -u postfix -- sh -c 'exec 3>"$1"; exec sleep 60' _ "$TOKS/fifo"
+WRITER=${E2E_PIDS[-1]}
+sleep 0.3
+start=$(date +%s%N)
+OUT="$T/fifo.out" ERR="$T/fifo.err"
+timeout 10 "$SO" import "$TOKS/fifo" fromfifo --for postfix >"$OUT" 2>"$ERR"
+RC=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check_cli "import of a FIFO with an idle writer: refused at once, naming it (exit 77, ${ms} ms)" \
+	eval 'rc_is 77 && test "$ms" -lt 3000 && err_has "$TOKS/fifo is a FIFO"'
+kill "$WRITER" 2>/dev/null
+OUT="$E2E_TMP/cli.out" ERR="$E2E_TMP/cli.err"
+
+cli import "$TOKS" fromdir --for postfix
+check_cli "import of a directory: refused, naming it" eval '! rc_is 0 && err_has "$TOKS" && test ! -e "$PF/fromdir.json"'
+cli import /dev/zero fromdev
+check_cli "import of a device: refused, naming it (exit 77)" \
+	eval 'rc_is 77 && err_has "/dev/zero is a device" && test ! -e "$S/fromdev.json"'
+
+# the real thing still works: postfix's own file in postfix's directory,
+# read as postfix, written for postfix
+printf '{"access_token": "at-%s", "expiry": "%s", "refresh_token": "rt-relay", "user": "relay@example.com",
+  "client_id": "test-client", "token_endpoint": "%s/token"}\n' \
+	"$(head -c 1500 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" "$(( $(date +%s) + 3600 ))" "$AUTH_URL" >"$TOKS/relay"
+chown postfix:postfix "$TOKS/relay"
+chmod 600 "$TOKS/relay"
+if command -v strace >/dev/null 2>&1; then
+	strace -f -qq -e trace=openat -o "$T/import.strace" "$SO" import "$TOKS/relay" relay --for postfix >"$OUT" 2>"$ERR"
+	RC=$?
+	check_cli "import of postfix's own file in its directory works" \
+		eval 'rc_is 0 && test "$(json_field "$PF/relay.json" refresh_token)" = rt-relay'
+	opener=$(grep -F "\"$TOKS/relay\"" "$T/import.strace" | head -1)
+	check "... opened with O_NOFOLLOW by the child working as postfix, not by root's process: $opener" \
+		eval '[[ "$opener" == *O_NOFOLLOW* ]] && test "${opener%% *}" != "$(head -1 "$T/import.strace" | cut -d" " -f1)"'
+
+else
+	not_ok "strace is not installed (tests/install-deps.sh installs it)"
+fi
+
 e2e_finish
