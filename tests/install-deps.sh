@@ -10,7 +10,8 @@ export DEBIAN_FRONTEND=noninteractive
 build_pkgs="build-essential autoconf automake libtool pkg-config
   libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev libssl-dev"
 pkgs="$build_pkgs
-  dovecot-core dovecot-imapd dovecot-submissiond postfix cyrus-clients isync msmtp neomutt mutt tmux
+  dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond postfix cyrus-clients isync msmtp neomutt mutt tmux
+  cyrus-admin nmh libauthen-sasl-perl libmail-imapclient-perl libio-socket-ssl-perl
   libncurses-dev xz-utils tcl
   valgrind curl ca-certificates openssl strace bash-completion zsh iproute2 util-linux
   chromium fonts-liberation
@@ -18,10 +19,12 @@ pkgs="$build_pkgs
 # Building the Debian packages (tests/packaging) asks pkg-config for
 # systemd's unit directory: systemd.pc is in systemd-dev since Debian 13,
 # in systemd itself before.
+# Perl's libsasl2 binding (the Perl scripts in docs/clients.md): Debian 13
+# has Authen::SASL::XS, Debian 12 its predecessor Authen::SASL::Cyrus.
 if [ "$(. /etc/os-release && echo "${VERSION_ID:-0}")" -ge 13 ] 2>/dev/null; then
-  pkgs="$pkgs systemd-dev"
+  pkgs="$pkgs systemd-dev libauthen-sasl-xs-perl"
 else
-  pkgs="$pkgs systemd"
+  pkgs="$pkgs systemd libauthen-sasl-cyrus-perl"
 fi
 [ "${1:-}" = --build-only ] && pkgs=$build_pkgs
 # Source packages of mutt and neomutt: the tests build them with Cyrus SASL

@@ -138,7 +138,7 @@ else
 	done <"$T/cmds"
 	# options named on their own in the prose (`--port 8087`): an option of
 	# some sasl-oauth2 command, unless it is another program's
-	OTHER_PROGRAMS_OPTIONS="--auth" # fetchmail's, in clients.md
+	OTHER_PROGRAMS_OPTIONS="--auth --tlskey" # fetchmail's and cyradm's, in clients.md
 	cat "$T"/help-* >"$T/help-all"
 	for g in "${guides[@]}"; do
 		tr '\n' ' ' <"$g" | grep -oE '`--[a-z][a-z-]*[^`]*`' | grep -oE '^`--[a-z][a-z-]*' | tr -d '`'
