@@ -18,6 +18,7 @@ void oa2_client_route(const struct oa2_config *cfg, const struct oa2_file_client
 		r->config_client = 1;
 	}
 	memset(ho, 0, sizeof(*ho));
+	ho->transport = cfg->transport;
 	ho->connect_timeout = cfg->connect_timeout;
 	ho->timeout = cfg->timeout;
 	/* The configuration's client travels only the configuration's way. */

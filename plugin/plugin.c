@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 
+#include "sasl-oauth2/http_curl.h"
 #include "mech.h"
 #include "plugin_log.h"
 
@@ -68,6 +69,8 @@ struct oa2p_global *oa2p_global_new(const sasl_utils_t *utils)
 		return NULL;
 	}
 	g->config_rc = oa2_config_load(NULL, &g->config, &g->config_err);
+	/* Linked, not loaded later: a renewal may run after the host chrooted. */
+	g->config.transport = &oa2_http_linked;
 	if (g->config_rc != OA2_OK)
 		oa2p_log(utils, SASL_LOG_WARN, "sasl-oauth2: %s", g->config_err.msg);
 	return g;

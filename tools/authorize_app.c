@@ -418,6 +418,7 @@ static int run_app(struct cli *cli, const struct app_opts *o, struct app_state *
 		return CLI_NOPERM;
 	}
 	memset(&http, 0, sizeof(http));
+	http.transport = cli->cfg.transport;
 	http.connect_timeout = cli->cfg.connect_timeout;
 	http.timeout = cli->cfg.timeout;
 	http.proxy = cli->cfg.proxy;

@@ -44,6 +44,10 @@ struct cli_command {
 };
 
 /* The commands, each in tools/cmd_NAME.c. */
+/* How the tool's requests leave it: libcurl, loaded at the first request
+ * (curl_lazy.c). */
+extern const struct oa2_http_transport cli_http_transport;
+
 extern const struct cli_command cmd_authorize, cmd_token, cmd_refresh, cmd_status,
 	cmd_forget, cmd_watch, cmd_test, cmd_import, cmd_doctor, cmd_keygen, cmd_help;
 

@@ -493,6 +493,7 @@ static int authorize(struct cli *cli, struct opts *o, struct state *s)
 	a.cli = cli;
 	a.acct = &s->acct;
 	a.account_arg = o->c.account;
+	a.http.transport = cli->cfg.transport;
 	a.http.connect_timeout = cli->cfg.connect_timeout;
 	a.http.timeout = cli->cfg.timeout;
 	a.http.proxy = cli->cfg.proxy;

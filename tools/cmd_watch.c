@@ -71,6 +71,7 @@ static void reload(struct cli *cli)
 		oa2_config_clear(&cfg);
 		return;
 	}
+	cfg.transport = cli->cfg.transport;
 	oa2_config_clear(&cli->cfg);
 	cli->cfg = cfg;
 	wlog_set_debug(cli->cfg.log_level >= OA2_LOG_DEBUG);

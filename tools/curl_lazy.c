@@ -5,136 +5,77 @@
  * reads one file and prints it, and mail programs run it before every
  * connection. Loading libcurl with the program costs more than that whole
  * job (libcurl brings some thirty libraries: ~4 ms of dynamic linking). So
- * the tool defines the few libcurl functions lib/http.c calls; the first
- * call dlopens libcurl and each forwards to the real one. With these
- * definitions in the executable the linker (--as-needed, the Debian
- * default) leaves libcurl out of its DT_NEEDED entirely.
+ * the tool's HTTP transport (cli_http_transport) dlopens libcurl at its
+ * first request and hands the functions it found to the library's libcurl
+ * request code (lib/http_curl.c). Nothing in the tool names a libcurl
+ * symbol, so the linker leaves libcurl out of its DT_NEEDED.
  *
- * Only the tool does this. The plugin links libcurl normally: it refreshes
- * inside Postfix's chroot, where there is no library to dlopen.
+ * The plugin does not do this: it renews inside Postfix's chroot, where
+ * there is no library to load, and uses oa2_http_linked.
  */
-#define CURL_DISABLE_TYPECHECK 1 /* curl.h's checking macros shadow our definitions */
 #include <dlfcn.h>
-#include <stdarg.h>
 #include <stdio.h>
 
-#include <curl/curl.h>
+#include "sasl-oauth2/http_curl.h"
+#include "cli.h"
 
 #define LIBCURL_SONAME "libcurl.so.4"
 
-static struct {
+struct lazy {
 	int tried;
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-} real;
+	int ok;
+	char why[256];
+	struct oa2_curl_fns fns;
+};
 
 /* dlsym returns an object pointer; POSIX guarantees it converts to a
  * function pointer. */
 #define BIND(h, field, name) \
-	((real.field = (__typeof__(real.field))dlsym((h), (name))) != NULL)
+	((l->fns.field = (__typeof__(l->fns.field))dlsym((h), (name))) != NULL)
 
-/* Returns 0 once every function is bound; says why on stderr (once) when
- * libcurl cannot be loaded, and the caller fails like libcurl would. */
-static int load(void)
+static void load(struct lazy *l)
 {
+	const char *e;
 	void *h;
 
-	if (real.tried)
-		return real.easy_init != NULL ? 0 : -1;
-	real.tried = 1;
+	l->tried = 1;
 	h = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
-		fprintf(stderr, "sasl-oauth2: cannot load %s: %s\n", LIBCURL_SONAME, dlerror());
-		return -1;
+		e = dlerror();
+		snprintf(l->why, sizeof(l->why), "cannot load %s: %s", LIBCURL_SONAME,
+			 e ? e : "unknown error");
+		return;
 	}
-	if (!BIND(h, easy_setopt, "curl_easy_setopt") ||
+	if (!BIND(h, easy_init, "curl_easy_init") || !BIND(h, easy_setopt, "curl_easy_setopt") ||
 	    !BIND(h, easy_perform, "curl_easy_perform") ||
 	    !BIND(h, easy_getinfo, "curl_easy_getinfo") ||
 	    !BIND(h, easy_cleanup, "curl_easy_cleanup") ||
 	    !BIND(h, easy_strerror, "curl_easy_strerror") ||
 	    !BIND(h, slist_append, "curl_slist_append") ||
-	    !BIND(h, slist_free_all, "curl_slist_free_all") ||
-	    !BIND(h, easy_init, "curl_easy_init")) {
-		fprintf(stderr, "sasl-oauth2: %s lacks a function: %s\n", LIBCURL_SONAME,
-			dlerror());
-		real.easy_init = NULL; /* marks the load as failed */
-		return -1;
+	    !BIND(h, slist_free_all, "curl_slist_free_all")) {
+		e = dlerror();
+		snprintf(l->why, sizeof(l->why), "%s lacks a function: %s", LIBCURL_SONAME,
+			 e ? e : "unknown error");
+		return;
 	}
-	return 0;
+	l->ok = 1;
 }
 
-CURL *curl_easy_init(void)
+static int lazy_request(const struct oa2_http_transport *t, const char *what, const char *url,
+			const struct oa2_buf *form, const struct oa2_http_opts *o,
+			struct oa2_http_response *resp, struct oa2_err *err)
 {
-	return load() == 0 ? real.easy_init() : NULL;
+	/* The tool is one thread; the loaded functions are kept for the run. */
+	static struct lazy l;
+	struct oa2_http_transport curl = { oa2_http_curl_request, &l.fns };
+
+	(void)t;
+	if (!l.tried)
+		load(&l);
+	if (!l.ok)
+		return oa2_err_set(err, OA2_ERR_NET, "%s %s: %s (Debian package libcurl4)", what,
+				   url, l.why);
+	return oa2_http_curl_request(&curl, what, url, form, o, resp, err);
 }
 
-/* The option number says the argument's type (curl.h's CURLOPTTYPE_*
- * bases); forward it as that type. */
-CURLcode curl_easy_setopt(CURL *c, CURLoption opt, ...)
-{
-	va_list ap;
-	CURLcode rc;
-
-	if (load() != 0)
-		return CURLE_FAILED_INIT;
-	va_start(ap, opt);
-	if (opt < CURLOPTTYPE_OBJECTPOINT)
-		rc = real.easy_setopt(c, opt, va_arg(ap, long));
-	else if (opt < CURLOPTTYPE_FUNCTIONPOINT)
-		rc = real.easy_setopt(c, opt, va_arg(ap, void *));
-	else if (opt < CURLOPTTYPE_OFF_T)
-		rc = real.easy_setopt(c, opt, va_arg(ap, void (*)(void)));
-	else if (opt < CURLOPTTYPE_BLOB)
-		rc = real.easy_setopt(c, opt, va_arg(ap, curl_off_t));
-	else
-		rc = real.easy_setopt(c, opt, va_arg(ap, void *));
-	va_end(ap);
-	return rc;
-}
-
-CURLcode curl_easy_perform(CURL *c)
-{
-	return load() == 0 ? real.easy_perform(c) : CURLE_FAILED_INIT;
-}
-
-/* Every CURLINFO_* takes a pointer to where the answer goes. */
-CURLcode curl_easy_getinfo(CURL *c, CURLINFO info, ...)
-{
-	va_list ap;
-	CURLcode rc;
-
-	if (load() != 0)
-		return CURLE_FAILED_INIT;
-	va_start(ap, info);
-	rc = real.easy_getinfo(c, info, va_arg(ap, void *));
-	va_end(ap);
-	return rc;
-}
-
-void curl_easy_cleanup(CURL *c)
-{
-	if (c != NULL && load() == 0)
-		real.easy_cleanup(c);
-}
-
-const char *curl_easy_strerror(CURLcode cc)
-{
-	return load() == 0 ? real.easy_strerror(cc) : "libcurl could not be loaded";
-}
-
-struct curl_slist *curl_slist_append(struct curl_slist *l, const char *s)
-{
-	return load() == 0 ? real.slist_append(l, s) : NULL;
-}
-
-void curl_slist_free_all(struct curl_slist *l)
-{
-	if (l != NULL && load() == 0)
-		real.slist_free_all(l);
-}
+const struct oa2_http_transport cli_http_transport = { lazy_request, NULL };

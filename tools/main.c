@@ -195,9 +195,10 @@ int main(int argc, char **argv)
 		cli_error("option --config requires an argument; see 'sasl-oauth2 --help'");
 		return CLI_USAGE;
 	}
-	/* libcurl initialises itself on first use: `token` with a fresh token
-	 * never pays for it. */
+	/* libcurl is loaded at the first request (curl_lazy.c): `token` with a
+	 * fresh token never pays for it. */
 	cli.cfg_rc = oa2_config_load(config, &cli.cfg, &cli.cfg_err);
+	cli.cfg.transport = &cli_http_transport;
 	if (config != NULL && cli.cfg.missing) {
 		cli_error("config file %s does not exist (given with --config)", config);
 		oa2_config_clear(&cli.cfg);

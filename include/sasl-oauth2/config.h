@@ -43,8 +43,13 @@ struct oa2_config_provider {
 };
 
 /* Strings are owned (NULL when unset) and released by oa2_config_clear. */
+struct oa2_http_transport;
+
 struct oa2_config {
 	char *path;            /* the file this came from */
+	/* Not from the file: how this program's requests leave it (http.h).
+	 * oa2_config_load leaves it NULL; the program sets it after loading. */
+	const struct oa2_http_transport *transport;
 	int missing;           /* the file does not exist: defaults only */
 	char *client_id;       /* defaults for token files that name none */
 	char *client_secret;   /* secret */

@@ -2,7 +2,9 @@
  * Unit tests of app-only token renewal's building blocks: the grant kind
  * table, token files naming their grant, credential files and their
  * permission rules, RS256 assertions (verified here with OpenSSL against
- * the public key), Google key files.
+ * the public key), Google key files; and the store's renewing policy
+ * (when it asks the token endpoint, what it keeps of the answer) through a
+ * scripted HTTP transport, without a server.
  *
  *   test_grant TMPDIR
  */
@@ -27,6 +29,7 @@
 #include "sasl-oauth2/base64url.h"
 #include "sasl-oauth2/client_route.h"
 #include "sasl-oauth2/config.h"
+#include "sasl-oauth2/http_curl.h"
 #include "sasl-oauth2/credfile.h"
 #include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
@@ -36,6 +39,7 @@
 #include "sasl-oauth2/sa_key.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token.h"
+#include "sasl-oauth2/token_store.h"
 
 #include "tap.h"
 
@@ -513,6 +517,7 @@ static void test_config_client_route(void)
 	cfg.ca_blob_len = sizeof(blob) - 1;
 	cfg.connect_timeout = 2;
 	cfg.timeout = 2;
+	cfg.transport = &oa2_http_linked;
 
 	oa2_client_route(&cfg, &f, "https://login.example.test/other", 1, &r, &ho);
 	CHECK(r.config_client && strcmp(r.client_id, "cfg-client") == 0 &&
@@ -569,6 +574,122 @@ static void test_config_client_route(void)
 	close(lc);
 }
 
+/* An HTTP transport that answers from a script and records what was asked. */
+struct script {
+	int calls;
+	long status;
+	const char *body;
+	char url[256];
+	char form[1024];
+};
+
+static int scripted(const struct oa2_http_transport *t, const char *what, const char *url,
+		    const struct oa2_buf *form, const struct oa2_http_opts *o,
+		    struct oa2_http_response *resp, struct oa2_err *err)
+{
+	struct script *s = (struct script *)t->ctx;
+
+	(void)what, (void)o, (void)err;
+	s->calls++;
+	snprintf(s->url, sizeof(s->url), "%s", url);
+	snprintf(s->form, sizeof(s->form), "%.*s", form ? (int)form->len : 0,
+		 form && form->data ? form->data : "");
+	resp->status = s->status;
+	snprintf(resp->content_type, sizeof(resp->content_type), "application/json");
+	oa2_buf_put(&resp->body, s->body, strlen(s->body));
+	return OA2_OK;
+}
+
+static void put_token(const char *path, long long expires_at)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "{\"access_token\":\"old-access\",\"refresh_token\":\"old-refresh\","
+		 "\"client_id\":\"cid\",\"token_endpoint\":\"https://login.example.test/token\","
+		 "\"user\":\"alice@example.com\",\"expires_at\":%lld}", expires_at);
+	put_file(path, text, 0600);
+}
+
+static int file_has(const char *path, const char *needle)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* The store asks the token endpoint only when the token is within the
+ * margin, keeps the rotated refresh token, leaves the file alone on a
+ * temporary failure (still handing out the old token while it is valid),
+ * and records a refusal. */
+static void test_store_policy(void)
+{
+	static const char blob[] = "-----BEGIN CERTIFICATE-----\n";
+	struct script sc = { 0 };
+	struct oa2_http_transport tr = { scripted, &sc };
+	struct oa2_config cfg = { 0 };
+	struct oa2_token tok;
+	struct oa2_err e, notice;
+	const char *path = in_tmp("policy.json");
+	long long now = (long long)time(NULL);
+	int rc;
+
+	cfg.transport = &tr;
+	cfg.ca_blob = (unsigned char *)blob;
+	cfg.ca_blob_len = sizeof(blob) - 1;
+	cfg.refresh_margin = 600;
+	cfg.connect_timeout = cfg.timeout = 2;
+
+	put_token(path, now + 3600);
+	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice);
+	CHECK(rc == OA2_OK && sc.calls == 0 && strcmp(tok.access_token, "old-access") == 0,
+	      "store policy: a token valid beyond the margin is used as it is, no request (%d)",
+	      sc.calls);
+	oa2_token_clear(&tok);
+
+	put_token(path, now + 60);
+	sc.status = 200;
+	sc.body = "{\"access_token\":\"new-access\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
+		  "\"refresh_token\":\"new-refresh\"}";
+	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice);
+	CHECK(rc == OA2_OK && sc.calls == 1 && strcmp(tok.access_token, "new-access") == 0 &&
+	      strcmp(sc.url, "https://login.example.test/token") == 0 &&
+	      strstr(sc.form, "grant_type=refresh_token") && strstr(sc.form, "refresh_token=old-refresh") &&
+	      strstr(sc.form, "client_id=cid") && file_has(path, "\"new-refresh\""),
+	      "store policy: within the margin, one refresh request; the rotated refresh token is "
+	      "saved (%s)", rc == OA2_OK ? "ok" : e.msg);
+	oa2_token_clear(&tok);
+
+	put_token(path, now + 60);
+	sc.status = 503;
+	sc.body = "{\"error\":\"temporarily_unavailable\"}";
+	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice);
+	CHECK(rc == OA2_OK && sc.calls == 2 && strcmp(tok.access_token, "old-access") == 0 &&
+	      notice.rc == OA2_ERR_TEMPORARY && file_has(path, "\"old-refresh\"") &&
+	      !file_has(path, "last_error"),
+	      "store policy: a 503 leaves the file alone and hands out the still valid token "
+	      "(notice: %s)", notice.msg);
+	oa2_token_clear(&tok);
+
+	put_token(path, now - 10);
+	sc.status = 400;
+	sc.body = "{\"error\":\"invalid_grant\",\"error_description\":\"revoked\"}";
+	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice);
+	CHECK(rc == OA2_ERR_DENIED && sc.calls == 3 && file_has(path, "last_error") &&
+	      strstr(e.msg, "invalid_grant") != NULL,
+	      "store policy: an expired token whose grant is refused gives a denial, recorded in "
+	      "the file (%s)", e.msg);
+	if (rc == OA2_OK)
+		oa2_token_clear(&tok);
+}
+
 int main(int argc, char **argv)
 {
 	struct oa2_err e;
@@ -589,6 +710,7 @@ int main(int argc, char **argv)
 	test_credential_files();
 	test_service_account();
 	test_config_client_route();
+	test_store_policy();
 	EVP_PKEY_free(key1);
 	EVP_PKEY_free(key2);
 	return tap_exit_code();
