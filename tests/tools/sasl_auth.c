@@ -5,8 +5,10 @@
  *
  *   sasl_auth PLUGIN_DIR MECH USER SECRET [CHALLENGE]
  *
- * Runs sasl_client_new + sasl_client_start; with CHALLENGE, also feeds it
- * as the server's error challenge. Prints "OK <first 6 bytes of the bearer
+ * Runs sasl_client_new + sasl_client_start (and, when the plugin withheld
+ * the initial response from the AUTH line, the step with the server's empty
+ * challenge that sends it); with CHALLENGE, also feeds it as the server's
+ * error challenge. Prints "OK <first 6 bytes of the bearer
  * token>" or "FAIL <rc> <detail>" on stdout, and every libsasl2 log line as
  * "LOG <level> <text>" on stderr. Exit 0 on OK, 1 on FAIL, 2 on misuse.
  *
@@ -151,6 +153,11 @@ int main(int argc, char **argv)
 		rc = sasl_client_start(conn, argv[2], NULL, &out, &outlen, &mech);
 	if (t_start != 0)
 		t_end = now_us();
+	/* A first step without output withheld an initial response too long
+	 * for the AUTH line: Postfix then sends "AUTH MECH" alone and steps
+	 * with the server's empty 334 challenge to get it. */
+	if (rc == SASL_CONTINUE && outlen == 0)
+		rc = sasl_client_step(conn, "", 0, NULL, &out, &outlen);
 	/* The plugin's first step returns SASL_CONTINUE: the server answers
 	 * with success or an error challenge, and the step that takes the
 	 * challenge returns SASL_OK. */
