@@ -241,7 +241,8 @@ dovecot_fail_re() {
 # mechanism itself with an oauth2 { } block, and renamed several settings.
 # DOVECOT_TLS_DIR (a make-ca.sh directory) turns TLS on: STARTTLS on both
 # ports and implicit TLS IMAP on DOVECOT_IMAPS_PORT, with server.pem.
-# DOVECOT_POP3=yes adds POP3 (dovecot-pop3d) on DOVECOT_POP3_PORT.
+# DOVECOT_POP3=yes adds POP3 (dovecot-pop3d) on DOVECOT_POP3_PORT, and
+# with TLS implicit TLS POP3 on DOVECOT_POP3S_PORT.
 start_dovecot() {
 	[ -n "${INTROSPECT_PORT:-}" ] || [ -n "${DOVECOT_INTROSPECT_URL:-}" ] || start_introspect
 	[ -n "${SINK_PORT:-}" ] || start_sink
@@ -254,7 +255,7 @@ start_dovecot() {
 	while [ "$DOVECOT_SUBMISSION_PORT" = "$DOVECOT_IMAP_PORT" ]; do
 		DOVECOT_SUBMISSION_PORT=$(free_port)
 	done
-	local ssl="ssl = no" imaps_port=0 v24= protocols="imap submission" pop3=
+	local ssl="ssl = no" imaps_port=0 v24= protocols="imap submission" pop3= pop3s_port=0
 	if [ "${DOVECOT_POP3:-}" = yes ]; then
 		DOVECOT_POP3_PORT=$(free_port) || e2e_die "setup: no free port"
 		while [ "$DOVECOT_POP3_PORT" = "$DOVECOT_IMAP_PORT" ] ||
@@ -262,6 +263,16 @@ start_dovecot() {
 			DOVECOT_POP3_PORT=$(free_port)
 		done
 		protocols="$protocols pop3"
+		pop3s_port=0
+		if [ -n "${DOVECOT_TLS_DIR:-}" ]; then
+			DOVECOT_POP3S_PORT=$(free_port) || e2e_die "setup: no free port"
+			while [ "$DOVECOT_POP3S_PORT" = "$DOVECOT_IMAP_PORT" ] ||
+			      [ "$DOVECOT_POP3S_PORT" = "$DOVECOT_SUBMISSION_PORT" ] ||
+			      [ "$DOVECOT_POP3S_PORT" = "$DOVECOT_POP3_PORT" ]; do
+				DOVECOT_POP3S_PORT=$(free_port)
+			done
+			pop3s_port=$DOVECOT_POP3S_PORT
+		fi
 	fi
 	dovecot_24 && v24=1
 	if [ -n "${DOVECOT_TLS_DIR:-}" ]; then
@@ -353,7 +364,7 @@ passdb {
   }
   inet_listener pop3s {
     $addr = 127.0.0.1
-    port = 0
+    port = $pop3s_port
   }
 }"
 	cat >"$DOVECOT_CONF" <<EOF
@@ -417,7 +428,8 @@ EOF
 	DOVECOT_PID=$!
 	if ! wait_port "$DOVECOT_IMAP_PORT" 15 || ! wait_port "$DOVECOT_SUBMISSION_PORT" 5 ||
 	   { [ "$imaps_port" != 0 ] && ! wait_port "$imaps_port" 5; } ||
-	   { [ -n "$pop3" ] && ! wait_port "$DOVECOT_POP3_PORT" 5; }; then
+	   { [ -n "$pop3" ] && ! wait_port "$DOVECOT_POP3_PORT" 5; } ||
+	   { [ "$pop3s_port" != 0 ] && ! wait_port "$pop3s_port" 5; }; then
 		show_log "$d/dovecot.stderr" "dovecot stderr"
 		show_log "$DOVECOT_LOG" "dovecot log"
 		e2e_die "setup: dovecot did not start"
