@@ -27,13 +27,14 @@ revoked_token_file "$AUTH_USER"
 WORK="$SASL_OAUTH2_STATE_DIR/work.json"
 mkdir -p "$E2E_TMP/home"
 
-# cyradm_case NAME MECH TOKENFILE: runs the guide's command for MECH with
-# TOKENFILE as the password (20 s at most: a hang is a failure). Sets
-# STATUS (exit status, 124 for the timeout) and OUT (its output).
+# cyradm_case NAME MECH TOKENFILE [CAFILE]: runs the guide's command for
+# MECH with TOKENFILE as the password and the test CA (or CAFILE) as
+# --cafile, 20 s at most: a hang is a failure. Sets STATUS (exit status,
+# 124 for the timeout) and OUT (its output).
 cyradm_case() {
-	local name=$1 mech=$2 file=$3
+	local name=$1 mech=$2 file=$3 ca=${4:-$CA_DIR/ca.pem}
 	guide_config "$E2E_TMP/cyradm-$name.sh" "$GUIDE" cyradm \
-		"outlook.office365.com" "--port $DOVECOT_IMAP_PORT --cafile $CA_DIR/ca.pem 127.0.0.1" \
+		"outlook.office365.com" "--port $DOVECOT_IMAP_PORT --cafile $ca 127.0.0.1" \
 		"/home/alice/.local/state/sasl-oauth2/work.json" "$file" \
 		"--auth XOAUTH2" "--auth $mech"
 	OUT="$E2E_TMP/cyradm-$name.out"
@@ -42,13 +43,15 @@ cyradm_case() {
 	STATUS=$?
 }
 
-# ok_case NAME MECH TOKENFILE: cyradm logs in over TLS and lists the INBOX.
+# ok_case NAME MECH TOKENFILE [CAFILE]: cyradm logs in over TLS and lists the INBOX.
 ok_case() {
 	local name=$1 mech=$2 logins start=$SECONDS
 	logins=$(dovecot_tls_logins imap-login "$AUTH_USER" "$mech")
 	cyradm_case "$@"
 	check "$name: cyradm exits 0 after 'lm' (status $STATUS, 124: hung)" test "$STATUS" = 0
 	check "$name: 'lm' listed the INBOX" grep -q 'INBOX' "$OUT"
+	[ $# -gt 3 ] || check "$name: cyradm verified the server's certificate" \
+		bash -c '! grep -q "verify error" "$1"' _ "$OUT"
 	check "$name: Dovecot logged a $mech login over TLS" \
 		test "$(dovecot_tls_logins imap-login "$AUTH_USER" "$mech")" -gt "$logins"
 	check "$name: done in under 10 s ($((SECONDS - start)) s)" test $((SECONDS - start)) -lt 10
@@ -76,6 +79,13 @@ ok_case xoauth2-1100 XOAUTH2 "$LONGFILE"
 ok_case oauthbearer-1100 OAUTHBEARER "$LONGFILE"
 rejected_case xoauth2-revoked XOAUTH2 "$BADFILE"
 rejected_case oauthbearer-revoked OAUTHBEARER "$BADFILE"
+
+# The guide warns that cyradm logs in after a certificate it cannot verify:
+# with a CA file that does not know the server's, it still does.
+mkdir -p "$E2E_TMP/other-ca"
+bash "$E2E_DIR/make-ca.sh" "$E2E_TMP/other-ca" >/dev/null || e2e_die "setup: make-ca.sh failed"
+ok_case xoauth2-unverified XOAUTH2 "$WORK" "$E2E_TMP/other-ca/ca.pem"
+check "xoauth2-unverified: cyradm printed 'verify error', as the guide says" grep -q 'verify error' "$OUT"
 
 check "no output shows a token" \
 	bash -c '! grep -rqF -e "$1" -e "$2" -e "$3" "$4"/cyradm-*.out' _ "$GOOD" "$LONG" "$BAD" "$E2E_TMP"
