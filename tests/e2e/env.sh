@@ -185,6 +185,44 @@ long_token() {
 	printf '%s' "${t:0:$1}"
 }
 
+# ----- saslserver.js: IMAP/SMTP/POP3 that take any line, or refuse long ones
+
+# start_saslserver: saslserver.js checking tokens at the introspection
+# endpoint (start_introspect first), with IMAP on SS_IMAP_PORT (lines of any
+# length), SMTP on SS_SMTP_PORT refusing command lines over 512 octets as
+# Gmail does, SMTP on SS_SMTP_ANY_PORT taking any length, POP3 on
+# SS_POP_PORT refusing lines over 255 (RFC 2449). Messages land in SS_DIR;
+# SS_LOG has one line per authentication (see saslserver.js).
+start_saslserver() {
+	SS_IMAP_PORT=$(free_port) && SS_SMTP_PORT=$(free_port) && SS_SMTP_ANY_PORT=$(free_port) &&
+		SS_POP_PORT=$(free_port) || e2e_die "setup: no free port"
+	SS_DIR="$E2E_TMP/saslserver-mail"
+	SS_LOG="$E2E_TMP/saslserver.log"
+	e2e_bg "$SS_LOG" "$NODE" "$E2E_DIR/saslserver.js" "$INTROSPECT_PORT" "$SS_DIR" \
+		"imap:$SS_IMAP_PORT" "smtp:$SS_SMTP_PORT:512" "smtp:$SS_SMTP_ANY_PORT" "pop:$SS_POP_PORT:255"
+	local p
+	for p in "$SS_IMAP_PORT" "$SS_SMTP_PORT" "$SS_SMTP_ANY_PORT" "$SS_POP_PORT"; do
+		wait_port "$p" 10 || { show_log "$SS_LOG" saslserver; e2e_die "setup: saslserver.js did not start"; }
+	done
+}
+
+# ss_count [REGEX [AFTER]]: saslserver's authentication lines matching
+# REGEX after the first AFTER of them (all lines when REGEX is empty).
+ss_count() {
+	grep -E '^[^ ]+ AUTH ' "$SS_LOG" | tail -n +$(( ${2:-0} + 1 )) | grep -cE -- "${1:-.}"
+}
+
+# ss_expect NAME AFTER PORT MECH WANT: after the first AFTER exchanges,
+# saslserver logged exactly one more on PORT, a successful MECH login with
+# the response where WANT (line or withheld) says, and refused no line.
+ss_expect() {
+	local name=$1 after=$2 port=$3 mech=$4 want=$5
+	check "$name: the server took one $mech login, response $want" \
+		test "$(ss_count ":$port $mech ir=$want .* ok\$" "$after")" = 1
+	check "$name: no command line was too long for the server" \
+		test "$(ss_count "too-long" "$after")" = 0
+}
+
 # ----- SMTP sink (Dovecot submission's relay) ----------------------------
 
 # start_sink: sets SINK_PORT, SINK_DIR (one file per message received).
