@@ -49,7 +49,7 @@ struct cli_command {
 extern const struct oa2_http_transport cli_http_transport;
 
 extern const struct cli_command cmd_authorize, cmd_token, cmd_refresh, cmd_status,
-	cmd_forget, cmd_watch, cmd_test, cmd_import, cmd_doctor, cmd_keygen, cmd_help;
+	cmd_forget, cmd_watch, cmd_test, cmd_tunnel, cmd_import, cmd_doctor, cmd_keygen, cmd_help;
 
 /* Prints "sasl-oauth2: MESSAGE" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

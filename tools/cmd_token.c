@@ -16,6 +16,7 @@
 
 #include "cmdutil.h"
 #include "privsep.h"
+#include "token_get.h"
 #include "sasl-oauth2/io.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/json.h"
@@ -84,81 +85,6 @@ static int parse(int argc, char **argv, struct opts *o)
 	return CLI_OK;
 }
 
-/* What a server would still accept: not rejected, not expired. */
-static int still_valid(const struct oa2_token *tok, long long now)
-{
-	return tok->rejected_at == 0 && (tok->expires_at == 0 || tok->expires_at > now);
-}
-
-static void warn_short_life(const struct oa2_token *tok, long min_valid, long long now)
-{
-	char left[32];
-
-	if (min_valid < 0 || tok->expires_at == 0 || tok->expires_at - now > min_valid)
-		return;
-	oa2_format_span(tok->expires_at - now, left, sizeof(left));
-	cli_warn("the new access token is valid for only %s, not more than --min-valid %ld s: "
-		 "the provider issues shorter-lived tokens", left, min_valid);
-}
-
-/* Reports a refresh that failed while a still valid token is at hand. */
-static void warn_not_refreshed(const char *why, const struct oa2_token *tok, long long now)
-{
-	char left[32];
-
-	if (tok->expires_at == 0) {
-		cli_warn("the access token was not refreshed: %s; printing the current one", why);
-		return;
-	}
-	oa2_format_span(tok->expires_at - now, left, sizeof(left));
-	cli_warn("the access token was not refreshed: %s; printing the current one, valid "
-		 "for another %s", why, left);
-}
-
-/* The slow path: refresh under the lock. On success *tok holds the token to
- * print (the new one, or the current one when it is still valid). */
-static int refresh(const struct cli *cli, const struct account *acct, const struct opts *o,
-		   struct oa2_token *tok)
-{
-	long margin = o->min_valid >= 0 ? o->min_valid : OA2_MARGIN_DEFAULT;
-	struct oa2_token fresh;
-	struct oa2_err err, notice;
-	char label[PATH_MAX + 32];
-	long long now;
-	int rc;
-
-	if (cli->cfg_rc != OA2_OK) {
-		rc = cli->cfg_rc;
-		err = cli->cfg_err;
-		notice.msg[0] = '\0';
-	} else {
-		cli_account_label(acct, o->account, label, sizeof(label));
-		rc = oa2_store_refresh(acct->path, label, &cli->cfg, margin, &fresh, &err,
-					  &notice);
-	}
-	now = (long long)time(NULL);
-	if (rc == OA2_OK) {
-		int renewed = strcmp(fresh.access_token, tok->access_token) != 0;
-
-		oa2_token_clear(tok);
-		*tok = fresh;
-		if (notice.msg[0] != '\0' && !renewed)
-			warn_not_refreshed(notice.msg, tok, now);
-		else if (notice.msg[0] != '\0')
-			cli_warn("%s; printing the new access token anyway", notice.msg);
-		else
-			warn_short_life(tok, o->min_valid, now);
-		return CLI_OK;
-	}
-	/* No token from the store (it could not even lock the file, or the
-	 * file changed): the one read at first may still do. */
-	if (still_valid(tok, now) && rc != OA2_ERR_UNSAFE) {
-		warn_not_refreshed(err.msg, tok, now);
-		return CLI_OK;
-	}
-	return cli_store_failed(acct, o->account, rc, &err);
-}
-
 /* Prints the token in the chosen format, newline-terminated. Written with
  * write(2) from a wiped buffer: no copy is left in stdio's buffers. */
 static int print_token(const struct oa2_token *tok, const struct opts *o,
@@ -210,21 +136,10 @@ static int token_as_owner(void *ctx)
 	const struct cli *cli = j->cli;
 	const struct account acct = *j->acct;
 	const struct opts o = *j->o;
-	struct json_object *obj = NULL;
 	struct oa2_token tok;
-	struct oa2_err err;
-	long margin;
 	int rc;
 
-	/* The fast path: no lock. Files are replaced by rename, so this read
-	 * sees either the old file or the new one, whole. */
-	rc = oa2_store_read(acct.path, &obj, &tok, NULL, &err);
-	if (rc != OA2_OK)
-		return cli_store_failed(&acct, o.account, rc, &err);
-	oa2_json_put_wiped(obj);
-	margin = o.min_valid >= 0 ? o.min_valid : oa2_store_margin(&tok, &cli->cfg);
-	if (oa2_store_needs_refresh(&tok, margin, (long long)time(NULL)))
-		rc = refresh(cli, &acct, &o, &tok);
+	rc = token_get(cli, &acct, o.account, o.min_valid, &tok, NULL);
 	if (rc == CLI_OK)
 		rc = print_token(&tok, &o, &acct);
 	oa2_token_clear(&tok);

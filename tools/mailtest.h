@@ -34,7 +34,7 @@ struct mail_result {
 	int authenticated;       /* the server accepted the token */
 	int after_ok;            /* the command after the login worked */
 	char after_cmd[64];      /* which command that was */
-	char server_text[512];   /* the server's final answer when it failed */
+	char server_text[512];   /* the server's final answer */
 	int have_error;          /* it sent an error challenge: */
 	struct oa2_server_error error;
 	char error_json[512];    /* the challenge as received (printable) */
@@ -52,6 +52,29 @@ void mail_sasl_shown(const struct mail_login *l, char *buf, size_t n);
  * OAUTHBEARER. */
 const char *mail_sasl_error(struct mailconn *c, const struct mail_login *l, const char *b64,
 			    struct mail_result *r);
+
+/* The IMAP steps, for `test` and `tunnel`: */
+struct mail_imap {
+	struct mailconn *c;
+	int tag;
+	char caps[2048];   /* " CAP1 CAP2 ... " upper-cased, for has_cap */
+};
+
+/* Reads the greeting, asks for CAPABILITY and, for l->starttls, starts TLS
+ * (refusing, OA2_ERR_UNSAFE, a server that does not offer it) and asks
+ * again. */
+int mail_imap_start(struct mail_imap *s, struct mailconn *c, const struct mail_login *l,
+		    struct oa2_err *err);
+
+/* Non-zero when the server listed cap (upper case) in its capabilities. */
+int mail_imap_has_cap(const struct mail_imap *s, const char *cap);
+
+/* AUTHENTICATE l->mech with the token (SASL-IR when offered), answering
+ * an error challenge as the mechanism requires. r->authenticated says
+ * whether the server accepted; r->server_text is its tagged answer's text
+ * after the status, either way. */
+int mail_imap_auth(struct mail_imap *s, const struct mail_login *l, struct mail_result *r,
+		   struct oa2_err *err);
 
 /* Run the dialog on an open connection (TLS already started for --tls).
  * OA2_OK when the dialog ran to its end, whatever the server decided (r

@@ -5,11 +5,6 @@
 
 #include "mailtest.h"
 
-struct imap {
-	struct mailconn *c;
-	int tag;
-	char caps[2048];   /* " CAP1 CAP2 ... " upper-cased, for has_cap */
-};
 
 /* Case-insensitive word prefix test: "a1 OK ..." starts with "A1 ". */
 static int starts(const char *line, const char *word)
@@ -18,7 +13,7 @@ static int starts(const char *line, const char *word)
 	return strncasecmp(line, word, n) == 0 && (line[n] == ' ' || line[n] == '\0');
 }
 
-static void note_caps(struct imap *s, const char *list)
+static void note_caps(struct mail_imap *s, const char *list)
 {
 	size_t n;
 
@@ -29,7 +24,7 @@ static void note_caps(struct imap *s, const char *list)
 			s->caps[i] = (char)(s->caps[i] - 'a' + 'A');
 }
 
-static int has_cap(const struct imap *s, const char *cap)
+int mail_imap_has_cap(const struct mail_imap *s, const char *cap)
 {
 	char want[160];
 
@@ -39,7 +34,7 @@ static int has_cap(const struct imap *s, const char *cap)
 
 /* Reads up to the tagged answer of `tag`. *status: "OK", "NO", "BAD". The
  * tagged line's text goes to text. Untagged CAPABILITY lines are noted. */
-static int answer(struct imap *s, const char *tag, char *status, size_t sn, char *text,
+static int answer(struct mail_imap *s, const char *tag, char *status, size_t sn, char *text,
 		  size_t tn, struct oa2_err *err)
 {
 	size_t len;
@@ -65,7 +60,7 @@ static int answer(struct imap *s, const char *tag, char *status, size_t sn, char
 }
 
 /* Sends "TAG command" and reads its answer. */
-static int command(struct imap *s, const char *cmd, char *status, size_t sn, char *text,
+static int command(struct mail_imap *s, const char *cmd, char *status, size_t sn, char *text,
 		   size_t tn, struct oa2_err *err)
 {
 	char line[512], tag[16];
@@ -78,7 +73,7 @@ static int command(struct imap *s, const char *cmd, char *status, size_t sn, cha
 	return answer(s, tag, status, sn, text, tn, err);
 }
 
-static int capability(struct imap *s, struct oa2_err *err)
+static int capability(struct mail_imap *s, struct oa2_err *err)
 {
 	char status[16], text[512];
 	int rc = command(s, "CAPABILITY", status, sizeof(status), text, sizeof(text), err);
@@ -88,7 +83,7 @@ static int capability(struct imap *s, struct oa2_err *err)
 	return rc;
 }
 
-static int authenticate(struct imap *s, const struct mail_login *l, struct mail_result *r,
+int mail_imap_auth(struct mail_imap *s, const struct mail_login *l, struct mail_result *r,
 			struct oa2_err *err)
 {
 	struct oa2_buf b64;
@@ -97,14 +92,14 @@ static int authenticate(struct imap *s, const struct mail_login *l, struct mail_
 	int rc, challenges = 0;
 
 	snprintf(line, sizeof(line), "AUTH=%s", l->mech);
-	if (!has_cap(s, line))
+	if (!mail_imap_has_cap(s, line))
 		mailconn_note(s->c, "the server does not advertise %s; trying anyway", line);
 	oa2_buf_init(&b64, 64 * 1024);
 	if ((rc = mail_sasl_response(l, &b64, err)) != OA2_OK)
 		goto out;
 	mail_sasl_shown(l, shown, sizeof(shown));
 	snprintf(tag, sizeof(tag), "A%d", ++s->tag);
-	if (has_cap(s, "SASL-IR")) {
+	if (mail_imap_has_cap(s, "SASL-IR")) {
 		struct oa2_buf cmd;
 		char shown_cmd[700];
 
@@ -164,24 +159,22 @@ static int authenticate(struct imap *s, const struct mail_login *l, struct mail_
 
 		snprintf(status, sizeof(status), "%.*s", (int)(w < 8 ? w : 8), p);
 		r->authenticated = strcasecmp(status, "OK") == 0;
-		if (!r->authenticated)
-			snprintf(r->server_text, sizeof(r->server_text), "%s", p);
+		snprintf(r->server_text, sizeof(r->server_text), "%s", p);
 	}
 out:
 	oa2_buf_clear(&b64);
 	return rc;
 }
 
-int mail_test_imap(struct mailconn *c, const struct mail_login *l, struct mail_result *r,
-		   struct oa2_err *err)
+int mail_imap_start(struct mail_imap *s, struct mailconn *c, const struct mail_login *l,
+		    struct oa2_err *err)
 {
-	struct imap s;
 	char status[16], text[512];
 	size_t len;
 	int rc;
 
-	memset(&s, 0, sizeof(s));
-	s.c = c;
+	memset(s, 0, sizeof(*s));
+	s->c = c;
 	if ((rc = mailconn_read(c, &len, err)) != OA2_OK)
 		return rc;
 	if (starts(c->line, "*") && strncasecmp(c->line + 2, "PREAUTH", 7) == 0)
@@ -189,24 +182,35 @@ int mail_test_imap(struct mailconn *c, const struct mail_login *l, struct mail_r
 				   "authentication (PREAUTH): nothing to test");
 	if (!starts(c->line, "*") || strncasecmp(c->line + 2, "OK", 2) != 0)
 		return oa2_err_set(err, OA2_ERR_NET, "unexpected IMAP greeting: %s", c->line);
-	if ((rc = capability(&s, err)) != OA2_OK)
+	if ((rc = capability(s, err)) != OA2_OK)
 		return rc;
-	if (l->starttls) {
-		if (!has_cap(&s, "STARTTLS"))
-			return oa2_err_set(err, OA2_ERR_INVALID, "the server does not offer "
-					   "STARTTLS; try --tls (port 993)");
-		if ((rc = command(&s, "STARTTLS", status, sizeof(status), text, sizeof(text),
-				  err)) != OA2_OK)
-			return rc;
-		if (strcasecmp(status, "OK") != 0)
-			return oa2_err_set(err, OA2_ERR_NET, "STARTTLS refused: %s %s", status, text);
-		if ((rc = mailconn_tls(c, l->ca_file, l->ca_blob, l->ca_len, err)) != OA2_OK)
-			return rc;
-		s.caps[0] = '\0'; /* what was said in the clear does not count */
-		if ((rc = capability(&s, err)) != OA2_OK)
-			return rc;
-	}
-	if ((rc = authenticate(&s, l, r, err)) != OA2_OK)
+	if (!l->starttls)
+		return OA2_OK;
+	if (!mail_imap_has_cap(s, "STARTTLS"))
+		return oa2_err_set(err, OA2_ERR_UNSAFE, "the server does not offer STARTTLS; "
+				   "refusing to go on without TLS (for TLS from the start "
+				   "use port 993)");
+	if ((rc = command(s, "STARTTLS", status, sizeof(status), text, sizeof(text),
+			  err)) != OA2_OK)
+		return rc;
+	if (strcasecmp(status, "OK") != 0)
+		return oa2_err_set(err, OA2_ERR_NET, "STARTTLS refused: %s %s", status, text);
+	if ((rc = mailconn_tls(c, l->ca_file, l->ca_blob, l->ca_len, err)) != OA2_OK)
+		return rc;
+	s->caps[0] = '\0'; /* what was said in the clear does not count */
+	return capability(s, err);
+}
+
+int mail_test_imap(struct mailconn *c, const struct mail_login *l, struct mail_result *r,
+		   struct oa2_err *err)
+{
+	struct mail_imap s;
+	char status[16], text[512];
+	int rc;
+
+	if ((rc = mail_imap_start(&s, c, l, err)) != OA2_OK)
+		return rc;
+	if ((rc = mail_imap_auth(&s, l, r, err)) != OA2_OK)
 		return rc;
 	if (r->authenticated) {
 		/* Microsoft may accept a token issued for another mailbox and fail

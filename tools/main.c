@@ -9,7 +9,7 @@
 
 static const struct cli_command *const commands[] = {
 	&cmd_authorize, &cmd_token, &cmd_refresh, &cmd_status, &cmd_forget,
-	&cmd_watch, &cmd_test, &cmd_import, &cmd_doctor, &cmd_keygen, &cmd_help,
+	&cmd_watch, &cmd_test, &cmd_tunnel, &cmd_import, &cmd_doctor, &cmd_keygen, &cmd_help,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -20,6 +20,8 @@
 //   --scope S            scope granted by /admin/seed when none given (default "mail")
 //   --default-user U     user for the authorization_code grant when /authorize had
 //                        no login_hint (default alice@example.com)
+//   --token-size N       pad every access token to about N characters (a "pad"
+//                        claim), as long as real providers' tokens (default: none)
 //
 // Prints "listening PORT" on stdout when ready; one line per request on stderr
 // (tokens shortened to their first 6 characters). Exits 0 on SIGTERM/SIGINT.
@@ -127,6 +129,7 @@ function parseArgs(argv) {
       case '--delay-ms': o.delayMs = int(a, argv[++i]); break;
       case '--scope': o.scope = val(a, argv[++i]); break;
       case '--default-user': o.defaultUser = val(a, argv[++i]); break;
+      case '--token-size': o.tokenSize = int(a, argv[++i]); break;
       case '-h': case '--help':
         process.stdout.write(`${USAGE}\n`);
         process.exit(0);
@@ -249,6 +252,12 @@ function zeroStats() {
   };
 }
 let stats = zeroStats();
+
+// --token-size: a base64url JWT grows by 4/3 of its payload.
+function pad(payload) {
+  const n = Math.trunc(((opts.tokenSize || 0) - 700) * 3 / 4);
+  if (n > 0) payload.pad = 'p'.repeat(n);
+}
 
 function issueRefresh(user, scope, clientId) {
   const t = newRefreshToken();
@@ -419,6 +428,7 @@ async function main() {
       p.username = c.user;
       p.scope = c.scope;
       p.jti = crypto.randomUUID();
+      pad(p);
       const cid = (req.body && req.body.client_id) || undefined;
       if (cid) p.client_id = cid;
     } else if (scopeSet(c.scope).has('email')) {
@@ -475,6 +485,7 @@ async function main() {
       expiresIn: Math.trunc(ttl),
       scopesOrTransform: (_h, p) => {
         Object.assign(p, { sub: b.user, username: b.user, scope, jti: crypto.randomUUID() });
+        pad(p);
         if (clientId) p.client_id = clientId;
         exp = p.exp;
       },

@@ -262,6 +262,20 @@ dovecot_fail_re() {
 	echo "\\(auth failed, 1 attempts in [0-9]+ secs\\)( \\(auth_failed\\))?: user=<$1>, method=$2"
 }
 
+# dovecot_free_port: a free port that start_dovecot has not taken yet.
+dovecot_free_port() {
+	local p
+	for _ in 1 2 3 4 5 6 7 8; do
+		p=$(free_port) || return 1
+		case " ${DOVECOT_IMAP_PORT:-} ${DOVECOT_SUBMISSION_PORT:-} ${DOVECOT_IMAPS_PORT:-} ${DOVECOT_POP3_PORT:-} ${DOVECOT_POP3S_PORT:-} " in
+		*" $p "*) continue ;;
+		esac
+		echo "$p"
+		return 0
+	done
+	return 1
+}
+
 # start_dovecot: a private Dovecot validating XOAUTH2/OAUTHBEARER through
 # the introspection endpoint (start_introspect first). Sets DOVECOT_CONF,
 # DOVECOT_IMAP_PORT, DOVECOT_SUBMISSION_PORT, DOVECOT_LOG,
@@ -281,6 +295,7 @@ dovecot_fail_re() {
 # ports and implicit TLS IMAP on DOVECOT_IMAPS_PORT, with server.pem.
 # DOVECOT_POP3=yes adds POP3 (dovecot-pop3d) on DOVECOT_POP3_PORT, and
 # with TLS implicit TLS POP3 on DOVECOT_POP3S_PORT.
+# DOVECOT_SSL_REQUIRED=yes (with TLS) refuses every login before TLS.
 start_dovecot() {
 	[ -n "${INTROSPECT_PORT:-}" ] || [ -n "${DOVECOT_INTROSPECT_URL:-}" ] || start_introspect
 	[ -n "${SINK_PORT:-}" ] || start_sink
@@ -313,12 +328,9 @@ start_dovecot() {
 		fi
 	fi
 	dovecot_24 && v24=1
+	DOVECOT_IMAPS_PORT=
 	if [ -n "${DOVECOT_TLS_DIR:-}" ]; then
-		DOVECOT_IMAPS_PORT=$(free_port) || e2e_die "setup: no free port"
-		while [ "$DOVECOT_IMAPS_PORT" = "$DOVECOT_IMAP_PORT" ] ||
-		      [ "$DOVECOT_IMAPS_PORT" = "$DOVECOT_SUBMISSION_PORT" ]; do
-			DOVECOT_IMAPS_PORT=$(free_port)
-		done
+		DOVECOT_IMAPS_PORT=$(dovecot_free_port) || e2e_die "setup: no free port"
 		imaps_port=$DOVECOT_IMAPS_PORT
 		if [ -n "$v24" ]; then
 			ssl="ssl = yes
@@ -329,6 +341,7 @@ ssl_server_key_file = $DOVECOT_TLS_DIR/server-key.pem"
 ssl_cert = <$DOVECOT_TLS_DIR/server.pem
 ssl_key = <$DOVECOT_TLS_DIR/server-key.pem"
 		fi
+		[ "${DOVECOT_SSL_REQUIRED:-}" != yes ] || ssl=${ssl/ssl = yes/ssl = required}
 	fi
 	DOVECOT_CONF="$d/dovecot.conf"
 	DOVECOT_LOG="$d/dovecot.log"
