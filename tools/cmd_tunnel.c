@@ -192,6 +192,7 @@ static int run_tunnel(struct cli *cli, struct opts *o, const struct account *acc
 		snprintf(t.answer, sizeof(t.answer), "%ssasl-oauth2 has no valid token for account "
 			 "%s (see its message)", t.pop3 ? "[AUTH] " : "[AUTHENTICATIONFAILED] ",
 			 o->account);
+		rc = t.preauth ? rc : CLI_OK;
 	} else if (rc != CLI_OK) {
 		return rc;
 	} else {
@@ -208,8 +209,6 @@ static int run_tunnel(struct cli *cli, struct opts *o, const struct account *acc
 	t.host = host;
 	if (rc == CLI_OK && t.preauth && t.tok.user == NULL && t.have_token)
 		rc = cli_usage_error(&cmd_tunnel, "--preauth needs the token file's \"user\"");
-	if (rc == CLI_OK && t.preauth && !t.have_token)
-		rc = CLI_UNAVAILABLE;
 	if (rc != CLI_OK) {
 		oa2_token_clear(&t.tok);
 		return rc;
@@ -263,7 +262,7 @@ static int run(struct cli *cli, int argc, char **argv)
 
 const struct cli_command cmd_tunnel = {
 	.name = "tunnel",
-	.summary = "sign a mail client in with OAuth on its stdin/stdout (fetchmail plugin, mutt tunnel)",
+	.summary = "connect a mail client, signed in with the token (fetchmail plugin)",
 	.run = run,
 	.usage =
 	"Usage: sasl-oauth2 tunnel ACCOUNT [HOST [PORT]] [--protocol imap|pop3]\n"

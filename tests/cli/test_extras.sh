@@ -43,6 +43,12 @@ check "bash: Postfix's accounts after --for postfix (chroot_dir from the config)
 check "bash: provider names" test "$(bcomp sasl-oauth2 authorize x --provider g)" = google
 check "bash: providers of the configuration too" test "$(bcomp sasl-oauth2 authorize x --provider c)" = corp
 check "bash: help COMMAND" test "$(bcomp sasl-oauth2 help do)" = doctor
+check "bash: tunnel --tls takes implicit or starttls" \
+	test "$(bcomp sasl-oauth2 tunnel alice --tls "" | tr '\n' ' ')" = "implicit starttls "
+check "bash: tunnel --protocol takes imap or pop3" \
+	test "$(bcomp sasl-oauth2 tunnel alice --protocol "" | tr '\n' ' ')" = "imap pop3 "
+check "bash: test's --tls takes no value (accounts follow)" \
+	test "$(bcomp sasl-oauth2 test --tls "" | tr '\n' ' ')" = "alice bob "
 check "bash: nothing on stderr" test ! -s "$T/bcomp.err"
 
 # ----- zsh completion ------------------------------------------------------------
@@ -58,6 +64,12 @@ if command -v zsh >/dev/null 2>&1; then
 	check "zsh: providers, built in and configured" test "$(zcomp sasl-oauth2 authorize x --provider "" | tr '\n' ' ')" = "corp google microsoft "
 	check "zsh: account names" test "$(zcomp sasl-oauth2 token "" | tr '\n' ' ')" = "alice bob "
 	check "zsh: Postfix's accounts after --for postfix" test "$(zcomp sasl-oauth2 refresh --for postfix "" | tr '\n' ' ')" = "relay "
+	check "zsh: tunnel --tls takes implicit or starttls" \
+		test "$(zcomp sasl-oauth2 tunnel alice --tls "" | tr '\n' ' ')" = "implicit starttls "
+	check "zsh: tunnel --protocol takes imap or pop3" \
+		test "$(zcomp sasl-oauth2 tunnel alice --protocol "" | tr '\n' ' ')" = "imap pop3 "
+	check "zsh: test's --tls takes no value (accounts follow)" \
+		test "$(zcomp sasl-oauth2 test --tls "" | tr '\n' ' ')" = "alice bob "
 	check "zsh: nothing on stderr" test ! -s "$T/zcomp.err"
 else
 	skip "zsh completion: zsh is not installed (tests/install-deps.sh installs it)"
