@@ -12,6 +12,7 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 pkgs="$build_pkgs
   dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond postfix cyrus-clients isync msmtp neomutt mutt tmux
   cyrus-admin nmh libauthen-sasl-perl libmail-imapclient-perl libio-socket-ssl-perl
+  fetchmail
   libncurses-dev xz-utils tcl
   valgrind curl ca-certificates openssl strace bash-completion zsh iproute2 util-linux
   chromium fonts-liberation
