@@ -175,7 +175,7 @@ const struct cli_command cmd_token = {
 	"  neomutt/mutt    set imap_oauth_refresh_command = \"sasl-oauth2 token ACCOUNT\"\n"
 	"  msmtp           passwordeval sasl-oauth2 token ACCOUNT\n"
 	"  mbsync          PassCmd \"sasl-oauth2 token ACCOUNT\"\n"
-	"(Debian 12's fetchmail has no OAuth 2.0 support; use mbsync.)\n"
+	"(fetchmail cannot run a token command: use sasl-oauth2 tunnel.)\n"
 	"\n"
 	"When the token in the file is valid for longer than the refresh margin it is\n"
 	"printed at once (no lock, no network). Otherwise it is refreshed first, under\n"
