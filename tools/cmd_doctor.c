@@ -72,6 +72,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	} else if (for_postfix) {
 		doctor_check_postfix(&d, NULL);
 	}
+	if (!for_postfix)
+		doctor_check_tunnel_clients(&d);
 	rc = d.fails ? CLI_FAIL : CLI_OK;
 	if (json) {
 		doctor_print_json(&d);
@@ -111,7 +113,11 @@ const struct cli_command cmd_doctor = {
 	"    and smtp_sasl_security_options against TLS to the relay (a token is a\n"
 	"    plaintext credential: TLS only), the chroot's etc/resolv.conf, hosts and services,\n"
 	"    the config file readable by postfix, the watch service. Without\n"
-	"    ACCOUNT, every token file the password map names is checked.\n"
+	"    ACCOUNT, every token file the password map names is checked;\n"
+	"  - without --for postfix: ~/.fetchmailrc, ~/.muttrc (and neomutt's) and\n"
+	"    ~/.mbsyncrc lines that run sasl-oauth2 tunnel: the account exists, and\n"
+	"    the settings around it (fetchmail: auth password, sslproto ''; mutt:\n"
+	"    imap://, --preauth; mbsync: --preauth).\n"
 	"\n"
 	"Options:\n"
 	"  --for postfix         the account lives in Postfix's chroot\n"

@@ -2,7 +2,8 @@
  * doctor's shared state and its one way of printing a verdict. Each concern
  * is checked in its own file: doctor_plugin.c (libsasl2 and the plugin),
  * doctor_config.c,
- * doctor_names.c (did-you-mean for account names), doctor_token.c (an account's token file), doctor_postfix.c
+ * doctor_names.c (did-you-mean for account names), doctor_token.c (an account's token file),
+ * doctor_clients.c (mail clients' files using sasl-oauth2 tunnel), doctor_postfix.c
  * (postconf and the password map), doctor_watch.c (the watch service).
  */
 #ifndef SASL_OAUTH2_DOCTOR_H
@@ -46,6 +47,9 @@ void doctor_check_plugin(struct doctor *d);
 /* WARNs for each other plugin in the directory that offers the mechanisms. */
 void doctor_check_other_plugins(struct doctor *d);
 void doctor_check_config(struct doctor *d);
+/* The user's fetchmail, mutt/neomutt and mbsync files that connect through
+ * `sasl-oauth2 tunnel` (doctor_clients.c). */
+void doctor_check_tunnel_clients(struct doctor *d);
 /* Checks the account's token file. Returns 0 when there is no such file
  * (after reporting it, with a near name or the other directory when one
  * holds the name), else 1. */

@@ -283,8 +283,12 @@ static int preauth(struct tunnel *t, struct mail_imap *s)
 	case TUN_SIGNED_IN:
 		break;
 	case TUN_REFUSED:
-		tun_client_say(&t->cl, "* BYE %s\r\n", t->answer);
-		return CLI_FAIL;
+		/* The client shows the BYE's words; mutt shows only the last
+		 * error, and a failed tunnel's exit status would hide them. The
+		 * refusal went to stderr already. */
+		tun_client_say(&t->cl, "* BYE %s\r\n", t->answer[0] ? t->answer
+			       : "[AUTHENTICATIONFAILED] authentication failed");
+		return CLI_OK;
 	default:
 		return CLI_TEMPFAIL;
 	}

@@ -67,4 +67,21 @@ fetch_case fetchmailrc-pop3
 check "Dovecot logged XOAUTH2 logins over TLS for IMAP and POP3" \
 	test "$(dovecot_tls_logins imap-login "$AUTH_USER" XOAUTH2)" -ge 1 -a \
 	     "$(dovecot_tls_logins pop3-login "$AUTH_USER" XOAUTH2)" -ge 1
+# doctor finds the guide's rc file, says it is fine, and spots what is off
+doctor_home() { HOME=$1 sasl-oauth2 doctor >"$E2E_TMP/doctor.out" 2>&1; }
+doctor_home "$E2E_TMP/home-fetchmailrc"
+check "doctor: the guide's .fetchmailrc connects through the tunnel with account work, nothing to fix" \
+	bash -c 'grep -q "^OK .*/.fetchmailrc:2: connects through sasl-oauth2 tunnel with account work" "$1" &&
+		 ! grep -E "^(WARN|FAIL)" "$1" | grep -q fetchmailrc' _ "$E2E_TMP/doctor.out"
+mkdir -p "$E2E_TMP/home-broken"
+sed -e "s/sslproto ''//" -e 's/tunnel work/tunnel --tls implicit nosuch/' \
+	"$E2E_TMP/home-fetchmailrc/.fetchmailrc" >"$E2E_TMP/home-broken/.fetchmailrc"
+doctor_home "$E2E_TMP/home-broken"
+check "doctor: a missing account is a FAIL with the authorize command" \
+	bash -c 'grep -q "^FAIL .*fetchmailrc:2: sasl-oauth2 tunnel names account nosuch, which does not exist" "$1" &&
+		 grep -q "sasl-oauth2 authorize nosuch" "$1"' _ "$E2E_TMP/doctor.out"
+sed -i 's/tunnel --tls implicit nosuch/tunnel work/' "$E2E_TMP/home-broken/.fetchmailrc"
+doctor_home "$E2E_TMP/home-broken"
+check "doctor: an rc file without sslproto '' is a WARN saying why" \
+	grep -q "^WARN .*fetchmailrc:2: no sslproto '' for the tunnel" "$E2E_TMP/doctor.out"
 e2e_finish

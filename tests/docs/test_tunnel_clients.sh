@@ -113,5 +113,12 @@ check "mbsync, refused token: fails within seconds, showing the server's answer"
 	"$rc" $((SECONDS - start)) "$E2E_TMP/mbsync-bad.out"
 check "mbsync, refused token: the tunnel's line names the account and the fix" \
 	grep -q "tunnel: account work: localhost refused the token.*sasl-oauth2 authorize work" "$E2E_TMP/mbsync-bad.out"
+# doctor recognises both files and finds nothing to fix
+cp "$E2E_TMP/muttrc" "$home/.muttrc"
+HOME=$home sasl-oauth2 doctor >"$E2E_TMP/doctor.out" 2>&1
+check "doctor: the guide's muttrc and mbsyncrc use the tunnel with account work, nothing to fix" \
+	bash -c 'grep -q "^OK .*/.muttrc:3: connects through sasl-oauth2 tunnel with account work" "$1" &&
+		 grep -q "^OK .*/.mbsyncrc:2: connects through sasl-oauth2 tunnel with account work" "$1" &&
+		 ! grep -E "^(WARN|FAIL)" "$1" | grep -qE "muttrc|mbsyncrc"' _ "$E2E_TMP/doctor.out"
 check "no token in any output" bash -c '! grep -rqF -e "$1" -e "$2" "$3"/*.out "$3"/home-*/' _ "$GOOD" "$BAD" "$E2E_TMP"
 e2e_finish
