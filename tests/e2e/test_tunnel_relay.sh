@@ -49,14 +49,20 @@ fi
 check "50 MB fetch: the pipelined commands after LOGIN were all answered" \
 	bash -c 'grep -aq "^a2 OK" "$1" && grep -aq "^a3 OK" "$1" && grep -aq "^a4 OK" "$1"' _ "$E2E_TMP/big.out"
 
+# session NAME INPUT TAG: a tunnel in the background (pid $TPID) whose
+# stdin stays open on fd 7 after INPUT, until the server answered TAG OK
+session() {
+	rm -f "$E2E_TMP/in"; mkfifo "$E2E_TMP/in"
+	timeout 30 sasl-oauth2 tunnel alice localhost "$DOVECOT_IMAPS_PORT" --tls implicit \
+		<"$E2E_TMP/in" >"$E2E_TMP/$1.out" 2>&1 &
+	TPID=$!
+	exec 7>"$E2E_TMP/in"
+	printf "$2" >&7
+	wait_for 10 grep -aq "^$3 OK" "$E2E_TMP/$1.out"
+}
+
 # the client hangs up in the middle of a session: tunnel and server session end
-mkfifo "$E2E_TMP/in"
-timeout 30 sasl-oauth2 tunnel alice localhost "$DOVECOT_IMAPS_PORT" --tls implicit \
-	<"$E2E_TMP/in" >"$E2E_TMP/hangup.out" 2>&1 &
-TPID=$!
-exec 7>"$E2E_TMP/in"
-printf 'a1 LOGIN alice x\r\na2 SELECT INBOX\r\n' >&7
-wait_for 10 grep -aq "^a2 OK" "$E2E_TMP/hangup.out"
+session hangup 'a1 LOGIN alice x\r\na2 SELECT INBOX\r\n' a2
 exec 7>&-
 start=$SECONDS
 wait "$TPID"; RC=$?
@@ -66,16 +72,9 @@ check "client hang-up: Dovecot saw the session end" \
 	wait_for 5 bash -c 'test "$(grep -c "imap(alice@example.com).*Disconnected" "$1")" -ge 2' _ "$DOVECOT_LOG"
 
 # the server ends the session (doveadm kick): the tunnel ends, the client
-# sees the end
-rm -f "$E2E_TMP/in"; mkfifo "$E2E_TMP/in"
-timeout 30 sasl-oauth2 tunnel alice localhost "$DOVECOT_IMAPS_PORT" --tls implicit \
-	<"$E2E_TMP/in" >"$E2E_TMP/gone.out" 2>&1 &
-TPID=$!
-exec 7>"$E2E_TMP/in"
-printf 'a1 LOGIN alice x\r\n' >&7
-wait_for 10 grep -aq "^a1 OK" "$E2E_TMP/gone.out"
-doveadm -c "$DOVECOT_CONF" kick "$U" >/dev/null 2>&1 ||
-	e2e_note "doveadm kick failed"
+# still connected sees the end
+session gone 'a1 LOGIN alice x\r\n' a1
+doveadm -c "$DOVECOT_CONF" kick "$U" >/dev/null 2>&1 || e2e_note "doveadm kick failed"
 start=$SECONDS
 wait "$TPID"; RC=$?
 exec 7>&-
