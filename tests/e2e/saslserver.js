@@ -262,7 +262,14 @@ function imapHandler(c) {
         c.send('* OK [UIDNEXT 1] ok');
         c.send(`${tag} OK [${verb === 'SELECT' ? 'READ-WRITE' : 'READ-ONLY'}] ${verb} completed`);
         break;
-      case 'STATUS': c.send(`* STATUS INBOX (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 1 UNSEEN 0 RECENT 0)`); c.send(`${tag} OK done`); break;
+      case 'STATUS': { // the items asked for, in their order (Mail::IMAPClient wants that)
+        const values = { MESSAGES: 0, RECENT: 0, UIDNEXT: 1, UIDVALIDITY: 1, UNSEEN: 0 };
+        const asked = (/\(([^)]*)\)/.exec(line) || [, ''])[1].split(' ').filter((w) => w.toUpperCase() in values);
+        c.send(`* STATUS ${words[2]} (${asked.map((w) => `${w.toUpperCase()} ${values[w.toUpperCase()]}`).join(' ')})`);
+        c.send(`${tag} OK STATUS completed`);
+        break;
+      }
+      case 'LOGIN': c.send(`${tag} NO [PRIVACYREQUIRED] tokens only: use AUTHENTICATE`); break;
       default: c.send(`${tag} OK ${uid ? 'UID ' : ''}done`);
     }
   };
