@@ -188,11 +188,15 @@ static int run_tunnel(struct cli *cli, struct opts *o, const struct account *acc
 	if (rc == CLI_UNAVAILABLE || rc == CLI_NOACCOUNT) {
 		/* Nothing will change until someone authorizes again: the client
 		 * sees its ordinary login failure (fetchmail's notice), not a
-		 * broken connection it would retry forever. */
-		snprintf(t.answer, sizeof(t.answer), "%ssasl-oauth2 has no valid token for account "
-			 "%s (see its message)", t.pop3 ? "[AUTH] " : "[AUTHENTICATIONFAILED] ",
-			 o->account);
-		rc = t.preauth ? rc : CLI_OK;
+		 * broken connection it would retry forever; with --preauth, a BYE
+		 * greeting that says so. */
+		if (snprintf(t.answer, sizeof(t.answer), "%ssasl-oauth2 has no valid token for "
+			     "account %s; authorize it again: sasl-oauth2 authorize %s",
+			     t.pop3 ? "[AUTH] " : "[AUTHENTICATIONFAILED] ", o->account,
+			     t.label) >= (int)sizeof(t.answer))
+			snprintf(t.answer, sizeof(t.answer), "%ssasl-oauth2 has no valid token",
+				 t.pop3 ? "[AUTH] " : "[AUTHENTICATIONFAILED] ");
+		rc = CLI_OK;
 	} else if (rc != CLI_OK) {
 		return rc;
 	} else {

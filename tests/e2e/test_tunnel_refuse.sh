@@ -62,6 +62,17 @@ check "certificate for the IP address given: accepted (the control case)" \
 	bash -c 'test "$1" = 0 && grep -q "^a1 OK" "$2"' _ "$RC" "$T/badname.out"
 check "no token in any output" no_token_in "$T"/*.out "$T"/*.err
 
+# no token to be had (no such account): the client's ordinary login
+# failure, or with --preauth a BYE greeting, each naming the fix
+tunnel notoken-login 'a1 LOGIN x y\r\na2 LOGOUT\r\n' nosuch localhost "$DOVECOT_IMAP_PORT"
+check "no token: LOGIN is refused with the authorize command, the tunnel reaches no server" \
+	bash -c 'grep -q "^a1 NO \[AUTHENTICATIONFAILED\] sasl-oauth2 has no valid token for account nosuch; authorize it again: sasl-oauth2 authorize nosuch" "$1" &&
+		 grep -q "^a2 OK" "$1"' _ "$T/notoken-login.out"
+tunnel notoken-preauth '' nosuch localhost "$DOVECOT_IMAPS_PORT" --tls implicit --preauth
+check "no token, --preauth: a BYE greeting with the authorize command (exit 0, so mutt shows it)" \
+	bash -c 'test "$1" = 0 && grep -q "^\* BYE \[AUTHENTICATIONFAILED\] sasl-oauth2 has no valid token for account nosuch" "$2"' _ \
+	"$RC" "$T/notoken-preauth.out"
+
 # usage
 tunnel usage-none '' ; check "no ACCOUNT: exit 2" test "$RC" = 2
 tunnel usage-port '' alice localhost 99999; check "bad PORT: exit 2" test "$RC" = 2
