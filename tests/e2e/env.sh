@@ -860,6 +860,45 @@ e2e_finish() {
 	exit $?
 }
 
+# ----- mbsync -------------------------------------------------------------
+
+# mbsync_conf NAME PORT MECH TLS PASSLINE: $E2E_TMP/NAME/mbsyncrc syncing
+# AUTH_USER's INBOX at 127.0.0.1:PORT into $E2E_TMP/NAME/Mail with
+# AuthMechs MECH; TLS is None or STARTTLS (CertificateFile is CA_DIR's CA
+# when set); PASSLINE is "Pass SECRET" or "PassCmd ...". isync 1.5 (Debian
+# 13) renamed SSLType to TLSType and warns about the old name; isync 1.4
+# (Debian 12) knows only SSLType.
+mbsync_conf() {
+	local dir="$E2E_TMP/$1" key=TLSType v
+	v=$(mbsync --version 2>/dev/null | awk '{print $2}')
+	[ "$(printf '%s\n' 1.5 "$v" | sort -V | head -n 1)" = 1.5 ] || key=SSLType
+	mkdir -p "$dir/Mail"
+	cat >"$dir/mbsyncrc" <<EOF
+IMAPAccount t
+Host 127.0.0.1
+Port $2
+User $AUTH_USER
+$5
+AuthMechs $3
+$key $4
+${CA_DIR:+CertificateFile $CA_DIR/ca.pem}
+
+IMAPStore t-remote
+Account t
+
+MaildirStore t-local
+Path $dir/Mail/
+Inbox $dir/Mail/INBOX
+
+Channel t
+Far :t-remote:
+Near :t-local:
+Patterns INBOX
+Create Near
+SyncState *
+EOF
+}
+
 # ----- Cyrus test clients (imtest, smtptest) -----------------------------
 
 # run_cyrus_client OUT SYSLOG PROG PORT MECH USER SECRET [INPUT]: runs

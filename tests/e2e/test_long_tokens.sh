@@ -150,37 +150,11 @@ for n in $SIZES; do
 done
 
 # ----- mbsync over IMAP (no line limit): token file and PassCmd -----------
-MBSYNC_TLS_KEY=TLSType
-mbsync_v=$(mbsync --version 2>/dev/null | awk '{print $2}')
-[ "$(printf '%s\n' 1.5 "$mbsync_v" | sort -V | head -n 1)" = 1.5 ] || MBSYNC_TLS_KEY=SSLType
 need_cli
 # mbsync_case NAME MECH PASSLINE: one sync of the (empty) INBOX.
 mbsync_case() {
 	local name=$1 dir="$E2E_TMP/$1" before rc=0
-	mkdir -p "$dir/Mail"
-	cat >"$dir/mbsyncrc" <<EOF
-IMAPAccount t
-Host 127.0.0.1
-Port $SS_IMAP_PORT
-User $AUTH_USER
-$3
-AuthMechs $2
-$MBSYNC_TLS_KEY None
-
-IMAPStore t-remote
-Account t
-
-MaildirStore t-local
-Path $dir/Mail/
-Inbox $dir/Mail/INBOX
-
-Channel t
-Far :t-remote:
-Near :t-local:
-Patterns INBOX
-Create Near
-SyncState *
-EOF
+	mbsync_conf "$name" "$SS_IMAP_PORT" "$2" None "$3"
 	before=$(ss_count "")
 	env SASL_PATH="$PLUGIN_DIR" timeout 30 mbsync -c "$dir/mbsyncrc" t >"$dir.out" 2>&1 </dev/null || rc=$?
 	if [ "$rc" = 0 ]; then

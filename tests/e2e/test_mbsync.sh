@@ -27,40 +27,8 @@ MBSYNC_TIMEOUT=${MBSYNC_TIMEOUT:-60}
 REJECT_MAX=20
 
 # mbsyncrc NAME MECH TLS SECRET: a config syncing the INBOX into
-# $E2E_TMP/NAME/Mail; TLS is None or STARTTLS. isync 1.5 (Debian 13)
-# renamed SSLType to TLSType and warns about the old name; isync 1.4
-# (Debian 12) knows only SSLType.
-MBSYNC_TLS_KEY=TLSType
-mbsync_v=$(mbsync --version 2>/dev/null | awk '{print $2}')
-[ "$(printf '%s\n' 1.5 "$mbsync_v" | sort -V | head -n 1)" = 1.5 ] || MBSYNC_TLS_KEY=SSLType
-mbsyncrc() {
-	local dir="$E2E_TMP/$1"
-	mkdir -p "$dir/Mail"
-	cat >"$dir/mbsyncrc" <<EOF
-IMAPAccount t
-Host 127.0.0.1
-Port $DOVECOT_IMAP_PORT
-User $AUTH_USER
-Pass $4
-AuthMechs $2
-$MBSYNC_TLS_KEY $3
-CertificateFile $CA_DIR/ca.pem
-
-IMAPStore t-remote
-Account t
-
-MaildirStore t-local
-Path $dir/Mail/
-Inbox $dir/Mail/INBOX
-
-Channel t
-Far :t-remote:
-Near :t-local:
-Patterns INBOX
-Create Near
-SyncState *
-EOF
-}
+# $E2E_TMP/NAME/Mail; TLS is None or STARTTLS.
+mbsyncrc() { mbsync_conf "$1" "$DOVECOT_IMAP_PORT" "$2" "$3" "Pass $4"; }
 
 # What mbsync says when the SASL steps and the server disagree.
 SASL_COMPLAINTS='wants more steps|SASL reported failure|Error performing SASL|Warning: SASL'
