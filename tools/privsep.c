@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "privsep.h"
+#include "privsep_path.h"
 
 static int user_of(uid_t uid, gid_t gid, struct privsep_user *who)
 {
@@ -36,31 +37,29 @@ int privsep_owner(const struct account *acct, struct privsep_user *who, struct o
 	struct stat ds, fs;
 	int have_dir = lstat(acct->dir, &ds) == 0;
 
-	if (acct->for_postfix) {
+	/* Every branch: the directory itself, never through a link. */
+	if (have_dir && !S_ISDIR(ds.st_mode))
+		return oa2_err_set(err, OA2_ERR_UNSAFE, "directory %s is %s: refusing to work in "
+				   "it; use the directory itself", acct->dir, dir_kind(ds.st_mode));
+	if (acct->for_postfix)
 		user_of(acct->owner, acct->group, who);
-	} else if (geteuid() != 0) {
+	else if (geteuid() != 0)
 		return user_of(geteuid(), getegid(), who);
-	} else if (have_dir && S_ISDIR(ds.st_mode) && ds.st_uid != 0) {
+	else if (have_dir && ds.st_uid != 0)
 		user_of(ds.st_uid, ds.st_gid, who);
-	} else if (lstat(acct->path, &fs) == 0 && fs.st_uid != 0) {
+	else if (lstat(acct->path, &fs) == 0 && fs.st_uid != 0)
 		user_of(fs.st_uid, fs.st_gid, who);
-	} else {
+	else
 		user_of(0, 0, who);
-		/* Root's own files: only where no one else can plant names. */
-		if (have_dir && S_ISDIR(ds.st_mode) && (ds.st_mode & 022) != 0)
-			return oa2_err_set(err, OA2_ERR_UNSAFE, "directory %s is writable by group "
-					   "or others (mode %04o): root keeps no token files there; "
-					   "use a directory of its own (chmod go-w %s)", acct->dir,
-					   (unsigned)(ds.st_mode & 07777), acct->dir);
-	}
 	if (!who->self && geteuid() != 0)
 		return oa2_err_set(err, OA2_ERR_UNSAFE, "the token file %s is for %s (uid %u): run "
 				   "this as root or as that user", acct->path,
 				   who->name[0] ? who->name : "another user", (unsigned)who->uid);
-	if (!who->self && have_dir && !S_ISDIR(ds.st_mode))
-		return oa2_err_set(err, OA2_ERR_UNSAFE, "directory %s is %s: refusing to work in "
-				   "it for %s", acct->dir, dir_kind(ds.st_mode),
-				   who->name[0] ? who->name : "another user");
+	/* Root works on no one's files below a directory a third user could
+	 * change (privsep_path.h): not its own, not the owner's. */
+	if (geteuid() == 0)
+		return privsep_check_path(acct->dir, who->uid, who->name[0] ? who->name : "the owner",
+					  err);
 	return OA2_OK;
 }
 

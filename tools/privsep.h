@@ -37,10 +37,11 @@ struct privsep_user {
  * Decides who works on acct's files: the postfix user for --for postfix;
  * the caller when it is not root; for root, the owner of the account's
  * directory when that is not root, else the owner of the token file when
- * that is not root, else root itself. Refuses (OA2_ERR_UNSAFE, err says what
- * was found) a directory that is a symbolic link or not a directory when
- * acting for another user, and a directory writable by group or others
- * when root would act itself.
+ * that is not root, else root itself. Refuses (OA2_ERR_UNSAFE, err says
+ * what was found) an account directory that is a symbolic link or not a
+ * directory, whoever acts; and, when root acts (itself or as the owner), a
+ * directory from the account's up to / that belongs to someone other than
+ * root and that owner, or is writable by group or others (privsep_path.h).
  */
 int privsep_owner(const struct account *acct, struct privsep_user *who, struct oa2_err *err);
 

@@ -200,4 +200,63 @@ else
 	not_ok "strace is not installed (tests/install-deps.sh installs it)"
 fi
 
+# ----- 3. the account directory and the directories above it -----------------------------------
+# root's own token file in a directory only root can read
+ROOTONLY="$T/rootonly"
+install -d -m 700 -o root "$ROOTONLY"
+ROOT_AT="at-ROOT-$(head -c 1500 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+root_file() {
+	printf '{"version": 1, "user": "root@example.com", "access_token": "%s", "refresh_token": "rt-root",
+  "expires_at": %s, "client_id": "c", "token_endpoint": "%s/token"}\n' \
+		"$ROOT_AT" "$(( $(date +%s) + 3600 ))" "$AUTH_URL" >"$1"
+	chmod 600 "$1"
+}
+root_file "$ROOTONLY/mine.json"
+cp -p "$ROOTONLY/mine.json" "$T/mine.before"
+root_leaked() { grep -qF -- "${ROOT_AT:0:200}" "$OUT" "$ERR"; }
+
+# nobody makes ~/box a link to root's directory
+runuser -u nobody -- ln -s "$ROOTONLY" "$NB/box"
+for cmd in token status refresh; do
+	cli $cmd "$NB/box/mine.json"
+	check_cli "linked account directory: $cmd refuses it, naming the link, prints nothing of root's" \
+		eval '! rc_is 0 && grep -q "directory $NB/box is a symbolic link" "$OUT" "$ERR" && ! root_leaked &&
+			! grep -q root@example.com "$OUT" "$ERR"'
+done
+cli forget "$NB/box/mine.json"
+check_cli "linked account directory: forget refuses it (exit 77)" \
+	eval 'rc_is 77 && err_has "directory $NB/box is a symbolic link"'
+check "linked account directory: root's token file is still there, unchanged, no lock made" \
+	eval 'cmp -s "$T/mine.before" "$ROOTONLY/mine.json" && test ! -e "$ROOTONLY/mine.json.lock"'
+
+# a directory of root's inside nobody's home: nobody could rename it away
+# and put its own in its place between root's checks and root's work
+install -d -m 700 -o root "$NB/rootsub"
+root_file "$NB/rootsub/work.json"
+cli token "$NB/rootsub/work.json"
+check_cli "a directory above belongs to another user: token refuses, naming that directory (exit 77)" \
+	eval 'rc_is 77 && err_has "directory $NB belongs to nobody" && ! root_leaked'
+
+# the group (postfix) may write the directory above root's account directory
+SH="$T/shared"
+install -d -m 2775 -o root -g postfix "$SH"
+install -d -m 700 -o root "$SH/acct"
+root_file "$SH/acct/work.json"
+for cmd in token refresh; do
+	cli $cmd "$SH/acct/work.json"
+	check_cli "group-writable parent: $cmd refuses, saying which directory and why (exit 77)" \
+		eval 'rc_is 77 && err_has "directory $SH is writable by its group (mode 2775)" && err_has "chmod go-w $SH" && ! root_leaked'
+done
+# postfix swaps the directory for one of its own: still refused, and
+# root's forget removes nothing of either
+as_postfix mv "$SH/acct" "$SH/acct.root"
+as_postfix mkdir -m 700 "$SH/acct"
+as_postfix cp "$SH/acct.root/work.json" "$SH/acct/work.json" 2>/dev/null || as_postfix sh -c 'echo "{}" >"$1"' _ "$SH/acct/work.json"
+cli forget "$SH/acct/work.json"
+check_cli "group-writable parent, directory swapped by postfix: forget refuses, removes nothing" \
+	eval 'rc_is 77 && test -e "$SH/acct/work.json" -a -e "$SH/acct.root/work.json"'
+chmod 755 "$SH"
+cli token "$SH/acct.root/work.json"
+check_cli "after chmod go-w on the parent: root's token works again" eval 'rc_is 0 && root_leaked'
+
 e2e_finish
