@@ -19,6 +19,22 @@ enum verdict { OK, WARN, FAIL };
 
 struct json_object;
 
+/* Checks made in the process that reads an account's files as their owner
+ * (privsep.h): kept flat, no pointers, sent back whole and replayed by the
+ * parent through report(), so text and --json show the same checks. */
+#define DOCTOR_REC_MAX 24
+struct doctor_rec {
+	int n;
+	int lost;                  /* checks beyond DOCTOR_REC_MAX */
+	char user[256];            /* what the checked file names (doctor.user) */
+	struct {
+		int verdict;       /* enum verdict */
+		int has_fix;
+		char msg[2048];
+		char fix[2048];
+	} r[DOCTOR_REC_MAX];
+};
+
 struct doctor {
 	struct cli *cli;
 	int fails, warns;
@@ -29,6 +45,7 @@ struct doctor {
 	char user[256];             /* the mailbox the checked token file names */
 	int by_name;                /* ACCOUNT was a name, not a path */
 	int for_postfix;            /* --for postfix */
+	struct doctor_rec *rec;     /* non-NULL: report() records here, prints nothing */
 };
 
 /* Prints "OK   ...", "WARN ..." or "FAIL ..." and, for a problem, the fix
@@ -39,6 +56,10 @@ void report(struct doctor *d, enum verdict v, const char *fix, const char *fmt, 
 /* The account in dir whose name is one or two typing mistakes from name,
  * in out; 0 when none is. */
 int doctor_near_account(const char *dir, const char *name, char *out, size_t n);
+
+/* Reports what rec holds, in order, as if each were checked here; takes
+ * the checked file's user into d. */
+void doctor_replay(struct doctor *d, const struct doctor_rec *rec);
 
 /* --json: prints the collected checks as one JSON object. */
 void doctor_print_json(struct doctor *d);

@@ -28,6 +28,32 @@ static void add_json(struct doctor *d, enum verdict v, const char *fix, const ch
 	json_object_array_add(d->json, o);
 }
 
+static void record(struct doctor_rec *rec, enum verdict v, const char *fix, const char *msg)
+{
+	if (rec->n >= DOCTOR_REC_MAX) {
+		rec->lost++;
+		return;
+	}
+	rec->r[rec->n].verdict = (int)v;
+	rec->r[rec->n].has_fix = fix != NULL;
+	snprintf(rec->r[rec->n].msg, sizeof(rec->r[rec->n].msg), "%s", msg);
+	snprintf(rec->r[rec->n].fix, sizeof(rec->r[rec->n].fix), "%s", fix ? fix : "");
+	rec->n++;
+}
+
+void doctor_replay(struct doctor *d, const struct doctor_rec *rec)
+{
+	for (int i = 0; i < rec->n && i < DOCTOR_REC_MAX; i++) {
+		int v = rec->r[i].verdict;
+		report(d, v == OK || v == WARN ? (enum verdict)v : FAIL,
+		       rec->r[i].has_fix ? rec->r[i].fix : NULL, "%s", rec->r[i].msg);
+	}
+	if (rec->lost > 0)
+		report(d, WARN, NULL, "doctor: %d more checks of this account were not kept",
+		       rec->lost);
+	snprintf(d->user, sizeof(d->user), "%s", rec->user);
+}
+
 void report(struct doctor *d, enum verdict v, const char *fix, const char *fmt, ...)
 {
 	static const char *const tag[] = { "OK  ", "WARN", "FAIL" };
@@ -37,6 +63,10 @@ void report(struct doctor *d, enum verdict v, const char *fix, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (d->rec != NULL) {
+		record(d->rec, v, fix, msg);
+		return;
+	}
 	d->fails += v == FAIL;
 	d->warns += v == WARN;
 	if (d->json != NULL) {

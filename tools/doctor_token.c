@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -132,13 +133,13 @@ static void check_clock(struct doctor *d, const char *token, long long now)
 }
 
 struct job {
-	struct doctor *d;
+	struct doctor *d;          /* the reader's: records into d->rec */
 	const struct account *a;
 	struct stat st;
 };
 
 /* What the file says, read as its owner (privsep.h); the verdicts are
- * printed here and counted in the doctor sent back. */
+ * recorded in d->rec, which is sent back. */
 static int read_checks(void *ctx)
 {
 	struct job *j = ctx;
@@ -219,11 +220,41 @@ static int read_checks(void *ctx)
 	return 1;
 }
 
-int doctor_check_account(struct doctor *d, const struct account *a)
+static int read_and_record(void *ctx)
 {
-	struct job j = { d, a, { 0 } };
+	struct job *j = ctx;
+	int r = read_checks(ctx);
+
+	snprintf(j->d->rec->user, sizeof(j->d->rec->user), "%s", j->d->user);
+	return r;
+}
+
+/* read_checks as the owner; its verdicts are reported here, by the parent
+ * (a child's prints and its JSON would not reach the parent's output). */
+static void owner_checks(struct doctor *d, const struct account *a, const struct stat *st)
+{
+	struct doctor_rec *rec = calloc(1, sizeof(*rec));
+	struct doctor reader = *d;
+	struct job j = { &reader, a, *st };
 	struct oa2_err err;
 	int ignored;
+
+	if (rec == NULL) {
+		report(d, FAIL, NULL, "token file: out of memory");
+		return;
+	}
+	reader.rec = rec;
+	reader.json = NULL;
+	if (privsep_run(a, read_and_record, &j, rec, sizeof(*rec), &ignored, &err) != OA2_OK)
+		report(d, FAIL, NULL, "token file: %s", err.msg);
+	else
+		doctor_replay(d, rec);
+	free(rec);
+}
+
+int doctor_check_account(struct doctor *d, const struct account *a)
+{
+	struct stat st;
 
 	if (a->for_postfix && strncmp(a->path, d->cli->cfg.chroot_dir,
 				      strlen(d->cli->cfg.chroot_dir)) != 0)
@@ -233,18 +264,17 @@ int doctor_check_account(struct doctor *d, const struct account *a)
 		       d->cli->cfg.chroot_dir);
 	/* Only the name's own metadata here (lstat): the contents are read
 	 * by the owner. */
-	if (lstat(a->path, &j.st) != 0) {
+	if (lstat(a->path, &st) != 0) {
 		report_missing(d, a, errno);
 		return 0;
 	}
-	if (S_ISLNK(j.st.st_mode)) {
+	if (S_ISLNK(st.st_mode)) {
 		report(d, FAIL, "put the token file itself there (sasl-oauth2 never follows a "
 		       "link to it)", "token file: %s is a symbolic link", a->path);
 		return 1;
 	}
-	if (check_owner(d, a, &j.st))
+	if (check_owner(d, a, &st))
 		return 1;
-	if (privsep_run(a, read_checks, &j, d, sizeof(*d), &ignored, &err) != OA2_OK)
-		report(d, FAIL, NULL, "token file: %s", err.msg);
+	owner_checks(d, a, &st);
 	return 1;
 }
