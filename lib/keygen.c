@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,32 +57,103 @@ int oa2_keygen_cert(EVP_PKEY *key, const char *cn, long from, long secs, X509 **
 	return OA2_OK;
 }
 
+/* The directory that will hold path, opened; base gets the last name.
+ * A directory everyone may write without the sticky bit is refused: anyone
+ * could rename the new key away or put another file in its place. */
+static int open_dir(const char *path, const char *what, char *base, size_t n,
+		    struct oa2_err *err)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int dfd;
+
+	if (snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
+		     slash ? (slash == path ? "/" : path) : ".") >= (int)sizeof(dir) ||
+	    snprintf(base, n, "%s", slash ? slash + 1 : path) >= (int)n || base[0] == '\0') {
+		oa2_err_set(err, OA2_ERR_INVALID, "%s %s: not a file name", what, path);
+		return -1;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fstat(dfd, &st) != 0) {
+		oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot create it: %s", what, path,
+			    strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+		oa2_err_set(err, OA2_ERR_UNSAFE, "%s %s: its directory %s is writable by everyone "
+			    "and not sticky (mode %04o): anyone could replace the file there; "
+			    "use a directory of its own (or chmod o-w %s)", what, path, dir,
+			    (unsigned)(st.st_mode & 07777), dir);
+		close(dfd);
+		return -1;
+	}
+	return dfd;
+}
+
+/* Removes name from dfd when it is still the file `made` (the fstat of what
+ * was created): never by path, never someone else's file put in its place. */
+static void remove_made(int dfd, const char *name, const struct stat *made)
+{
+	struct stat there;
+
+	if (fstatat(dfd, name, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    made->st_dev == there.st_dev && made->st_ino == there.st_ino)
+		unlinkat(dfd, name, 0);
+}
+
 /* O_EXCL: a key is never silently replaced (its certificate may be in use). */
 static int write_new(const char *path, mode_t mode, const char *what, BIO *mem,
 		     struct oa2_err *err)
 {
-	char *data;
+	char *data, base[PATH_MAX];
+	struct stat made = { 0 };
 	long n = BIO_get_mem_data(mem, &data);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	int dfd = open_dir(path, what, base, sizeof(base), err), fd, e, rc = OA2_OK;
 
-	if (fd < 0)
-		return oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot create it: %s%s", what, path,
-				   strerror(errno), errno == EEXIST ? " (remove it first, or "
-				   "choose another name)" : "");
-	if (n <= 0 || fchmod(fd, mode) != 0 || oa2_write_all(fd, data, (size_t)n) != 0 ||
-	    fsync(fd) != 0) {
-		int e = errno;
+	if (dfd < 0)
+		return err != NULL ? err->rc : OA2_ERR_IO;
+	fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		rc = oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot create it: %s%s", what, path,
+				 strerror(errno), errno == EEXIST ? " (remove it first, or "
+				 "choose another name)" : "");
+		close(dfd);
+		return rc;
+	}
+	if (fstat(fd, &made) != 0 || n <= 0 || fchmod(fd, mode) != 0 ||
+	    oa2_write_all(fd, data, (size_t)n) != 0 || fsync(fd) != 0) {
+		e = errno;
 		close(fd);
-		unlink(path);
-		return oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot write it: %s", what, path,
-				   strerror(e));
+		rc = oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot write it: %s", what, path,
+				 strerror(e));
+	} else if (close(fd) != 0) {
+		rc = oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot write it: %s", what, path,
+				 strerror(errno));
 	}
-	if (close(fd) != 0) {
-		unlink(path);
-		return oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot write it: %s", what, path,
-				   strerror(errno));
-	}
-	return OA2_OK;
+	if (rc != OA2_OK && made.st_ino != 0)
+		remove_made(dfd, base, &made);
+	close(dfd);
+	return rc;
+}
+
+int oa2_keygen_remove_key(const char *path)
+{
+	char base[PATH_MAX];
+	struct oa2_err err;
+	struct stat st;
+	int dfd = open_dir(path, "private key file", base, sizeof(base), &err), rc = -1;
+
+	if (dfd < 0)
+		return -1;
+	/* Only the key just made: a regular file of ours, one name, 0600. */
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && st.st_nlink == 1 && (st.st_mode & 077) == 0)
+		rc = unlinkat(dfd, base, 0);
+	close(dfd);
+	return rc;
 }
 
 int oa2_keygen_write_key(const char *path, EVP_PKEY *key, struct oa2_err *err)

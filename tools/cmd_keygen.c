@@ -150,7 +150,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (rc == OA2_OK) {
 		rc = oa2_keygen_write_cert(o.cert, cert, &err);
 		if (rc != OA2_OK)
-			unlink(o.key); /* a key without its certificate is no use */
+			(void)oa2_keygen_remove_key(o.key); /* no use without its certificate */
 	}
 	if (rc == OA2_OK)
 		report(&o, cert);

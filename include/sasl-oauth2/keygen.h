@@ -26,4 +26,12 @@ int oa2_keygen_cert(EVP_PKEY *key, const char *cn, long from, long secs, X509 **
 int oa2_keygen_write_key(const char *path, EVP_PKEY *key, struct oa2_err *err);
 int oa2_keygen_write_cert(const char *path, X509 *cert, struct oa2_err *err);
 
+/* Both refuse (OA2_ERR_UNSAFE) a directory that everyone may write and
+ * that is not sticky, work inside the directory through a descriptor
+ * (openat), and remove a file they could not finish through it too.
+ * oa2_keygen_remove_key removes the key at path again (its certificate
+ * could not be written) the same way, and only when the name is still a
+ * regular file of the caller's with one link and mode 0600; 0 or -1. */
+int oa2_keygen_remove_key(const char *path);
+
 #endif

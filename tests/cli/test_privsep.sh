@@ -259,4 +259,29 @@ chmod 755 "$SH"
 cli token "$SH/acct.root/work.json"
 check_cli "after chmod go-w on the parent: root's token works again" eval 'rc_is 0 && root_leaked'
 
+# ----- 4. keygen's directory ---------------------------------------------------------------------
+WW="$T/world"
+install -d -m 777 "$WW"
+cli keygen "$WW/relay-key.pem" "$WW/relay-cert.pem" --bits 2048
+check_cli "keygen into a directory everyone may write, not sticky: refused, naming it (exit 77)" \
+	eval 'rc_is 77 && err_has "directory $WW is writable by everyone and not sticky" && test -z "$(ls -A "$WW")"'
+chmod 1777 "$WW"
+cli keygen "$WW/relay-key.pem" "$WW/relay-cert.pem" --bits 2048
+check_cli "keygen into a sticky world-writable directory works" eval 'rc_is 0 && test -s "$WW/relay-key.pem"'
+# the certificate cannot be written: the key just made goes again, through
+# the directory's descriptor, not by path
+KD="$T/keys"
+install -d -m 700 "$KD"
+: >"$KD/cert.pem"
+if command -v strace >/dev/null 2>&1; then
+	strace -f -qq -e trace=unlink,unlinkat -o "$T/keygen.strace" "$SO" keygen "$KD/key.pem" "$KD/cert.pem" --bits 2048 >"$OUT" 2>"$ERR"
+	RC=$?
+	check_cli "keygen, certificate exists: fails (exit 74), the new key is removed" \
+		eval 'rc_is 74 && test ! -e "$KD/key.pem"'
+	check "... through the directory's descriptor: $(grep -F key.pem "$T/keygen.strace" | head -1)" \
+		eval 'grep -qE "unlinkat\([0-9]+, \"key.pem\"" "$T/keygen.strace" && ! grep -qF "\"$KD/key.pem\"" "$T/keygen.strace"'
+else
+	not_ok "strace is not installed (tests/install-deps.sh installs it)"
+fi
+
 e2e_finish
