@@ -67,6 +67,14 @@ fetch_case fetchmailrc-pop3
 check "Dovecot logged XOAUTH2 logins over TLS for IMAP and POP3" \
 	test "$(dovecot_tls_logins imap-login "$AUTH_USER" XOAUTH2)" -ge 1 -a \
 	     "$(dovecot_tls_logins pop3-login "$AUTH_USER" XOAUTH2)" -ge 1
+# the guide's check of the tunnel alone
+guide_config "$E2E_TMP/tunnel-check.sh" "$GUIDE" tunnel-check \
+	"tunnel --verbose work" "tunnel --verbose work localhost $DOVECOT_IMAPS_PORT --tls implicit"
+bash "$E2E_TMP/tunnel-check.sh" >"$E2E_TMP/tunnel-check.out" 2>"$E2E_TMP/tunnel-check.err"
+check "the guide's tunnel check: a1 OK on stdout, the redacted exchange on stderr, no token" \
+	bash -c 'grep -q "^a1 OK" "$1" && grep -q "^C: .*AUTHENTICATE XOAUTH2 <redacted: XOAUTH2 for alice@example.com" "$2" &&
+		 ! grep -qF "$3" "$1" "$2"' _ "$E2E_TMP/tunnel-check.out" "$E2E_TMP/tunnel-check.err" "$GOOD"
+
 # doctor finds the guide's rc file, says it is fine, and spots what is off
 doctor_home() { HOME=$1 sasl-oauth2 doctor >"$E2E_TMP/doctor.out" 2>&1; }
 doctor_home "$E2E_TMP/home-fetchmailrc"
