@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "mailtest.h"
+#include "sasl-oauth2/sasl_response.h"
 #include "sasl-oauth2/token.h"
 
-#define SMTP_LINE_MAX 512 /* RFC 5321 4.5.3.1.4, with CRLF */
 
 struct smtp {
 	struct mailconn *c;
@@ -125,16 +125,17 @@ static int authenticate(struct smtp *s, const struct mail_login *l, struct mail_
 		goto out;
 	}
 	mail_sasl_shown(l, shown, sizeof(shown));
-	if (cmd.len <= SMTP_LINE_MAX - 2) {
+	/* base64 is 4 octets per 3 bytes: b64.len / 4 * 3 bytes give as many */
+	if (oa2_auth_line_fits("smtp", l->mech, b64.len / 4 * 3)) {
 		snprintf(shown_cmd, sizeof(shown_cmd), "AUTH %s %s", l->mech, shown);
 		rc = mailconn_write(s->c, cmd.data, shown_cmd, err);
 		sent = 1;
 	} else {
 		/* RFC 4954 4: an initial response that would make the line
-		 * longer than SMTP's 512 bytes goes after the server's 334. */
+		 * longer than SMTP's 512 octets goes after the server's 334,
+		 * by the rule the plugin follows. */
 		mailconn_note(s->c, "the AUTH line with the initial response would be longer "
-			      "than %d bytes: sending the response after the server's 334",
-			      SMTP_LINE_MAX);
+			      "than 512 octets: sending the response after the server's 334");
 		snprintf(shown_cmd, sizeof(shown_cmd), "AUTH %s", l->mech);
 		rc = mailconn_write(s->c, shown_cmd, NULL, err);
 	}

@@ -246,6 +246,20 @@ for n in $SIZES; do
 		test "$(ss_count ":$SS_SMTP_PORT [A-Z0-9]+ ir=withheld .* ok\$" "$before")" = 2
 done
 
+# `sasl-oauth2 test --smtp` (its own SMTP client) withholds by the same rule.
+for n in $SIZES; do
+	before=$(ss_count "")
+	if "$CLI" test "$E2E_TMP/tok-$n.json" --smtp "127.0.0.1:$SS_SMTP_PORT" >"$E2E_TMP/test-$n.out" 2>&1; then
+		ok "test --smtp $n: logs in to the strict SMTP server"
+	else
+		not_ok "test --smtp $n: logs in to the strict SMTP server"
+		show_log "$E2E_TMP/test-$n.out" "sasl-oauth2 test" 15
+	fi
+	check "test --smtp $n: it says why the response follows the 334" \
+		grep -q "longer than 512 octets" "$E2E_TMP/test-$n.out"
+	ss_expect "test --smtp $n" "$before" "$SS_SMTP_PORT" XOAUTH2 withheld
+done
+
 n=${SIZES##* }
 check "no token appears in the server's log" bash -c '! grep -qF -- "${1:0:40}" "$2"' _ "${TOK[$n]}" "$SS_LOG"
 e2e_finish
