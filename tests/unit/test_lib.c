@@ -17,12 +17,14 @@
 #include "sasl-oauth2/pkce.h"
 #include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/safe_file.h"
 #include "sasl-oauth2/secret_shape.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/suggest.h"
 #include "sasl-oauth2/token.h"
 #include "sasl-oauth2/token_store.h"
 
+#include "../../tools/privsep_path.h"
 #include "tap.h"
 
 static void test_buf(void)
@@ -662,6 +664,108 @@ static void test_reauthorize_parts(void)
 	      "suggest: swaps, case, nothing far, not the word itself");
 }
 
+/* The open import and the store use (safe_file.h) on what a hostile
+ * directory owner can put under a name: a FIFO with a writer that never
+ * writes, a device, a directory, a file of another user's. */
+static void test_safe_open_kinds(void)
+{
+	char dir[] = "/tmp/oa2-unit-XXXXXX", fifo[64], file[64];
+	struct oa2_err e;
+	struct stat st;
+	int fd, w;
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "safe open: cannot make a temporary directory");
+		return;
+	}
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(file, sizeof(file), "%s/file", dir);
+	(void)!mkfifo(fifo, 0600);
+	w = open(fifo, O_RDWR | O_NONBLOCK); /* a writer that stays idle */
+	fd = oa2_safe_open(fifo, O_RDONLY, OA2_SAFE_EXISTING, "file to import", &st, &e);
+	CHECK(fd < 0 && e.rc == OA2_ERR_UNSAFE && strstr(e.msg, "file to import") &&
+	      strstr(e.msg, fifo) && strstr(e.msg, "a FIFO"),
+	      "safe open: a FIFO with an idle writer is refused at once, naming it: %s",
+	      fd < 0 ? e.msg : "opened");
+	if (w >= 0)
+		close(w);
+	fd = oa2_safe_open("/dev/null", O_RDONLY, OA2_SAFE_EXISTING, "file to import", &st, &e);
+	CHECK(fd < 0 && e.rc == OA2_ERR_UNSAFE && strstr(e.msg, "/dev/null is a device"),
+	      "safe open: a device is refused: %s", fd < 0 ? e.msg : "opened");
+	fd = oa2_safe_open(dir, O_RDONLY, OA2_SAFE_EXISTING, "file to import", &st, &e);
+	CHECK(fd < 0 && e.rc == OA2_ERR_UNSAFE && strstr(e.msg, "a directory"),
+	      "safe open: a directory is refused: %s", fd < 0 ? e.msg : "opened");
+	write_file(file, "{}", 0600);
+	fd = oa2_safe_open(file, O_RDONLY, OA2_SAFE_EXISTING, "file to import", &st, &e);
+	CHECK(fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK) == 0,
+	      "safe open: a regular file of one's own opens, for blocking reads");
+	if (fd >= 0)
+		close(fd);
+	if (geteuid() == 0 && chown(file, 65534, 65534) == 0) {
+		fd = oa2_safe_open(file, O_RDONLY, OA2_SAFE_EXISTING, "file to import", &st, &e);
+		CHECK(fd < 0 && e.rc == OA2_ERR_UNSAFE && strstr(e.msg, "belongs to uid 65534"),
+		      "safe open: root does not read another user's file as itself: %s",
+		      fd < 0 ? e.msg : "opened");
+	}
+	unlink(fifo);
+	unlink(file);
+	rmdir(dir);
+}
+
+/* The owner decision of the directory rule (privsep_path.h). */
+static void test_dir_rule(void)
+{
+	char dir[] = "/tmp/oa2-unit-XXXXXX", below[64];
+	struct stat st;
+	struct oa2_err e;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFDIR | 0755;
+	CHECK(privsep_dir_ok("/a", &st, 1000, "alice", &e) == OA2_OK,
+	      "dir rule: root's directory, 0755: fine for anyone below it");
+	st.st_uid = 1000;
+	st.st_mode = S_IFDIR | 0700;
+	CHECK(privsep_dir_ok("/a", &st, 1000, "alice", &e) == OA2_OK,
+	      "dir rule: the owner's own directory: fine");
+	st.st_uid = 1001;
+	rc = privsep_dir_ok("/a", &st, 1000, "alice", &e);
+	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "directory /a belongs to uid 1001") &&
+	      strstr(e.msg, "neither root nor alice"),
+	      "dir rule: a third user's directory is refused, naming it: %s", e.msg);
+	st.st_uid = 0;
+	st.st_mode = S_IFDIR | 02775;
+	rc = privsep_dir_ok("/a", &st, 1000, "alice", &e);
+	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "writable by its group (mode 2775)") &&
+	      strstr(e.msg, "chmod go-w /a"),
+	      "dir rule: a group-writable directory is refused with the fix: %s", e.msg);
+	st.st_mode = S_IFDIR | 01777;
+	rc = privsep_dir_ok("/a", &st, 0, "root", &e);
+	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "writable by group and others (mode 1777)"),
+	      "dir rule: a sticky world-writable directory (/tmp) is refused too: %s", e.msg);
+
+	CHECK(privsep_check_path("/usr/bin/not-made-yet/deeper", geteuid(), "me", &e) == OA2_OK,
+	      "dir rule: a directory to be made is checked from its nearest existing one");
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "dir rule: cannot make a temporary directory");
+		return;
+	}
+	chmod(dir, 0775);
+	snprintf(below, sizeof(below), "%s/sub", dir);
+	rc = privsep_check_path(below, geteuid(), "me", &e);
+	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, dir) && strstr(e.msg, "its group"),
+	      "dir rule: the walk up names the first directory that fails: %s", e.msg);
+	chmod(dir, 0700);
+	rc = privsep_check_path(below, geteuid(), "me", &e);
+	if (stat("/tmp", &st) == 0 && (st.st_mode & 022) != 0)
+		CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "directory /tmp is writable by"),
+		      "dir rule: ... and goes on up to / (here /tmp): %s", e.msg);
+	else
+		CHECK(rc == OA2_OK, "dir rule: ... and goes on up to / (/tmp is not writable by "
+		      "others here): %s", rc ? e.msg : "fine");
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_buf();
@@ -677,5 +781,7 @@ int main(void)
 	test_app_scope_words();
 	test_aadsts();
 	test_store_links();
+	test_safe_open_kinds();
+	test_dir_rule();
 	return tap_exit_code();
 }
