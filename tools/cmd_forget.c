@@ -6,6 +6,7 @@
  * memory. A failed revocation is a warning: the account is gone either way.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -217,13 +218,47 @@ static void revoke_and_report(const struct cli *cli, const struct account *acct,
 	printf("%s: revoked the refresh token at %s\n", acct->name, url);
 }
 
-static void remove_lock(const struct account *acct)
+/* The account's directory, opened without following a link: the names
+ * are removed through it (unlinkat), so a directory swapped for another
+ * after the checks cannot redirect the removal. */
+static int open_dir(const struct account *acct)
+{
+	int dfd = open(acct->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dfd < 0)
+		cli_error("cannot open directory %s: %s; nothing was removed", acct->dir,
+			  errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+	return dfd;
+}
+
+static const char *base_of(const struct account *acct)
+{
+	const char *slash = strrchr(acct->path, '/');
+
+	return slash ? slash + 1 : acct->path;
+}
+
+static void remove_lock(int dfd, const struct account *acct)
 {
 	char lock[PATH_MAX + 8];
 
-	snprintf(lock, sizeof(lock), "%s.lock", acct->path);
-	if (unlink(lock) != 0 && errno != ENOENT)
-		cli_warn("cannot remove the lock file %s: %s", lock, strerror(errno));
+	snprintf(lock, sizeof(lock), "%s.lock", base_of(acct));
+	if (unlinkat(dfd, lock, 0) != 0 && errno != ENOENT)
+		cli_warn("cannot remove the lock file %s.lock: %s", acct->path, strerror(errno));
+}
+
+/* Removes the token file through dfd; when it was read (read non-NULL),
+ * only if the name there is still the file that was read. */
+static int remove_file(int dfd, const struct account *acct, const struct stat *read)
+{
+	struct stat there;
+
+	if (read != NULL && (fstatat(dfd, base_of(acct), &there, AT_SYMLINK_NOFOLLOW) != 0 ||
+			     there.st_dev != read->st_dev || there.st_ino != read->st_ino)) {
+		errno = ESTALE;
+		return -1;
+	}
+	return unlinkat(dfd, base_of(acct), 0);
 }
 
 /* Whether the path is an account at all, before anything is created next
@@ -272,24 +307,30 @@ static int forget(void *ctx)
 	struct json_object *obj = NULL;
 	struct oa2_token tok;
 	struct oa2_err err;
-	int lockfd, rc;
+	struct stat st;
+	int dfd, lockfd, rc;
 
+	if ((dfd = open_dir(acct)) < 0)
+		return CLI_IOERR;
 	lockfd = oa2_store_lock(acct->path, &err);
 	if (lockfd < 0) {
 		cli_error("%s; nothing was removed", err.msg);
+		close(dfd);
 		return CLI_IOERR;
 	}
 	/* A file that cannot be read is still removed: that is what was asked. */
-	rc = oa2_store_read(acct->path, &obj, &tok, NULL, &err);
+	rc = oa2_store_read(acct->path, &obj, &tok, &st, &err);
 	if (rc != OA2_OK && !o->keep_token)
 		cli_warn("%s; the refresh token in it (if any) was not revoked", err.msg);
-	if (unlink(acct->path) != 0) {
-		cli_error("cannot remove %s: %s; nothing was changed", acct->path, strerror(errno));
+	if (remove_file(dfd, acct, rc == OA2_OK ? &st : NULL) != 0) {
+		cli_error("cannot remove %s: %s; nothing was changed", acct->path,
+			  errno == ESTALE ? "it was replaced while it was read" : strerror(errno));
 		if (rc == OA2_OK) {
 			oa2_token_clear(&tok);
 			oa2_json_put_wiped(obj);
 		}
 		oa2_store_unlock(lockfd);
+		close(dfd);
 		return CLI_IOERR;
 	}
 	if (rc == OA2_OK && !o->keep_token)
@@ -300,8 +341,9 @@ static int forget(void *ctx)
 		oa2_token_clear(&tok);
 		oa2_json_put_wiped(obj);
 	}
-	remove_lock(acct);
+	remove_lock(dfd, acct);
 	oa2_store_unlock(lockfd);
+	close(dfd);
 	printf("%s: removed %s\n", acct->name, acct->path);
 	return CLI_OK;
 }

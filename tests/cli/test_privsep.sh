@@ -259,6 +259,21 @@ chmod 755 "$SH"
 cli token "$SH/acct.root/work.json"
 check_cli "after chmod go-w on the parent: root's token works again" eval 'rc_is 0 && root_leaked'
 
+# forget removes the token file and its lock through the directory it
+# opened (unlinkat), never by path
+cp -p "$PF/relay.json" "$PF/byfd.json"
+if command -v strace >/dev/null 2>&1; then
+	strace -f -qq -e trace=unlink,unlinkat -o "$T/forget.strace" "$SO" forget byfd --for postfix --keep-token >"$OUT" 2>"$ERR"
+	RC=$?
+	check_cli "forget --for postfix removes the account" eval 'rc_is 0 && test ! -e "$PF/byfd.json" -a ! -e "$PF/byfd.json.lock"'
+	check "... through the directory's descriptor: $(grep -F byfd.json "$T/forget.strace" | head -2 | tr '\n' ' ')" \
+		eval 'grep -qE "unlinkat\([0-9]+, \"byfd.json\", 0\)" "$T/forget.strace" &&
+			grep -qE "unlinkat\([0-9]+, \"byfd.json.lock\", 0\)" "$T/forget.strace" &&
+			! grep -qF "\"$PF/byfd.json" "$T/forget.strace"'
+else
+	not_ok "strace is not installed (tests/install-deps.sh installs it)"
+fi
+
 # ----- 4. keygen's directory ---------------------------------------------------------------------
 WW="$T/world"
 install -d -m 777 "$WW"
