@@ -144,7 +144,6 @@ static const char *explain(const struct oa2_token *tok, const char *error,
 				   "Certificates & secrets and put it in the client secret file" },
 		{ "AADSTS700016", "the application is not in this tenant: check the client id and "
 				  "--tenant, and that an admin consented to its permissions" },
-		{ "AADSTS90002", "the tenant does not exist: check --tenant" },
 	};
 	const char *words;
 

@@ -85,7 +85,9 @@ static int renew(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
 			      err);
 }
 
-/* Google says little in its codes; the descriptions tell the cases apart. */
+/* Google says little in its codes; the descriptions tell the cases apart.
+ * Causes as Google's error table for service accounts lists them ("Using
+ * OAuth 2.0 for Server to Server Applications", Error codes). */
 static const char *explain(const struct oa2_token *tok, const char *error,
 			   const char *description, char *buf, size_t n)
 {
@@ -94,8 +96,8 @@ static const char *explain(const struct oa2_token *tok, const char *error,
 			       "(check NTP)" },
 		{ "iat and exp", "the assertion's times were refused: this host's clock is off "
 				 "(check NTP)" },
-		{ "Signature", "the key is not (or no longer) one of the service account's: "
-			       "download a new JSON key" },
+		{ "Signature", "the key is not (or no longer) one of the service account's: it "
+			       "was deleted, disabled or has expired; create a new JSON key" },
 		{ "email or User ID", "the mailbox (\"user\") is not a user of the Workspace "
 				      "domain" },
 	};
@@ -107,8 +109,18 @@ static const char *explain(const struct oa2_token *tok, const char *error,
 	if (strcmp(error, "unauthorized_client") == 0)
 		return "domain-wide delegation is not granted: in the Google Admin console "
 		       "(Security > Access and data control > API controls > Domain-wide "
-		       "delegation) add the service account's client id with the scope "
-		       "https://mail.google.com/";
+		       "delegation) add the service account's numeric client id (the key "
+		       "file's client_id, not its e-mail address) with the scope "
+		       "https://mail.google.com/; a new delegation can take up to 24 hours "
+		       "to apply";
+	if (strcmp(error, "access_denied") == 0)
+		return "the scope is not in the service account's domain-wide delegation: add "
+		       "https://mail.google.com/ to its client id in the Google Admin console "
+		       "(API controls > Domain-wide delegation); changes can take up to 24 hours";
+	if (strcmp(error, "disabled_client") == 0)
+		return "the service account or the key that signed the assertion is disabled: "
+		       "enable it in the Cloud console (IAM & Admin > Service accounts), or "
+		       "create a new JSON key";
 	if (strcmp(error, "invalid_grant") != 0)
 		return NULL;
 	words = oa2_error_words_find(texts, sizeof(texts) / sizeof(texts[0]), description);

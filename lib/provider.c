@@ -30,9 +30,12 @@ static const struct cloud {
 	{ "worldwide", { "global", "gcc" }, "worldwide and GCC", "login.microsoftonline.com",
 	  "https://outlook.office.com", "https://outlook.office365.com/.default",
 	  "outlook.office365.com", "smtp.office365.com" },
+	/* SMTP: Microsoft's GCC High endpoint list (Exchange Online, ID 5)
+	 * names outlook.office365.us for TCP 587; smtp.office365.us, which
+	 * other tools use, is not in it. */
 	{ "gcc-high", { "us", NULL }, "GCC High", "login.microsoftonline.us",
 	  "https://outlook.office365.us", "https://outlook.office365.us/.default",
-	  "outlook.office365.us", "smtp.office365.us" },
+	  "outlook.office365.us", "outlook.office365.us" },
 	{ "dod", { NULL, NULL }, "DoD", "login.microsoftonline.us",
 	  "https://outlook-dod.office365.us", "https://outlook-dod.office365.us/.default",
 	  "outlook-dod.office365.us", "outlook-dod.office365.us" },

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/json.h"
@@ -48,6 +49,15 @@ static const struct oa2_error_words aadsts[] = {
 			 "authorize the account again" },
 	{ "AADSTS70000", "the grant is not valid (InvalidGrant): it was revoked, its scopes "
 			 "changed, or it belongs to another app: authorize the account again" },
+	/* "Tenant not found": also what a national-cloud tenant gets from the
+	 * worldwide sign-in host (Microsoft Learn, "National clouds"). */
+	{ "AADSTS90002", "the tenant was not found: check --tenant, and --cloud (a GCC High, "
+			 "DoD or 21Vianet tenant exists only on its own cloud's sign-in host)" },
+	/* Microsoft Learn, "Unexpected error when performing consent to an
+	 * application": the user sees "Need admin approval". */
+	{ "AADSTS90094", "the app needs an administrator's consent (\"Need admin approval\"): "
+			 "an administrator opens the app registration, API permissions, and "
+			 "clicks \"Grant admin consent\" for the tenant; then authorize again" },
 };
 
 const char *oa2_error_words_find(const struct oa2_error_words *t, size_t n,
@@ -79,13 +89,32 @@ const char *oa2_token_error_explain(const char *error, const char *description)
 		return "the provider needs the user to sign in again interactively";
 	if (strcmp(error, "invalid_scope") == 0)
 		return "the requested scope is not allowed for this client";
+	/* Google, "Using OAuth 2.0 to Access Google APIs", Refresh token
+	 * expiration: an admin set a service the scopes name to Restricted. */
+	if (strcmp(error, "admin_policy_enforced") == 0)
+		return "the Google Workspace administrator restricted Gmail for third-party apps "
+		       "(Admin console, Security, API controls): ask them to trust this app's "
+		       "client ID";
 	return NULL;
 }
 
-static const char *explain(const char *error, const char *description)
+static int is_google(const char *endpoint)
+{
+	return strncasecmp(endpoint, "https://oauth2.googleapis.com/", 30) == 0 ||
+	       strncasecmp(endpoint, "https://accounts.google.com/", 28) == 0;
+}
+
+static const char *explain(const char *endpoint, const char *error, const char *description)
 {
 	const char *words = oa2_token_error_explain(error, description);
 
+	/* Google ends the refresh tokens of an External app in "Testing" 7 days
+	 * after consent (same page): the likeliest cause by far. */
+	if (strcmp(error, "invalid_grant") == 0 && is_google(endpoint))
+		return "the refresh token expired or was revoked; if the Google Cloud app is "
+		       "in Testing, Google ends its refresh tokens 7 days after consent: "
+		       "publish it (Google Auth Platform, Audience, Publish app: In production) "
+		       "before authorizing again";
 	return words != NULL ? words : "the token endpoint refused the refresh";
 }
 
@@ -144,7 +173,7 @@ int oa2_refresh_parse_response(long status, const char *body, size_t len,
 					   "%s; authorize again with: sasl-oauth2 authorize %s",
 					   endpoint, status, res->error,
 					   res->description[0] ? res->description : "no description",
-					   explain(res->error, res->description), account);
+					   explain(endpoint, res->error, res->description), account);
 		oa2_printable(body, len, shown, sizeof(shown));
 		return oa2_err_set(err, OA2_ERR_TEMPORARY,
 				   "token endpoint %s answered HTTP %ld without an OAuth error "

@@ -74,12 +74,16 @@ void oa2_server_error_advice(const struct oa2_server_error *e, char *buf, size_t
 		what = "the token lacks the scope this server needs; authorize the "
 		       "account again with the scope the server names";
 	else if (strcmp(e->status, "400") == 0)
-		/* Gmail's answer to an expired or revoked token, and to a user
-		 * name that is not the token's account (seen on IMAP and SMTP) */
-		what = "most likely the token expired or was revoked, or the user name "
-		       "is not the account the token was issued for; check that the user "
-		       "name is the token file's user, then refresh the token or "
-		       "authorize the account again";
+		/* Gmail's answer to an expired or revoked token, to a user name
+		 * that is not the token's account (seen on IMAP and SMTP), and to
+		 * a token without https://mail.google.com/ (one for gmail.send
+		 * only: Gmail's IMAP and SMTP take no narrower scope, Google's
+		 * "Gmail API scopes" page) */
+		what = "most likely the token expired or was revoked, the user name "
+		       "is not the account the token was issued for, or the token lacks "
+		       "the scope https://mail.google.com/ (e.g. it has only gmail.send); "
+		       "check that the user name is the token file's user and its scope, "
+		       "then refresh the token or authorize the account again";
 	else if (strcmp(e->status, "invalid_request") == 0)
 		what = "the server found the request malformed; check that the user "
 		       "name matches the account the token was issued for";

@@ -343,6 +343,16 @@ static void exchange_steps(const struct app_opts *o, const struct app_state *s,
 	printf("The app registration needs the application permissions SMTP.SendAsApp (and\n"
 	       "IMAP.AccessAsApp, POP.AccessAsApp for reading) of \"Office 365 Exchange Online\",\n"
 	       "with admin consent. SMTP AUTH must be enabled for the mailbox.\n");
+	/* Exchange's RBAC for Applications took SMTP in November 2025
+	 * (Microsoft 365 message center MC1158911, "SMTP onboarding to App
+	 * RBAC"): a role scoped to the mailbox, no Entra permission. */
+	printf("For sending only, Exchange's RBAC for Applications needs neither the\n"
+	       "SMTP.SendAsApp API permission nor FullAccess: after New-ServicePrincipal,\n"
+	       "  New-ManagementScope -Name \"sasl-oauth2-%s\" -RecipientRestrictionFilter "
+	       "\"PrimarySmtpAddress -eq '%s'\"\n"
+	       "  New-ManagementRoleAssignment -App %s -Role \"Application SMTP.SendAsApp\" "
+	       "-CustomResourceScope \"sasl-oauth2-%s\"\n", s->acct.name, o->c.user,
+	       o->c.client_id, s->acct.name);
 }
 
 static void google_steps(const struct app_state *s, const struct app_back *b)

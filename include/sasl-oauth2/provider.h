@@ -11,8 +11,8 @@
  *                  outlook.office365.com, smtp.office365.com (tenant
  *                  consumers, i.e. Outlook.com: smtp-mail.outlook.com)
  *                gcc-high (alias us): login.microsoftonline.us,
- *                  https://outlook.office365.us, outlook.office365.us,
- *                  smtp.office365.us
+ *                  https://outlook.office365.us, outlook.office365.us
+ *                  (IMAP, POP and SMTP, as Microsoft's endpoint list has it)
  *                dod: login.microsoftonline.us,
  *                  https://outlook-dod.office365.us, outlook-dod.office365.us
  *                china (21Vianet): login.partner.microsoftonline.cn,

@@ -140,6 +140,20 @@ static void test_explain(void)
 		{ &oa2_grant_jwt_bearer, "unauthorized_client",
 		  "Client is unauthorized to retrieve access tokens using this method",
 		  "delegation", "Google unauthorized_client is delegation" },
+		{ &oa2_grant_jwt_bearer, "unauthorized_client",
+		  "Client is unauthorized to retrieve access tokens using this method, or client "
+		  "not authorized for any of the scopes requested.",
+		  "numeric client id", "Google unauthorized_client: the numeric client id" },
+		{ &oa2_grant_jwt_bearer, "unauthorized_client", "Unauthorized client or scope in request.",
+		  "24 hours", "Google unauthorized_client: delegation takes up to 24 h" },
+		{ &oa2_grant_jwt_bearer, "access_denied", "Requested client not authorized.",
+		  "scope is not in the service account's domain-wide delegation",
+		  "Google access_denied: the scope is not in the delegation" },
+		{ &oa2_grant_jwt_bearer, "disabled_client", "The OAuth client was disabled.",
+		  "disabled", "Google disabled_client: the key or account is disabled" },
+		{ &oa2_grant_jwt_bearer, "invalid_grant", "Invalid JWT Signature.",
+		  "deleted, disabled or has expired", "Google Invalid JWT Signature: also a disabled "
+		  "or expired key" },
 		{ &oa2_grant_jwt_bearer, "invalid_grant",
 		  "Invalid JWT: Token must be a short-lived token (60 minutes) and in "
 		  "a reasonable timeframe. Check your iat and exp values",

@@ -148,6 +148,9 @@ static void test_server_error(void)
 	      strstr(advice, "expired or was revoked") && strstr(advice, "user name") &&
 	      !strstr(advice, "malformed"),
 	      "server error: Gmail's 400 means an expired/revoked token or another user: %s", advice);
+	CHECK(strstr(advice, "lacks the scope https://mail.google.com/") &&
+	      strstr(advice, "gmail.send"),
+	      "server error: Gmail's 400 also names a token without https://mail.google.com/");
 	CHECK(oa2_server_error_parse(bell, strlen(bell), &se, &e) == OA2_OK &&
 	      strcmp(se.status, "?bell") == 0, "server error: control bytes are masked");
 	oa2_printable("abc\001defghijklmnopqrstuvwxyz", 27, raw, sizeof(raw));
@@ -248,10 +251,10 @@ static void test_clouds(const struct oa2_config *cfg)
 		  "outlook.office365.com", "smtp-mail.outlook.com", NULL,
 		  "https://outlook.office365.com/.default" },
 		{ "us", NULL, "login.microsoftonline.us", "https://outlook.office365.us",
-		  "outlook.office365.us", "smtp.office365.us", NULL,
+		  "outlook.office365.us", "outlook.office365.us", NULL,
 		  "https://outlook.office365.us/.default" },
 		{ "gcc-high", NULL, "login.microsoftonline.us", "https://outlook.office365.us",
-		  "outlook.office365.us", "smtp.office365.us", NULL,
+		  "outlook.office365.us", "outlook.office365.us", NULL,
 		  "https://outlook.office365.us/.default" },
 		{ "dod", NULL, "login.microsoftonline.us", "https://outlook-dod.office365.us",
 		  "outlook-dod.office365.us", "outlook-dod.office365.us", NULL,
@@ -427,6 +430,13 @@ static void test_aadsts(void)
 		{ "invalid_client", "AADSTS7000218: The request body must contain the following "
 		  "parameter: 'client_assertion' or 'client_secret'.", "Allow public client flows" },
 		{ "invalid_grant", "AADSTS700000: a code that is not in the table", "expired, revoked" },
+		{ "invalid_request", "AADSTS90002: Tenant 'contoso.us' not found. Check to make sure "
+		  "you have the correct tenant ID and are signing into the correct cloud.",
+		  "--cloud" },
+		{ "invalid_grant", "AADSTS90094: The grant requires admin permission.",
+		  "Grant admin consent" },
+		{ "admin_policy_enforced", "Access to Gmail is restricted by the administrator",
+		  "restricted Gmail" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -434,6 +444,28 @@ static void test_aadsts(void)
 		CHECK(w != NULL && strstr(w, cases[i].want) != NULL, "AADSTS: %.14s -> \"%s\" (%s)",
 		      cases[i].desc, cases[i].want, w ? w : "(none)");
 	}
+}
+
+/* A refused refresh at Google's token endpoint: invalid_grant there is most
+ * often an app left in Testing (7-day refresh tokens); elsewhere not. */
+static void test_refresh_testing_hint(void)
+{
+	static const char body[] = "{\"error\":\"invalid_grant\",\"error_description\":"
+				   "\"Token has been expired or revoked.\"}";
+	struct oa2_refresh_result res;
+	struct oa2_err e = { .msg = "" };
+
+	CHECK(oa2_refresh_parse_response(400, body, strlen(body), "https://oauth2.googleapis.com/token",
+					 "gmail", &res, &e) == OA2_ERR_DENIED &&
+	      strstr(e.msg, "Testing") && strstr(e.msg, "7 days") && strstr(e.msg, "Publish app") &&
+	      strstr(e.msg, "sasl-oauth2 authorize gmail"),
+	      "refresh: Google's invalid_grant names the Testing status and how to publish: %s", e.msg);
+	oa2_refresh_result_clear(&res);
+	CHECK(oa2_refresh_parse_response(400, body, strlen(body), "https://idp.example/token",
+					 "other", &res, &e) == OA2_ERR_DENIED &&
+	      !strstr(e.msg, "Testing") && strstr(e.msg, "expired, revoked"),
+	      "refresh: another provider's invalid_grant says nothing of Google's Testing: %s", e.msg);
+	oa2_refresh_result_clear(&res);
 }
 
 /* provider.NAME.redirect_host, and the built-in providers' values
@@ -780,6 +812,7 @@ int main(void)
 	test_reauthorize_parts();
 	test_app_scope_words();
 	test_aadsts();
+	test_refresh_testing_hint();
 	test_store_links();
 	test_safe_open_kinds();
 	test_dir_rule();
