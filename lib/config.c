@@ -65,6 +65,18 @@ static int parse_seconds(const char *val, long min, long max, long *out)
 	return 0;
 }
 
+/* The address goes into a mail header and sendmail's input: one address,
+ * nothing that could start another header or option. */
+static int mail_address_ok(const char *s)
+{
+	if (s[0] == '\0' || s[0] == '-')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._%+-@", *s) == NULL)
+			return 0;
+	return 1;
+}
+
 const struct oa2_config_provider *oa2_config_provider(const struct oa2_config *cfg,
 						       const char *name)
 {
@@ -137,11 +149,18 @@ static const char *apply(struct oa2_config *cfg, const char *key, const char *va
 		{ "proxy", offsetof(struct oa2_config, proxy) },
 		{ "ca_bundle", offsetof(struct oa2_config, ca_bundle) },
 		{ "chroot_dir", offsetof(struct oa2_config, chroot_dir) },
+		{ "notify_mail", offsetof(struct oa2_config, notify_mail) },
+		{ "notify_command", offsetof(struct oa2_config, notify_command) },
 	};
 	static const struct { const char *key; size_t off; long min, max; } numbers[] = {
 		{ "refresh_margin", offsetof(struct oa2_config, refresh_margin), 0, 86400 },
 		{ "connect_timeout", offsetof(struct oa2_config, connect_timeout), 1, 300 },
 		{ "timeout", offsetof(struct oa2_config, timeout), 1, 600 },
+		{ "notify_timeout", offsetof(struct oa2_config, notify_timeout), 1, 600 },
+		{ "notify_failing_after", offsetof(struct oa2_config, notify_failing_after), 0,
+		  30 * 86400L },
+		{ "notify_expiring_within", offsetof(struct oa2_config, notify_expiring_within), 0,
+		  365 * 86400L },
 	};
 
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
@@ -150,6 +169,12 @@ static const char *apply(struct oa2_config *cfg, const char *key, const char *va
 				return "out of memory";
 			if (strcmp(key, "token_endpoint") == 0 && strncmp(val, "https://", 8) != 0)
 				return "token_endpoint must be an https:// URL";
+			if (strcmp(key, "notify_mail") == 0 && !mail_address_ok(val))
+				return "notify_mail must be one mail address (letters, digits and "
+				       ". _ % + - @)";
+			if (strcmp(key, "notify_command") == 0 && val[0] != '/')
+				return "notify_command must be an absolute path (it is run without "
+				       "a shell, with no arguments)";
 			return NULL;
 		}
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
@@ -159,6 +184,12 @@ static const char *apply(struct oa2_config *cfg, const char *key, const char *va
 				       ? NULL : "value must be a whole number of seconds in range";
 	if (strncmp(key, "provider.", 9) == 0)
 		return apply_provider(cfg, key, val);
+	if (strcmp(key, "metrics_user_label") == 0) {
+		if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0)
+			return "metrics_user_label must be yes or no";
+		cfg->metrics_user_label = strcmp(val, "yes") == 0;
+		return NULL;
+	}
 	if (strcmp(key, "log_level") == 0) {
 		if (strcmp(val, "warn") == 0)
 			cfg->log_level = OA2_LOG_WARN;
@@ -266,6 +297,9 @@ int oa2_config_load(const char *path, struct oa2_config *cfg, struct oa2_err *er
 	cfg->refresh_margin = 600;
 	cfg->connect_timeout = 10;
 	cfg->timeout = 30;
+	cfg->notify_timeout = 30;
+	cfg->notify_failing_after = 3600;
+	cfg->notify_expiring_within = 30 * 86400L;
 	cfg->log_level = OA2_LOG_WARN;
 	if (path == NULL)
 		path = oa2_config_path();
@@ -289,6 +323,8 @@ void oa2_config_clear(struct oa2_config *cfg)
 	free(cfg->ca_bundle);
 	free(cfg->ca_blob);
 	free(cfg->chroot_dir);
+	free(cfg->notify_mail);
+	free(cfg->notify_command);
 	for (int i = 0; i < cfg->nproviders; i++) {
 		struct oa2_config_provider *p = &cfg->providers[i];
 		free(p->name);

@@ -1,9 +1,13 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "sasl-oauth2/io.h"
 #include "sasl-oauth2/safe_file.h"
 
 static const char *kind_of(mode_t mode)
@@ -97,4 +101,71 @@ int oa2_safe_open(const char *path, int access, enum oa2_safe_create create,
 	if (st != NULL)
 		*st = sb;
 	return fd;
+}
+
+/* The temporary name beside path: ".BASE.XXXXXX", a dot file that readers
+ * which pick files by suffix (node_exporter's *.prom) never take. */
+static int temp_name(const char *path, char *dir, char *tmp, size_t n)
+{
+	char base[PATH_MAX];
+
+	if (snprintf(dir, n, "%s", path) >= (int)n ||
+	    snprintf(base, sizeof(base), "%s", path) >= (int)sizeof(base))
+		return -1;
+	if (snprintf(tmp, n, "%s/.%s.XXXXXX", dirname(dir), basename(base)) >= (int)n)
+		return -1;
+	/* dirname may have returned a static "."; keep dir usable. */
+	snprintf(dir, n, "%s", tmp);
+	*strrchr(dir, '/') = '\0';
+	return 0;
+}
+
+int oa2_safe_replace(const char *path, const char *what, const char *text, size_t len,
+		     mode_t mode, struct oa2_err *err)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	int fd, dfd;
+
+	if (temp_name(path, dir, tmp, sizeof(tmp)) != 0)
+		return oa2_err_set(err, OA2_ERR_INVALID, "%s %s: path too long", what, path);
+	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 until fchmod */
+	if (fd < 0)
+		return oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot create a temporary file in its "
+				   "directory (%s); the directory must be writable by %s", what,
+				   path, strerror(errno), "the user that writes it");
+	if (fchmod(fd, mode) != 0) {
+		oa2_err_set(err, OA2_ERR_IO, "%s %s: chmod: %s", what, path, strerror(errno));
+		goto fail;
+	}
+	if (oa2_write_all(fd, text, len) != 0 ||
+	    ((len == 0 || text[len - 1] != '\n') && oa2_write_all(fd, "\n", 1) != 0) ||
+	    fsync(fd) != 0) {
+		oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot write %s: %s (the old file is "
+			    "unchanged)", what, path, tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot write %s: %s (the old file is "
+			    "unchanged)", what, path, tmp, strerror(errno));
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot replace it: %s (the old file is "
+			    "unchanged)", what, path, strerror(errno));
+		goto fail;
+	}
+	/* The rename is durable only once the directory is on disk too. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return OA2_OK;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return err->rc;
 }

@@ -15,6 +15,7 @@
 #include "sasl-oauth2/io.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/grant.h"
+#include "sasl-oauth2/health.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/refresh.h"
 #include "sasl-oauth2/safe_file.h"
@@ -91,69 +92,17 @@ int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token 
 int oa2_store_write(const char *path, struct json_object *obj, const struct stat *like,
 		    struct oa2_err *err)
 {
-	char dir[PATH_MAX], base[PATH_MAX], tmp[PATH_MAX];
 	const char *text;
 	size_t len;
-	int fd, dfd, rc;
+	int rc;
 
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
-	    snprintf(base, sizeof(base), "%s", path) >= (int)sizeof(base))
-		return oa2_err_set(err, OA2_ERR_INVALID, "token file %s: path too long", path);
-	if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(dir), basename(base)) >=
-	    (int)sizeof(tmp))
-		return oa2_err_set(err, OA2_ERR_INVALID, "token file %s: path too long", path);
-
+	(void)like; /* token files are 0600 whatever the old mode was */
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 						   JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (text == NULL)
 		return oa2_err_set(err, OA2_ERR_NOMEM, "token file %s: out of memory", path);
 	len = strlen(text);
-
-	fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
-	if (fd < 0) {
-		rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot create a temporary file in "
-				 "its directory (%s); the directory must be writable by %s",
-				 path, strerror(errno), "the user that refreshes the token");
-		goto wipe;
-	}
-	/* The new file is the writer's: writers are the files' owners. */
-	if (like != NULL) {
-		if (fchmod(fd, (like->st_mode & 0600) | 0600) != 0) {
-			rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: chmod: %s", path,
-					 strerror(errno));
-			goto fail;
-		}
-	}
-	if (oa2_write_all(fd, text, len) != 0 || oa2_write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) {
-		rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot write %s: %s (the old "
-				 "file is unchanged)", path, tmp, strerror(errno));
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot write %s: %s (the old "
-				 "file is unchanged)", path, tmp, strerror(errno));
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		rc = oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot replace it: %s (the old "
-				 "file is unchanged)", path, strerror(errno));
-		goto fail;
-	}
-	/* The rename is durable only once the directory is on disk too. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	rc = OA2_OK;
-	goto wipe;
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-wipe:
+	rc = oa2_safe_replace(path, "token file", text, len, 0600, err);
 	/* json-c keeps the serialised text, secrets included, inside obj. */
 	OPENSSL_cleanse((char *)text, len);
 	return rc;
@@ -456,9 +405,11 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 		}
 		if (rc != OA2_OK) /* the token works, but the file kept the old one */
 			*notice = werr;
+		oa2_health_record(path, OA2_OK, NULL, now);
 		rc = OA2_OK;
 		goto out;
 	}
+	oa2_health_record(path, rc, why.msg, now);
 
 	if (rc == OA2_ERR_DENIED || rc == OA2_ERR_NOREFRESH) {
 		record_error(obj, &res, why.msg, now);

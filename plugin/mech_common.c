@@ -14,6 +14,7 @@
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token.h"
 #include "sasl-oauth2/grant.h"
+#include "sasl-oauth2/health.h"
 #include "sasl-oauth2/token_store.h"
 
 /* Room for the longest initial response: token, two user names, host, port
@@ -392,6 +393,9 @@ static void report_rejection(struct conn_state *st, sasl_client_params_t *params
 		 st->user ? st->user : "(unknown)", where, advice);
 	if (st->sent_token != NULL &&
 	    oa2_store_mark_rejected(st->token_path, st->sent_token, &err) != OA2_OK)
+		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: %s", mech, err.msg);
+	/* For `watch`, which announces what follows; the plugin never mails. */
+	if (st->token_path != NULL && oa2_health_note_rejected(st->token_path, advice, &err) != OA2_OK)
 		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: %s", mech, err.msg);
 }
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs every Debian package the build and the tests need. Idempotent.
-# Package daemons (postfix, dovecot) are stopped again: the tests run private
+# Package daemons (postfix, dovecot, prometheus-node-exporter) are stopped again: the tests run private
 # instances on free loopback ports.
 #
 #   sh tests/install-deps.sh [--build-only]
@@ -16,6 +16,7 @@ pkgs="$build_pkgs
   libncurses-dev xz-utils tcl
   valgrind curl ca-certificates openssl strace bash-completion zsh iproute2 util-linux
   chromium fonts-liberation
+  prometheus-node-exporter
   debhelper dpkg-dev lintian debootstrap"
 # Building the Debian packages (tests/packaging) asks pkg-config for
 # systemd's unit directory: systemd.pc is in systemd-dev since Debian 13,
@@ -110,7 +111,7 @@ for p in mutt neomutt; do
     echo "install-deps: could not build $p with Cyrus SASL (see above); its tests will fail" >&2
 done
 # Stop system instances a package may have started; tests run their own.
-for svc in postfix dovecot; do
+for svc in postfix dovecot prometheus-node-exporter; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     systemctl stop "$svc" || true
   fi

@@ -11,6 +11,7 @@
 
 #include "authorize.h"
 #include "privsep.h"
+#include "sasl-oauth2/health.h"
 
 static struct json_object *token_file(const struct authorize *a,
 				      const struct oa2_refresh_result *res, const char *user)
@@ -63,6 +64,10 @@ static int save_as_owner(void *ctx)
 	memset(&like, 0, sizeof(like));
 	like.st_mode = S_IFREG | 0600;
 	rc = oa2_store_write(j->path, j->obj, &like, &j->err);
+	/* A fresh sign-in: the account's state starts over (watch announces
+	 * "recovered" if it had announced a problem). */
+	if (rc == OA2_OK)
+		oa2_health_record(j->path, OA2_OK, NULL, (long long)time(NULL));
 	oa2_store_unlock(lockfd);
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include "privsep.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/client_route.h"
+#include "sasl-oauth2/health.h"
 #include "sasl-oauth2/http.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/provider.h"
@@ -238,13 +239,17 @@ static const char *base_of(const struct account *acct)
 	return slash ? slash + 1 : acct->path;
 }
 
+/* The lock and the state file (sasl-oauth2/health.h) beside the token file. */
 static void remove_lock(int dfd, const struct account *acct)
 {
-	char lock[PATH_MAX + 8];
+	char lock[PATH_MAX + 8], state[PATH_MAX + 8];
 
 	snprintf(lock, sizeof(lock), "%s.lock", base_of(acct));
 	if (unlinkat(dfd, lock, 0) != 0 && errno != ENOENT)
 		cli_warn("cannot remove the lock file %s.lock: %s", acct->path, strerror(errno));
+	if (oa2_health_path(base_of(acct), state, sizeof(state)) == 0 &&
+	    unlinkat(dfd, state, 0) != 0 && errno != ENOENT)
+		cli_warn("cannot remove the state file %s.state: %s", acct->path, strerror(errno));
 }
 
 /* Removes the token file through dfd; when it was read (read non-NULL),

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "cmdutil.h"
+#include "notify.h"
 #include "privsep.h"
 #include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/grant.h"
@@ -25,6 +26,8 @@
 
 struct opts {
 	int json;
+	int metrics;               /* --metrics: Prometheus text on stdout */
+	const char *metrics_file;  /* --metrics-file PATH */
 	int for_postfix;
 	int help;
 	int first;   /* argv index of the first ACCOUNT; argc: all accounts */
@@ -48,12 +51,15 @@ struct row {
 	char last_error[64];           /* OAuth error code */
 	char last_message[512];
 	long long last_error_at;
+	struct acct_health health;     /* for --metrics (notify.h) */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "metrics", no_argument, NULL, 'M' },
+		{ "metrics-file", required_argument, NULL, 'm' },
 		{ "for", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -65,6 +71,8 @@ static int parse(int argc, char **argv, struct opts *o)
 	while (rc == CLI_OK && (c = getopt_long(argc, argv, ":jh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j': o->json = 1; break;
+		case 'M': o->metrics = 1; break;
+		case 'm': o->metrics_file = optarg; break;
 		case 'F': rc = cli_parse_for(&cmd_status, optarg, &o->for_postfix); break;
 		case 'h': o->help = 1; return CLI_OK;
 		default: return cli_bad_option(&cmd_status, c, argv);
@@ -168,6 +176,8 @@ static int read_as_owner(void *ctx)
 	fill_last_error(r, obj);
 	oa2_token_clear(&tok);
 	oa2_json_put_wiped(obj);
+	/* Read only: announcing is watch's; a missing state file is no error. */
+	(void)acct_health_load(acct.path, &cli->cfg, 0, &r->health, &err);
 	return 0;
 }
 
@@ -446,6 +456,30 @@ static int print_json(const struct row *rows, size_t n, long long now)
 
 /* ----- the command --------------------------------------------------------- */
 
+static int print_metrics(const struct cli *cli, const struct opts *o, const struct row *rows,
+			 size_t n, long long now)
+{
+	struct metrics_row *mr = calloc(n ? n : 1, sizeof(*mr));
+	struct oa2_err err;
+	int rc;
+
+	if (mr == NULL) {
+		cli_error("out of memory");
+		return CLI_SOFTWARE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		mr[i].name = rows[i].account;
+		mr[i].ah = &rows[i].health;
+	}
+	rc = metrics_write(o->metrics_file, stdout, &cli->cfg, mr, n, now, &err);
+	free(mr);
+	if (rc != OA2_OK) {
+		cli_error("%s", err.msg);
+		return cli_exit_for(rc);
+	}
+	return CLI_OK;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	char dir[PATH_MAX], **names = NULL;
@@ -465,7 +499,7 @@ static int run(struct cli *cli, int argc, char **argv)
 			cli_error("%s", err.msg);
 			return cli_exit_for(rc);
 		}
-		if (n == 0 && !o.json)
+		if (n == 0 && !o.json && !o.metrics && o.metrics_file == NULL)
 			cli_error("no accounts in %s; add one with: sasl-oauth2 authorize NAME "
 				  "--provider PROVIDER%s", dir, o.for_postfix ? " --for postfix" : "");
 	} else {
@@ -482,7 +516,9 @@ static int run(struct cli *cli, int argc, char **argv)
 		worst = cli_worse(worst, rows[i].code);
 	}
 	now = (long long)time(NULL);
-	if (o.json)
+	if (o.metrics || o.metrics_file != NULL)
+		rc = print_metrics(cli, &o, rows, n, now);
+	else if (o.json)
 		rc = print_json(rows, n, now);
 	else if (n > 0)
 		rc = print_table(rows, n, now);
@@ -496,7 +532,8 @@ const struct cli_command cmd_status = {
 	.summary = "show the accounts and the state of their tokens",
 	.run = run,
 	.usage =
-	"Usage: sasl-oauth2 status [--json] [--for postfix] [ACCOUNT...]\n"
+	"Usage: sasl-oauth2 status [--json | --metrics | --metrics-file PATH]\n"
+	"                          [--for postfix] [ACCOUNT...]\n"
 	"\n"
 	"Shows every account in the state directory (or the ACCOUNTs named), one row\n"
 	"each:\n"
@@ -525,6 +562,12 @@ const struct cli_command cmd_status = {
 	"                  \"age_from\": \"refreshed_at\"|\"authorized_at\"|\"mtime\"},\n"
 	"                  \"last_error\": null or {\"error\", \"message\", \"at\"}}\n"
 	"                  (times in epoch seconds, ages and expires_in in seconds)\n"
+	"  --metrics       Prometheus text format instead, for node_exporter's\n"
+	"                  textfile collector: per account the access token's expiry,\n"
+	"                  the seconds until renewing stops being possible (where\n"
+	"                  known), the last successful renewal, the consecutive\n"
+	"                  failures and the state (ok, expiring, failing, reauth)\n"
+	"  --metrics-file PATH  the same, written to PATH atomically (mode 0644)\n"
 	"  --for postfix   Postfix's accounts (CHROOT/etc/sasl-oauth2)\n"
 	"  -h, --help      this help\n"
 	"\n"

@@ -129,8 +129,16 @@ struct step_job {
 static int step_as_owner(void *ctx)
 {
 	struct step_job *j = ctx;
+	struct oa2_err err;
+	int rc = watch_step(&j->out.a, j->cfg, j->o, &j->out.next);
 
-	return watch_step(&j->out.a, j->cfg, j->o, &j->out.next);
+	/* The state after the look, for the announcement and the metrics;
+	 * an unreadable file was reported by the step. */
+	if (acct_health_load(j->out.a.acct.path, j->cfg,
+			     j->cfg->notify_mail != NULL || j->cfg->notify_command != NULL,
+			     &j->out.a.health, &err) != OA2_OK && j->out.a.health.have)
+		wlog(LOG_WARNING, "%s: %s", j->out.a.acct.name, err.msg);
+	return rc;
 }
 
 /* One look at one account, as its owner (privsep.h): root watching
@@ -146,6 +154,14 @@ static int step(struct cli *cli, struct watch_acct *a, const struct watch_opts *
 	if (rc == OA2_OK) {
 		*a = j.out.a;
 		*next = j.out.next;
+		if (a->health.announce) {
+			/* Sent by watch's own user, not the account's owner. */
+			char account[PATH_MAX + 32];
+
+			watch_advice_account(a, o, account, sizeof(account));
+			watch_notify(&cli->cfg, a->acct.name, account, a->acct.path, &a->health);
+			a->health.announce = 0;
+		}
 		return result;
 	}
 	if (a->result != cli_exit_for(rc)) /* once, not every pass */
@@ -153,6 +169,37 @@ static int step(struct cli *cli, struct watch_acct *a, const struct watch_opts *
 	a->result = cli_exit_for(rc);
 	*next = 0;
 	return a->result;
+}
+
+/* --metrics-file: every account's latest look, written after each pass.
+ * A failure is logged when it first happens or changes. */
+static void write_metrics(struct cli *cli, struct watch_table *t, const struct watch_opts *o)
+{
+	static char logged[OA2_ERR_MSG_MAX];
+	struct metrics_row *rows;
+	struct oa2_err err;
+	int rc;
+
+	if (o->metrics_file == NULL)
+		return;
+	rows = calloc(t->n + 1, sizeof(*rows));
+	if (rows == NULL) {
+		wlog(LOG_ERR, "--metrics-file: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		rows[i].name = t->v[i].acct.name;
+		rows[i].ah = &t->v[i].health;
+	}
+	rc = metrics_write(o->metrics_file, NULL, &cli->cfg, rows, t->n, (long long)time(NULL),
+			   &err);
+	free(rows);
+	if (rc == OA2_OK) {
+		logged[0] = '\0';
+	} else if (strcmp(logged, err.msg) != 0) {
+		snprintf(logged, sizeof(logged), "%s", err.msg);
+		wlog(LOG_ERR, "--metrics-file: %s", err.msg);
+	}
 }
 
 /* One look at every account; returns the worst result. */
@@ -168,6 +215,7 @@ static int pass(struct cli *cli, struct watch_table *t, const struct watch_opts 
 		if (next > 0 && next < *earliest)
 			*earliest = next;
 	}
+	write_metrics(cli, t, o);
 	return worst;
 }
 
@@ -235,6 +283,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "stderr", no_argument, NULL, 'E' },
 		{ "keepalive", required_argument, NULL, 'k' },
 		{ "retry-min", required_argument, NULL, 'r' },
+		{ "metrics-file", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -269,6 +318,12 @@ static int run(struct cli *cli, int argc, char **argv)
 				return cli_usage_error(&cmd_watch, "--retry-min takes seconds, 1-%ld",
 						       o.retry_max);
 			o.retry_min = v;
+			break;
+		case 'm':
+			if (optarg[0] != '/')
+				return cli_usage_error(&cmd_watch, "--metrics-file takes an absolute "
+						       "path (the daemon runs in /)");
+			o.metrics_file = optarg;
 			break;
 		case 'h': return cli_help(&cmd_watch);
 		default: return cli_bad_option(&cmd_watch, c, argv);
@@ -337,7 +392,7 @@ const struct cli_command cmd_watch = {
 	.usage =
 	"Usage: sasl-oauth2 watch [--for postfix] [--once] [--foreground]\n"
 	"                         [--syslog|--stderr] [--keepalive DAYS] [--retry-min SECS]\n"
-	"                         [ACCOUNT...]\n"
+	"                         [--metrics-file PATH] [ACCOUNT...]\n"
 	"\n"
 	"Refreshes each account's access token before it expires, so programs that\n"
 	"authenticate never wait for a refresh. With no ACCOUNT, watches every\n"
@@ -356,6 +411,13 @@ const struct cli_command cmd_watch = {
 	"logged once with the command to authorize again, and retried every 6 hours,\n"
 	"at once when new tokens appear in the file, or on SIGHUP.\n"
 	"\n"
+	"Notifications: each change of an account's state (needs re-authorization,\n"
+	"renewal failing longer than notify_failing_after, certificate expiring within\n"
+	"notify_expiring_within, recovered) is announced once, by mail to notify_mail\n"
+	"(through /usr/sbin/sendmail -t) and/or by running notify_command; see\n"
+	"sasl-oauth2.conf(5). The state is kept in NAME.json.state beside each token\n"
+	"file, so restarts and --once runs announce nothing twice.\n"
+	"\n"
 	"Options:\n"
 	"  --for postfix     the accounts of Postfix's smtp client (CHROOT/etc/sasl-oauth2);\n"
 	"                    started as root, it switches to the postfix user\n"
@@ -372,6 +434,8 @@ const struct cli_command cmd_watch = {
 	"                    90 days without use, Google after 7 days for apps left in\n"
 	"                    \"Testing\" status (that one no refresh can prevent)\n"
 	"  --retry-min SECS  first delay after a temporary failure (default 30)\n"
+	"  --metrics-file PATH  after every pass, write Prometheus metrics for\n"
+	"                    node_exporter's textfile collector to PATH (atomically)\n"
 	"  -h, --help        this help\n"
 	"\n"
 	"Signals: SIGTERM and SIGINT stop it; SIGHUP re-reads the configuration file,\n"

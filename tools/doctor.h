@@ -4,7 +4,8 @@
  * doctor_config.c,
  * doctor_names.c (did-you-mean for account names), doctor_token.c (an account's token file),
  * doctor_clients.c (mail clients' files using sasl-oauth2 tunnel), doctor_postfix.c
- * (postconf and the password map), doctor_watch.c (the watch service).
+ * (postconf and the password map), doctor_watch.c (the watch service),
+ * doctor_notify.c (its notifications).
  */
 #ifndef SASL_OAUTH2_DOCTOR_H
 #define SASL_OAUTH2_DOCTOR_H
@@ -123,5 +124,8 @@ void doctor_owner_names(uid_t uid, gid_t gid, char *buf, size_t n);
 int doctor_watch_running(const char *config_path);
 /* Reports whether it runs; the fix fits the init system. */
 void doctor_check_watch(struct doctor *d);
+/* notify_mail / notify_command (doctor_notify.c): WARNs when watch runs
+ * with neither, checks that each configured one can work. */
+void doctor_check_notify(struct doctor *d, int watch_running);
 
 #endif

@@ -119,6 +119,7 @@ void doctor_check_watch(struct doctor *d)
 
 	if (doctor_watch_running(d->cli->cfg.path)) {
 		report(d, OK, NULL, "watch: the sasl-oauth2 watch service is running");
+		doctor_check_notify(d, 1);
 		return;
 	}
 	if (stat("/run/systemd/system", &st) == 0) {
@@ -131,4 +132,5 @@ void doctor_check_watch(struct doctor *d)
 	}
 	report(d, WARN, fix, "watch: the sasl-oauth2 watch service is not running: tokens are "
 	       "refreshed only when mail is sent, and unused refresh tokens can expire");
+	doctor_check_notify(d, 0);
 }

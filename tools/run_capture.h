@@ -17,4 +17,14 @@ int run_capture_err(char *const argv[], char *out, size_t n, char *errout, size_
 /* run_capture_err without stderr. */
 int run_capture(char *const argv[], char *out, size_t n);
 
+/* Runs argv[0] (an absolute path, no PATH search) with envp, feeding it
+ * input on stdin (from an anonymous file: a program that never reads it
+ * cannot block us) and discarding stdout. It runs in a process group of
+ * its own; when it has not exited after timeout seconds the whole group
+ * is killed (SIGKILL). errout receives the first errn-1 bytes of its
+ * stderr. Returns the exit status; -1 when it could not be run or was
+ * killed (*timed_out then says which). */
+int run_feed(char *const argv[], char *const envp[], const char *input, size_t len,
+	     long timeout, int *timed_out, char *errout, size_t errn);
+
 #endif

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "account.h"
+#include "notify.h"
 #include "sasl-oauth2/config.h"
 #include "sasl-oauth2/error.h"
 
@@ -31,6 +32,7 @@ struct watch_opts {
 	long retry_min;      /* first delay after a temporary failure */
 	long retry_max;      /* back-off cap */
 	long retry_refused;  /* delay after the provider refused */
+	const char *metrics_file; /* --metrics-file; NULL: none */
 };
 
 enum watch_fail {
@@ -56,6 +58,7 @@ struct watch_acct {
 	int result;               /* CLI exit code of the latest look */
 	uint64_t logged;          /* hash of the problem logged last (each is
 				   * logged once); 0: none */
+	struct acct_health health; /* after the latest look (notify.h) */
 };
 
 /* ---- watch_sched.c ---------------------------------------------------- */
@@ -112,6 +115,11 @@ int64_t watch_boot_ms(void);
  * periodic wake). */
 int watch_step(struct watch_acct *a, const struct oa2_config *cfg, const struct watch_opts *o,
 	       int64_t *next);
+
+/* What `sasl-oauth2 authorize` takes to re-create the account, for advice:
+ * "NAME", "NAME --for postfix" or the token file's path. */
+void watch_advice_account(const struct watch_acct *a, const struct watch_opts *o, char *buf,
+			  size_t n);
 
 /* ---- watch_table.c ---------------------------------------------------- */
 

@@ -70,9 +70,8 @@ static void fingerprint(const struct oa2_token *tok, unsigned char out[32])
 	EVP_MD_CTX_free(c);
 }
 
-/* What `sasl-oauth2 authorize` needs to re-create the account, for advice. */
-static void advice_account(const struct watch_acct *a, const struct watch_opts *o, char *buf,
-			   size_t n)
+void watch_advice_account(const struct watch_acct *a, const struct watch_opts *o, char *buf,
+			  size_t n)
 {
 	if (a->by_path)
 		snprintf(buf, n, "%s", a->acct.path);
@@ -148,7 +147,7 @@ static int failed(struct watch_acct *a, const struct watch_opts *o, enum watch_f
 		     left, msg, o->once ? "trying again at " : "retrying in ", delay_s);
 		break;
 	case WF_REFUSED:
-		advice_account(a, o, account, sizeof(account));
+		watch_advice_account(a, o, account, sizeof(account));
 		snprintf(line, sizeof(line), "%s: the provider refused to refresh the access "
 			 "token (%s): %s%s%s%s%s", name, left, msg,
 			 advised ? "" : "; authorize again with: sasl-oauth2 authorize ",
@@ -180,7 +179,7 @@ static int refresh(struct watch_acct *a, const struct oa2_config *cfg, const str
 
 	memset(&fresh, 0, sizeof(fresh));
 	wlog(LOG_DEBUG, "%s: refreshing: %s", name, reason_text(why, t, why_buf, sizeof(why_buf)));
-	advice_account(a, o, account, sizeof(account));
+	watch_advice_account(a, o, account, sizeof(account));
 	rc = oa2_store_refresh(a->acct.path, account, cfg, watch_store_margin(why, t), &fresh,
 				  &err, &notice);
 	now = (long long)time(NULL);
@@ -297,7 +296,7 @@ int watch_step(struct watch_acct *a, const struct oa2_config *cfg, const struct 
 	if (!oa2_grant_can_renew(&tok, cfg)) {
 		char account[PATH_MAX + 32];
 
-		advice_account(a, o, account, sizeof(account));
+		watch_advice_account(a, o, account, sizeof(account));
 		snprintf(msg, sizeof(msg), "%s: token file %s has no %s to renew it with; not kept "
 			 "fresh (authorize with: sasl-oauth2 authorize %s)", name, a->acct.path,
 			 oa2_grant_kind_of(&tok)->missing(&tok, cfg),

@@ -65,6 +65,14 @@ struct oa2_config {
 					 * when a refresh needs it */
 	char *chroot_dir;      /* default /var/spool/postfix */
 	int log_level;         /* enum oa2_log_level */
+	char *notify_mail;     /* watch mails state changes here (sendmail -t) */
+	char *notify_command;  /* and/or runs this, without a shell */
+	long notify_timeout;   /* seconds a notification may take; default 30 */
+	long notify_failing_after;   /* renewal failing this long is announced;
+				      * default 3600 s */
+	long notify_expiring_within; /* a credential expiring within this is
+				      * announced; default 30 days */
+	int metrics_user_label; /* the mailbox address as a metrics label */
 	struct oa2_config_provider providers[OA2_CONFIG_PROVIDERS_MAX];
 	int nproviders;
 };

@@ -42,4 +42,15 @@ int oa2_safe_open(const char *path, int access, enum oa2_safe_create create,
 int oa2_safe_check(const char *path, const struct stat *st, const char *what,
 		   struct oa2_err *err);
 
+/*
+ * Replaces the file at path atomically with text (a newline is added when
+ * it does not end with one): a temporary ".NAME.XXXXXX" created exclusively
+ * in the same directory, given `mode`, written, fsync'ed, renamed over path,
+ * then the directory fsync'ed. A reader sees the old file or the new one,
+ * never a part. On failure the old file is unchanged and err names `what`
+ * and path. The new file belongs to the effective user.
+ */
+int oa2_safe_replace(const char *path, const char *what, const char *text, size_t len,
+		     mode_t mode, struct oa2_err *err);
+
 #endif
