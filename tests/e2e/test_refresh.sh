@@ -76,11 +76,15 @@ admin POST /admin/config '{"strict":false,"ttl":3600}' >/dev/null
 sasl_auth XOAUTH2 "$U" "$F" '{"status":"401","schemes":"bearer","scope":"mail"}'
 check "rejected: the error challenge is answered" grep -q '^OK' "$AUTH_OUT"
 check "rejected: the token file records the rejection" test -n "$(json_field "$F" rejected_at)"
+check "rejected: the state file beside it records it for watch, with the server's status (sasl-oauth2.conf(5))" \
+	bash -c 'test -n "$1" && grep -q 401 <<<"$2"' _ "$(json_field "$F.state" rejected_at)" "$(json_field "$F.state" reason)"
 admin POST /admin/reset-stats >/dev/null
 check "rejected: the next login succeeds" sasl_auth XOAUTH2 "$U" "$F"
 check "rejected: it refreshed first although the token had not expired" \
 	test "$(auth_stat token_requests)" = 1
 check "rejected: the mark is cleared after the refresh" test -z "$(json_field "$F" rejected_at)"
+check "rejected: the refresh's success clears it in the state file too" \
+	test -z "$(json_field "$F.state" rejected_at)" -a "$(json_field "$F.state" failures)" = 0
 
 # --- refused refresh (invalid_grant) -------------------------------------------------
 rt=$(json_field "$F" refresh_token)
