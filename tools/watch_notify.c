@@ -108,7 +108,7 @@ static void make_notice(const char *name, const char *account, const char *token
 	char what[PATH_MAX + 1024], user[OA2_USER_MAX * 4 + 1];
 
 	host_name(nt->host, sizeof(nt->host));
-	snprintf(nt->subject, sizeof(nt->subject), "sasl-oauth2 on %s: %s %s", nt->host, name,
+	snprintf(nt->subject, sizeof(nt->subject), "[sasl-oauth2] %s: %s %s", nt->host, name,
 		 headline(ah->state));
 	oa2_chars_escape(ah->h.reason[0] ? ah->h.reason : "(none recorded)", nt->reason,
 			 sizeof(nt->reason));

@@ -20,8 +20,10 @@ mkdir -p "$TOKDIR" "$PFDIR"
 chown postfix:postfix "$TOKDIR"; chmod 700 "$TOKDIR"
 export SASL_OAUTH2_CONF="$T/sasl-oauth2.conf"
 
+# A correct setup tells the admin when a token dies (watch's notify_mail).
 good_config() {
-	printf 'ca_bundle = /etc/ssl/certs/ca-certificates.crt\nchroot_dir = %s\n' "$CHROOT" >"$SASL_OAUTH2_CONF"
+	printf 'ca_bundle = /etc/ssl/certs/ca-certificates.crt\nchroot_dir = %s\nnotify_mail = root\n' \
+		"$CHROOT" >"$SASL_OAUTH2_CONF"
 }
 
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }

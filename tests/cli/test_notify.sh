@@ -112,7 +112,7 @@ delivered 1
 check "refused: exactly one mail" test "$(mail_count)" = 1
 M=$(mails | head -n 1)
 check "refused: the subject names the host, the account and the state" \
-	grep -qE "^Subject: sasl-oauth2 on [A-Za-z0-9.-]+: relay needs re-authorization$" "$M" || show "$M"
+	grep -qE "^Subject: \[sasl-oauth2\] [A-Za-z0-9.-]+: relay needs re-authorization$" "$M" || show "$M"
 check "refused: the mail says the server's reason (invalid_grant, revoked)" \
 	bash -c 'grep -q "^Reason: .*invalid_grant" "$1" && grep -q "revoked" "$1"' _ "$M"
 check "refused: the mail names the mailbox and the token file" \
@@ -121,7 +121,7 @@ HINT=$(grep -E '^    sasl-oauth2 ' "$M" | sed 's/^ *//')
 check "refused: the command is the doctor's ('sasl-oauth2 authorize relay --for postfix')" \
 	test "$HINT" = "sasl-oauth2 authorize relay --for postfix"
 check "refused: notify_command ran once, with the documented variables" \
-	grep -qxF "account=relay|state=reauth|previous=ok|user=$U|command=sasl-oauth2 authorize relay --for postfix|file=$P|host=$(grep -oE '^Subject: sasl-oauth2 on [^:]+' "$M" | sed 's/.* on //')" "$T/notify.log"
+	grep -qxF "account=relay|state=reauth|previous=ok|user=$U|command=sasl-oauth2 authorize relay --for postfix|file=$P|host=$(grep -oE '^Subject: \[sasl-oauth2\] [^:]+' "$M" | sed 's/.*\] //')" "$T/notify.log"
 check "refused: SASL_OAUTH2_REASON and _MESSAGE set" \
 	bash -c 'grep -q "^reason=.*invalid_grant" "$1" && grep -q "^message=Account: *relay" "$1"' _ "$T/notify.log"
 check "refused: the command got no client secret from watch's environment" grep -qx "secrets=0" "$T/notify.log"
