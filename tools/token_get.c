@@ -92,6 +92,9 @@ int token_get(const struct cli *cli, const struct account *acct, const char *arg
 	long margin;
 	int rc;
 
+	/* Callers clear *tok whatever the result: it must be clear on a
+	 * failed read too. */
+	memset(tok, 0, sizeof(*tok));
 	if (objp != NULL)
 		*objp = NULL;
 	/* The fast path: no lock. Files are replaced by rename, so this read
