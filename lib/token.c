@@ -41,6 +41,29 @@ static int take_string(struct json_object *obj, const char *key, size_t max, int
 
 #define URL_MAX 2048
 
+/* "user" goes into command lines doctor prints for root (the Postfix
+ * password map entry) and into SASL messages: a mailbox and nothing else.
+ * "revocation_endpoint" is a URL forget sends the refresh token to. Both
+ * are checked when a file is read and when one is written. */
+int oa2_token_check_fields(struct json_object *obj, const char *origin, struct oa2_err *err)
+{
+	const char *v;
+	size_t n;
+	int rc = oa2_json_get_string(obj, "user", OA2_USER_MAX, &v, &n, origin, err);
+
+	if (rc != OA2_OK)
+		return rc;
+	if (v != NULL && n > 0 && !oa2_chars_mailbox(v, n))
+		return oa2_err_set(err, OA2_ERR_PARSE, "%s: field \"user\" is \"%s\", not a mailbox "
+				   "(local@domain, without quotes, spaces or shell "
+				   "metacharacters): refusing it", origin, v);
+	rc = oa2_json_get_string(obj, "revocation_endpoint", URL_MAX, &v, &n, origin, err);
+	if (rc == OA2_OK && v != NULL && n > 0 && !oa2_chars_visible(v, n))
+		rc = oa2_err_set(err, OA2_ERR_PARSE, "%s: field \"revocation_endpoint\" contains "
+				 "spaces or control characters", origin);
+	return rc;
+}
+
 /* The grant kind and the paths of its credentials (format version 2). A
  * version 1 file, or one without "grant", is renewed with its refresh token. */
 static int take_grant(struct json_object *obj, const char *origin, struct oa2_token *t,
@@ -88,6 +111,8 @@ int oa2_token_from_json(struct json_object *obj, const char *origin,
 	if (rc == OA2_OK && t.access_token == NULL)
 		rc = oa2_err_set(err, OA2_ERR_MISSING,
 				 "%s: no \"access_token\" field; authorize the account again", origin);
+	if (rc == OA2_OK)
+		rc = oa2_token_check_fields(obj, origin, err);
 	if (rc == OA2_OK)
 		rc = take_string(obj, "user", OA2_USER_MAX, 0, origin, &t.user, err);
 	if (rc == OA2_OK)

@@ -92,11 +92,16 @@ int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token 
 int oa2_store_write(const char *path, struct json_object *obj, const struct stat *like,
 		    struct oa2_err *err)
 {
+	char origin[PATH_MAX + 16];
 	const char *text;
 	size_t len;
 	int rc;
 
 	(void)like; /* token files are 0600 whatever the old mode was */
+	snprintf(origin, sizeof(origin), "token file %s", path);
+	rc = oa2_token_check_fields(obj, origin, err);
+	if (rc != OA2_OK)
+		return rc;
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 						   JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (text == NULL)

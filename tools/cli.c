@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,18 +12,44 @@
 #include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/secret.h"
 
-void cli_error(const char *fmt, ...)
+/* Every line printed from a file or a server goes through here: messages
+ * name files and quote their contents, so no control byte (C0, DEL, C1,
+ * malformed UTF-8) of another user's file name or a server's answer
+ * reaches the terminal raw. */
+static void print_escaped(FILE *out, const char *prefix, const char *fmt, va_list ap)
 {
 	char msg[2048], shown[4 * sizeof(msg)];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	oa2_chars_escape(msg, shown, sizeof(shown));
+	fprintf(out, "%s%s\n", prefix, shown);
+}
+
+void cli_error(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	print_escaped(stderr, "sasl-oauth2: ", fmt, ap);
 	va_end(ap);
-	/* Messages name files and quote their contents: no control byte from
-	 * another user's file name reaches the terminal. */
-	oa2_chars_escape(msg, shown, sizeof(shown));
-	fprintf(stderr, "sasl-oauth2: %s\n", shown);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_escaped(stderr, "sasl-oauth2: warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void cli_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_escaped(stdout, "", fmt, ap);
+	va_end(ap);
 }
 
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)

@@ -53,6 +53,11 @@ extern const struct cli_command cmd_authorize, cmd_token, cmd_refresh, cmd_statu
 
 /* Prints "sasl-oauth2: MESSAGE" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "sasl-oauth2: warning: ..." on stderr, escaped as cli_error. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line on stdout, escaped as cli_error: for lines naming files, users,
+ * URLs or anything else read from a file or a server. */
+void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "sasl-oauth2 COMMAND: try 'sasl-oauth2 COMMAND --help'" and returns
  * CLI_USAGE. */
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)

@@ -184,12 +184,12 @@ static void revoke_and_report(const struct cli *cli, const struct account *acct,
 	char url[URL_MAX + 1];
 
 	if (tok->grant != NULL && strcmp(tok->grant, "refresh_token") != 0) {
-		printf("%s: an app-only account (%s grant): nothing to revoke; its credential "
-		       "files were left in place\n", acct->name, tok->grant);
+		cli_say("%s: an app-only account (%s grant): nothing to revoke; its credential "
+		        "files were left in place", acct->name, tok->grant);
 		return;
 	}
 	if (tok->refresh_token == NULL) {
-		printf("%s: the token file holds no refresh token: nothing to revoke\n", acct->name);
+		cli_say("%s: the token file holds no refresh token: nothing to revoke", acct->name);
 		return;
 	}
 	if (cli->cfg_rc != OA2_OK) {
@@ -205,10 +205,10 @@ static void revoke_and_report(const struct cli *cli, const struct account *acct,
 		return;
 	}
 	if (url[0] == '\0') {
-		printf("%s: the provider has no revocation endpoint known to sasl-oauth2: the "
-		       "refresh token was not revoked (it stays valid until it expires or you "
-		       "revoke the app's access in your account's security settings)\n",
-		       acct->name);
+		cli_say("%s: the provider has no revocation endpoint known to sasl-oauth2: the "
+		        "refresh token was not revoked (it stays valid until it expires or you "
+		        "revoke the app's access in your account's security settings)",
+		        acct->name);
 		return;
 	}
 	if (revoke_at(cli, tok, url, &err) != OA2_OK) {
@@ -216,7 +216,7 @@ static void revoke_and_report(const struct cli *cli, const struct account *acct,
 			 "your account's security settings", acct->name, err.msg);
 		return;
 	}
-	printf("%s: revoked the refresh token at %s\n", acct->name, url);
+	cli_say("%s: revoked the refresh token at %s", acct->name, url);
 }
 
 /* The account's directory, opened without following a link: the names
@@ -341,7 +341,7 @@ static int forget(void *ctx)
 	if (rc == OA2_OK && !o->keep_token)
 		revoke_and_report(cli, acct, obj, &tok);
 	else if (rc == OA2_OK)
-		printf("%s: the refresh token was kept (not revoked), as asked\n", acct->name);
+		cli_say("%s: the refresh token was kept (not revoked), as asked", acct->name);
 	if (rc == OA2_OK) {
 		oa2_token_clear(&tok);
 		oa2_json_put_wiped(obj);
@@ -349,7 +349,7 @@ static int forget(void *ctx)
 	remove_lock(dfd, acct);
 	oa2_store_unlock(lockfd);
 	close(dfd);
-	printf("%s: removed %s\n", acct->name, acct->path);
+	cli_say("%s: removed %s", acct->name, acct->path);
 	return CLI_OK;
 }
 

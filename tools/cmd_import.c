@@ -561,12 +561,12 @@ static void report(const struct opts *o, enum source_format f, const struct acco
 
 	(void)oa2_json_get_time(obj, "expires_at", &exp, "", NULL);
 	oa2_format_span(exp - now, left, sizeof(left));
-	printf("%s: imported %s (%s) as %s\n", acct->name,
-	       strcmp(o->file, "-") ? o->file : "standard input", format_names[f], acct->path);
-	printf("%s: user %s, provider %s, access token %s %s%s\n", acct->name,
-	       user ? user : "(none)", provider ? provider : "-",
-	       exp > now ? "expires in" : "expired", left,
-	       exp > now ? "" : " ago (the first use refreshes it)");
+	cli_say("%s: imported %s (%s) as %s", acct->name,
+	        strcmp(o->file, "-") ? o->file : "standard input", format_names[f], acct->path);
+	cli_say("%s: user %s, provider %s, access token %s %s%s", acct->name,
+	        user ? user : "(none)", provider ? provider : "-",
+	        exp > now ? "expires in" : "expired", left,
+	        exp > now ? "" : " ago (the first use refreshes it)");
 }
 
 /* Without ACCOUNT: the file's user is only a suggestion. Someone else may

@@ -58,11 +58,11 @@ static void print_refreshed(const char *name, const struct oa2_token *tok)
 	long long now = (long long)time(NULL);
 
 	if (tok->expires_at == 0) {
-		printf("%s: refreshed, no expiry given\n", name);
+		cli_say("%s: refreshed, no expiry given", name);
 		return;
 	}
 	oa2_format_span(tok->expires_at - now, left, sizeof(left));
-	printf("%s: refreshed, expires in %s\n", name, left);
+	cli_say("%s: refreshed, expires in %s", name, left);
 }
 
 struct job {

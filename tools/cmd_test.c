@@ -91,10 +91,10 @@ static void show_claims(const char *token, const char *user, const char *signed_
 	if (strncmp(token, "eyJ", 3) != 0 || strchr(token, '.') == NULL)
 		return;
 	if (oa2_jwt_payload(token, &obj, &err) != OA2_OK) {
-		printf("* the access token looks like a JWT but its claims cannot be read\n");
+		cli_say("* the access token looks like a JWT but its claims cannot be read");
 		return;
 	}
-	printf("* the access token is a JWT; its claims (signature not checked):\n");
+	cli_say("* the access token is a JWT; its claims (signature not checked):");
 	for (size_t i = 0; i < sizeof(claims) / sizeof(claims[0]); i++) {
 		const char *s;
 
@@ -102,13 +102,13 @@ static void show_claims(const char *token, const char *user, const char *signed_
 			continue;
 		if (strcmp(claims[i], "exp") == 0 && json_object_is_type(v, json_type_int)) {
 			format_when((long long)json_object_get_int64(v), now, when, sizeof(when));
-			printf("*   exp: %s\n", when);
+			cli_say("*   exp: %s", when);
 			continue;
 		}
 		s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
 			: json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 		oa2_printable(s, strlen(s), shown, sizeof(shown));
-		printf("*   %s: %s\n", claims[i], shown);
+		cli_say("*   %s: %s", claims[i], shown);
 	}
 	for (size_t i = 0; i < sizeof(who) / sizeof(who[0]); i++)
 		if (json_object_object_get_ex(obj, who[i], &v) &&
@@ -121,12 +121,12 @@ static void show_claims(const char *token, const char *user, const char *signed_
 				delegate++;
 		}
 	if (named > 0 && matches == 0 && delegate > 0)
-		printf("* the token is %s's, used for the shared mailbox %s (authorize "
-		       "--shared-mailbox): %s needs Full Access to it, and Send As to send as it\n",
-		       signed_in_as, user, signed_in_as);
+		cli_say("* the token is %s's, used for the shared mailbox %s (authorize "
+		        "--shared-mailbox): %s needs Full Access to it, and Send As to send as it",
+		        signed_in_as, user, signed_in_as);
 	else if (named > 0 && matches == 0)
-		printf("* note: the token names another user than %s: servers refuse that, or "
-		       "(Microsoft) accept the login and fail afterwards\n", user);
+		cli_say("* note: the token names another user than %s: servers refuse that, or "
+		        "(Microsoft) accept the login and fail afterwards", user);
 	oa2_json_put_wiped(obj);
 }
 
@@ -152,7 +152,7 @@ static int get_token(struct cli *cli, const struct account *acct, const char *ar
 		return cli_exit_for(rc);
 	}
 	oa2_json_put_wiped(obj);
-	printf("* account %s: token file %s\n", acct->name, acct->path);
+	cli_say("* account %s: token file %s", acct->name, acct->path);
 	if (!oa2_store_needs_refresh(tok, oa2_store_margin(tok, &cli->cfg), now))
 		return CLI_OK;
 	if (!oa2_grant_can_renew(tok, &cli->cfg)) {
@@ -169,8 +169,8 @@ static int get_token(struct cli *cli, const struct account *acct, const char *ar
 	if ((rc = cli_require_config(cli)) != CLI_OK)
 		return rc;
 	oa2_token_clear(tok);
-	printf("* the access token %s: refreshing it first\n",
-	       "expires within the refresh margin or was rejected");
+	cli_say("* the access token %s: refreshing it first",
+	        "expires within the refresh margin or was rejected");
 	/* the ACCOUNT to name in re-authorize advice */
 	snprintf(account, sizeof(account), "%s%s", acct->for_postfix ? "--for postfix " : "",
 		 strchr(arg, '/') != NULL ? arg : acct->name);
@@ -181,8 +181,8 @@ static int get_token(struct cli *cli, const struct account *acct, const char *ar
 		return cli_exit_for(rc);
 	}
 	if (notice.msg[0] != '\0')
-		printf("* the refresh failed; using the current token, still valid: %s\n",
-		       notice.msg);
+		cli_say("* the refresh failed; using the current token, still valid: %s",
+		        notice.msg);
 	return CLI_OK;
 }
 
@@ -215,9 +215,9 @@ static int report(const struct test_opts *o, const struct mail_login *l, const c
 			  o->smtp ? "SMTP AUTH" : "IMAP");
 		return CLI_FAIL;
 	}
-	printf("* OK: logged in to %s port %s as %s with %s%s; %s works\n", host, port, l->user,
-	       l->mech, o->tls == 1 ? " over TLS" : o->tls == 2 ? " after STARTTLS" : "",
-	       r->after_cmd);
+	cli_say("* OK: logged in to %s port %s as %s with %s%s; %s works", host, port, l->user,
+	        l->mech, o->tls == 1 ? " over TLS" : o->tls == 2 ? " after STARTTLS" : "",
+	        r->after_cmd);
 	return CLI_OK;
 }
 
@@ -262,8 +262,8 @@ static int run_test(struct cli *cli, const struct test_opts *o, const struct acc
 	snprintf(head, sizeof(head), "%.6s", tok.access_token);
 	if (tok.expires_at != 0)
 		format_when(tok.expires_at, now, when, sizeof(when));
-	printf("* user %s; access token %s... (%zu bytes), expires %s\n", l.user, head,
-	       strlen(tok.access_token), tok.expires_at != 0 ? when : "(not recorded)");
+	cli_say("* user %s; access token %s... (%zu bytes), expires %s", l.user, head,
+	        strlen(tok.access_token), tok.expires_at != 0 ? when : "(not recorded)");
 	show_claims(tok.access_token, l.user, tok.signed_in_as, now);
 
 	memset(&r, 0, sizeof(r));

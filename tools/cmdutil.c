@@ -215,17 +215,6 @@ int cli_url_host(const char *url, char *buf, size_t n)
 	return 0;
 }
 
-void cli_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("sasl-oauth2: warning: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static int severity(int code)
 {
 	return code == CLI_OK ? 0 : code == CLI_TEMPFAIL ? 1 : 2;

@@ -62,9 +62,6 @@ void cli_account_suggestion(const char *dir, const char *name, char *buf, size_t
  * -1 when there is none or it does not fit. */
 int cli_url_host(const char *url, char *buf, size_t n);
 
-/* Prints "sasl-oauth2: warning: MESSAGE" to stderr. */
-void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* The worse of two exit codes: any failure beats success, and a failure
  * that needs someone beats CLI_TEMPFAIL (so a batch exits 75 only when every
  * failure may go away by itself); otherwise the first one stays. */

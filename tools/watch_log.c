@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "watch_log.h"
+#include "sasl-oauth2/chars.h"
 
 static enum wlog_dest dest = WLOG_STDERR;
 static int debug;
@@ -38,7 +39,7 @@ static const char *level_name(int prio)
 
 void wlog(int prio, const char *fmt, ...)
 {
-	char msg[2048], when[32];
+	char raw[2048], msg[4 * sizeof(raw)], when[32];
 	struct tm tm;
 	time_t now;
 	va_list ap;
@@ -46,8 +47,12 @@ void wlog(int prio, const char *fmt, ...)
 	if (prio == LOG_DEBUG && !debug)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* Lines name files and quote servers' answers: escaped, as every
+	 * command prints them (oa2_chars_escape), for the terminal and the
+	 * journal alike. */
+	oa2_chars_escape(raw, msg, sizeof(msg));
 	if (dest == WLOG_SYSLOG) {
 		syslog(prio, "%s", msg);
 		return;

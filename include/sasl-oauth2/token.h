@@ -71,6 +71,12 @@ struct json_object;
 int oa2_token_from_json(struct json_object *obj, const char *origin,
 			struct oa2_token *tok, struct oa2_err *err);
 
+/* OA2_ERR_PARSE, naming the field, when "user" is not a mailbox
+ * (oa2_chars_mailbox) or "revocation_endpoint" is not visible characters;
+ * run on every token file read (oa2_token_from_json) and written
+ * (oa2_store_write). */
+int oa2_token_check_fields(struct json_object *obj, const char *origin, struct oa2_err *err);
+
 /* OA2_OK when the file's mode keeps group and others out, else
  * OA2_ERR_UNSAFE with a message that gives the chmod that fixes it. */
 int oa2_token_check_mode(const char *path, const struct stat *st,

@@ -101,6 +101,72 @@ static void test_escape(void)
 	      "escape: UTF-8 text stays, C1 controls and bad bytes escaped (got %s)", out);
 	oa2_chars_escape("\x1b\x1b\x1b", out, 9);
 	CHECK(strcmp(out, "\\x1b\\x1b") == 0, "escape: cut short, never half an escape");
+	/* issue 16: the check that user names and recorded errors pass */
+	CHECK(!oa2_chars_no_controls("a\xc2\x9b" "1m", 5) && !oa2_chars_no_controls("\xc2\x85", 2),
+	      "no_controls: C1 controls as UTF-8 (CSI, NEL) are controls");
+	CHECK(!oa2_chars_no_controls("a\x9b", 2) && !oa2_chars_no_controls("\xc3", 1),
+	      "no_controls: a lone C1 byte and a cut UTF-8 sequence are refused");
+	CHECK(oa2_chars_no_controls("caf\xc3\xa9 \xc2\xa0x", 9) && !oa2_chars_no_controls("a\x7f", 2),
+	      "no_controls: UTF-8 text (U+00A0 and up) passes, DEL does not");
+}
+
+/* The "user" of a token file goes into a command doctor prints for root
+ * (issue 16, 2): a mailbox, nothing a shell reads as syntax. */
+static void test_mailbox(void)
+{
+	static const char *const good[] = { "alice@example.com", "a@b", "first.last+tag@sub.example.org",
+					    "x_y%z-1@host-1.example" };
+	static const char *const bad[] = { "alice", "@example.com", "alice@", "a'b@example.com",
+					   "a b@example.com", "a\"b\"@example.com", "a;id@x",
+					   "a@x;id", "a$(id)@x", "a`id`@x", "a@b@c", ".a@x", "a.@x",
+					   "a..b@x", "a@.x", "a@x.", "a@x\t", "a|b@x", "a&b@x", "a>b@x",
+					   "a@[127.0.0.1]", "caf\xc3\xa9@x", "a*@x", "~a@x", "a!b@x" };
+	struct oa2_token t;
+	struct oa2_err e;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(oa2_chars_mailbox(good[i], strlen(good[i])), "mailbox: %s passes", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!oa2_chars_mailbox(bad[i], strlen(bad[i])), "mailbox: %s is refused", bad[i]);
+	rc = parse("{\"access_token\":\"abc\",\"user\":\"x' >/tmp/p; '@b\"}", &t, &e);
+	CHECK(rc == OA2_ERR_PARSE && strstr(e.msg, "/t.json") && strstr(e.msg, "field \"user\"") &&
+	      strstr(e.msg, "not a mailbox"), "token: a user with shell syntax is refused, naming "
+	      "the file and field: %s", rc ? e.msg : "accepted");
+	rc = parse("{\"access_token\":\"abc\",\"revocation_endpoint\":\"https://x/r \\u001b[2J\"}",
+		   &t, &e);
+	CHECK(rc == OA2_ERR_PARSE && strstr(e.msg, "revocation_endpoint"),
+	      "token: a revocation_endpoint with spaces or controls is refused: %s",
+	      rc ? e.msg : "accepted");
+	if (rc == OA2_OK)
+		oa2_token_clear(&t);
+}
+
+/* Every argument of a command doctor prints (issue 16, 1). */
+static void test_shell_quote(void)
+{
+	static const struct { const char *in, *out; } q[] = {
+		{ "/var/spool/postfix/etc/x.json", "/var/spool/postfix/etc/x.json" },
+		{ "postfix:postfix", "postfix:postfix" },
+		{ "/a b/x", "'/a b/x'" },
+		{ "/x; id > X; #", "'/x; id > X; #'" },
+		{ "it's", "'it'\\''s'" },
+		{ "", "''" },
+		{ "$(id)`id`", "'$(id)`id`'" },
+		{ "a\tb", "'a\tb'" },
+		{ "~root", "'~root'" },
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		int rc = oa2_chars_shell_quote(q[i].in, out, sizeof(out));
+		CHECK(rc == 0 && strcmp(out, q[i].out) == 0, "shell quote: [%s] -> [%s] (got [%s])",
+		      q[i].in, q[i].out, out);
+	}
+	CHECK(oa2_chars_shell_quote("a'b", out, 7) == -1 && out[0] == '\0',
+	      "shell quote: a word that does not fit is refused, never cut");
+	CHECK(oa2_chars_shell_quote("a'b", out, 9) == 0 && strcmp(out, "'a'\\''b'") == 0,
+	      "shell quote: a word that just fits is whole");
 }
 
 /* A password is never taken for a bearer token (issue 9, section 3). */
@@ -804,6 +870,8 @@ int main(void)
 	test_token_parse();
 	test_secret_shape();
 	test_escape();
+	test_mailbox();
+	test_shell_quote();
 	test_server_error();
 	test_base64url_pkce();
 	test_jwt();
