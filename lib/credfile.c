@@ -22,17 +22,22 @@ static int check_secret_file(const char *path, const char *what, const struct st
 			     struct oa2_err *err)
 {
 	uid_t me = geteuid();
+	char word[2 * PATH_MAX + 8];
 
+	/* the fix names the path as one shell word: a token file (which
+	 * another user may write) chose it */
+	if (oa2_chars_shell_quote(path, word, sizeof(word)) != 0)
+		snprintf(word, sizeof(word), "FILE");
 	if (st->st_mode & 077)
 		return oa2_err_set(err, OA2_ERR_UNSAFE, "%s %s is %s by group or others (mode "
 				   "%04o), refusing to use it; fix it with: chmod 600 %s", what,
 				   path, (st->st_mode & 022) ? "writable" : "readable",
-				   (unsigned)(st->st_mode & 07777), path);
+				   (unsigned)(st->st_mode & 07777), word);
 	if (me != 0 && st->st_uid != me)
 		return oa2_err_set(err, OA2_ERR_UNSAFE, "%s %s belongs to uid %u, not to the "
 				   "user reading it (uid %u), refusing to use it; fix it with: "
 				   "chown %u %s", what, path, (unsigned)st->st_uid, (unsigned)me,
-				   (unsigned)me, path);
+				   (unsigned)me, word);
 	return OA2_OK;
 }
 

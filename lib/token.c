@@ -176,11 +176,17 @@ int oa2_token_check_mode(const char *path, const struct stat *st, struct oa2_err
 {
 	if ((st->st_mode & 077) == 0)
 		return OA2_OK;
+	char word[2 * PATH_MAX + 8];
+
+	/* the fix names the path as one shell word: it comes from a directory
+	 * listing another user may have written */
+	if (oa2_chars_shell_quote(path, word, sizeof(word)) != 0)
+		snprintf(word, sizeof(word), "FILE");
 	return oa2_err_set(err, OA2_ERR_UNSAFE,
 			   "token file %s is %s by group or others (mode %04o), refusing "
 			   "to use it; fix it with: chmod 600 %s", path,
 			   (st->st_mode & 022) ? "writable" : "readable",
-			   (unsigned)(st->st_mode & 07777), path);
+			   (unsigned)(st->st_mode & 07777), word);
 }
 
 int oa2_token_load(const char *path, struct oa2_token *tok, struct stat *st,

@@ -83,14 +83,21 @@ void doctor_check_app(struct doctor *d, const struct account *a, const struct oa
  * names is checked) is the account Postfix should use. */
 void doctor_check_postfix(struct doctor *d, const struct account *a);
 
-/* "postconf [-c DIR] -e 'SETTING' && postfix [-c DIR] reload" in buf. */
+/* "postconf [-c DIR] -e 'SETTING' && postfix [-c DIR] reload" in buf
+ * (doctor_fix). */
 const char *doctor_postconf_fix(const struct doctor *d, const char *setting, char *buf,
 				size_t n);
 
-/* doctor_fix.c: fix (a chown/chmod command naming p1 and p2, either may be
- * NULL) unless one of them is a symbolic link (lstat): then fix is replaced
- * by a warning not to run chown/chmod through it. Returns fix. */
-const char *doctor_fix_paths(char *fix, size_t n, const char *p1, const char *p2);
+/* doctor_fix.c: every fix line is written here. tmpl is the line as the
+ * source writes it; each %s becomes the next argument as one shell word
+ * (quoted when it needs to be), each %p the next argument the same way
+ * after lstat showed it is not a symbolic link (a path the command
+ * changes: chown, chmod, rm, a redirection); a link replaces the whole
+ * fix with "PATH is a symbolic link ...: none is suggested". %% is a %.
+ * At most 8 arguments. Returns buf. */
+const char *doctor_fix(char *buf, size_t n, const char *tmpl, ...);
+/* The same with the arguments in an array (NULL-terminated). */
+const char *doctor_fix_argv(char *buf, size_t n, const char *tmpl, const char *const args[]);
 
 /* Runs Postfix's TOOL (postconf, postmap) [-c DIR] ARGS... (NULL-terminated,
  * at most 4) and keeps its output in out, as run_capture. */

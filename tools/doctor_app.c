@@ -22,17 +22,26 @@
 static int check_file(struct doctor *d, const struct account *a, const char *path,
 		      const char *what)
 {
-	char fix[2 * PATH_MAX + 64];
+	char fix[2 * PATH_MAX + 64], tmpl[128], uid[16];
 	struct stat st;
 
-	if (stat(path, &st) != 0) {
-		snprintf(fix, sizeof(fix), "put the %s back at %s, or authorize again", what, path);
-		report(d, FAIL, fix, "%s %s: %m", what, path);
+	/* lstat: the file's owner, not that of what a link points to; the
+	 * plugin refuses a link, and a chown through one would hand its target
+	 * (a root-only file, say) to the user that renews the token. */
+	if (lstat(path, &st) != 0) {
+		snprintf(tmpl, sizeof(tmpl), "put the %s back at %%s, or authorize again", what);
+		report(d, FAIL, doctor_fix(fix, sizeof(fix), tmpl, path), "%s %s: %m", what, path);
+		return -1;
+	}
+	snprintf(uid, sizeof(uid), "%u", (unsigned)a->owner);
+	if (S_ISLNK(st.st_mode)) {
+		report(d, FAIL, doctor_fix(fix, sizeof(fix), "chown %s %p", uid, path),
+		       "%s %s is a symbolic link: the plugin does not follow it", what, path);
 		return -1;
 	}
 	if (st.st_uid != a->owner) {
-		snprintf(fix, sizeof(fix), "chown %u %s", (unsigned)a->owner, path);
-		report(d, FAIL, fix, "%s %s is owned by uid %u, but uid %u renews the token",
+		report(d, FAIL, doctor_fix(fix, sizeof(fix), "chown %s %p", uid, path),
+		       "%s %s is owned by uid %u, but uid %u renews the token",
 		       what, path, (unsigned)st.st_uid, (unsigned)a->owner);
 		return -1;
 	}
@@ -46,11 +55,10 @@ static int check_file(struct doctor *d, const struct account *a, const char *pat
 
 static void fail_with(struct doctor *d, const struct oa2_err *err, int rc, const char *path)
 {
-	char fix[PATH_MAX + 32];
+	char fix[2 * PATH_MAX + 64];
 
-	snprintf(fix, sizeof(fix), "chmod 600 %s", path);
-	report(d, FAIL, rc == OA2_ERR_UNSAFE ? fix : "follow the advice in the message", "%s",
-	       err->msg);
+	report(d, FAIL, rc == OA2_ERR_UNSAFE ? doctor_fix(fix, sizeof(fix), "chmod 600 %p", path) :
+	       "follow the advice in the message", "%s", err->msg);
 }
 
 static void check_secret(struct doctor *d, const struct account *a, const char *path)

@@ -29,10 +29,10 @@ static void check_secret_mode(struct doctor *d, const struct stat *st)
 		return;
 	}
 	if (d->for_postfix)
-		snprintf(fix, sizeof(fix), "chown root:postfix %s && chmod 640 %s", path, path);
+		doctor_fix(fix, sizeof(fix), "chown root:postfix %p && chmod 640 %p", path, path);
 	else
-		snprintf(fix, sizeof(fix), "chmod 600 %s", path);
-	report(d, WARN, doctor_fix_paths(fix, sizeof(fix), path, NULL),
+		doctor_fix(fix, sizeof(fix), "chmod 600 %p", path);
+	report(d, WARN, fix,
 	       "config: %s holds a client_secret and every user can read it",
 	       path);
 }

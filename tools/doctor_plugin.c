@@ -41,8 +41,8 @@ void doctor_check_plugin(struct doctor *d)
 	int have_x = 0, have_o = 0;
 
 	snprintf(so, sizeof(so), "%s/libsasl-oauth2.so", d->plugin_dir);
-	snprintf(fix, sizeof(fix), "install it: make install (or copy libsasl-oauth2.so to %s)",
-		 d->plugin_dir);
+	doctor_fix(fix, sizeof(fix), "install it: make install (or copy libsasl-oauth2.so to %s)",
+		   d->plugin_dir);
 	if (access(so, R_OK) != 0) {
 		report(d, FAIL, fix, "plugin: %s is missing (%s)", so, strerror(errno));
 		return;
@@ -110,7 +110,7 @@ void doctor_check_other_plugins(struct doctor *d)
 		snprintf(path, sizeof(path), "%s/%s", d->plugin_dir, e->d_name);
 		if (!offers_oauth(path))
 			continue;
-		snprintf(fix, sizeof(fix), "rm %s", path);
+		doctor_fix(fix, sizeof(fix), "rm %p", path);
 		report(d, WARN, fix, "plugin: %s also offers XOAUTH2 or OAUTHBEARER: libsasl2 "
 		       "picks one of the two plugins for every program (if a package installed "
 		       "it, dpkg -S %s names the package to purge instead; see "

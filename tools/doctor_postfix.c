@@ -49,11 +49,9 @@ const char *doctor_postconf_fix(const struct doctor *d, const char *setting, cha
 				size_t n)
 {
 	if (d->postfix_config)
-		snprintf(buf, n, "postconf -c %s -e '%s' && postfix -c %s reload",
-			 d->postfix_config, setting, d->postfix_config);
-	else
-		snprintf(buf, n, "postconf -e '%s' && postfix reload", setting);
-	return buf;
+		return doctor_fix(buf, n, "postconf -c %s -e %s && postfix -c %s reload",
+				  d->postfix_config, setting, d->postfix_config);
+	return doctor_fix(buf, n, "postconf -e %s && postfix reload", setting);
 }
 
 static int has_word(const char *list, const char *word)
@@ -145,9 +143,10 @@ static void check_map_index(struct doctor *d, const char *map)
 	if (!map_files(map, src, sizeof(src), index, sizeof(index)) || index[0] == '\0' ||
 	    stat(src, &s) != 0)
 		return;
-	snprintf(fix, sizeof(fix), "postmap %s%s%s", d->postfix_config ? "-c " : "",
-		 d->postfix_config ? d->postfix_config : "", d->postfix_config ? " " : "");
-	snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix), "%s", map);
+	if (d->postfix_config)
+		doctor_fix(fix, sizeof(fix), "postmap -c %s %s", d->postfix_config, map);
+	else
+		doctor_fix(fix, sizeof(fix), "postmap %s", map);
 	if (stat(index, &i) != 0)
 		report(d, FAIL, fix, "postfix: %s does not exist: postmap was never run on %s",
 		       index, src);
@@ -185,25 +184,35 @@ static int first_map_file(const struct pf *pf, char *map, size_t mn, char *src, 
 static void report_no_entry(struct doctor *d, const struct pf *pf, const struct account *a)
 {
 	char map[1024], src[PATH_MAX], line[PATH_MAX + 600], fix[3 * PATH_MAX + 1024], pc[1200];
+	char file[PATH_MAX + 16], hash[PATH_MAX + 32];
+	/* The user comes from a file another user may write (Postfix's token
+	 * file): it is a mailbox (lib/token.c), and a quoted word besides. */
 	const char *user = d->user[0] ? d->user : "MAILBOX";
 	const char *path = a ? a->path : "/var/spool/postfix/etc/sasl-oauth2/NAME.json";
 	const char *cfgdir = d->postfix_config ? d->postfix_config : "/etc/postfix";
 
 	snprintf(line, sizeof(line), "%s %s:%s", pf->relay, user, path);
 	if (first_map_file(pf, map, sizeof(map), src, sizeof(src))) {
-		snprintf(fix, sizeof(fix), "echo '%s' >> %s && postmap %s%s%s", line, src,
-			 d->postfix_config ? "-c " : "", d->postfix_config ? d->postfix_config : "",
-			 d->postfix_config ? " " : "");
-		snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix), "%s", map);
+		if (d->postfix_config)
+			doctor_fix(fix, sizeof(fix), "echo %s >> %p && postmap -c %s %s", line, src,
+				   d->postfix_config, map);
+		else
+			doctor_fix(fix, sizeof(fix), "echo %s >> %p && postmap %s", line, src, map);
 		report(d, FAIL, fix, "postfix: smtp_sasl_password_maps has no entry for %s",
 		       pf->relay);
 		return;
 	}
 	snprintf(map, sizeof(map), "smtp_sasl_password_maps = hash:%s/sasl_passwd", cfgdir);
-	snprintf(fix, sizeof(fix), "echo '%s' >> %s/sasl_passwd && chmod 600 %s/sasl_passwd && "
-		 "postmap %s%s%shash:%s/sasl_passwd && %s", line, cfgdir, cfgdir,
-		 d->postfix_config ? "-c " : "", d->postfix_config ? d->postfix_config : "",
-		 d->postfix_config ? " " : "", cfgdir, doctor_postconf_fix(d, map, pc, sizeof(pc)));
+	snprintf(file, sizeof(file), "%s/sasl_passwd", cfgdir);
+	snprintf(hash, sizeof(hash), "hash:%s/sasl_passwd", cfgdir);
+	if (d->postfix_config)
+		doctor_fix(fix, sizeof(fix), "echo %s >> %p && chmod 600 %p && postmap -c %s %s",
+			   line, file, file, d->postfix_config, hash);
+	else
+		doctor_fix(fix, sizeof(fix), "echo %s >> %p && chmod 600 %p && postmap %s", line,
+			   file, file, hash);
+	snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix), " && %s",
+		 doctor_postconf_fix(d, map, pc, sizeof(pc)));
 	report(d, FAIL, fix, "postfix: smtp_sasl_password_maps %s no entry for %s",
 	       pf->maps[0] ? "has" : "is empty: it has", pf->relay);
 }
@@ -254,7 +263,8 @@ static void check_other_entries(struct doctor *d, const struct pf *pf, const cha
  * file the smtp client will really open. a == NULL: whichever it names. */
 static void check_password_map(struct doctor *d, const struct pf *pf, const struct account *a)
 {
-	char map[1024], found[1024] = "", host[PATH_MAX], fix[PATH_MAX + 600];
+	char map[1024], found[1024] = "", host[PATH_MAX], fix[2 * PATH_MAX + 1200];
+	char line[PATH_MAX + 600];
 	const char *colon, *path, *p = pf->maps;
 	struct account other;
 	struct oa2_err err;
@@ -286,10 +296,10 @@ static void check_password_map(struct doctor *d, const struct pf *pf, const stru
 		int only_inside = !pf->chrooted && snprintf(host, sizeof(host), "%s%s",
 							    pf->queue_dir, path) > 0 &&
 				  stat(host, &st) == 0;
-		snprintf(fix, sizeof(fix), "make the password (after the ':') the token file's "
-			 "path: %s %s:%s, then postmap", pf->relay,
-			 d->user[0] ? d->user : "MAILBOX",
+		snprintf(line, sizeof(line), "%s %s:%s", pf->relay, d->user[0] ? d->user : "MAILBOX",
 			 a ? a->path : (only_inside ? host : "/PATH/TO/TOKEN.json"));
+		doctor_fix(fix, sizeof(fix), "make the password (after the ':') the token file's "
+			   "path: %s, then postmap", line);
 		if (only_inside)
 			report(d, FAIL, fix, "postfix: the password map entry for %s names %s, which "
 			       "exists only inside the chroot %s, but smtp is not chrooted", pf->relay,
@@ -303,7 +313,7 @@ static void check_password_map(struct doctor *d, const struct pf *pf, const stru
 	if (a != NULL) {
 		/* The map works, with another file: the question is which account
 		 * the admin meant, not the map. */
-		snprintf(fix, sizeof(fix), "sasl-oauth2 doctor %s --for postfix", host);
+		doctor_fix(fix, sizeof(fix), "sasl-oauth2 doctor %s --for postfix", host);
 		report(d, WARN, fix, "postfix: the password map sends %s the token file %s, not "
 		       "%s's %s", pf->relay, host, a->name, a->path);
 		return;
@@ -329,15 +339,16 @@ static int smtp_chrooted(struct doctor *d)
 static void check_chroot(struct doctor *d, const struct pf *pf)
 {
 	static const char *const need[] = { "resolv.conf", "hosts", "services" };
-	char missing[256] = "", from[256] = "", fix[2 * PATH_MAX + 512], path[PATH_MAX + 32];
+	char missing[256] = "", tmpl[256] = "mkdir -p %p && cp -p", fix[2 * PATH_MAX + 512];
+	char path[PATH_MAX + 32];
 
 	if (!pf->chrooted) {
 		report(d, OK, NULL, "postfix: smtp is not chrooted");
 		return;
 	}
 	if (strcmp(pf->queue_dir, d->cli->cfg.chroot_dir) != 0) {
-		snprintf(fix, sizeof(fix), "set \"chroot_dir = %s\" in %s", pf->queue_dir,
-			 d->cli->cfg.path);
+		snprintf(path, sizeof(path), "chroot_dir = %s", pf->queue_dir);
+		doctor_fix(fix, sizeof(fix), "set %s in %s", path, d->cli->cfg.path);
 		report(d, FAIL, fix, "config: chroot_dir %s is not Postfix's queue_directory %s, "
 		       "where smtp is chrooted", d->cli->cfg.chroot_dir, pf->queue_dir);
 	}
@@ -347,15 +358,16 @@ static void check_chroot(struct doctor *d, const struct pf *pf)
 			continue;
 		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%setc/%s",
 			 missing[0] ? ", " : "", need[i]);
-		snprintf(from + strlen(from), sizeof(from) - strlen(from), " /etc/%s", need[i]);
+		snprintf(tmpl + strlen(tmpl), sizeof(tmpl) - strlen(tmpl), " /etc/%s", need[i]);
 	}
 	if (!missing[0]) {
 		report(d, OK, NULL, "postfix: smtp is chrooted in %s, which has etc/resolv.conf, "
 		       "etc/hosts and etc/services", pf->queue_dir);
 		return;
 	}
-	snprintf(fix, sizeof(fix), "mkdir -p %s/etc && cp -p%s %s/etc/", pf->queue_dir, from,
-		 pf->queue_dir);
+	snprintf(path, sizeof(path), "%s/etc", pf->queue_dir);
+	snprintf(tmpl + strlen(tmpl), sizeof(tmpl) - strlen(tmpl), " %%p/");
+	doctor_fix(fix, sizeof(fix), tmpl, path, path);
 	report(d, FAIL, fix, "postfix: smtp is chrooted in %s, which has no %s: a token refresh "
 	       "there cannot resolve the token endpoint", pf->queue_dir, missing);
 }
@@ -393,7 +405,7 @@ static void check_config_for_postfix(struct doctor *d)
 {
 	const char *path = d->cli->cfg.path;
 	struct passwd *pw = getpwnam("postfix");
-	char fix[PATH_MAX + 128];
+	char fix[2 * PATH_MAX + 128];
 	struct stat st;
 
 	if (pw == NULL || stat(path, &st) != 0)
@@ -403,8 +415,8 @@ static void check_config_for_postfix(struct doctor *d)
 		report(d, OK, NULL, "config: %s is readable by the postfix user", path);
 		return;
 	}
-	snprintf(fix, sizeof(fix), "chown root:postfix %s && chmod 640 %s", path, path);
-	report(d, FAIL, doctor_fix_paths(fix, sizeof(fix), path, NULL), "config: %s is not readable by the postfix user, which the watch "
+	report(d, FAIL, doctor_fix(fix, sizeof(fix), "chown root:postfix %p && chmod 640 %p", path,
+				   path), "config: %s is not readable by the postfix user, which the watch "
 	       "service runs as", path);
 }
 

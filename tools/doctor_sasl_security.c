@@ -19,10 +19,10 @@
 static const char *default_options_fix(const struct doctor *d, char *buf, size_t n)
 {
 	if (d->postfix_config)
-		snprintf(buf, n, "postconf -c %s -X smtp_sasl_security_options && postfix -c %s "
-			 "reload", d->postfix_config, d->postfix_config);
+		doctor_fix(buf, n, "postconf -c %s -X smtp_sasl_security_options && postfix -c %s "
+			   "reload", d->postfix_config, d->postfix_config);
 	else
-		snprintf(buf, n, "postconf -X smtp_sasl_security_options && postfix reload");
+		doctor_fix(buf, n, "postconf -X smtp_sasl_security_options && postfix reload");
 	return buf;
 }
 

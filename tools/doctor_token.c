@@ -28,15 +28,15 @@ static int check_owner(struct doctor *d, const struct account *a, const struct s
 	snprintf(holder, sizeof(holder), "%s", pw ? pw->pw_name : "an unknown user");
 	doctor_owner_names(a->owner, a->group, names, sizeof(names));
 	if (st->st_uid != a->owner) {
-		snprintf(fix, sizeof(fix), "chown %s %s %s", names, a->dir, a->path);
-		report(d, FAIL, doctor_fix_paths(fix, sizeof(fix), a->dir, a->path), "token file: owned by %s, but %s must read and refresh it",
+		doctor_fix(fix, sizeof(fix), "chown %s %p %p", names, a->dir, a->path);
+		report(d, FAIL, fix, "token file: owned by %s, but %s must read and refresh it",
 		       holder,
 		       a->for_postfix ? "the postfix user" : "you");
 		return 1;
 	}
 	if (stat(a->dir, &dst) == 0 && dst.st_uid != a->owner) {
-		snprintf(fix, sizeof(fix), "chown %s %s", names, a->dir);
-		report(d, WARN, doctor_fix_paths(fix, sizeof(fix), a->dir, NULL), "token file: its directory %s is not owned by the file's "
+		doctor_fix(fix, sizeof(fix), "chown %s %p", names, a->dir);
+		report(d, WARN, fix, "token file: its directory %s is not owned by the file's "
 		       "owner, so refreshes cannot replace the file", a->dir);
 		return 0;
 	}
@@ -52,7 +52,7 @@ static void check_refreshable(struct doctor *d, const struct account *a,
 	const struct oa2_config *c = &d->cli->cfg;
 	const struct oa2_grant_kind *k = oa2_grant_kind_of(tok);
 	const char *missing = k->missing(tok, c);
-	char fix[PATH_MAX + 512];
+	char fix[2 * PATH_MAX + 512], tmpl[512];
 
 	if (missing == NULL) {
 		report(d, OK, NULL, "refresh: the %s grant has what it needs", k->name);
@@ -61,23 +61,26 @@ static void check_refreshable(struct doctor *d, const struct account *a,
 	if (k == oa2_grant_kind_find(NULL) && tok->refresh_token == NULL)
 		return; /* "refresh token: none" said it */
 	if (k == oa2_grant_kind_find(NULL) && tok->client_id == NULL && c->client_id == NULL) {
-		snprintf(fix, sizeof(fix), "add \"client_id = APP-ID\" (the app the refresh token "
-			 "was issued to) to %s, or authorize again: sasl-oauth2 authorize %s%s",
-			 c->path, a->name, a->for_postfix ? " --for postfix" : "");
+		doctor_fix(fix, sizeof(fix), a->for_postfix ?
+			   "add \"client_id = APP-ID\" (the app the refresh token was issued to) to "
+			   "%s, or authorize again: sasl-oauth2 authorize %s --for postfix" :
+			   "add \"client_id = APP-ID\" (the app the refresh token was issued to) to "
+			   "%s, or authorize again: sasl-oauth2 authorize %s", c->path, a->name);
 		report(d, FAIL, fix, "refresh: %s has no client_id and %s sets none: the token "
 		       "cannot be refreshed", a->path, c->path);
 	} else if (k == oa2_grant_kind_find(NULL) && tok->token_endpoint == NULL &&
 		   c->token_endpoint == NULL) {
-		snprintf(fix, sizeof(fix), "add \"token_endpoint = URL\" (Microsoft: https://"
+		snprintf(tmpl, sizeof(tmpl), "add \"token_endpoint = URL\" (Microsoft: https://"
 			 "login.microsoftonline.com/TENANT/oauth2/v2.0/token, Google: https://"
-			 "oauth2.googleapis.com/token) to %s, or authorize again: sasl-oauth2 "
-			 "authorize %s%s", c->path, a->name, a->for_postfix ? " --for postfix" : "");
+			 "oauth2.googleapis.com/token) to %%s, or authorize again: sasl-oauth2 "
+			 "authorize %%s%s", a->for_postfix ? " --for postfix" : "");
+		doctor_fix(fix, sizeof(fix), tmpl, c->path, a->name);
 		report(d, FAIL, fix, "refresh: %s has no token_endpoint and %s sets none: the "
 		       "token cannot be refreshed", a->path, c->path);
 	} else {
 		/* whatever else the grant lacks, in its own words */
-		snprintf(fix, sizeof(fix), "%s %s%s", k->redo, a->name,
-			 a->for_postfix ? " --for postfix" : "");
+		snprintf(tmpl, sizeof(tmpl), "%s %%s%s", k->redo, a->for_postfix ? " --for postfix" : "");
+		doctor_fix(fix, sizeof(fix), tmpl, a->name);
 		report(d, FAIL, fix, "refresh: %s cannot be renewed (%s grant): it has no %s",
 		       a->path, k->name, missing);
 	}
@@ -86,14 +89,15 @@ static void check_refreshable(struct doctor *d, const struct account *a,
 /* ACCOUNT names no file: say what the admin probably meant. */
 static void report_missing(struct doctor *d, const struct account *a, int errnum)
 {
-	char fix[PATH_MAX + 256], near[256], other[PATH_MAX], path[PATH_MAX + 300];
+	char fix[2 * PATH_MAX + 256], near[256], other[PATH_MAX], path[PATH_MAX + 300], tmpl[128];
 	const char *pf = a->for_postfix ? " --for postfix" : "";
 	struct oa2_err err;
 	struct stat st;
 
 	if (d->by_name && errnum == ENOENT) {
 		if (doctor_near_account(a->dir, a->name, near, sizeof(near))) {
-			snprintf(fix, sizeof(fix), "sasl-oauth2 doctor %s%s", near, pf);
+			snprintf(tmpl, sizeof(tmpl), "sasl-oauth2 doctor %%s%s", pf);
+			doctor_fix(fix, sizeof(fix), tmpl, near);
 			report(d, FAIL, fix, "token file: no account '%s'; did you mean '%s'?",
 			       a->name, near);
 			return;
@@ -102,8 +106,8 @@ static void report_missing(struct doctor *d, const struct account *a, int errnum
 					&err) == OA2_OK) {
 			snprintf(path, sizeof(path), "%s/%s.json", other, a->name);
 			if (stat(path, &st) == 0) {
-				snprintf(fix, sizeof(fix), "sasl-oauth2 doctor %s%s", a->name,
-					 a->for_postfix ? "" : " --for postfix");
+				doctor_fix(fix, sizeof(fix), a->for_postfix ? "sasl-oauth2 doctor %s" :
+					   "sasl-oauth2 doctor %s --for postfix", a->name);
 				report(d, FAIL, fix, "token file: no account '%s' in %s; %s has "
 				       "it%s", a->name, a->dir, path, a->for_postfix ? "" :
 				       ": it is Postfix's, add --for postfix");
@@ -111,7 +115,8 @@ static void report_missing(struct doctor *d, const struct account *a, int errnum
 			}
 		}
 	}
-	snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --provider ...%s", a->name, pf);
+	snprintf(tmpl, sizeof(tmpl), "sasl-oauth2 authorize %%s --provider ...%s", pf);
+	doctor_fix(fix, sizeof(fix), tmpl, a->name);
 	report(d, FAIL, fix, "token file: %s: %s", a->path, strerror(errnum));
 }
 
@@ -154,13 +159,12 @@ static int read_checks(void *ctx)
 
 	rc = oa2_store_read(a->path, &obj, &tok, NULL, &err);
 	if (rc == OA2_ERR_UNSAFE) {
-		snprintf(fix, sizeof(fix), "chmod 600 %s", a->path);
-		report(d, FAIL, doctor_fix_paths(fix, sizeof(fix), a->path, NULL), "token file: %s",
+		report(d, FAIL, doctor_fix(fix, sizeof(fix), "chmod 600 %p", a->path), "token file: %s",
 		       err.msg);
 		return 1;
 	}
 	if (rc != OA2_OK) {
-		snprintf(fix, sizeof(fix), "authorize again: sasl-oauth2 authorize %s", a->name);
+		doctor_fix(fix, sizeof(fix), "authorize again: sasl-oauth2 authorize %s", a->name);
 		report(d, FAIL, fix, "token file: %s", err.msg);
 		return 1;
 	}

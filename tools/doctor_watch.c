@@ -1,6 +1,7 @@
 /* doctor: is a "sasl-oauth2 watch --for postfix" running? */
 #include <dirent.h>
 #include <limits.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -10,22 +11,57 @@
 
 #include "doctor.h"
 #include "run_capture.h"
+#include "sasl-oauth2/chars.h"
 
-/* argv, NUL-separated, of "sasl-oauth2 [...] watch [...] --for postfix". */
+/* argv, NUL-separated, of "... watch [...] --for postfix"; argv[0] says
+ * nothing (any process may set it), is_our_program decides. */
 static int is_postfix_watch(const char *cmd, size_t n)
 {
-	int prog = 0, watch = 0, postfix = 0;
+	int watch = 0, postfix = 0;
 
-	for (size_t i = 0; i < n; i += strlen(cmd + i) + 1) {
-		const char *arg = cmd + i, *slash = strrchr(arg, '/');
-		if (i == 0)
-			prog = strcmp(slash ? slash + 1 : arg, "sasl-oauth2") == 0;
-		else if (strcmp(arg, "watch") == 0)
+	for (size_t i = strlen(cmd) + 1; i < n; i += strlen(cmd + i) + 1) {
+		const char *arg = cmd + i;
+		if (strcmp(arg, "watch") == 0)
 			watch = 1;
 		else if (strcmp(arg, "postfix") == 0 || strcmp(arg, "--for=postfix") == 0)
 			postfix = 1;
 	}
-	return prog && watch && postfix;
+	return watch && postfix;
+}
+
+/* The process runs this program, as root or postfix: its executable
+ * (/proc/PID/exe, which the process cannot choose as it chooses argv[0])
+ * is this doctor's own file, or a root-owned file named sasl-oauth2 that
+ * only root may write (another installed copy, or ours replaced by an
+ * upgrade since the watch started), and /proc/PID belongs to root or the
+ * postfix user. Reading another user's exe needs root: run as another
+ * user, doctor sees only its own processes. */
+static int is_our_program(const char *pid)
+{
+	char path[300], exe[PATH_MAX];
+	struct passwd *pw = getpwnam("postfix");
+	struct stat self, st, proc;
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s", pid);
+	if (stat(path, &proc) != 0 || (proc.st_uid != 0 && (pw == NULL || proc.st_uid != pw->pw_uid)))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%s/exe", pid);
+	if (stat(path, &st) != 0)
+		return 0;
+	if (stat("/proc/self/exe", &self) == 0 && self.st_dev == st.st_dev &&
+	    self.st_ino == st.st_ino)
+		return 1;
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	if (n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
+		exe[n - 10] = '\0';
+	base = strrchr(exe, '/');
+	return base != NULL && strcmp(base + 1, "sasl-oauth2") == 0 && st.st_uid == 0 &&
+	       S_ISREG(st.st_mode) && (st.st_mode & 022) == 0;
 }
 
 #ifndef SYSCONFDIR
@@ -99,7 +135,7 @@ int doctor_watch_running(const char *config_path)
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
 		n = read_proc(e->d_name, "cmdline", cmd, sizeof(cmd));
-		if (n == 0 || !is_postfix_watch(cmd, n))
+		if (n == 0 || !is_postfix_watch(cmd, n) || !is_our_program(e->d_name))
 			continue;
 		process_config(e->d_name, cmd, n, conf, sizeof(conf));
 		found = config_path == NULL || strcmp(conf, config_path) == 0;
@@ -113,7 +149,7 @@ int doctor_watch_running(const char *config_path)
  * by its full path, as cron's PATH may not hold it. */
 void doctor_check_watch(struct doctor *d)
 {
-	char self[PATH_MAX], fix[PATH_MAX + 256];
+	char self[PATH_MAX], word[2 * PATH_MAX], line[2 * PATH_MAX + 64], fix[4 * PATH_MAX + 256];
 	struct stat st;
 	ssize_t n;
 
@@ -123,12 +159,16 @@ void doctor_check_watch(struct doctor *d)
 		return;
 	}
 	if (stat("/run/systemd/system", &st) == 0) {
-		snprintf(fix, sizeof(fix), "systemctl enable --now sasl-oauth2-watch.service");
+		doctor_fix(fix, sizeof(fix), "systemctl enable --now sasl-oauth2-watch.service");
 	} else {
 		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 		self[n > 0 ? n : 0] = '\0';
-		snprintf(fix, sizeof(fix), "echo '*/5 * * * * root %s watch --for postfix --once' "
-			 "> /etc/cron.d/sasl-oauth2-watch", n > 0 ? self : "sasl-oauth2");
+		/* cron runs the line with sh: the path is a word in it, and the
+		 * whole line one word of the echo */
+		if (oa2_chars_shell_quote(n > 0 ? self : "sasl-oauth2", word, sizeof(word)) != 0)
+			snprintf(word, sizeof(word), "sasl-oauth2");
+		snprintf(line, sizeof(line), "*/5 * * * * root %s watch --for postfix --once", word);
+		doctor_fix(fix, sizeof(fix), "echo %s > /etc/cron.d/sasl-oauth2-watch", line);
 	}
 	report(d, WARN, fix, "watch: the sasl-oauth2 watch service is not running: tokens are "
 	       "refreshed only when mail is sent, and unused refresh tokens can expire");

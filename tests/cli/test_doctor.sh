@@ -8,7 +8,11 @@ set -u
 CLI="$BUILDDIR/tools/sasl-oauth2"
 T=$(mktemp_dir doctor)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
+cleanup() {
+	[ -z "${FAKE:-}" ] || { pkill -P "$FAKE"; kill "$FAKE"; } 2>/dev/null
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
 trap cleanup EXIT
 
 PLUGINS="$T/plugins"; make_plugin_dir "$PLUGINS"
@@ -60,14 +64,18 @@ postfix_config() {
 	echo "[smtp.example.com]:587 alice@example.com:$TOK" >"$PFDIR/sasl_passwd"
 }
 
+# every doctor output of this script, for check_fix_lines at the end
+ALL_OUT="$T/all-doctor.out"; PLANTED=()
 doctor() {
 	"$CLI" doctor work --for postfix --postfix-config "$PFDIR" --plugin-dir "$PLUGINS" >"$T/out" 2>&1
 	DOCTOR_RC=$?
+	cat "$T/out" >>"$ALL_OUT"
 }
 # expect VERDICT PATTERN [FIX_PATTERN]: the last doctor run has a VERDICT
 # line matching PATTERN, followed by a fix line matching FIX_PATTERN.
 expect() {
 	local v=$1 pat=$2 fix=${3:-}
+	cat "$T/out" >>"$ALL_OUT"
 	if ! grep -A1 -E "^$v +.*$pat" "$T/out" >"$T/hit"; then
 		echo "# doctor printed:"; sed 's/^/#   /' "$T/out"; return 1
 	fi
@@ -144,6 +152,86 @@ check "token directory is a symlink: no chown fix names it" \
 check "token directory is a symlink: the fix says so" grep -qF "fix: $TOKDIR is a symbolic link (to $ROOTDIR)" "$T/out"
 grep -F "symbolic" "$T/out" | sed 's/^/#   /'
 rm -f "$TOKDIR"; mv "$TOKDIR.real" "$TOKDIR"
+
+# --- issue 16: what the postfix user plants, root must never run -------------------------
+# Each attack is made by the real postfix user; root runs doctor, then (as an
+# admin would) every chown/chmod/echo fix it printed, in a scratch directory.
+SCRATCH="$T/scratch"; mkdir -p "$SCRATCH"
+as_postfix() { runuser -u postfix -- "$@"; }
+run_printed_fixes() {
+	local line
+	grep -E '^ +fix: (chown|chmod|echo) ' "$T/out" | sed 's/^ *fix: //' >"$T/fixes.run"
+	while IFS= read -r line; do
+		echo "# running as root: $line"
+		( cd "$SCRATCH" && bash -c "$line" ) >/dev/null 2>&1
+	done <"$T/fixes.run"
+	return 0
+}
+# app_file NAME SECRET_PATH: postfix writes an app-only account naming SECRET_PATH
+app_file() {
+	local now; now=$(date +%s)
+	as_postfix sh -c 'umask 077; cat >"$1"' _ "$TOKDIR/$1.json" <<-JSON
+	{ "version": 2, "grant": "client_credentials", "user": "relay@example.com", "client_id": "c",
+	  "token_endpoint": "https://login.microsoftonline.com/0f0e0d0c-0b0a-0908-0706-050403020100/oauth2/v2.0/token",
+	  "scope": "https://outlook.office365.com/.default", "client_secret_file": "$2",
+	  "access_token": "$(jwt "$now")", "expires_at": $(( now + 3000 )) }
+	JSON
+}
+doctor_relay() {
+	"$CLI" doctor relay --for postfix --postfix-config "$PFDIR" --plugin-dir "$PLUGINS" >"$T/out" 2>&1
+	cat "$T/out" >>"$ALL_OUT"
+}
+# 1. the credential file is a link to a root-only file: a printed chown would
+#    hand that file to postfix
+ROOTSECRET="$T/root-only.secret"; ( umask 077; echo root-secret-value >"$ROOTSECRET" )
+as_postfix ln -s "$ROOTSECRET" "$TOKDIR/app.secret"
+app_file relay "$TOKDIR/app.secret"
+doctor_relay
+check "credential file is a link (made by postfix): doctor says so" \
+	grep -qF "client secret file $TOKDIR/app.secret is a symbolic link" "$T/out"
+check "credential file is a link: no chown or chmod fix names it" \
+	bash -c '! grep -E "fix: .*(chown|chmod) .*app\.secret" "$1"' _ "$T/out"
+run_printed_fixes
+check "credential file is a link: after root ran every printed fix, the root-only file is still root's, 0600" \
+	test "$(stat -c '%U %a' "$ROOTSECRET")" = "root 600"
+grep -E "app.secret" "$T/out" | sed 's/^/#   /'
+as_postfix rm -f "$TOKDIR/app.secret" "$TOKDIR/relay.json"
+# 2. a credential path with shell syntax in it (a directory postfix named so)
+EVILDIR="$TOKDIR/d; touch pwned-by-path; #PWN"
+as_postfix mkdir "$EVILDIR"
+as_postfix sh -c 'umask 022; echo app-secret-value >"$1/app.secret"' _ "$EVILDIR"
+PLANTED+=("$EVILDIR/app.secret")
+app_file relay "$EVILDIR/app.secret"
+doctor_relay
+check "credential path with shell syntax: doctor prints a chmod for it" grep -qE '^ +fix: chmod 600 ' "$T/out"
+run_printed_fixes
+check "credential path with shell syntax: root ran the printed fix, no command from the path ran" \
+	test ! -e "$SCRATCH/pwned-by-path"
+check "credential path with shell syntax: the fix applied to the file itself (0600 now)" \
+	test "$(stat -c %a "$EVILDIR/app.secret")" = 600
+grep -E "fix: chmod" "$T/out" | sed 's/^/#   /'
+as_postfix rm -rf "$EVILDIR" "$TOKDIR/relay.json"
+# 3. the token file's "user" with shell syntax, and no map entry for the relay:
+#    the password-map fix line must not run it
+cp -p "$TOK" "$T/tok.saved"
+as_postfix sh -c 'umask 077; cat >"$1"' _ "$TOK" <<-JSON
+{ "version": 1, "user": "x' >/dev/null; touch pwned-by-user; echo 'PWN@example.com", "client_id": "c",
+  "token_endpoint": "https://login.example.com/token", "access_token": "at-0123456789abcdefghij",
+  "expires_at": $(( $(date +%s) + 3000 )), "refresh_token": "rt-x" }
+JSON
+echo "[other.example.com]:587 alice@example.com:$TOK" >"$PFDIR/sasl_passwd"
+doctor
+check "user with shell syntax: the token file is refused, naming the file and the field" \
+	grep -qF "token file $TOK: field \"user\"" "$T/out"
+check "user with shell syntax: the password-map fix uses the MAILBOX placeholder" \
+	grep -qE '^ +fix: echo .*MAILBOX:' "$T/out"
+run_printed_fixes
+check "user with shell syntax: root ran the printed fix, no command from the user ran" \
+	test ! -e "$SCRATCH/pwned-by-user"
+grep -E "user|fix: echo" "$T/out" | sed 's/^/#   /'
+cp -p "$T/tok.saved" "$TOK"; postfix_config
+check "postfix's plants: the runs above made no file in root's scratch directory" \
+	test -z "$(ls -A "$SCRATCH")"
 now=$(date +%s)
 ( umask 077; printf '{"access_token":"opaque","user":"a@b","expires_at":%s}' $((now - 7200)) >"$TOK" ); chown postfix:postfix "$TOK"
 case_ "expired, no refresh token" FAIL "access token: expired 2h" "authorize again"
@@ -229,6 +317,18 @@ for _ in $(seq 1 50); do
 	sleep 0.2
 done
 check "another config's watch is running" kill -0 $!
+# issue 16: a process of the postfix user that only calls itself "sasl-oauth2
+# watch --for postfix" (argv[0] and arguments, same config) is not the watch
+runuser -u postfix -- env SASL_OAUTH2_CONF="$SASL_OAUTH2_CONF" \
+	bash -c 'echo $$; exec -a sasl-oauth2 bash -c "sleep 120; :" watch --for postfix' >"$SCRATCH.fake" &
+PIDS+=($!)
+for _ in $(seq 1 50); do
+	FAKE=$(cat "$SCRATCH.fake" 2>/dev/null)
+	[ -n "$FAKE" ] && tr '\0' ' ' </proc/"$FAKE"/cmdline 2>/dev/null | grep -q "^sasl-oauth2 .*watch --for postfix" && break
+	sleep 0.1
+done
+check "a fake watch (postfix's bash named sasl-oauth2, pid ${FAKE:-none}) is running" \
+	bash -c 'test "$(stat -c %U /proc/$1)" = postfix && tr "\0" " " </proc/$1/cmdline | grep -q "^sasl-oauth2 .*watch --for postfix"' _ "${FAKE:-none}"
 if [ -d /run/systemd/system ]; then
 	case_ "watch not running (systemd)" WARN "watch service is not running" "systemctl enable --now sasl-oauth2-watch"
 else
@@ -434,5 +534,6 @@ check "... and the JSON has the token file's checks made as postfix" \
 			r.checks.some((c) => c.check === "refresh" && /no client_id/.test(c.message)) ? 0 : 1)' "$T/json"
 check "--json as root, no ACCOUNT: the same checks as the text" same_checks --for postfix
 check "--json as root, a token file path: the same checks as the text" same_checks "$TOK" --for postfix
+check_fix_lines "doctor, every run above" "$ALL_OUT"
 
 tests_exit

@@ -42,4 +42,37 @@ grep -F 'last refresh' "$T/doctor.out" | sed 's/^/#   /' | cat -v
 "$CLI" doctor "evil"$'\e[2J\a' >"$T/doctor-name.out" 2>&1
 check "doctor, account name with escapes: no raw ESC/BEL in its output" \
 	bash -c "$(declare -f raw); ! raw \"\$1\"" _ "$T/doctor-name.out"
+
+# --- issue 16: C1 controls (CSI as U+009B) and every command that prints file data ---
+# forget: a revocation_endpoint carrying a CSI; the file is refused, naming the field
+( umask 077; cat >"$SASL_OAUTH2_STATE_DIR/rev.json" <<JSON
+{ "version": 1, "user": "alice@example.com", "access_token": "at-0123456789abcdefghij",
+  "expires_at": $(( now + 3000 )), "refresh_token": "rt-0123456789", "client_id": "c",
+  "token_endpoint": "https://127.0.0.1:9/token",
+  "revocation_endpoint": "https://127.0.0.1:9/revoke\u009b2J\u001b]0;pwned\u0007" }
+JSON
+)
+"$CLI" forget rev >"$T/forget.out" 2>&1
+check "forget: no raw ESC/BEL/CSI in its output" bash -c "$(declare -f raw); ! raw \"\$1\"" _ "$T/forget.out"
+check "forget: the revocation_endpoint with controls is refused, naming the field" \
+	grep -qF '"revocation_endpoint" contains spaces or control characters' "$T/forget.out"
+sed 's/^/#   /' "$T/forget.out" | cat -v
+
+# import: a source whose user carries a CSI; refused (not a mailbox), shown escaped
+printf '{"access_token":"at-0123456789abcdefghij","refresh_token":"rt-0123456789","user":"a\xc2\x9b2Jb@example.com","expiry":"%s"}' \
+	$(( now + 3000 )) >"$T/src.json"
+"$CLI" import "$T/src.json" imp --provider microsoft --client-id c >"$T/import.out" 2>&1
+check "import: no raw ESC/BEL/CSI in its output" bash -c "$(declare -f raw); ! raw \"\$1\"" _ "$T/import.out"
+check "import: the user that is no mailbox is refused, named escaped" \
+	grep -qF 'field "user" is "a\xc2\x9b2Jb@example.com", not a mailbox' "$T/import.out"
+check "import: nothing was written" test ! -e "$SASL_OAUTH2_STATE_DIR/imp.json"
+sed 's/^/#   /' "$T/import.out" | cat -v
+
+# watch: a token file (given by path) whose name carries a CSI
+CSI="$SASL_OAUTH2_STATE_DIR/csi"$'\xc2\x9b'"2J.json"
+( umask 077; printf '{"access_token": "at-0123456789abcdefghij", "expires_at": %s}\n' $(( now + 3000 )) >"$CSI" )
+timeout 30 "$CLI" watch --once --stderr "$CSI" >"$T/watch.out" 2>&1
+check "watch: no raw ESC/BEL/CSI in its log lines" bash -c "$(declare -f raw); ! raw \"\$1\"" _ "$T/watch.out"
+check "watch: the account is named, escaped" grep -qF 'csi\xc2\x9b2J' "$T/watch.out"
+sed 's/^/#   /' "$T/watch.out" | cat -v
 tests_exit
