@@ -54,14 +54,24 @@ int oa2p_check_token_path(const sasl_utils_t *u, const char *mech, const char *p
 	const char *dir;
 	struct stat st;
 
-	if (stat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR))
-		return SASL_OK; /* a real path: the reader reports what is wrong with it */
+	int e;
+
+	/* Something is there (or a directory on the way exists and cannot be
+	 * searched, which the reader explains): a real path, and the reader
+	 * reports what is wrong with it. Anything else (no such file, a name
+	 * too long for a path, a loop) may be a token that starts with '/':
+	 * never logged whole, since a token is a password. */
+	if (stat(path, &st) == 0 || errno == EACCES)
+		return SASL_OK;
+	e = errno;
 	oa2_secret_prefix(path, shown, sizeof(shown));
 	dir = existing_dir(path, dirbuf, sizeof(dirbuf));
 	return oa2p_fail(u, SASL_FAIL,
 			 "sasl-oauth2 %s: the password starts with /, so it names a token "
-			 "file, but there is no file at that path (%s%s%s); give the absolute "
-			 "path of an existing token file, or put an access token that starts "
-			 "with / into a token file", mech, shown, dir ? ", in the directory " : "",
+			 "file, but %s (%s%s%s); give the absolute path of an existing token "
+			 "file, or put an access token that starts with / into a token file",
+			 mech, e == ENOENT || e == ENOTDIR ? "there is no file at that path" :
+			 e == ENAMETOOLONG ? "it is too long to be a path" :
+			 "it cannot be opened as one", shown, dir ? ", in the directory " : "",
 			 dir ? dir : "");
 }

@@ -867,6 +867,21 @@ static void test_slash_token_not_logged(void)
 	      "token starting with /: no more than its first 4 characters are logged");
 }
 
+/* A real-sized token (2 KB) that starts with '/': ENAMETOOLONG, not a path
+ * that exists; the log shows its first characters only (issue 16, 6). */
+static void test_long_slash_token_not_logged(void)
+{
+	static char token[2049];
+
+	token[0] = '/';
+	for (size_t i = 1; i < sizeof(token) - 1; i++)
+		token[i] = "SeCrEt0123456789-_.~+abcdefghijkXYZ"[i % 35];
+	set_app(USER, USER, token);
+	expect_failure("2 KB token starting with /", "XOAUTH2", "too long to be a path", "...\" (2048 characters)");
+	CHECK(strstr(all_logs, "SeCrEt0123") == NULL && strstr(all_logs, "abcdefghijk") == NULL,
+	      "2 KB token starting with /: no more than its first 4 characters are logged");
+}
+
 /* Starts mech on a connection whose application asks for `flags` and
  * reads at most `maxbufsize` bytes of a security layer at a time. */
 static void start_with_props(struct run *r, const char *mech, unsigned flags,
@@ -1044,6 +1059,7 @@ int main(int argc, char **argv)
 	test_unreadable_file();
 	test_password_not_sent();
 	test_slash_token_not_logged();
+	test_long_slash_token_not_logged();
 	test_security_flags();
 	test_out_params_after_first_step();
 
