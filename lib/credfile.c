@@ -15,13 +15,14 @@
 #include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/credfile.h"
 #include "sasl-oauth2/jwt_sign.h"
+#include "sasl-oauth2/safe_file.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token_store.h"
 
 static int check_secret_file(const char *path, const char *what, const struct stat *st,
 			     struct oa2_err *err)
 {
-	uid_t me = geteuid();
+	uid_t me = oa2_owner_uid();
 	char word[2 * PATH_MAX + 8];
 
 	/* the fix names the path as one shell word: a token file (which

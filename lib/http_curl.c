@@ -1,6 +1,10 @@
 /* Requests made with libcurl, through a table of its functions (http_curl.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+
+#include <openssl/ssl.h>
 
 #include "sasl-oauth2/http_curl.h"
 
@@ -57,6 +61,33 @@ static int net_error(const struct oa2_curl_fns *f, CURL *c, CURLcode cc, const c
 			   proxy, detail);
 }
 
+/* libcurl reads the caller's environment with plain getenv: in a set-id
+ * program (a libsasl2 client may be one) the caller would choose the proxy
+ * that sees the token request, and SSLKEYLOGFILE would have the TLS keys
+ * written for it. Only the configured proxy (the config file is read with
+ * secure_getenv) is used: "" is no proxy, whatever https_proxy says, and
+ * no_proxy is not read. The key log file is kept from libcurl's own init
+ * (plugin/plugin.c); should another part of the program have started
+ * libcurl before, the keys of TLS 1.3 go through the callback cleared
+ * here, and TLS 1.2 (whose keys libcurl writes itself) is not offered. */
+static CURLcode no_keylog(CURL *c, void *ssl_ctx, void *arg)
+{
+	(void)c;
+	(void)arg;
+	SSL_CTX_set_keylog_callback(ssl_ctx, NULL);
+	return CURLE_OK;
+}
+
+static void set_id_options(const struct oa2_curl_fns *f, CURL *c, const struct oa2_http_opts *o)
+{
+	f->easy_setopt(c, CURLOPT_PROXY, o->proxy != NULL ? o->proxy : "");
+	f->easy_setopt(c, CURLOPT_NOPROXY, "");
+	if (getenv("SSLKEYLOGFILE") != NULL) {
+		f->easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, no_keylog);
+		f->easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_3);
+	}
+}
+
 int oa2_http_curl_request(const struct oa2_http_transport *t, const char *what, const char *url,
 			  const struct oa2_buf *form, const struct oa2_http_opts *o,
 			  struct oa2_http_response *resp, struct oa2_err *err)
@@ -100,6 +131,8 @@ int oa2_http_curl_request(const struct oa2_http_transport *t, const char *what, 
 	f->easy_setopt(c, CURLOPT_USERAGENT, "sasl-oauth2/" PACKAGE_VERSION);
 	if (o->proxy != NULL)
 		f->easy_setopt(c, CURLOPT_PROXY, o->proxy);
+	if (getauxval(AT_SECURE))
+		set_id_options(f, c, o);
 	if (o->ca_blob != NULL) {
 		blob.data = (void *)o->ca_blob;
 		blob.len = o->ca_blob_len;

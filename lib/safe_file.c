@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <sys/auxv.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -25,6 +26,21 @@ static const char *kind_of(mode_t mode)
 	return "not a regular file";
 }
 
+uid_t oa2_owner_uid(void)
+{
+	/* AT_SECURE: a set-id program (or one with file capabilities). Its
+	 * caller chose the password, so the token file it names, the lock
+	 * and the credential files must be the caller's, never those of the
+	 * program's owner (root, say). */
+	return getauxval(AT_SECURE) ? getuid() : geteuid();
+}
+
+void oa2_own_new_file(int fd)
+{
+	if (oa2_owner_uid() != geteuid())
+		(void)fchown(fd, oa2_owner_uid(), (gid_t)-1);
+}
+
 int oa2_safe_check(const char *path, const struct stat *st, const char *what,
 		   struct oa2_err *err)
 {
@@ -37,11 +53,13 @@ int oa2_safe_check(const char *path, const struct stat *st, const char *what,
 		return oa2_err_set(err, OA2_ERR_UNSAFE, "%s %s has %lu hard links: refusing to use "
 				   "it; remove the other names, or copy it to a file of its own",
 				   what, path, (unsigned long)st->st_nlink);
-	if (st->st_uid != geteuid())
+	if (st->st_uid != oa2_owner_uid())
 		return oa2_err_set(err, OA2_ERR_UNSAFE, "%s %s belongs to uid %u, not to uid %u "
-				   "that is using it: refusing; work on it as its owner (or give "
+				   "that is using it%s: refusing; work on it as its owner (or give "
 				   "it to the user that uses it: chown)", what, path,
-				   (unsigned)st->st_uid, (unsigned)geteuid());
+				   (unsigned)st->st_uid, (unsigned)oa2_owner_uid(),
+				   oa2_owner_uid() != geteuid() ? " (the real user of this set-id "
+				   "program)" : "");
 	return OA2_OK;
 }
 
@@ -74,6 +92,8 @@ int oa2_safe_open(const char *path, int access, enum oa2_safe_create create,
 		if (fd >= 0 || errno != ENOENT || create != OA2_SAFE_CREATE)
 			break;
 		fd = open(path, base | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0)
+			oa2_own_new_file(fd);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
@@ -133,6 +153,7 @@ int oa2_safe_replace(const char *path, const char *what, const char *text, size_
 		return oa2_err_set(err, OA2_ERR_IO, "%s %s: cannot create a temporary file in its "
 				   "directory (%s); the directory must be writable by %s", what,
 				   path, strerror(errno), "the user that writes it");
+	oa2_own_new_file(fd); /* a set-uid program: the real user's file */
 	if (fchmod(fd, mode) != 0) {
 		oa2_err_set(err, OA2_ERR_IO, "%s %s: chmod: %s", what, path, strerror(errno));
 		goto fail;

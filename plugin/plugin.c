@@ -1,5 +1,7 @@
 /* The plugin's entry point and its table of mechanisms. */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
 
 #include <curl/curl.h>
 
@@ -52,6 +54,30 @@ static sasl_client_plug_t plugs[2] = {
 	},
 };
 
+/* libcurl's init opens $SSLKEYLOGFILE (plain getenv) for appending the TLS
+ * keys of every later connection. In a set-id program that name is the
+ * caller's choice, and the file would be created and written with the
+ * program's privileges: libcurl must not see it. The host's environment is
+ * given back as it was once libcurl is set up (lib/http.c covers a libcurl
+ * the host started before). */
+static CURLcode curl_init(void)
+{
+	const char *keylog = getauxval(AT_SECURE) ? getenv("SSLKEYLOGFILE") : NULL;
+	char *saved = keylog != NULL ? strdup(keylog) : NULL;
+	CURLcode cc;
+
+	if (keylog != NULL && saved == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	if (saved != NULL)
+		unsetenv("SSLKEYLOGFILE");
+	cc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (saved != NULL) {
+		setenv("SSLKEYLOGFILE", saved, 0);
+		free(saved);
+	}
+	return cc;
+}
+
 /* Runs before Postfix chroots: the config file, the CA bundle and libcurl's
  * own setup (which may read files) happen here, once per process. A bad
  * config does not fail the load, which libsasl2 would report only as "No
@@ -63,7 +89,7 @@ struct oa2p_global *oa2p_global_new(const sasl_utils_t *utils)
 	if (g == NULL)
 		return NULL;
 	g->cache = oa2_token_cache_new();
-	if (g->cache == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (g->cache == NULL || curl_init() != CURLE_OK) {
 		oa2_token_cache_free(g->cache);
 		free(g);
 		return NULL;

@@ -6,7 +6,8 @@
  * or a hard link to a file that user chose, or a FIFO. These functions never
  * follow a symbolic link in the last component, create new files only with
  * O_EXCL, and check the inode they got before anyone reads or writes it: a
- * regular file with exactly one name, owned by the effective user. Anything
+ * regular file with exactly one name, owned by the effective user (the real
+ * user in a set-id program: oa2_owner_uid). Anything
  * else is refused with a message saying what was found.
  *
  * The effective user must be the file's owner: a privileged program does
@@ -36,6 +37,16 @@ enum oa2_safe_create {
  */
 int oa2_safe_open(const char *path, int access, enum oa2_safe_create create,
 		  const char *what, struct stat *st, struct oa2_err *err);
+
+/* The user whose files these are: the effective uid, except in a set-id
+ * program (getauxval(AT_SECURE)), where it is the real uid: the caller
+ * chose the password (the token file's path), so it must name a file of
+ * the caller's own. */
+uid_t oa2_owner_uid(void);
+
+/* Gives a file just created through fd to oa2_owner_uid() when that is not
+ * the effective uid (a set-uid program), so the next check accepts it. */
+void oa2_own_new_file(int fd);
 
 /* The inode checks alone, on an fstat result: OA2_OK, or OA2_ERR_UNSAFE
  * with err saying what was found. */

@@ -42,4 +42,54 @@ check "a setgid client: it went on with the defaults (the refresh was tried)" \
 	grep -q "127.0.0.1" "$E2E_TMP/setgid.out"
 sed 's/^/#   /' "$E2E_TMP/setgid.out"
 
+# --- issue 16: a set-uid-root client run by a real unprivileged user (nobody) -------------
+# In a set-id program (getauxval(AT_SECURE)) the token file must be the REAL
+# user's, and libcurl must not take the caller's https_proxy or SSLKEYLOGFILE.
+SETUID="$E2E_TMP/sasl_auth-setuid"
+cp "$SASL_AUTH_BIN" "$SETUID"; chown root:root "$SETUID"; chmod 4755 "$SETUID"
+as_nobody() { runuser -u nobody -- env -u SASL_OAUTH2_CONF "$@"; }
+# root's token file (root 0600): nobody names it as the password
+ROOTTOK="$E2E_TMP/root-token.json"
+( umask 077; printf '{"version": 1, "user": "%s", "access_token": "RootsAccessToken0123456789abcdef", "expires_at": %s}\n' \
+	"$U" $(( $(date +%s) + 3000 )) >"$ROOTTOK" )
+as_nobody "$SETUID" "$PLUGIN_DIR" XOAUTH2 "$U" "$ROOTTOK" >"$E2E_TMP/setuid-root.out" 2>&1
+check "set-uid client run by nobody: root's token file is refused (owned by uid 0, not the real uid)" \
+	grep -qE "belongs to uid 0, not to uid $(id -u nobody) .*real user" "$E2E_TMP/setuid-root.out"
+check "set-uid client run by nobody: root's token is not used (no OK)" \
+	bash -c '! grep -q "^OK" "$1"' _ "$E2E_TMP/setuid-root.out"
+sed 's/^/#   /' "$E2E_TMP/setuid-root.out"
+
+# nobody's own expired token file: the refresh must not go through the
+# caller's proxy, nor write TLS keys where the caller says
+NTOK="$E2E_TMP/nobody-token.json"
+( umask 077; printf '{"version": 1, "user": "%s", "access_token": "%s", "expires_at": %s,
+  "refresh_token": "rt-nobody-0123456789", "client_id": "c",
+  "token_endpoint": "https://oauth.invalid/token"}\n' "$U" "$(e2e_token nobody)" $(( $(date +%s) - 60 )) >"$NTOK" )
+chown nobody "$NTOK"
+PROXY_LOG="$E2E_TMP/proxy.log"; : >"$PROXY_LOG"
+PPORT=$(free_port)
+"$NODE" -e '
+	const fs = require("fs"), [log, port] = process.argv.slice(1);
+	require("net").createServer(c => c.once("data", d => {
+		fs.appendFileSync(log, d.toString().split("\r\n")[0] + "\n"); c.destroy();
+	})).listen(+port, "127.0.0.1");' "$PROXY_LOG" "$PPORT" &
+E2E_PIDS+=($!)
+wait_port "$PPORT" || e2e_die "setup: the recording proxy did not start"
+KEYDIR="$E2E_TMP/keys"; mkdir -p "$KEYDIR"; chmod 755 "$KEYDIR"
+proxy_env=(https_proxy="http://127.0.0.1:$PPORT" HTTPS_PROXY="http://127.0.0.1:$PPORT" all_proxy="http://127.0.0.1:$PPORT" no_proxy= NO_PROXY=)
+# the same run without set-id shows the trap is real: the proxy is used, the key file made
+env "${proxy_env[@]}" SSLKEYLOGFILE="$KEYDIR/plain.keys" "$SASL_AUTH_BIN" "$PLUGIN_DIR" XOAUTH2 "$U" "$F" \
+	>"$E2E_TMP/plain-proxy.out" 2>&1
+check "an ordinary client: libcurl takes https_proxy from the environment (the recording proxy was asked)" \
+	grep -q "oauth.invalid\|127.0.0.1" "$PROXY_LOG"
+check "an ordinary client: libcurl opens SSLKEYLOGFILE" test -e "$KEYDIR/plain.keys"
+: >"$PROXY_LOG"
+as_nobody env "${proxy_env[@]}" SSLKEYLOGFILE="$KEYDIR/setuid.keys" "$SETUID" "$PLUGIN_DIR" XOAUTH2 "$U" "$NTOK" \
+	>"$E2E_TMP/setuid-proxy.out" 2>&1
+check "set-uid client run by nobody: its own token file is accepted, and a refresh tried" \
+	grep -q "oauth.invalid" "$E2E_TMP/setuid-proxy.out"
+check "set-uid client run by nobody: the caller's https_proxy got no connection" test ! -s "$PROXY_LOG"
+check "set-uid client run by nobody: no SSLKEYLOGFILE was created (with root's rights)" test ! -e "$KEYDIR/setuid.keys"
+sed 's/^/#   /' "$E2E_TMP/setuid-proxy.out" "$PROXY_LOG"
+
 e2e_finish
