@@ -320,7 +320,7 @@ check "another config's watch is running" kill -0 $!
 # issue 16: a process of the postfix user that only calls itself "sasl-oauth2
 # watch --for postfix" (argv[0] and arguments, same config) is not the watch
 runuser -u postfix -- env SASL_OAUTH2_CONF="$SASL_OAUTH2_CONF" \
-	bash -c 'echo $$; exec -a sasl-oauth2 bash -c "sleep 120; :" watch --for postfix' >"$SCRATCH.fake" &
+	bash -c 'echo $$; exec -a sasl-oauth2 bash -s watch --for postfix <<<"sleep 120; :"' >"$SCRATCH.fake" &
 PIDS+=($!)
 for _ in $(seq 1 50); do
 	FAKE=$(cat "$SCRATCH.fake" 2>/dev/null)
