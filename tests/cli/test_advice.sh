@@ -250,6 +250,8 @@ if [ -f /etc/postfix/main.cf ] && [ -f /etc/postfix/master.cf ]; then
 	still=$(grep -c "^ *fix: postconf -c $PFD" "$T/doctor2.out")
 	check "doctor: after its postconf fixes as printed, it asks for none ($still left)" test "$still" = 0 ||
 		sed 's/^/#   /' "$T/doctor2.out" | head -n 30
+	PLANTED=()
+	check_fix_lines "doctor on this host's Postfix configuration" "$T/doctor1.out" "$T/doctor2.out"
 else
 	skip "doctor fixes: /etc/postfix/main.cf and master.cf are needed"
 fi

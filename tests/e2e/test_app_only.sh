@@ -255,6 +255,8 @@ check "delegation: unauthorized_client is explained as domain-wide delegation" \
 	grep -q 'unauthorized_client.*[Dd]omain-wide delegation' "$T/deleg.out"
 "$CLI" doctor goo >"$T/doctor-goo.out" 2>&1
 check "doctor: shows the recorded refusal" grep -q 'FAIL.*domain-wide delegation' "$T/doctor-goo.out"
+PLANTED=()
+check_fix_lines "doctor on app-only accounts" "$T"/doctor-*.out
 oidc_admin POST /admin/config '{"delegation":true}' >/dev/null
 "$CLI" refresh goo >"$T/goo-refresh.out" 2>&1
 check "google: refresh works again, last_error cleared" \
