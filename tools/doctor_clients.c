@@ -121,7 +121,7 @@ static void check_use(struct doctor *d, enum client kind, const char *path, cons
 		return;
 	}
 	if (cli_account_missing(&a)) {
-		snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s", name);
+		doctor_fix(fix, sizeof(fix), "sasl-oauth2 authorize %s", name);
 		report(d, FAIL, fix, "%s:%d: sasl-oauth2 tunnel names account %s, which does not "
 		       "exist (%s)", path, line, name, a.path);
 		return;
