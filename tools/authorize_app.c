@@ -85,7 +85,7 @@ static int parse(int argc, char **argv, struct app_opts *o)
 		return cli_usage_error(&cmd_authorize, "--app (Microsoft client credentials) and "
 				       "--service-account (Google) do not go together");
 	if (o->c.user == NULL || o->c.user[0] == '\0' || strlen(o->c.user) > OA2_USER_MAX ||
-	    !oa2_chars_visible(o->c.user, strlen(o->c.user)))
+	    !oa2_chars_mailbox(o->c.user, strlen(o->c.user)))
 		return cli_usage_error(&cmd_authorize, "--user MAILBOX is required: app-only "
 				       "tokens act for a mailbox that the admin names");
 	if (o->c.for_who != NULL && strcmp(o->c.for_who, "postfix") != 0)

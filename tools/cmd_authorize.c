@@ -224,9 +224,11 @@ static int parse(int argc, char **argv, struct opts *o)
 				       "\"%s\"", o->flow);
 	if (o->c.for_who != NULL && strcmp(o->c.for_who, "postfix") != 0)
 		return cli_usage_error(&cmd_authorize, "--for takes only \"postfix\"");
-	if (o->c.user != NULL && !plain_word(o->c.user, OA2_USER_MAX))
-		return cli_usage_error(&cmd_authorize, "--user must be a mailbox name without "
-				       "spaces, at most %d bytes", OA2_USER_MAX);
+	if (o->c.user != NULL && (!plain_word(o->c.user, OA2_USER_MAX) ||
+				  !oa2_chars_mailbox(o->c.user, strlen(o->c.user))))
+		return cli_usage_error(&cmd_authorize, "--user must be a mailbox (local@domain, "
+				       "without quotes, spaces or shell metacharacters), at most %d "
+				       "bytes", OA2_USER_MAX);
 	if (o->shared != NULL && (!plain_word(o->shared, OA2_USER_MAX) || !strchr(o->shared, '@')))
 		return cli_usage_error(&cmd_authorize, "--shared-mailbox takes the shared "
 				       "mailbox's address (NAME@DOMAIN, no spaces, at most %d "
