@@ -61,7 +61,8 @@ sed 's/^/#   /' "$E2E_TMP/setuid-root.out"
 
 # nobody's own expired token file: the refresh must not go through the
 # caller's proxy, nor write TLS keys where the caller says
-NTOK="$E2E_TMP/nobody-token.json"
+install -d -m 700 -o nobody "$E2E_TMP/nobody-dir"
+NTOK="$E2E_TMP/nobody-dir/nobody-token.json"
 ( umask 077; printf '{"version": 1, "user": "%s", "access_token": "%s", "expires_at": %s,
   "refresh_token": "rt-nobody-0123456789", "client_id": "c",
   "token_endpoint": "https://oauth.invalid/token"}\n' "$U" "$(e2e_token nobody)" $(( $(date +%s) - 60 )) >"$NTOK" )
@@ -91,5 +92,15 @@ check "set-uid client run by nobody: its own token file is accepted, and a refre
 check "set-uid client run by nobody: the caller's https_proxy got no connection" test ! -s "$PROXY_LOG"
 check "set-uid client run by nobody: no SSLKEYLOGFILE was created (with root's rights)" test ! -e "$KEYDIR/setuid.keys"
 sed 's/^/#   /' "$E2E_TMP/setuid-proxy.out" "$PROXY_LOG"
+# a set-gid copy (group postfix: a real change of group for nobody) keeps the
+# real and effective uid equal, so the file is nobody's by either rule and
+# the refresh is tried: the proxy alone is what is checked here
+SETGID2="$E2E_TMP/sasl_auth-setgid-postfix"
+cp "$SASL_AUTH_BIN" "$SETGID2"; chgrp postfix "$SETGID2"; chmod 2755 "$SETGID2"
+: >"$PROXY_LOG"
+as_nobody env "${proxy_env[@]}" "$SETGID2" "$PLUGIN_DIR" XOAUTH2 "$U" "$NTOK" >"$E2E_TMP/setgid-proxy.out" 2>&1
+check "set-gid client run by nobody: a refresh was tried" grep -q "oauth.invalid" "$E2E_TMP/setgid-proxy.out"
+check "set-gid client run by nobody: the caller's https_proxy got no connection" test ! -s "$PROXY_LOG"
+sed 's/^/#   /' "$E2E_TMP/setgid-proxy.out" "$PROXY_LOG"
 
 e2e_finish
