@@ -108,7 +108,12 @@ int oa2_token_from_json(struct json_object *obj, const char *origin,
 
 	t.refresh_window = -1;
 	rc = take_string(obj, "access_token", OA2_ACCESS_TOKEN_MAX, 1, origin, &t.access_token, err);
-	if (rc == OA2_OK && t.access_token == NULL)
+	if (rc == OA2_OK && t.access_token == NULL &&
+	    json_object_object_get_ex(obj, "private_key", NULL))
+		rc = oa2_err_set(err, OA2_ERR_MISSING, "%s: not a token file but a key (it holds "
+				 "\"private_key\"): keep credentials in the keys/ directory beside "
+				 "the token files, never among them", origin);
+	else if (rc == OA2_OK && t.access_token == NULL)
 		rc = oa2_err_set(err, OA2_ERR_MISSING,
 				 "%s: no \"access_token\" field; authorize the account again", origin);
 	if (rc == OA2_OK)

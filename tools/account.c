@@ -77,6 +77,21 @@ int account_default_dir(int for_postfix, const struct oa2_config *cfg, char *buf
 	return OA2_OK;
 }
 
+int account_keys_dir(int for_postfix, const struct oa2_config *cfg, char *buf, size_t n,
+		     struct oa2_err *err)
+{
+	size_t len;
+	int rc = account_default_dir(for_postfix, cfg, buf, n, err);
+
+	if (rc != OA2_OK)
+		return rc;
+	len = strlen(buf);
+	if (len + sizeof("/keys") > n)
+		return oa2_err_set(err, OA2_ERR_INVALID, "state directory path too long");
+	memcpy(buf + len, "/keys", sizeof("/keys"));
+	return OA2_OK;
+}
+
 int account_resolve(const char *arg, int for_postfix, const struct oa2_config *cfg,
 		    struct account *acct, struct oa2_err *err)
 {

@@ -13,6 +13,11 @@
  * from (argv, a directory listing, an imported file's suggestion):
  * [A-Za-z0-9][A-Za-z0-9._@+-]{0,127}, no "..", a trailing ".json" dropped.
  * A name never comes from a file's contents unconfirmed.
+ *
+ * Credentials (keys, certificates, client secrets, service-account keys)
+ * live in the subdirectory keys/ of that directory, never beside the
+ * token files: every NAME.json there is an account, so a key kept there
+ * would be listed, locked and refreshed as one.
  */
 #ifndef SASL_OAUTH2_ACCOUNT_H
 #define SASL_OAUTH2_ACCOUNT_H
@@ -46,5 +51,9 @@ int account_name_check(const char *arg, char *name, size_t n, struct oa2_err *er
 /* The directory that holds the named accounts (for listing). */
 int account_default_dir(int for_postfix, const struct oa2_config *cfg, char *buf, size_t n,
 			struct oa2_err *err);
+
+/* The directory for credential files: account_default_dir's keys/. */
+int account_keys_dir(int for_postfix, const struct oa2_config *cfg, char *buf, size_t n,
+		     struct oa2_err *err);
 
 #endif

@@ -167,15 +167,37 @@ static void check_for_postfix(const struct account *acct, const struct oa2_confi
 			      const char *path, const char *what, int secret)
 {
 	size_t n = strlen(cfg->chroot_dir);
+	char keys[PATH_MAX];
 	struct stat st;
 
-	if (strncmp(path, cfg->chroot_dir, n) != 0 || path[n] != '/')
+	if ((strncmp(path, cfg->chroot_dir, n) != 0 || path[n] != '/') &&
+	    account_keys_dir(1, cfg, keys, sizeof(keys), NULL) == OA2_OK)
 		cli_error("warning: %s %s is outside Postfix's chroot %s: Postfix's smtp client "
-			  "cannot read it there; move it to %s/etc/sasl-oauth2/", what, path,
-			  cfg->chroot_dir, cfg->chroot_dir);
+			  "cannot read it there; move it to %s/", what, path, cfg->chroot_dir, keys);
 	if (secret && stat(path, &st) == 0 && st.st_uid != acct->owner)
 		cli_error("warning: %s %s is not owned by the postfix user (uid %u), which must "
 			  "read it: chown postfix %s", what, path, (unsigned)acct->owner, path);
+}
+
+/* A credential kept as NAME.json among the token files would be listed,
+ * locked and refreshed as account NAME by status, refresh --all, watch and
+ * completion: it belongs in the credentials directory keys/. */
+static int check_not_among_tokens(const struct account *acct, const char *path,
+				  const char *what)
+{
+	char dir[PATH_MAX], keys[PATH_MAX + 8];
+	const char *slash = strrchr(path, '/');
+	size_t n = strlen(path);
+
+	if (slash == NULL || n <= 5 || strcmp(path + n - 5, ".json") != 0 ||
+	    realpath(acct->dir, dir) == NULL || strlen(dir) != (size_t)(slash - path) ||
+	    strncmp(dir, path, (size_t)(slash - path)) != 0)
+		return -1;
+	snprintf(keys, sizeof(keys), "%s/keys", dir);
+	cli_error("%s %s is among the token files in %s, where it would be taken for an "
+		  "account; nothing was saved. Keep credentials in %s/ (mkdir -p %s && mv %s "
+		  "%s/)", what, path, dir, keys, keys, path, keys);
+	return CLI_USAGE;
 }
 
 struct app_state {
@@ -263,16 +285,19 @@ static int prepare(struct cli *cli, const struct app_opts *o, struct app_state *
 	if (s->tok.user == NULL || s->tok.scope == NULL || s->tok.token_endpoint == NULL ||
 	    s->tok.grant == NULL)
 		return CLI_SOFTWARE;
-	if (s->acct.for_postfix) {
-		const char *files[][2] = {
-			{ s->tok.client_secret_file, "client secret file" },
-			{ s->tok.certificate_file, "certificate file" },
-			{ s->tok.private_key_file, "private key file" },
-			{ s->tok.service_account_file, "service account key file" },
-		};
-		for (size_t i = 0; i < 4; i++)
-			if (files[i][0] != NULL)
-				check_for_postfix(&s->acct, &cli->cfg, files[i][0], files[i][1], i != 1);
+	const char *files[][2] = {
+		{ s->tok.client_secret_file, "client secret file" },
+		{ s->tok.certificate_file, "certificate file" },
+		{ s->tok.private_key_file, "private key file" },
+		{ s->tok.service_account_file, "service account key file" },
+	};
+	for (size_t i = 0; i < 4; i++) {
+		if (files[i][0] == NULL)
+			continue;
+		if ((rc = check_not_among_tokens(&s->acct, files[i][0], files[i][1])) >= 0)
+			return rc;
+		if (s->acct.for_postfix)
+			check_for_postfix(&s->acct, &cli->cfg, files[i][0], files[i][1], i != 1);
 	}
 	return -1;
 }

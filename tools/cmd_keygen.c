@@ -4,6 +4,7 @@
  * Entra only needs the certificate's public key: no CA is involved.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@
 #include "sasl-oauth2/keygen.h"
 
 static const char usage[] =
-"Usage: sasl-oauth2 keygen KEYFILE CERTFILE [OPTIONS]\n"
+"Usage: sasl-oauth2 keygen NAME [OPTIONS]\n"
+"       sasl-oauth2 keygen KEYFILE CERTFILE [OPTIONS]\n"
 "\n"
 "Makes an RSA private key (KEYFILE, PEM, unencrypted, mode 0600) and a\n"
 "self-signed certificate for it (CERTFILE, PEM, mode 0644), for app-only\n"
@@ -27,6 +29,10 @@ static const char usage[] =
 "'sasl-oauth2 authorize ACCOUNT --app --certificate CERTFILE --private-key KEYFILE ...'.\n"
 "Existing files are never replaced. Prints the certificate's SHA-1 thumbprint\n"
 "(as the Entra portal lists it), its SHA-256 thumbprint (x5t#S256) and expiry.\n"
+"With NAME (an account name, no '/'), the files are NAME-key.pem and\n"
+"NAME-cert.pem in the credentials directory keys/ beside the token files\n"
+"(with --for postfix: /var/spool/postfix/etc/sasl-oauth2/keys/), never among\n"
+"them. Missing directories are made, as the postfix user with --for postfix.\n"
 "\n"
 "Options:\n"
 "      --days N          validity in days (default 730; 1-3650). Renew before it\n"
@@ -34,15 +40,15 @@ static const char usage[] =
 "      --subject CN      the certificate's common name (default sasl-oauth2)\n"
 "      --bits N          RSA key size (default 3072; 2048-8192)\n"
 "      --for postfix     create the files as the postfix user (run as root), for\n"
-"                        Postfix's smtp client; put them under\n"
-"                        /var/spool/postfix/etc/sasl-oauth2/, inside its chroot\n"
+"                        Postfix's smtp client; they must be inside its chroot\n"
+"                        (NAME puts them in /var/spool/postfix/etc/sasl-oauth2/keys/)\n"
 "  -h, --help            this help\n"
 "\n"
 "Exit status: 0 done; 2 bad command line; 74 a file exists or cannot be written;\n"
 "77 --for postfix without root.\n";
 
 struct opts {
-	const char *key, *cert, *subject;
+	const char *key, *cert, *subject, *name;
 	long days, bits;
 	int for_postfix;
 };
@@ -97,8 +103,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		default: return cli_bad_option(&cmd_keygen, c, argv);
 		}
 	}
+	if (argc - optind == 1 && strchr(argv[optind], '/') == NULL) {
+		o->name = argv[optind];
+		return -1;
+	}
 	if (argc - optind != 2)
-		return cli_usage_error(&cmd_keygen, "give KEYFILE and CERTFILE");
+		return cli_usage_error(&cmd_keygen, "give NAME, or KEYFILE and CERTFILE");
 	o->key = argv[optind];
 	o->cert = argv[optind + 1];
 	return -1;
@@ -123,22 +133,101 @@ static void report(const struct opts *o, X509 *cert)
 	       "  Expires:            %s (in %ld days)\n"
 	       "Next: upload %s to the app registration (Certificates & secrets >\n"
 	       "Certificates > Upload certificate); the portal then shows the thumbprint\n"
-	       "above. Then: sasl-oauth2 authorize ACCOUNT --app --tenant TENANT --client-id ID\n"
+	       "above. Then: sasl-oauth2 authorize %s --app --tenant TENANT --client-id ID\n"
 	       "  --user MAILBOX --certificate %s --private-key %s%s\n",
-	       o->key, o->bits, o->cert, o->subject, hex, s256, until, o->days, o->cert, o->cert,
+	       o->key, o->bits, o->cert, o->subject, hex, s256, until, o->days, o->cert,
+	       o->name ? o->name : "ACCOUNT", o->cert,
 	       o->key, o->for_postfix ? " --for postfix" : "");
+}
+
+/* NAME: the files' paths in the credentials directory. */
+static int name_paths(const struct cli *cli, struct opts *o, char *key, char *cert, size_t n)
+{
+	char dir[PATH_MAX], name[256];
+	struct oa2_err err;
+
+	if (account_name_check(o->name, name, sizeof(name), &err) != OA2_OK)
+		return cli_usage_error(&cmd_keygen, "%s", err.msg);
+	if (account_keys_dir(o->for_postfix, &cli->cfg, dir, sizeof(dir), &err) != OA2_OK) {
+		cli_error("keygen: %s", err.msg);
+		return cli_exit_for(err.rc);
+	}
+	if (snprintf(key, n, "%s/%s-key.pem", dir, name) >= (int)n ||
+	    snprintf(cert, n, "%s/%s-cert.pem", dir, name) >= (int)n) {
+		cli_error("keygen: %s: path too long", dir);
+		return CLI_USAGE;
+	}
+	o->key = key;
+	o->cert = cert;
+	return -1;
+}
+
+/* Makes the directory `dir` for the files, as their owner (privsep, as
+ * authorize makes an account's directory): the account directory first
+ * when dir lies inside it, so that it is the owner's too. */
+static int make_dir(const struct cli *cli, const struct opts *o, const char *dir)
+{
+	struct account a;
+	struct oa2_err err;
+	char top[PATH_MAX];
+	size_t tl;
+
+	if (account_resolve("x", o->for_postfix, &cli->cfg, &a, &err) != OA2_OK)
+		goto fail;
+	snprintf(top, sizeof(top), "%s", a.dir);
+	tl = strlen(top);
+	if (strncmp(dir, top, tl) == 0 && dir[tl] == '/' && privsep_make_dir(&a, &err) != OA2_OK)
+		goto fail;
+	if (snprintf(a.dir, sizeof(a.dir), "%s", dir) >= (int)sizeof(a.dir) ||
+	    snprintf(a.path, sizeof(a.path), "%s/x", dir) >= (int)sizeof(a.path)) {
+		oa2_err_set(&err, OA2_ERR_INVALID, "%s: path too long", dir);
+		goto fail;
+	}
+	if (privsep_make_dir(&a, &err) == OA2_OK)
+		return CLI_OK;
+fail:
+	cli_error("keygen: %s", err.msg);
+	return cli_exit_for(err.rc);
+}
+
+/* The directories of KEYFILE and CERTFILE, made when missing. */
+static int make_dirs_for(const struct cli *cli, const struct opts *o)
+{
+	const char *files[2] = { o->key, o->cert };
+	char dir[PATH_MAX], *slash;
+	int rc;
+
+	for (int i = 0; i < 2; i++) {
+		if (snprintf(dir, sizeof(dir), "%s", files[i]) >= (int)sizeof(dir))
+			continue; /* writing it fails and says so */
+		slash = strrchr(dir, '/');
+		if (slash == NULL || slash == dir)
+			continue;
+		*slash = '\0';
+		if (dir[0] != '/')
+			continue; /* relative: under the caller's own working directory */
+		if ((rc = make_dir(cli, o, dir)) != CLI_OK)
+			return rc;
+	}
+	return CLI_OK;
 }
 
 static int run(struct cli *cli, int argc, char **argv)
 {
+	char keyp[PATH_MAX], certp[PATH_MAX];
 	struct oa2_err err;
 	struct opts o;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	int rc = parse(argc, argv, &o);
 
-	(void)cli;
 	if (rc >= 0)
+		return rc;
+	if (o.for_postfix && geteuid() != 0 && (rc = privsep_become_postfix("keygen")) != CLI_OK)
+		return rc; /* it said why not */
+	if (o.name != NULL && (rc = name_paths(cli, &o, keyp, certp, sizeof(keyp))) >= 0)
+		return rc;
+	if ((rc = make_dirs_for(cli, &o)) != CLI_OK)
 		return rc;
 	if (o.for_postfix && (rc = privsep_become_postfix("keygen")) != CLI_OK)
 		return rc;
