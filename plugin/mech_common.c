@@ -120,7 +120,7 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 	char when[64], account[OA2_ACCOUNT_LABEL_MAX];
 
 	/* Nothing there: the "path" may be a token that starts with '/'. */
-	if (oa2p_check_token_path(u, mech, path) != SASL_OK)
+	if (oa2p_check_token_path(u, mech, secret, path) != SASL_OK)
 		return SASL_FAIL;
 	/* Advice names the account as `sasl-oauth2 authorize` takes it, run
 	 * by the admin on the host: never the path inside the chroot. */

@@ -48,30 +48,38 @@ static const char *existing_dir(const char *path, char *buf, size_t n)
 	return d;
 }
 
-int oa2p_check_token_path(const sasl_utils_t *u, const char *mech, const char *path)
+int oa2p_check_token_path(const sasl_utils_t *u, const char *mech, const char *written,
+			  const char *path)
 {
 	char shown[64], dirbuf[PATH_MAX];
 	const char *dir;
 	struct stat st;
-
 	int e;
 
 	/* Something is there (or a directory on the way exists and cannot be
 	 * searched, which the reader explains): a real path, and the reader
 	 * reports what is wrong with it. Anything else (no such file, a name
 	 * too long for a path, a loop) may be a token that starts with '/':
-	 * never logged whole, since a token is a password. */
+	 * never logged whole, since a token is a password, unless it lies in
+	 * an existing directory (below). */
 	if (stat(path, &st) == 0 || errno == EACCES)
 		return SASL_OK;
 	e = errno;
-	oa2_secret_prefix(path, shown, sizeof(shown));
 	dir = existing_dir(path, dirbuf, sizeof(dirbuf));
+	/* In an existing directory it is a mistyped path, not a token: show it
+	 * as the admin wrote it in the password map (before the chroot prefix
+	 * came off), so the entry can be found. */
+	if (dir != NULL && oa2_chars_no_controls(written, strlen(written)))
+		return oa2p_fail(u, SASL_FAIL,
+				 "sasl-oauth2 %s: the password names the token file %s, which "
+				 "does not exist (no such file in the directory %s); fix the path "
+				 "in the password map", mech, written, dir);
+	oa2_secret_prefix(written, shown, sizeof(shown));
 	return oa2p_fail(u, SASL_FAIL,
 			 "sasl-oauth2 %s: the password starts with /, so it names a token "
-			 "file, but %s (%s%s%s); give the absolute path of an existing token "
+			 "file, but %s (%s); give the absolute path of an existing token "
 			 "file, or put an access token that starts with / into a token file",
 			 mech, e == ENOENT || e == ENOTDIR ? "there is no file at that path" :
 			 e == ENAMETOOLONG ? "it is too long to be a path" :
-			 "it cannot be opened as one", shown, dir ? ", in the directory " : "",
-			 dir ? dir : "");
+			 "it cannot be opened as one", shown);
 }

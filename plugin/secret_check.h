@@ -19,9 +19,12 @@
 int oa2p_check_direct_token(const sasl_utils_t *u, const char *mech, const char *secret);
 
 /* SASL_OK when something exists at `path` (the token file path the secret
- * names, after the chroot prefix is dropped). When nothing does, the
- * "path" may well be a token that starts with '/': logs one WARN line that
- * shows at most a short prefix of it and returns SASL_FAIL. */
-int oa2p_check_token_path(const sasl_utils_t *u, const char *mech, const char *path);
+ * `written` names, after the chroot prefix is dropped). When nothing does,
+ * logs one WARN line and returns SASL_FAIL: in a directory that exists it
+ * is a mistyped path, shown whole as written; elsewhere the "path" may
+ * well be a token that starts with '/', and at most a short prefix of it
+ * is shown. */
+int oa2p_check_token_path(const sasl_utils_t *u, const char *mech, const char *written,
+			  const char *path);
 
 #endif

@@ -434,6 +434,24 @@ static int fetch_and_save(void *ctx)
 	return OA2_OK;
 }
 
+/* The first token was refused: nothing was saved, so the library's "check
+ * with: sasl-oauth2 doctor" (right for a renewal) is not the way on; this
+ * command, run again after the fix, is. A service account's delegation is
+ * granted to its client id: name it, as the guide says authorize does. */
+static void refused(const struct app_opts *o, const struct app_state *s,
+		    const struct app_back *b, int rc, struct oa2_err *err)
+{
+	char *tail = strstr(err->msg, "; after fixing it, check with: ");
+
+	if (tail != NULL)
+		*tail = '\0';
+	cli_error("%s; nothing was saved%s", err->msg, rc == OA2_ERR_DENIED ?
+		  ": after fixing it, run this authorize command again" : "");
+	if (o->service_account != NULL && b->sa_client_id[0] != '\0')
+		cli_error("the service account %s has client id %s: domain-wide delegation "
+			  "must grant it the scope %s", b->sa_email, b->sa_client_id, s->tok.scope);
+}
+
 static int run_app(struct cli *cli, const struct app_opts *o, struct app_state *s)
 {
 	struct oa2_http_opts http;
@@ -475,7 +493,7 @@ static int run_app(struct cli *cli, const struct app_opts *o, struct app_state *
 	else if (rc != OA2_OK)
 		err = job.back.err;
 	if (rc != OA2_OK) {
-		cli_error("%s (nothing was saved)", err.msg);
+		refused(o, s, &job.back, rc, &err);
 		return cli_exit_for(rc);
 	}
 	printf("Authorized %s app-only (%s grant, %s).\nToken file: %s (renewed with the %s "

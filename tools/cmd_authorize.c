@@ -346,12 +346,12 @@ static int find_user(const struct opts *o, const struct oa2_refresh_result *res,
 	}
 	if (res->id_token == NULL)
 		return oa2_err_set(err, OA2_ERR_MISSING, "the provider sent no id_token, so the "
-				   "mailbox is unknown: run the command again with --user EMAIL "
-				   "(nothing was saved)");
+				   "mailbox is unknown; nothing was saved: run the command again "
+				   "with --user EMAIL");
 	if (oa2_jwt_user(res->id_token, user, n, &why) != OA2_OK)
 		return oa2_err_set(err, OA2_ERR_MISSING, "cannot tell the mailbox from the "
-				   "provider's answer (%s): run the command again with --user "
-				   "EMAIL (nothing was saved)", why.msg);
+				   "provider's answer (%s); nothing was saved: run the command "
+				   "again with --user EMAIL", why.msg);
 	return OA2_OK;
 }
 

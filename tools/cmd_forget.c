@@ -368,7 +368,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	if (cli_account_missing(&acct)) {
-		cli_no_account_msg(&acct, o.account, msg, sizeof(msg));
+		cli_no_account_msg(&cli->cfg, &acct, o.account, msg, sizeof(msg));
 		cli_error("%s", msg);
 		return CLI_NOACCOUNT;
 	}

@@ -120,7 +120,7 @@ static int refresh_one(const struct cli *cli, const char *arg, int for_postfix)
 	if (rc != CLI_OK)
 		return rc;
 	if (cli_account_missing(&acct)) { /* checked before the lock creates anything */
-		cli_no_account_msg(&acct, arg, msg, sizeof(msg));
+		cli_no_account_msg(&cli->cfg, &acct, arg, msg, sizeof(msg));
 		cli_error("%s", msg);
 		return CLI_NOACCOUNT;
 	}

@@ -199,12 +199,11 @@ static void read_row(const struct cli *cli, const char *arg, int for_postfix, st
 	snprintf(r->account, sizeof(r->account), "%s", acct.name);
 	snprintf(r->path, sizeof(r->path), "%s", acct.path);
 	if (cli_account_missing(&acct)) {
-		char near[300];
+		char msg[OA2_ERR_MSG_MAX];
 
-		cli_account_suggestion(acct.dir, arg, near, sizeof(near));
+		cli_no_account_msg(&cli->cfg, &acct, arg, msg, sizeof(msg));
 		r->code = CLI_NOACCOUNT;
-		oa2_err_set(&r->error, OA2_ERR_IO, "no such account%s: there is no token file %s",
-			    near, acct.path);
+		oa2_err_set(&r->error, OA2_ERR_IO, "%s", msg);
 		return;
 	}
 	/* The row comes back from the owner's process whole. */

@@ -143,9 +143,10 @@ static int get_token(struct cli *cli, const struct account *acct, const char *ar
 	rc = oa2_store_read(acct->path, &obj, tok, NULL, &err);
 	if (rc != OA2_OK) {
 		if (rc == OA2_ERR_IO && access(acct->path, F_OK) != 0) {
-			cli_error("test: no account %s (%s does not exist); create it with: "
-				  "sasl-oauth2 authorize %s%s", acct->name, acct->path,
-				  acct->for_postfix ? "--for postfix " : "", acct->name);
+			char msg[OA2_ERR_MSG_MAX];
+
+			cli_no_account_msg(&cli->cfg, acct, arg, msg, sizeof(msg));
+			cli_error("test: %s", msg);
 			return CLI_NOACCOUNT;
 		}
 		cli_error("test: %s", err.msg);
@@ -160,8 +161,8 @@ static int get_token(struct cli *cli, const struct account *acct, const char *ar
 			format_when(tok->expires_at, now, when, sizeof(when));
 			cli_error("test: the access token expired at %s and the token file has "
 				  "nothing to refresh it with; authorize again with: sasl-oauth2 "
-				  "authorize %s%s", when, acct->for_postfix ? "--for postfix " : "",
-				  acct->name);
+				  "authorize %s%s", when, acct->name,
+				  acct->for_postfix ? " --for postfix" : "");
 			return CLI_UNAVAILABLE;
 		}
 		return CLI_OK;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,11 +69,32 @@ int cli_account_missing(const struct account *acct)
 	return lstat(acct->path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
 }
 
-void cli_no_account_msg(const struct account *acct, const char *arg, char *buf, size_t n)
+/* Non-zero when acct (a name, not --for postfix) is one of Postfix's. */
+static int postfix_has(const struct oa2_config *cfg, const struct account *acct,
+		       const char *arg, char *path, size_t n)
+{
+	struct account pf;
+	struct stat st;
+
+	if (acct->for_postfix || strchr(arg, '/') != NULL ||
+	    account_resolve(arg, 1, cfg, &pf, NULL) != OA2_OK ||
+	    lstat(pf.path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	snprintf(path, n, "%s", pf.path);
+	return 1;
+}
+
+void cli_no_account_msg(const struct oa2_config *cfg, const struct account *acct,
+			const char *arg, char *buf, size_t n)
 {
 	const char *pf = acct->for_postfix ? " --for postfix" : "";
-	char near[300];
+	char near[300], theirs[PATH_MAX];
 
+	if (postfix_has(cfg, acct, arg, theirs, sizeof(theirs))) {
+		snprintf(buf, n, "no account \"%s\" in %s; %s is Postfix's account (%s): add "
+			 "--for postfix", arg, acct->dir, arg, theirs);
+		return;
+	}
 	cli_account_suggestion(acct->dir, arg, near, sizeof(near));
 	if (strchr(arg, '/') == NULL)
 		snprintf(buf, n, "no account \"%s\"%s (there is no token file %s); create it with: "
@@ -84,13 +106,13 @@ void cli_no_account_msg(const struct account *acct, const char *arg, char *buf, 
 			 "authorize %s --provider PROVIDER%s", acct->path, acct->path, pf);
 }
 
-int cli_store_failed(const struct account *acct, const char *arg, int rc,
-		     const struct oa2_err *err)
+int cli_store_failed(const struct oa2_config *cfg, const struct account *acct, const char *arg,
+		     int rc, const struct oa2_err *err)
 {
 	char msg[OA2_ERR_MSG_MAX];
 
 	if (rc == OA2_ERR_IO && cli_account_missing(acct)) {
-		cli_no_account_msg(acct, arg, msg, sizeof(msg));
+		cli_no_account_msg(cfg, acct, arg, msg, sizeof(msg));
 		cli_error("%s", msg);
 		return CLI_NOACCOUNT;
 	}

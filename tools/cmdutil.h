@@ -36,14 +36,17 @@ void cli_account_label(const struct account *acct, const char *arg, char *buf, s
 int cli_account_missing(const struct account *acct);
 
 /* "no account ...; create it with: sasl-oauth2 authorize ..." into buf;
- * arg is ACCOUNT as the user gave it (a name, or a path). */
-void cli_no_account_msg(const struct account *acct, const char *arg, char *buf, size_t n);
+ * arg is ACCOUNT as the user gave it (a name, or a path). When the name is
+ * Postfix's account (and this is not --for postfix), says so instead:
+ * creating a second one of the same name is never the fix. */
+void cli_no_account_msg(const struct oa2_config *cfg, const struct account *acct,
+			const char *arg, char *buf, size_t n);
 
 /* After a failed token store call on the account: prints the advice and
  * returns CLI_NOACCOUNT when the file does not exist, else prints err and
  * returns cli_exit_for(rc). */
-int cli_store_failed(const struct account *acct, const char *arg, int rc,
-		     const struct oa2_err *err);
+int cli_store_failed(const struct oa2_config *cfg, const struct account *acct, const char *arg,
+		     int rc, const struct oa2_err *err);
 
 /* The account names (NAME for every NAME.json) in the directory that
  * holds the named accounts, sorted; *dir receives the directory. A missing

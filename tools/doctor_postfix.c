@@ -135,25 +135,28 @@ static int map_files(const char *map, char *src, size_t sn, char *index, size_t 
 
 /* A text table edited after its last postmap: Postfix still reads the old
  * index, so the new line does nothing. */
-static void check_map_index(struct doctor *d, const char *map)
+static int check_map_index(struct doctor *d, const char *map)
 {
 	char src[PATH_MAX], index[PATH_MAX + 8], fix[2 * PATH_MAX];
 	struct stat s, i;
 
 	if (!map_files(map, src, sizeof(src), index, sizeof(index)) || index[0] == '\0' ||
 	    stat(src, &s) != 0)
-		return;
+		return 0;
 	if (d->postfix_config)
 		doctor_fix(fix, sizeof(fix), "postmap -c %s %s", d->postfix_config, map);
 	else
 		doctor_fix(fix, sizeof(fix), "postmap %s", map);
-	if (stat(index, &i) != 0)
+	if (stat(index, &i) != 0) {
 		report(d, FAIL, fix, "postfix: %s does not exist: postmap was never run on %s",
 		       index, src);
-	else if (s.st_mtim.tv_sec > i.st_mtim.tv_sec ||
+		return 1;
+	}
+	if (s.st_mtim.tv_sec > i.st_mtim.tv_sec ||
 		 (s.st_mtim.tv_sec == i.st_mtim.tv_sec && s.st_mtim.tv_nsec > i.st_mtim.tv_nsec))
 		report(d, FAIL, fix, "postfix: %s is older than %s: Postfix still uses the "
 		       "table from before the last edit (run postmap)", index, src);
+	return 0;
 }
 
 /* The host file the smtp client opens for the password P in the map. */
@@ -259,6 +262,75 @@ static void check_other_entries(struct doctor *d, const struct pf *pf, const cha
 	}
 }
 
+/* NAME for ".../NAME.json", else "NAME". */
+static void base_name(const char *path, char *out, size_t n)
+{
+	const char *b = strrchr(path, '/');
+	size_t l;
+
+	b = b ? b + 1 : path;
+	l = strlen(b);
+	if (l > 5 && strcmp(b + l - 5, ".json") == 0)
+		l -= 5;
+	snprintf(out, n, "%.*s", (int)l, b);
+}
+
+/* The map names a file someone else (root) owns: the smtp client, as
+ * postfix and (when chrooted) inside the queue directory, cannot read it.
+ * The fix is Postfix's own copy of the account, not the map. */
+static int not_postfix_file(struct doctor *d, const struct pf *pf, const char *path,
+			    const char *host)
+{
+	struct passwd *pw = getpwnam("postfix");
+	char name[256], fix[PATH_MAX + 600];
+	struct account mine;
+	struct oa2_err err;
+	struct stat st;
+
+	if (pw == NULL)
+		return 0;
+	if (stat(host, &st) == 0 ? st.st_uid == pw->pw_uid
+				 : stat(path, &st) != 0 || st.st_uid == pw->pw_uid)
+		return 0;
+	base_name(path, name, sizeof(name));
+	if (account_resolve(name, 0, &d->cli->cfg, &mine, &err) != OA2_OK ||
+	    strcmp(mine.path, path) != 0 || stat(mine.path, &st) != 0)
+		snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --provider PROVIDER --for "
+			 "postfix, then name its file in the map", name);
+	else
+		snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --for postfix (a copy of "
+			 "its settings for Postfix), then name that file in the map", name);
+	report(d, FAIL, fix, "postfix: the password map entry for %s names %s, a file of "
+	       "uid %u%s: Postfix cannot read root's file; use --for postfix", pf->relay, path,
+	       (unsigned)st.st_uid, strcmp(path, host) ? " outside the chroot" : "");
+	return 1;
+}
+
+/* The map names Postfix's account directory, but the token file is not
+ * there yet: the fix is authorize, not the map. */
+static int not_created_yet(struct doctor *d, const struct pf *pf, const char *host)
+{
+	char name[256], fix[PATH_MAX + 600];
+	struct account pfa, mine;
+	struct oa2_err err;
+	struct stat st;
+
+	base_name(host, name, sizeof(name));
+	if (account_resolve(name, 1, &d->cli->cfg, &pfa, &err) != OA2_OK ||
+	    strcmp(pfa.path, host) != 0)
+		return 0;
+	if (account_resolve(name, 0, &d->cli->cfg, &mine, &err) == OA2_OK &&
+	    stat(mine.path, &st) == 0)
+		snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --for postfix", name);
+	else
+		snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --provider PROVIDER --for "
+			 "postfix", name);
+	report(d, FAIL, fix, "postfix: the password map entry for %s names the token file %s, "
+	       "which does not exist yet: authorize %s --for postfix first", pf->relay, host,
+	       name);
+	return 1;
+}
+
 /* The relayhost's entry in the password map: found, and naming the token
  * file the smtp client will really open. a == NULL: whichever it names. */
 static void check_password_map(struct doctor *d, const struct pf *pf, const struct account *a)
@@ -269,14 +341,18 @@ static void check_password_map(struct doctor *d, const struct pf *pf, const stru
 	struct account other;
 	struct oa2_err err;
 	struct stat st;
+	int unbuilt = 0;
 
 	while ((p = next_map(p, map, sizeof(map))) != NULL) {
-		check_map_index(d, map);
+		unbuilt |= check_map_index(d, map);
 		if (!found[0])
 			postmap_q(d, pf->relay, map, found, sizeof(found));
 	}
 	if (!found[0]) {
-		report_no_entry(d, pf, a);
+		/* one cause, one fix: without its index no entry can be found,
+		 * and postmap (said above) may well bring it */
+		if (!unbuilt)
+			report_no_entry(d, pf, a);
 		return;
 	}
 	colon = strchr(found, ':');
@@ -292,7 +368,11 @@ static void check_password_map(struct doctor *d, const struct pf *pf, const stru
 		       path, strcmp(path, host) ? " (as the chrooted smtp client sees it)" : "");
 		return;
 	}
+	if (not_postfix_file(d, pf, path, host))
+		return;
 	if (stat(host, &st) != 0) {
+		if (not_created_yet(d, pf, host))
+			return;
 		int only_inside = !pf->chrooted && snprintf(host, sizeof(host), "%s%s",
 							    pf->queue_dir, path) > 0 &&
 				  stat(host, &st) == 0;

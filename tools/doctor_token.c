@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -115,7 +116,19 @@ static void report_missing(struct doctor *d, const struct account *a, int errnum
 			}
 		}
 	}
-	snprintf(tmpl, sizeof(tmpl), "sasl-oauth2 authorize %%s --provider ...%s", pf);
+	if (errnum == EACCES && geteuid() != 0 && a->owner != geteuid()) {
+		/* Postfix's (or another user's) directory: not ours to read */
+		snprintf(tmpl, sizeof(tmpl), "run it as root: sasl-oauth2 doctor %%s%s", pf);
+		doctor_fix(fix, sizeof(fix), tmpl, a->name);
+		report(d, FAIL, fix, "token file: %s: %s (it is %s's)", a->path, strerror(errnum),
+		       a->for_postfix ? "the postfix user" : "another user");
+		return;
+	}
+	if (errnum != ENOENT) {
+		report(d, FAIL, NULL, "token file: %s: %s", a->path, strerror(errnum));
+		return;
+	}
+	snprintf(tmpl, sizeof(tmpl), "sasl-oauth2 authorize %%s --provider PROVIDER%s", pf);
 	doctor_fix(fix, sizeof(fix), tmpl, a->name);
 	report(d, FAIL, fix, "token file: %s: %s", a->path, strerror(errnum));
 }
@@ -164,7 +177,9 @@ static int read_checks(void *ctx)
 		return 1;
 	}
 	if (rc != OA2_OK) {
-		doctor_fix(fix, sizeof(fix), "authorize again: sasl-oauth2 authorize %s", a->name);
+		doctor_fix(fix, sizeof(fix), a->for_postfix ? "authorize again: sasl-oauth2 "
+			   "authorize %s --for postfix" : "authorize again: sasl-oauth2 "
+			   "authorize %s", a->name);
 		report(d, FAIL, fix, "token file: %s", err.msg);
 		return 1;
 	}
@@ -181,10 +196,14 @@ static int read_checks(void *ctx)
 	} else {
 		cli_format_duration(now - tok.expires_at, dur, sizeof(dur));
 		int renewable = oa2_grant_can_renew(&tok, &d->cli->cfg);
-		report(d, renewable ? WARN : FAIL,
-		       renewable ? "nothing to do: the next login refreshes it (or run "
-				   "sasl-oauth2 refresh)" : "authorize again",
-		       "access token: expired %s ago", dur);
+		if (renewable)
+			snprintf(fix, sizeof(fix), "nothing to do: the next login refreshes it (or "
+				 "run: sasl-oauth2 refresh %s%s)", a->name,
+				 a->for_postfix ? " --for postfix" : "");
+		else
+			snprintf(fix, sizeof(fix), "authorize again: sasl-oauth2 authorize %s%s",
+				 a->name, a->for_postfix ? " --for postfix" : "");
+		report(d, renewable ? WARN : FAIL, fix, "access token: expired %s ago", dur);
 	}
 
 	if (oa2_grant_kind_of(&tok) != oa2_grant_kind_find(NULL)) {

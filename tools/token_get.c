@@ -81,7 +81,7 @@ static int refresh(const struct cli *cli, const struct account *acct, const char
 		warn_not_refreshed(err.msg, tok, now);
 		return CLI_OK;
 	}
-	return cli_store_failed(acct, arg, rc, &err);
+	return cli_store_failed(&cli->cfg, acct, arg, rc, &err);
 }
 
 int token_get(const struct cli *cli, const struct account *acct, const char *arg,
@@ -101,7 +101,7 @@ int token_get(const struct cli *cli, const struct account *acct, const char *arg
 	 * sees either the old file or the new one, whole. */
 	rc = oa2_store_read(acct->path, &obj, tok, NULL, &err);
 	if (rc != OA2_OK)
-		return cli_store_failed(acct, arg, rc, &err);
+		return cli_store_failed(&cli->cfg, acct, arg, rc, &err);
 	if (objp != NULL)
 		*objp = obj;
 	else

@@ -5,7 +5,9 @@
 # accounts live in a private chroot_dir here, but as the real postfix user.
 #   1. keygen makes its directory as postfix, as authorize does;
 #   2. credentials live in keys/, never among the token files: the guides,
-#      keygen and authorize agree, and nothing lists a key as an account.
+#      keygen and authorize agree, and nothing lists a key as an account;
+#   6. doctor's password-map diagnosis names the real cause, one fix each
+#      (Postfix through its real postconf/postmap on a private config).
 set -u
 . "$(dirname "$0")/../e2e/refresh_env.sh"
 
@@ -100,6 +102,43 @@ if have_postfix; then
 		test "$(echo $comp)" = relay
 else
 	skip "credentials for Postfix: needs root and a postfix user"
+fi
+
+# ===== 6. doctor's password map: the real cause, one fix ==============================
+if have_postfix && command -v postconf >/dev/null; then
+	PFD="$T/pf"
+	mkdir -p "$PFD"
+	touch "$PFD/master.cf"
+	pf_main() { # MAP: main.cf with that password map
+		printf 'compatibility_level = 3.6\nrelayhost = [smtp.example.com]:587\nsmtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = %s\nsmtp_sasl_mechanism_filter = xoauth2\nsmtp_sasl_tls_security_options = noanonymous\nsmtp_tls_security_level = encrypt\n' "$1" >"$PFD/main.cf"
+	}
+	doc() { "$CLI" doctor --for postfix --postfix-config "$PFD" >"$T/doc.out" 2>&1; }
+	# a. the map names Postfix's token file, which authorize has not made yet
+	pf_main "texthash:$PFD/sasl_passwd"
+	echo "[smtp.example.com]:587 $U:$PDIR/fresh.json" >"$PFD/sasl_passwd"
+	doc
+	check "map names a token file not made yet: 'authorize fresh --for postfix first', with --provider" \
+		bash -c 'grep -q "^FAIL.*does not exist yet: authorize fresh --for postfix first" "$1" &&
+			grep -q "fix: sasl-oauth2 authorize fresh --provider PROVIDER --for postfix" "$1" &&
+			! grep -q "it is not the token file" "$1"' _ "$T/doc.out" || show "$T/doc.out"
+	# b. the map names root's own token file
+	seed_token_file "$S/mine.json" "$U" 3600
+	echo "[smtp.example.com]:587 $U:$S/mine.json" >"$PFD/sasl_passwd"
+	doc
+	check "map names root's file: 'Postfix cannot read root's file; use --for postfix'" \
+		bash -c 'grep -q "^FAIL.*Postfix cannot read root.s file; use --for postfix" "$1" &&
+			grep -q "fix: sasl-oauth2 authorize mine --for postfix" "$1"' _ "$T/doc.out" || show "$T/doc.out"
+	# c. hash: map whose index was never built: one FAIL (postmap), no second fix
+	pf_main "hash:$PFD/sasl_passwd"
+	echo "[smtp.example.com]:587 $U:$PDIR/relay.json" >"$PFD/sasl_passwd"
+	rm -f "$PFD/sasl_passwd.db"
+	doc
+	check "missing .db: one FAIL for the map (postmap), no line appended" \
+		bash -c '[ "$(grep -c "^FAIL.*postfix:.*\(sasl_passwd\|password map\|smtp_sasl_password_maps\)" "$1")" = 1 ] &&
+			grep -q "fix: postmap" "$1" && ! grep -q "fix: echo" "$1"' _ "$T/doc.out" || show "$T/doc.out"
+	rm -f "$S/mine.json"
+else
+	skip "doctor's password map: needs root, a postfix user and postconf"
 fi
 
 e2e_finish

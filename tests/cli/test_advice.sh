@@ -197,9 +197,64 @@ if [ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1; then
 	check "own account: '$hint' runs as printed (exit 0)" test "$RC" = 0 || show "$T/alice-pf.err"
 	check "own account: Postfix's copy has alice's provider and client" \
 		test "$(json_field "$T/chroot/etc/sasl-oauth2/alice.json" provider) $(json_field "$T/chroot/etc/sasl-oauth2/alice.json" client_id)" = "test test-client"
+	# Postfix's account, asked for without --for postfix: say so, no duplicate
+	for cmd in token status refresh "test"; do
+		extra=; [ "$cmd" = test ] && extra="--smtp 127.0.0.1:1"
+		# shellcheck disable=SC2086
+		"$CLI" $cmd relay $extra >"$T/pf-$cmd.out" 2>&1
+		check "$cmd relay (Postfix's only): 'relay is Postfix's account: add --for postfix', no authorize advice" \
+			bash -c 'grep -q "relay is Postfix.s account .*: add --for postfix" "$1" && ! grep -q "authorize relay --provider" "$1"' _ "$T/pf-$cmd.out" ||
+			show "$T/pf-$cmd.out"
+	done
+	check "no account relay appeared in root's state directory" test ! -e "$S/relay.json"
+	# doctor as an ordinary user on Postfix's accounts: run it as root
+	NCLI=$(for_user nobody "$CLI" "$T")
+	runuser -u nobody -- env SASL_OAUTH2_CONF="$SASL_OAUTH2_CONF" "$NCLI" doctor relay --for postfix >"$T/doc-nobody.out" 2>&1
+	check "doctor as nobody on Postfix's account: the fix is 'run it as root', not authorize" \
+		bash -c 'grep -q "fix: run it as root: sasl-oauth2 doctor relay --for postfix" "$1" && ! grep -q "fix: sasl-oauth2 authorize" "$1"' _ "$T/doc-nobody.out" ||
+		show "$T/doc-nobody.out"
 else
 	skip "postfix accounts: needs root and a postfix user"
 fi
+
+# --- the paths a new admin hit (issue 18) -------------------------------------------
+# help's first example, as printed (APP-ID is the client id it explains)
+hint=$("$CLI" --help | grep -oE "sasl-oauth2 authorize work --provider microsoft [^\\]*" | head -n 1 | sed -E 's/ +$//')
+run_printed help-example "$hint"
+check "help: '$hint' runs as printed (exit 0)" test "$RC" = 0 || show "$T/help-example.err"
+check "help: it says where the client id comes from" bash -c '"$1" --help | grep -q "Application"' _ "$CLI"
+# doctor: an account that does not exist, an expired token that can be renewed
+"$CLI" doctor ghost >"$T/doc-ghost.out" 2>&1
+collect "$T/doc-ghost.out"
+check "doctor ghost: the fix names a provider placeholder, not '...'" \
+	bash -c 'grep -q "fix: sasl-oauth2 authorize ghost --provider PROVIDER" "$1" && ! grep -q -- "--provider \.\.\." "$1"' _ "$T/doc-ghost.out"
+set_json_field "$S/alice.json" expires_at "$(( $(date +%s) - 60 ))"
+"$CLI" doctor alice >"$T/doc-exp.out" 2>&1
+hint=$(grep -oE "sasl-oauth2 refresh [^)]*" "$T/doc-exp.out" | head -n 1)
+check "doctor: an expired token's advice names the account ('$hint')" test "$hint" = "sasl-oauth2 refresh alice"
+run_printed doc-refresh "${hint:-false}"
+check "doctor: '$hint' runs as printed (exit 0)" test "$RC" = 0 || show "$T/doc-refresh.err"
+# test: no such account
+"$CLI" test ghost --smtp 127.0.0.1:1 >/dev/null 2>"$T/test-ghost.err"
+collect "$T/test-ghost.err"
+check "test ghost: 'create it with' gives --provider" grep -q "authorize ghost --provider PROVIDER" "$T/test-ghost.err" ||
+	show "$T/test-ghost.err"
+# a service account the provider refuses: nothing saved, and no doctor advice
+mkdir -p -m 700 "$S/keys"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/sa-priv.pem" 2>/dev/null
+"$NODE" -e '
+	const fs = require("fs"); const [priv, uri, out] = process.argv.slice(1);
+	fs.writeFileSync(out, JSON.stringify({ type: "service_account", private_key: fs.readFileSync(priv, "utf8"),
+		private_key_id: "k1", client_email: "relay@proj.iam.gserviceaccount.com", client_id: "1000042",
+		token_uri: uri }), { mode: 0o600 });' "$T/sa-priv.pem" "$AUTH_URL/token" "$S/keys/sa.json"
+"$CLI" authorize sa --service-account "$S/keys/sa.json" --user "$U" </dev/null >"$T/sa.out" 2>"$T/sa.err"
+RC=$?
+collect "$T/sa.err"
+check "refused service account: fails, nothing saved (no sa.json)" test "$RC" != 0 -a ! -e "$S/sa.json"
+check "refused service account: says nothing was saved, no 'check with: sasl-oauth2 doctor'" \
+	bash -c 'grep -q "nothing was saved" "$1" && ! grep -q "check with: sasl-oauth2 doctor" "$1"' _ "$T/sa.err" ||
+	show "$T/sa.err"
+check "refused service account: names its client id for the delegation" grep -q "client id 1000042" "$T/sa.err"
 
 # --- doctor's fixes, run (or checked) as printed ---------------------------------------
 # A private copy of this host's Postfix configuration (Debian's as installed);

@@ -214,7 +214,7 @@ cli status alice
 check_cli "status alice: one account, exit 0" eval 'rc_is 0 && test "$(wc -l <"$OUT")" = 2'
 cli status ghost --json
 check_cli "status of an unknown account: a row, exit 67" \
-	eval 'rc_is 67 && grep -q "no such account" "$OUT"'
+	eval 'rc_is 67 && grep -q "no account .*ghost.*authorize ghost --provider" "$OUT"'
 rm -f "$S/open.json" "$S/broken.json"
 
 # ----- forget ----------------------------------------------------------------------------------

@@ -804,7 +804,8 @@ static void test_bad_inputs(void)
 
 	path = path_in_tmp("does-not-exist.json");
 	set_app(USER, USER, path);
-	expect_failure("missing token file", "XOAUTH2", "no file at that path", tmp_dir);
+	/* in an existing directory it is a mistyped path, shown whole */
+	expect_failure("missing token file", "XOAUTH2", "which does not exist", path);
 
 	set_app(USER, USER, tmp_dir);
 	expect_failure("token path is a directory", "XOAUTH2", "not a regular file", tmp_dir);
