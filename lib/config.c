@@ -139,6 +139,28 @@ static const char *apply_provider(struct oa2_config *cfg, const char *key, const
 	return "unknown provider key";
 }
 
+/* What libcurl would refuse in a proxy value, which it only finds out at
+ * the first refresh: quotes (values are taken as written, up to the end of
+ * the line), spaces, a scheme it has no proxy for. NULL when it will do. */
+static const char *proxy_problem(const char *val)
+{
+	static const char *const schemes[] = { "http://", "https://", "socks4://", "socks4a://",
+					       "socks5://", "socks5h://" };
+	const char *sep = strstr(val, "://");
+	size_t i;
+
+	if (val[strcspn(val, "\"' \t")] != '\0')
+		return "the proxy is taken as written, so it must have no quotes or spaces: "
+		       "proxy = http://proxy.example.com:3128";
+	if (sep == NULL)
+		return NULL; /* host[:port]: libcurl takes it as http:// */
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncasecmp(val, schemes[i], strlen(schemes[i])) == 0)
+			return sep[3] != '\0' ? NULL : "the proxy URL has no host";
+	return "the proxy URL must start with http://, https://, socks4://, socks4a://, "
+	       "socks5:// or socks5h://";
+}
+
 /* Applies one "key = value". Returns NULL, or what is wrong with it. */
 static const char *apply(struct oa2_config *cfg, const char *key, const char *val)
 {
@@ -152,15 +174,20 @@ static const char *apply(struct oa2_config *cfg, const char *key, const char *va
 		{ "notify_mail", offsetof(struct oa2_config, notify_mail) },
 		{ "notify_command", offsetof(struct oa2_config, notify_command) },
 	};
-	static const struct { const char *key; size_t off; long min, max; } numbers[] = {
-		{ "refresh_margin", offsetof(struct oa2_config, refresh_margin), 0, 86400 },
-		{ "connect_timeout", offsetof(struct oa2_config, connect_timeout), 1, 300 },
-		{ "timeout", offsetof(struct oa2_config, timeout), 1, 600 },
-		{ "notify_timeout", offsetof(struct oa2_config, notify_timeout), 1, 600 },
+	static const struct { const char *key; size_t off; long min, max; const char *why; }
+	numbers[] = {
+		{ "refresh_margin", offsetof(struct oa2_config, refresh_margin), 0, 86400,
+		  "value must be a whole number of seconds from 0 to 86400" },
+		{ "connect_timeout", offsetof(struct oa2_config, connect_timeout), 1, 300,
+		  "value must be a whole number of seconds from 1 to 300" },
+		{ "timeout", offsetof(struct oa2_config, timeout), 1, 600,
+		  "value must be a whole number of seconds from 1 to 600" },
+		{ "notify_timeout", offsetof(struct oa2_config, notify_timeout), 1, 600,
+		  "value must be a whole number of seconds from 1 to 600" },
 		{ "notify_failing_after", offsetof(struct oa2_config, notify_failing_after), 0,
-		  30 * 86400L },
+		  30 * 86400L, "value must be a whole number of seconds from 0 to 2592000" },
 		{ "notify_expiring_within", offsetof(struct oa2_config, notify_expiring_within), 0,
-		  365 * 86400L },
+		  365 * 86400L, "value must be a whole number of seconds from 0 to 31536000" },
 	};
 
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
@@ -175,13 +202,15 @@ static const char *apply(struct oa2_config *cfg, const char *key, const char *va
 			if (strcmp(key, "notify_command") == 0 && val[0] != '/')
 				return "notify_command must be an absolute path (it is run without "
 				       "a shell, with no arguments)";
+			if (strcmp(key, "proxy") == 0)
+				return proxy_problem(val);
 			return NULL;
 		}
 	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
 		if (strcmp(key, numbers[i].key) == 0)
 			return parse_seconds(val, numbers[i].min, numbers[i].max,
 					     (long *)((char *)cfg + numbers[i].off)) == 0
-				       ? NULL : "value must be a whole number of seconds in range";
+				       ? NULL : numbers[i].why;
 	if (strncmp(key, "provider.", 9) == 0)
 		return apply_provider(cfg, key, val);
 	if (strcmp(key, "metrics_user_label") == 0) {
@@ -264,6 +293,18 @@ static int read_ca_bundle(struct oa2_config *cfg, struct oa2_err *err)
 	unsigned char *buf;
 	long n;
 
+	/* Name the config file only where the setting came from it. */
+	if (f == NULL && cfg->missing)
+		return oa2_err_set(err, OA2_ERR_CONFIG,
+				   "CA bundle %s (the built-in default; there is no config file): "
+				   "cannot open: %s; install the ca-certificates package, or set "
+				   "ca_bundle in a config file (sasl-oauth2.conf(5))",
+				   cfg->ca_bundle, strerror(errno));
+	if (f == NULL && strcmp(cfg->ca_bundle, OA2_DEFAULT_CA_BUNDLE) == 0)
+		return oa2_err_set(err, OA2_ERR_CONFIG,
+				   "CA bundle %s (the built-in default): cannot open: %s; install "
+				   "the ca-certificates package, or set ca_bundle in %s",
+				   cfg->ca_bundle, strerror(errno), cfg->path);
 	if (f == NULL)
 		return oa2_err_set(err, OA2_ERR_CONFIG,
 				   "CA bundle %s (ca_bundle in %s): cannot open: %s; install "

@@ -151,9 +151,20 @@ static int check_tenant(const char *t)
 	return -1;
 }
 
-/* A credential path as the token file keeps it: absolute, the file there. */
+/* A credential path as the token file keeps it: absolute, the file there.
+ * Every renewal reads it again, so a pipe (--client-secret-file <(cmd))
+ * that is gone once authorize ends will not do. */
 static int absolute(const char *given, const char *what, char *out)
 {
+	struct stat st;
+
+	if (stat(given, &st) == 0 && !S_ISREG(st.st_mode)) {
+		cli_error("%s %s is not a regular file (a pipe, as <(cmd) makes?): app-only "
+			  "renewals read it again each time, so it must stay: keep it in a file "
+			  "of mode 0600 (in the keys/ directory beside the token files); nothing "
+			  "was saved", what, given);
+		return CLI_USAGE;
+	}
 	if (realpath(given, out) == NULL) {
 		cli_error("%s %s: %m", what, given);
 		return CLI_IOERR;

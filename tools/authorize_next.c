@@ -1,6 +1,7 @@
 /* What to put in the mail programs once the account is authorized. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "authorize.h"
 #include "run_capture.h"
@@ -43,6 +44,15 @@ static void url_user(FILE *out, const char *user)
 			fputc(*user, out);
 }
 
+/* `postfix status` (root only; anyone else is told to reload). */
+static int postfix_running(void)
+{
+	char *argv[] = { "postfix", "status", NULL };
+	char out[256];
+
+	return geteuid() != 0 || run_capture(argv, out, sizeof(out)) == 0;
+}
+
 static void postfix(FILE *out, const struct authorize *a, const char *user, const char *smtp,
 		    int port)
 {
@@ -57,15 +67,17 @@ static void postfix(FILE *out, const struct authorize *a, const char *user, cons
 	}
 	fprintf(out, "  # /etc/postfix/sasl_passwd, then: postmap /etc/postfix/sasl_passwd\n"
 		"  [%s]:%d %s:%s\n", smtp, port, user, a->acct->path);
-	fprintf(out, "  # /etc/postfix/main.cf\n"
-		"  relayhost = [%s]:%d\n"
-		"  smtp_sasl_auth_enable = yes\n"
-		"  smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\n"
-		"  smtp_sasl_mechanism_filter = xoauth2\n"
-		"  # a bearer token is a plaintext credential: only over TLS\n"
-		"  smtp_sasl_tls_security_options = noanonymous\n"
-		"  smtp_tls_security_level = encrypt\n", smtp, port);
-	fputs("  # then: postfix reload\n\n", out);
+	/* postconf -e replaces a setting (Debian's main.cf has "relayhost ="
+	 * already; a second line would leave two). */
+	fprintf(out, "  # main.cf, set with postconf (a bearer token is a plaintext "
+		"credential: only over TLS)\n"
+		"  postconf -e 'relayhost = [%s]:%d' 'smtp_sasl_auth_enable = yes' "
+		"'smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd' "
+		"'smtp_sasl_mechanism_filter = xoauth2' "
+		"'smtp_sasl_tls_security_options = noanonymous' "
+		"'smtp_tls_security_level = encrypt'\n", smtp, port);
+	fprintf(out, "  # then: %s\n\n", postfix_running() ? "postfix reload"
+		: "postfix start (it is not running)");
 }
 
 /* The installed isync as major * 100 + minor ("isync 1.4.4" -> 104), or 0

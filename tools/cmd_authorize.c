@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -297,6 +298,13 @@ static void rerun_word(struct oa2_buf *b, const char *opt, const char *val)
 	oa2_buf_putc(b, '\'');
 }
 
+static int regular_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* The command line again, for the manual flow's advice. */
 static void rerun_line(const struct opts *o, struct oa2_buf *b)
 {
@@ -315,8 +323,10 @@ static void rerun_line(const struct opts *o, struct oa2_buf *b)
 		rerun_word(b, "--shared-mailbox", o->shared);
 	if (o->c.client_id)
 		rerun_word(b, "--client-id", o->c.client_id);
+	/* a pipe (<(cmd)) is read once: the line names a file to give instead */
 	if (o->c.secret_file)
-		rerun_word(b, "--client-secret-file", o->c.secret_file);
+		rerun_word(b, "--client-secret-file", regular_file(o->c.secret_file)
+						       ? o->c.secret_file : "FILE");
 	if (o->c.for_who)
 		rerun_word(b, "--for", o->c.for_who);
 }

@@ -62,6 +62,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		d.json = json_object_new_array();
 	doctor_check_plugin(&d);
 	doctor_check_other_plugins(&d);
+	doctor_check_migration(&d);
 	doctor_check_config(&d);
 	if (optind < argc) {
 		/* No such account: Postfix's settings are still checked, against

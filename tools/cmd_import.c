@@ -41,9 +41,9 @@
 #include "sasl-oauth2/token_store.h"
 
 #define URL_MAX 2048
-/* tarickb/sasl-xoauth2's configuration: client_id, client_secret and
- * token_endpoint for token files that do not carry their own. */
-#define SASL_XOAUTH2_CONF "/etc/sasl-xoauth2.conf"
+/* tarickb/sasl-xoauth2's configuration (CLI_SASL_XOAUTH2_CONF): client_id,
+ * client_secret and token_endpoint for token files without their own. */
+#define SASL_XOAUTH2_CONF CLI_SASL_XOAUTH2_CONF
 
 enum source_format { FORMAT_TARICKB, FORMAT_MUTT, FORMAT_OURS };
 
@@ -308,7 +308,10 @@ static int apply_provider(const struct cli *cli, const struct opts *o, enum sour
 			snprintf(ms_tenant, sizeof(ms_tenant), "%s", get(obj, "tenant"));
 		rq.tenant = ms_tenant[0] ? ms_tenant : NULL;
 		rq.cloud = o->cloud;
-		rq.services = OA2_SERVICE_IMAP | OA2_SERVICE_SMTP | OA2_SERVICE_POP;
+		/* tarickb/sasl-xoauth2 is Postfix's: its tokens were consented for
+		 * sending; record no more than that */
+		rq.services = f == FORMAT_TARICKB ? OA2_SERVICE_SMTP
+			      : OA2_SERVICE_IMAP | OA2_SERVICE_SMTP | OA2_SERVICE_POP;
 	}
 	route_for(cli, obj, 0, &r, &ho); /* discovery sends no client */
 	rc = oa2_provider_resolve(&cli->cfg, &rq, &ho, &p, err);
@@ -587,8 +590,24 @@ static void suggest_name(const struct opts *o, struct json_object *obj, enum sou
 			  o->file, o->file, o->for_postfix ? " --for postfix" : "");
 }
 
+/* FILE as Postfix's chrooted smtp client names it (tarickb's sasl_passwd
+ * says /etc/tokens/NAME): where nothing is at that path on the host but
+ * something is inside the chroot, that is the file, as the plugin reads it. */
+static void in_chroot(const struct oa2_config *cfg, struct opts *o, char *buf, size_t n)
+{
+	struct stat st;
+
+	if (o->file[0] != '/' || stat(o->file, &st) == 0 || errno != ENOENT ||
+	    snprintf(buf, n, "%s%s", cfg->chroot_dir, o->file) >= (int)n || stat(buf, &st) != 0)
+		return;
+	fprintf(stderr, "sasl-oauth2: %s is %s inside Postfix's chroot %s\n", o->file, buf,
+		cfg->chroot_dir);
+	o->file = buf;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
+	char mapped[PATH_MAX * 2];
 	struct json_object *obj = NULL;
 	enum source_format f = FORMAT_TARICKB;
 	struct account acct;
@@ -600,6 +619,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	rc = parse(argc, argv, &o);
 	if (rc != CLI_OK || o.help)
 		return o.help ? cli_help(&cmd_import) : rc;
+	in_chroot(&cli->cfg, &o, mapped, sizeof(mapped));
 	rc = load_source(&o, &obj, &src_mtime, &err);
 	if (rc == OA2_OK)
 		rc = detect(obj, o.file, &f, &err);

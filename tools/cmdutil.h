@@ -70,4 +70,7 @@ int cli_url_host(const char *url, char *buf, size_t n);
  * failure may go away by itself); otherwise the first one stays. */
 int cli_worse(int a, int b);
 
+/* tarickb/sasl-xoauth2's configuration (import reads it; doctor notices it). */
+#define CLI_SASL_XOAUTH2_CONF "/etc/sasl-xoauth2.conf"
+
 #endif

@@ -68,6 +68,8 @@ void doctor_print_json(struct doctor *d);
 void doctor_check_plugin(struct doctor *d);
 /* WARNs for each other plugin in the directory that offers the mechanisms. */
 void doctor_check_other_plugins(struct doctor *d);
+/* /etc/sasl-xoauth2.conf and no Postfix account yet: suggest import. */
+void doctor_check_migration(struct doctor *d);
 void doctor_check_config(struct doctor *d);
 /* The user's fetchmail, mutt/neomutt and mbsync files that connect through
  * `sasl-oauth2 tunnel` (doctor_clients.c). */
@@ -83,8 +85,10 @@ void doctor_check_app(struct doctor *d, const struct account *a, const struct oa
  * names is checked) is the account Postfix should use. */
 void doctor_check_postfix(struct doctor *d, const struct account *a);
 
-/* "postconf [-c DIR] -e 'SETTING' && postfix [-c DIR] reload" in buf
- * (doctor_fix). */
+/* Non-zero when Postfix runs (root asks `postfix status`; anyone else is
+ * told to reload): a stopped Postfix reads main.cf when it starts, and
+ * `postfix reload` would only fail. */
+int doctor_postfix_running(const struct doctor *d);
 const char *doctor_postconf_fix(const struct doctor *d, const char *setting, char *buf,
 				size_t n);
 

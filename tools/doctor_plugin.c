@@ -11,6 +11,7 @@
 
 #include <sasl/sasl.h>
 
+#include "cmdutil.h"
 #include "doctor.h"
 
 static struct doctor *log_target;
@@ -114,7 +115,7 @@ void doctor_check_other_plugins(struct doctor *d)
 		report(d, WARN, fix, "plugin: %s also offers XOAUTH2 or OAUTHBEARER: libsasl2 "
 		       "picks one of the two plugins for every program (if a package installed "
 		       "it, dpkg -S %s names the package to purge instead; see "
-		       "docs/migrate-sasl-xoauth2.md)", path, path);
+		       DOCDIR "/migrate-sasl-xoauth2.md)", path, path);
 		others++;
 	}
 	if (dp != NULL)
@@ -122,4 +123,27 @@ void doctor_check_other_plugins(struct doctor *d)
 	if (others == 0)
 		report(d, OK, NULL, "plugin: no other XOAUTH2 or OAUTHBEARER plugin in %s",
 		       d->plugin_dir);
+}
+
+/* tarickb/sasl-xoauth2's configuration is here and Postfix has no account
+ * of ours yet: a relay in the middle of moving over, whose tokens can be
+ * imported instead of authorized again. */
+void doctor_check_migration(struct doctor *d)
+{
+	char dir[PATH_MAX], fix[PATH_MAX + 256];
+	char **names = NULL;
+	size_t n = 0;
+
+	if (access(CLI_SASL_XOAUTH2_CONF, F_OK) != 0 ||
+	    account_default_dir(1, &d->cli->cfg, dir, sizeof(dir), NULL) != OA2_OK ||
+	    cli_list_accounts_in(dir, &names, &n, NULL) != OA2_OK)
+		return;
+	cli_names_free(names, n);
+	if (n > 0)
+		return;
+	snprintf(fix, sizeof(fix), "sasl-oauth2 import FILE NAME --for postfix, for each token "
+		 "file sasl_passwd names (see %s/migrate-sasl-xoauth2.md)", DOCDIR);
+	report(d, WARN, fix, "migration: %s (tarickb/sasl-xoauth2) is here, and Postfix has no "
+	       "sasl-oauth2 account in %s yet: import its token files rather than authorize "
+	       "again", CLI_SASL_XOAUTH2_CONF, dir);
 }

@@ -45,13 +45,38 @@ int doctor_postconf(struct doctor *d, const char *param, char *out, size_t n)
 	return run_postfix_tool(d, "postconf", args, out, n, NULL, 0);
 }
 
+/* Non-zero when Postfix runs (`postfix status`, root only: anyone else
+ * cannot tell and is told to reload). A stopped Postfix reads main.cf when
+ * it starts; `postfix reload` would only fail ("not running"). */
+int doctor_postfix_running(const struct doctor *d)
+{
+	static int running = -1;
+	char *argv[] = { "postfix", "-c", (char *)d->postfix_config, "status", NULL };
+	char out[512];
+
+	if (running < 0 && geteuid() != 0)
+		running = 1;
+	if (running < 0) {
+		if (d->postfix_config == NULL) {
+			argv[1] = "status";
+			argv[2] = NULL;
+		}
+		running = run_capture_err(argv, out, sizeof(out), NULL, 0) == 0;
+	}
+	return running;
+}
+
 const char *doctor_postconf_fix(const struct doctor *d, const char *setting, char *buf,
 				size_t n)
 {
+	int run = doctor_postfix_running(d);
+
 	if (d->postfix_config)
-		return doctor_fix(buf, n, "postconf -c %s -e %s && postfix -c %s reload",
+		return doctor_fix(buf, n, run ? "postconf -c %s -e %s && postfix -c %s reload"
+					      : "postconf -c %s -e %s",
 				  d->postfix_config, setting, d->postfix_config);
-	return doctor_fix(buf, n, "postconf -e %s && postfix reload", setting);
+	return doctor_fix(buf, n, run ? "postconf -e %s && postfix reload" : "postconf -e %s",
+			  setting);
 }
 
 static int has_word(const char *list, const char *word)

@@ -4,6 +4,7 @@
  * token may leave without TLS, and whether the mechanisms run at all. And
  * since they tie with PLAIN, a password-map entry that holds a password
  * must not be offered XOAUTH2/OAUTHBEARER. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -18,11 +19,15 @@
  * to Postfix's default, noplaintext, noanonymous. */
 static const char *default_options_fix(const struct doctor *d, char *buf, size_t n)
 {
+	int run = doctor_postfix_running(d);
+
 	if (d->postfix_config)
-		doctor_fix(buf, n, "postconf -c %s -X smtp_sasl_security_options && postfix -c %s "
-			   "reload", d->postfix_config, d->postfix_config);
+		doctor_fix(buf, n, run ? "postconf -c %s -X smtp_sasl_security_options && postfix "
+					 "-c %s reload" : "postconf -c %s -X smtp_sasl_security_options",
+			   d->postfix_config, d->postfix_config);
 	else
-		doctor_fix(buf, n, "postconf -X smtp_sasl_security_options && postfix reload");
+		doctor_fix(buf, n, run ? "postconf -X smtp_sasl_security_options && postfix reload"
+				       : "postconf -X smtp_sasl_security_options");
 	return buf;
 }
 
@@ -69,6 +74,12 @@ static void check_tls_level(struct doctor *d, const char *level)
 		       level[0] ? level : "(none)");
 }
 
+/* A value as doctor shows it: "" would leave "=  allows". */
+static const char *shown(const char *v)
+{
+	return v[0] ? v : "(empty)";
+}
+
 void doctor_check_postfix_sasl_options(struct doctor *d)
 {
 	char plain[512], tls[512], level[256], fix[1200];
@@ -86,15 +97,16 @@ void doctor_check_postfix_sasl_options(struct doctor *d)
 	if (!report_unmet(d, "smtp_sasl_tls_security_options", eff, fix)) {
 		if (doctor_has_word(eff, "noplaintext"))
 			report(d, FAIL, fix,
-			       "postfix: smtp_sasl_tls_security_options = %s%s has noplaintext: a "
+			       "postfix: smtp_sasl_tls_security_options = %s%s%s has noplaintext: a "
 			       "bearer token is a plaintext credential, so Postfix skips XOAUTH2 "
 			       "and OAUTHBEARER even over TLS and logs \"No worthy mechs found\" "
 			       "(a setup made for plugin versions that claimed noplaintext; see "
 			       "NEWS)", inherits ? "(unset, so smtp_sasl_security_options = " : "",
-			       inherits ? plain : tls);
+			       shown(inherits ? plain : tls), inherits ? ")" : "");
 		else
-			report(d, OK, NULL, "postfix: smtp_sasl_tls_security_options = %s allows the "
-			       "mechanisms over TLS", eff);
+			report(d, OK, NULL, "postfix: smtp_sasl_tls_security_options = %s%s%s allows "
+			       "the mechanisms over TLS", inherits ? "(unset, so "
+			       "smtp_sasl_security_options = " : "", shown(eff), inherits ? ")" : "");
 	}
 	check_tls_level(d, level);
 	default_options_fix(d, fix, sizeof(fix));
@@ -168,7 +180,7 @@ void doctor_check_postfix_passwords(struct doctor *d, const char *maps)
 	}
 	report(d, WARN, "keep XOAUTH2 and OAUTHBEARER away from password relays: "
 	       "smtp_sasl_mechanism_filter = plain, login for them (a transport with -o "
-	       "smtp_sasl_mechanism_filter=plain,login); see docs/postfix.md, section 7",
+	       "smtp_sasl_mechanism_filter=plain,login); see " DOCDIR "/postfix.md, section 7",
 	       "postfix: %d password map entr%s (%s%s) hold%s a password, and "
 	       "smtp_sasl_mechanism_filter = %s lets XOAUTH2/OAUTHBEARER through: where the "
 	       "server offers them, libsasl2 may pick them, and the plugin refuses to send a "

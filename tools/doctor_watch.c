@@ -145,16 +145,58 @@ int doctor_watch_running(const char *config_path)
 	return found;
 }
 
-/* Without systemd the guide's cron line is the fix; it names this program
- * by its full path, as cron's PATH may not hold it. */
+#define CRON_FILE "/etc/cron.d/sasl-oauth2-watch"
+
+/* A line of FILE that runs "sasl-oauth2 ... watch ... --for postfix
+ * ... --once", uncommented: cron runs the watch. */
+static int cron_runs_watch(const char *file)
+{
+	char line[1024];
+	int found = 0;
+	FILE *f = fopen(file, "re");
+
+	while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL) {
+		const char *p = line + strspn(line, " \t");
+		found = *p != '#' && strstr(p, "sasl-oauth2") != NULL &&
+			strstr(p, " watch ") != NULL && strstr(p, "--for postfix") != NULL &&
+			strstr(p, "--once") != NULL;
+	}
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+/* cron (Debian's cron, cronie, busybox crond...) is installed. */
+static int cron_installed(void)
+{
+	static const char *const daemons[] = { "/usr/sbin/cron", "/usr/sbin/crond",
+					       "/usr/bin/crond", "/sbin/crond" };
+
+	for (size_t i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++)
+		if (access(daemons[i], X_OK) == 0)
+			return 1;
+	return 0;
+}
+
 void doctor_check_watch(struct doctor *d)
 {
 	char self[PATH_MAX], word[2 * PATH_MAX], line[2 * PATH_MAX + 64], fix[4 * PATH_MAX + 256];
-	struct stat st;
 	ssize_t n;
+	struct stat st;
 
 	if (doctor_watch_running(d->cli->cfg.path)) {
 		report(d, OK, NULL, "watch: the sasl-oauth2 watch service is running");
+		doctor_check_notify(d, 1);
+		return;
+	}
+	if (cron_runs_watch(CRON_FILE) || cron_runs_watch("/etc/crontab")) {
+		if (cron_installed())
+			report(d, OK, NULL, "watch: cron runs sasl-oauth2 watch --once (%s)",
+			       cron_runs_watch(CRON_FILE) ? CRON_FILE : "/etc/crontab");
+		else
+			report(d, WARN, doctor_fix(fix, sizeof(fix), "apt-get install cron"),
+			       "watch: %s runs sasl-oauth2 watch, but cron is not installed, so it "
+			       "never runs", CRON_FILE);
 		doctor_check_notify(d, 1);
 		return;
 	}
@@ -168,7 +210,8 @@ void doctor_check_watch(struct doctor *d)
 		if (oa2_chars_shell_quote(n > 0 ? self : "sasl-oauth2", word, sizeof(word)) != 0)
 			snprintf(word, sizeof(word), "sasl-oauth2");
 		snprintf(line, sizeof(line), "*/5 * * * * root %s watch --for postfix --once", word);
-		doctor_fix(fix, sizeof(fix), "echo %s > /etc/cron.d/sasl-oauth2-watch", line);
+		doctor_fix(fix, sizeof(fix), cron_installed() ? "echo %s > " CRON_FILE
+			   : "apt-get install cron && echo %s > " CRON_FILE, line);
 	}
 	report(d, WARN, fix, "watch: the sasl-oauth2 watch service is not running: tokens are "
 	       "refreshed only when mail is sent, and unused refresh tokens can expire");

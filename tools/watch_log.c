@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "watch_log.h"
@@ -8,9 +9,23 @@
 static enum wlog_dest dest = WLOG_STDERR;
 static int debug;
 
+#ifndef _PATH_LOG
+#define _PATH_LOG "/dev/log"
+#endif
+
+/* Without a syslog socket (a container, a system without a syslog daemon)
+ * syslog(3) drops every line without a word: then stderr is the only place
+ * left, and cron mails it. */
+static int have_syslog(void)
+{
+	struct stat st;
+
+	return stat(_PATH_LOG, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 void wlog_open(enum wlog_dest d)
 {
-	dest = d;
+	dest = d == WLOG_SYSLOG && !have_syslog() ? WLOG_STDERR : d;
 	if (dest == WLOG_SYSLOG)
 		openlog("sasl-oauth2", LOG_PID | LOG_NDELAY, LOG_MAIL);
 }

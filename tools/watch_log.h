@@ -1,6 +1,7 @@
 /*
  * Where `sasl-oauth2 watch` writes its log: syslog (facility mail, ident
- * sasl-oauth2) or stderr with a timestamp. Messages are whole sentences for
+ * sasl-oauth2) or stderr with a timestamp; stderr also when syslog is asked
+ * for but there is no syslog socket to take it. Messages are whole sentences for
  * the admin and never contain a token (the callers pass the library's
  * messages, which are token-free by contract, and account names).
  */

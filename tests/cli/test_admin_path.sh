@@ -7,7 +7,17 @@
 #   2. credentials live in keys/, never among the token files: the guides,
 #      keygen and authorize agree, and nothing lists a key as an account;
 #   6. doctor's password-map diagnosis names the real cause, one fix each
-#      (Postfix through its real postconf/postmap on a private config).
+#      (Postfix through its real postconf/postmap on a private config);
+#   7. watch without systemd: without a syslog socket watch --once logs to
+#      stderr; doctor recognises the cron line it prints, and notices when
+#      cron is not installed (this touches /etc/cron.d: run it under
+#      /work/.system.lock or alone);
+#   9. migration from tarickb/sasl-xoauth2: import /etc/tokens/X reads the
+#      file inside Postfix's chroot, a send-only import records only SMTP,
+#      doctor suggests import while /etc/sasl-xoauth2.conf is the setup;
+#  10. what the packages ship matches what the docs and doctor name;
+#  11. config checks: a quoted proxy, refresh_margin's range, the CA error;
+#  12. completion, doctor's wording, reload advice, a secret from a pipe.
 set -u
 . "$(dirname "$0")/../e2e/refresh_env.sh"
 
@@ -139,6 +149,155 @@ if have_postfix && command -v postconf >/dev/null; then
 	rm -f "$S/mine.json"
 else
 	skip "doctor's password map: needs root, a postfix user and postconf"
+fi
+
+# ===== 7. watch without systemd ==========================================================
+printf '{"version":1,"user":"%s","access_token":' "$U" >"$S/broken.json"; chmod 600 "$S/broken.json"
+# no-syslog: runs COMMAND where there is no syslog socket
+no_syslog() {
+	if [ ! -e /dev/log ]; then "$@"; return; fi
+	unshare -m --propagation private -- bash -c 'mount --bind /dev/null /dev/log && exec "$@"' _ "$@"
+}
+no_syslog "$CLI" watch --once broken </dev/null >"$T/w.out" 2>"$T/w.err"
+rc=$?
+check "watch --once, no terminal, no syslog socket: exit 65 and the error on stderr" \
+	bash -c '[ "$1" = 65 ] && grep -q "broken" "$2"' _ "$rc" "$T/w.err" || show "$T/w.err"
+rm -f "$S/broken.json"
+if [ "$(id -u)" = 0 ] && [ ! -d /run/systemd/system ]; then
+	CRONF=/etc/cron.d/sasl-oauth2-watch
+	[ -e "$CRONF" ] && cp -p "$CRONF" "$T/cron.saved"
+	made_crond=; [ -d /etc/cron.d ] || { mkdir /etc/cron.d; made_crond=1; }
+	rm -f "$CRONF"
+	"$CLI" doctor --for postfix --postfix-config "${PFD:-$T}" >"$T/dw.out" 2>&1
+	fix=$(sed -n "s/^ *fix: \(.*echo '.*sasl-oauth2 watch --for postfix --once' > .*\)$/\1/p" "$T/dw.out" | head -n 1)
+	check "doctor without systemd: the cron fix" test -n "$fix" || show "$T/dw.out"
+	if [ -x /usr/sbin/cron ]; then
+		check "doctor: cron is installed, the fix is the line alone" bash -c '[[ $1 == echo* ]]' _ "$fix"
+	else
+		check "doctor: cron is not installed, the fix installs it first" bash -c '[[ $1 == "apt-get install cron && echo"* ]]' _ "$fix"
+	fi
+	bash -c "${fix#apt-get install cron && }"
+	"$CLI" doctor --for postfix --postfix-config "${PFD:-$T}" >"$T/dw2.out" 2>&1
+	check "doctor: after its cron line as printed, the watch is no longer 'not running'" \
+		bash -c '! grep -q "watch service is not running" "$1"' _ "$T/dw2.out" || show "$T/dw2.out"
+	if [ -x /usr/sbin/cron ]; then
+		check "doctor: OK, cron runs the watch" grep -q "^OK.*cron runs sasl-oauth2 watch" "$T/dw2.out"
+	else
+		check "doctor: WARN, cron is not installed so the line never runs (fix: apt-get install cron)" \
+			bash -c 'grep -q "^WARN.*cron is not installed" "$1" && grep -q "fix: apt-get install cron$" "$1"' _ "$T/dw2.out"
+	fi
+	rm -f "$CRONF"
+	[ -e "$T/cron.saved" ] && cp -p "$T/cron.saved" "$CRONF"
+	[ -n "$made_crond" ] && rmdir /etc/cron.d
+else
+	skip "doctor's cron line: needs root on a system without systemd"
+fi
+
+# ===== 9. migration ======================================================================
+if have_postfix; then
+	mkdir -p "$CH/etc/tokens"
+	rt=$(admin POST /admin/seed "{\"user\":\"$U\",\"ttl\":3600}" | "$NODE" -e '
+		let b = ""; process.stdin.on("data", (c) => b += c);
+		process.stdin.on("end", () => console.log(JSON.parse(b).refresh_token));')
+	printf '{"access_token":"%s","refresh_token":"%s","expiry":"%s","client_id":"cid","token_endpoint":"https://login.microsoftonline.com/common/oauth2/v2.0/token"}\n' \
+		"$(head -c 1500 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" "$rt" "$(( $(date +%s) + 3000 ))" \
+		>"$CH/etc/tokens/$U"
+	chown -R postfix: "$CH/etc/tokens"; chmod 600 "$CH/etc/tokens/$U"
+	"$CLI" import "/etc/tokens/$U" imp --for postfix >"$T/imp.out" 2>"$T/imp.err"
+	rc=$?
+	check "import /etc/tokens/X (sasl_passwd's path): read inside the chroot, exit 0" \
+		test "$rc" = 0 -a -s "$PDIR/imp.json" || show "$T/imp.err"
+	sc=$(json_field "$PDIR/imp.json" scope 2>/dev/null)
+	check "import of a sasl-xoauth2 (send-only) file records SMTP only ($sc)" \
+		bash -c '[[ $1 == *SMTP.Send* && $1 != *IMAP* && $1 != *POP* ]]' _ "$sc"
+	# doctor, before any import, on a relay with /etc/sasl-xoauth2.conf
+	made_conf=
+	[ -e /etc/sasl-xoauth2.conf ] || { echo '{"client_id":"cid"}' >/etc/sasl-xoauth2.conf; made_conf=1; }
+	printf 'chroot_dir = %s\n' "$T/chroot2" >"$T/c2.conf"
+	SASL_OAUTH2_CONF="$T/c2.conf" "$CLI" doctor --for postfix --postfix-config "${PFD:-$T}" >"$T/dm.out" 2>&1
+	check "doctor with /etc/sasl-xoauth2.conf and no account yet: suggests import" \
+		bash -c 'grep -q "^WARN.*sasl-xoauth2.conf.*import" "$1" && grep -q "fix: sasl-oauth2 import FILE NAME --for postfix" "$1"' _ "$T/dm.out" ||
+		show "$T/dm.out"
+	[ -n "$made_conf" ] && rm -f /etc/sasl-xoauth2.conf
+else
+	skip "migration: needs root and a postfix user"
+fi
+
+# ===== 10. the packages ship what the docs name =========================================
+cmds=$("$CLI" --help | sed -n 's/^  \([a-z][a-z]*\)  .*/\1/p' | grep -v '^help$')
+missing=$(for c in $cmds; do grep -q "\`$c\`" <(sed -n '/^\[Postfix guide\]\|Commands:/,/sasl-oauth2(1)/p' "$SRCDIR/README.md") || echo "$c"; done)
+check "README's command list has every command ($(echo $cmds))${missing:+; missing: $missing}" test -z "$missing"
+inst=$(bash "$SRCDIR/debian/sasl-oauth2.install" 2>/dev/null)
+for f in $(grep -ohE 'DOCDIR "/[a-z0-9-]+\.md' "$SRCDIR"/tools/*.c | sed 's|.*/||' | sort -u) NEWS; do
+	check "the package installs $f, which doctor or the man pages name" \
+		grep -qx "usr/share/doc/sasl-oauth2/$f" <<<"$inst"
+done
+check "sasl-oauth2.conf(5) names the sample where the package puts it" \
+	bash -c 'grep -q "/usr/share/doc/sasl-oauth2/examples/sasl-oauth2.conf" "$1" &&
+		grep -qx "usr/share/doc/sasl-oauth2/examples/sasl-oauth2.conf" <<<"$2"' _ "$SRCDIR/man/sasl-oauth2.conf.5" "$inst"
+
+# ===== 11. config checks that match reality =============================================
+printf 'proxy = "http://proxy.example.com:3128"\n' >"$T/q.conf"
+SASL_OAUTH2_CONF="$T/q.conf" "$CLI" doctor >"$T/q.out" 2>&1
+check "doctor: a quoted proxy (curl refuses it) is a FAIL naming the line" \
+	grep -q "^FAIL.*line 1: proxy: .*no quotes" "$T/q.out" || show "$T/q.out"
+printf 'refresh_margin = 99999\n' >"$T/m.conf"
+SASL_OAUTH2_CONF="$T/m.conf" "$CLI" doctor >"$T/m.out" 2>&1
+check "refresh_margin out of range: the error gives the range (0 to 86400)" \
+	grep -q "refresh_margin: .*0 to 86400" "$T/m.out" || show "$T/m.out"
+if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+	unshare -m --propagation private -- bash -c 'mount -t tmpfs none /etc/ssl/certs && exec "$@"' _ \
+		env SASL_OAUTH2_CONF="$T/none.conf" "$CLI" doctor >"$T/ca.out" 2>&1
+	check "no config file, no CA bundle: the CA error names no config file" \
+		bash -c 'grep -q "^FAIL.*CA bundle" "$1" && ! grep "CA bundle" "$1" | grep -qF "$2"' _ "$T/ca.out" "$T/none.conf" ||
+		show "$T/ca.out"
+else
+	skip "the CA error without a config file: needs root and mount namespaces"
+fi
+
+# ===== 12. small things ==================================================================
+comp() { # WORDS...: bash completion's answers for the last word
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
+		_sasl_oauth2; printf "%s\n" "${COMPREPLY[@]}"' _ "$SRCDIR/completion/bash/sasl-oauth2" "$@" 2>/dev/null | sort | tr '\n' ' '
+}
+check "completion: --cloud offers the real cloud names" test "$(comp sasl-oauth2 authorize --cloud "")" = "china dod gcc gcc-high worldwide "
+touch "$T/c-cert.pem" "$T/c-key.pem"
+for o in --certificate --private-key --service-account; do
+	check "completion: $o completes file names" test "$(comp sasl-oauth2 authorize $o "$T/c-c")" = "$T/c-cert.pem "
+done
+check "completion: keygen completes file names" test "$(comp sasl-oauth2 keygen "$T/c-k")" = "$T/c-key.pem "
+check "zsh completion: the same cloud names and file options" \
+	bash -c 'grep -q "worldwide gcc gcc-high dod china" "$1" && grep -q -- "--certificate|--private-key|--service-account" "$1"' _ "$SRCDIR/completion/zsh/_sasl-oauth2"
+bad=$(grep -ohE '[^;] *\(nothing was saved\)|[a-z] nothing was saved|nothing was saved\.' "$SRCDIR"/tools/*.c "$SRCDIR"/lib/*.c || true)
+check "one wording: '; nothing was saved' everywhere${bad:+ (not: $bad)}" test -z "$bad"
+if have_postfix && command -v postconf >/dev/null; then
+	# doctor's parenthesis and spacing, reload advice while Postfix is stopped
+	pf_main "texthash:$PFD/sasl_passwd"
+	postconf -c "$PFD" -e 'smtp_sasl_security_options =' 2>/dev/null
+	doc
+	check "doctor: an empty value is shown as (empty), no double space" \
+		bash -c 'grep -q "smtp_sasl_security_options = (empty)" "$1" && ! grep -E "^(OK|WARN|FAIL) .*[^ ]  +[^ ]" "$1"' _ "$T/doc.out" ||
+		show "$T/doc.out"
+	postconf -c "$PFD" -e 'smtp_sasl_security_options = noplaintext' 2>/dev/null
+	postconf -c "$PFD" -X smtp_sasl_tls_security_options 2>/dev/null
+	doc
+	line=$(grep "unset, so" "$T/doc.out" | head -n 1)
+	check "doctor: '(unset, so ...' is closed" bash -c '[ -n "$1" ] && [ "$(tr -cd "(" <<<"$1" | wc -c)" = "$(tr -cd ")" <<<"$1" | wc -c)" ]' _ "$line" || show "$T/doc.out"
+	check "doctor: no double space in its lines" bash -c '! grep -E "^(OK|WARN|FAIL) .*[^ ]  +[^ ]" "$1"' _ "$T/doc.out"
+	if ! postfix -c "$PFD" status >/dev/null 2>&1; then
+		check "doctor while Postfix is stopped: no 'postfix reload' in its fixes" \
+			bash -c 'grep -q "fix: postconf" "$1" && ! grep -q "postfix.* reload" "$1"' _ "$T/doc.out" || show "$T/doc.out"
+	else
+		skip "reload advice while stopped: a Postfix runs with $PFD's queue directory"
+	fi
+fi
+# a client secret from a pipe: app-only keeps its path, so refused clearly
+if true; then
+	"$CLI" authorize pipeapp --app --provider microsoft --tenant contoso.example --client-id cid \
+		--user "$U" --client-secret-file <(echo s3cr3t) </dev/null >"$T/pipe.out" 2>"$T/pipe.err"
+	rc=$?
+	check "app-only --client-secret-file <(cmd): refused (exit 2), says why" \
+		bash -c '[ "$1" = 2 ] && grep -q "not a regular file" "$2"' _ "$rc" "$T/pipe.err" || show "$T/pipe.err"
 fi
 
 e2e_finish

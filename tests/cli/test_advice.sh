@@ -173,6 +173,8 @@ if [ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1; then
 	check "postfix: the snippet keeps tokens on TLS (smtp_sasl_tls_security_options = noanonymous)" \
 		bash -c 'grep -q "smtp_sasl_tls_security_options = noanonymous" "$1" && ! grep -q "^  smtp_sasl_security_options" "$1"' _ "$T/relay.out"
 	check "postfix: the sasl_passwd line names Postfix's file" grep -qF "$U:$P" "$T/relay.out"
+	check "postfix: main.cf's settings as postconf -e (no second 'relayhost =' line for Debian's main.cf)" \
+		bash -c 'grep -q "^  postconf -e .relayhost = \[" "$1" && ! grep -q "^  relayhost =" "$1"' _ "$T/relay.out"
 	kill_refresh_token "$P"
 	rt=$(json_field "$P" refresh_token)
 	runuser -u postfix -- env SASL_OAUTH2_CONF="$SASL_OAUTH2_CONF" \
@@ -234,6 +236,10 @@ hint=$(grep -oE "sasl-oauth2 refresh [^)]*" "$T/doc-exp.out" | head -n 1)
 check "doctor: an expired token's advice names the account ('$hint')" test "$hint" = "sasl-oauth2 refresh alice"
 run_printed doc-refresh "${hint:-false}"
 check "doctor: '$hint' runs as printed (exit 0)" test "$RC" = 0 || show "$T/doc-refresh.err"
+# a sign-in whose client secret comes from a pipe: read once, it works
+timeout 90 "$CLI" authorize piped --provider test --user "$U" --client-secret-file <(echo s3cr3t) --flow browser \
+	--timeout 60 </dev/null >"$T/piped.out" 2>"$T/piped.err"
+check "authorize --client-secret-file <(cmd) (sign-in): exit 0" test "$?" = 0 || show "$T/piped.err"
 # test: no such account
 "$CLI" test ghost --smtp 127.0.0.1:1 >/dev/null 2>"$T/test-ghost.err"
 collect "$T/test-ghost.err"

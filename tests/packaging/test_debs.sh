@@ -131,6 +131,10 @@ check "shell completion (bash, zsh) and the sample configuration (as an example)
 	in_root 'test -f /usr/share/bash-completion/completions/sasl-oauth2 &&
 		test -f /usr/share/zsh/vendor-completions/_sasl-oauth2 &&
 		test -f /usr/share/doc/sasl-oauth2/examples/sasl-oauth2.conf'
+check "the guides (with the migration guide) and NEWS are in /usr/share/doc/sasl-oauth2, where doctor points" \
+	in_root 'for f in README.md clients.md gmail.md microsoft365.md migrate-sasl-xoauth2.md postfix.md; do
+		test -f /usr/share/doc/sasl-oauth2/$f || exit 1; done
+		test -f /usr/share/doc/sasl-oauth2/NEWS || test -f /usr/share/doc/sasl-oauth2/NEWS.gz'
 check "no /etc/sasl-oauth2.conf comes with the package (it is the admin's)" \
 	in_root '! test -e /etc/sasl-oauth2.conf && ! dpkg -S /etc/sasl-oauth2.conf >/dev/null 2>&1'
 check "the man pages are installed" \
