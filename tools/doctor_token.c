@@ -282,7 +282,7 @@ int doctor_check_account(struct doctor *d, const struct account *a)
 	if (a->for_postfix && strncmp(a->path, d->cli->cfg.chroot_dir,
 				      strlen(d->cli->cfg.chroot_dir)) != 0)
 		report(d, FAIL, "keep Postfix's token files under CHROOT/etc/sasl-oauth2 "
-		       "(sasl-oauth2 authorize NAME --for postfix)",
+		       "(sasl-oauth2 authorize NAME --provider PROVIDER --for postfix)",
 		       "token file: %s is outside Postfix's chroot %s", a->path,
 		       d->cli->cfg.chroot_dir);
 	/* Only the name's own metadata here (lstat): the contents are read

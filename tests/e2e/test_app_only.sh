@@ -199,8 +199,11 @@ bad_case() { # NAME EXPECT_RE FILE_RE [authorize args...]: a refused authorize
 	check "$name: nothing was saved" test ! -e "$(tok "$name")"
 	grep -qE -- "$want" "$T/$name.out" || show_log "$T/$name.out" authorize
 }
-bad_case wrongkey 'refused the client credentials grant.*invalid_client' "sasl-oauth2 doctor" \
+# nothing was saved, so the way on is this command again, not doctor
+bad_case wrongkey 'refused the client credentials grant.*invalid_client' "nothing was saved: after fixing it, run this authorize command again" \
 	--certificate "$T/wrongcert.pem" --private-key "$T/wrongkey.pem"
+check "wrongkey: no 'check with: sasl-oauth2 doctor' for a file that was never saved" \
+	bash -c '! grep -q "sasl-oauth2 doctor" "$1"' _ "$T/wrongkey.out"
 bad_case mismatch 'does not belong to private key' "$T/wrongcert.pem" \
 	--certificate "$T/wrongcert.pem" --private-key "$T/key.pem"
 chmod 640 "$T/key.pem"
