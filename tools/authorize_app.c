@@ -205,9 +205,12 @@ static int check_not_among_tokens(const struct account *acct, const char *path,
 	    strncmp(dir, path, (size_t)(slash - path)) != 0)
 		return -1;
 	snprintf(keys, sizeof(keys), "%s/keys", dir);
+	/* as the directory's owner: root makes nothing in postfix's directory */
 	cli_error("%s %s is among the token files in %s, where it would be taken for an "
-		  "account; nothing was saved. Keep credentials in %s/ (mkdir -p %s && mv %s "
-		  "%s/)", what, path, dir, keys, keys, path, keys);
+		  "account; nothing was saved: keep credentials in %s/ (%smkdir -m 700 %s && "
+		  "%smv %s %s/)", what, path, dir, keys, acct->for_postfix ?
+		  "runuser -u postfix -- " : "", keys, acct->for_postfix ?
+		  "runuser -u postfix -- " : "", path, keys);
 	return CLI_USAGE;
 }
 

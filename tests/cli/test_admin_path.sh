@@ -216,7 +216,7 @@ if have_postfix; then
 	printf 'chroot_dir = %s\n' "$T/chroot2" >"$T/c2.conf"
 	SASL_OAUTH2_CONF="$T/c2.conf" "$CLI" doctor --for postfix --postfix-config "${PFD:-$T}" >"$T/dm.out" 2>&1
 	check "doctor with /etc/sasl-xoauth2.conf and no account yet: suggests import" \
-		bash -c 'grep -q "^WARN.*sasl-xoauth2.conf.*import" "$1" && grep -q "fix: sasl-oauth2 import FILE NAME --for postfix" "$1"' _ "$T/dm.out" ||
+		bash -c 'grep -q "^WARN.*sasl-xoauth2.conf.*import" "$1" && grep -q "fix: .*sasl-oauth2 import FILE NAME --for postfix" "$1"' _ "$T/dm.out" ||
 		show "$T/dm.out"
 	[ -n "$made_conf" ] && rm -f /etc/sasl-xoauth2.conf
 else

@@ -303,7 +303,7 @@ case_ "password entry, XOAUTH2 filter" WARN \
 check "password entry: doctor never prints the password" bash -c '! grep -qF -- "$1" "$2"' _ "$PW" "$T/out"
 sed -i '/^smtp_sasl_mechanism_filter/d' "$PFDIR/main.cf"
 case_ "password entry, no filter" WARN "1 password map entry .*smtp_sasl_mechanism_filter = \(none: every mechanism\)" \
-	"docs/postfix.md"
+	"postfix.md, section 7"
 postfix_config
 postfix_config
 sed -i 's/^smtp_tls_security_level = .*/smtp_tls_security_level = none/' "$PFDIR/main.cf"
