@@ -141,8 +141,8 @@ void doctor_check_migration(struct doctor *d)
 	cli_names_free(names, n);
 	if (n > 0)
 		return;
-	snprintf(fix, sizeof(fix), "for each token file sasl_passwd names: sasl-oauth2 import "
-		 "FILE NAME --for postfix (see %s/migrate-sasl-xoauth2.md)", DOCDIR);
+	doctor_fix(fix, sizeof(fix), "for each token file sasl_passwd names: sasl-oauth2 import "
+		   "FILE NAME --for postfix (see " DOCDIR "/migrate-sasl-xoauth2.md)");
 	report(d, WARN, fix, "migration: %s (tarickb/sasl-xoauth2) is here, and Postfix has no "
 	       "sasl-oauth2 account in %s yet: import its token files rather than authorize "
 	       "again", CLI_SASL_XOAUTH2_CONF, dir);

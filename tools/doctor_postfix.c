@@ -320,10 +320,10 @@ static int not_postfix_file(struct doctor *d, const struct pf *pf, const char *p
 	base_name(path, name, sizeof(name));
 	if (account_resolve(name, 0, &d->cli->cfg, &mine, &err) != OA2_OK ||
 	    strcmp(mine.path, path) != 0 || stat(mine.path, &st) != 0)
-		snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --provider PROVIDER --for "
+		doctor_fix(fix, sizeof(fix), "sasl-oauth2 authorize %s --provider PROVIDER --for "
 			 "postfix, then name its file in the map", name);
 	else
-		snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --for postfix (a copy of "
+		doctor_fix(fix, sizeof(fix), "sasl-oauth2 authorize %s --for postfix (a copy of "
 			 "its settings for Postfix), then name that file in the map", name);
 	report(d, FAIL, fix, "postfix: the password map entry for %s names %s, a file of "
 	       "uid %u%s: Postfix cannot read root's file; use --for postfix", pf->relay, path,
@@ -346,9 +346,9 @@ static int not_created_yet(struct doctor *d, const struct pf *pf, const char *ho
 		return 0;
 	if (account_resolve(name, 0, &d->cli->cfg, &mine, &err) == OA2_OK &&
 	    stat(mine.path, &st) == 0)
-		snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --for postfix", name);
+		doctor_fix(fix, sizeof(fix), "sasl-oauth2 authorize %s --for postfix", name);
 	else
-		snprintf(fix, sizeof(fix), "sasl-oauth2 authorize %s --provider PROVIDER --for "
+		doctor_fix(fix, sizeof(fix), "sasl-oauth2 authorize %s --provider PROVIDER --for "
 			 "postfix", name);
 	report(d, FAIL, fix, "postfix: the password map entry for %s names the token file %s, "
 	       "which does not exist yet: authorize %s --for postfix first", pf->relay, host,

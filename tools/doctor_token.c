@@ -197,12 +197,14 @@ static int read_checks(void *ctx)
 		cli_format_duration(now - tok.expires_at, dur, sizeof(dur));
 		int renewable = oa2_grant_can_renew(&tok, &d->cli->cfg);
 		if (renewable)
-			snprintf(fix, sizeof(fix), "nothing to do: the next login refreshes it (or "
-				 "run: sasl-oauth2 refresh %s%s)", a->name,
-				 a->for_postfix ? " --for postfix" : "");
+			doctor_fix(fix, sizeof(fix), a->for_postfix ? "nothing to do: the next "
+				   "login refreshes it (or run: sasl-oauth2 refresh %s --for postfix)"
+				   : "nothing to do: the next login refreshes it (or run: "
+				   "sasl-oauth2 refresh %s)", a->name);
 		else
-			snprintf(fix, sizeof(fix), "authorize again: sasl-oauth2 authorize %s%s",
-				 a->name, a->for_postfix ? " --for postfix" : "");
+			doctor_fix(fix, sizeof(fix), a->for_postfix ? "authorize again: sasl-oauth2 "
+				   "authorize %s --for postfix" : "authorize again: sasl-oauth2 "
+				   "authorize %s", a->name);
 		report(d, renewable ? WARN : FAIL, fix, "access token: expired %s ago", dur);
 	}
 
