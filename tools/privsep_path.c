@@ -21,7 +21,7 @@ static void owner_name(uid_t uid, char *buf, size_t n)
 }
 
 int privsep_dir_ok(const char *dir, const struct stat *st, uid_t uid, const char *who,
-		   struct oa2_err *err)
+		   int above, struct oa2_err *err)
 {
 	char owner[128];
 
@@ -33,6 +33,12 @@ int privsep_dir_ok(const char *dir, const struct stat *st, uid_t uid, const char
 				   "token files where every directory above them is root's or %s's",
 				   dir, owner, who, who);
 	}
+	/* In a root-owned sticky directory (/tmp) only an entry's owner or
+	 * root may rename or remove it: nobody else can replace the directory
+	 * below, which the walk checks in turn. The account's own directory
+	 * must not be one: others could add files beside the token files. */
+	if (above && st->st_uid == 0 && (st->st_mode & S_ISVTX) != 0)
+		return OA2_OK;
 	if ((st->st_mode & 022) != 0)
 		return oa2_err_set(err, OA2_ERR_UNSAFE, "directory %s is writable by %s (mode %04o): "
 				   "refusing to work below it for %s (others could put other "
@@ -44,16 +50,18 @@ int privsep_dir_ok(const char *dir, const struct stat *st, uid_t uid, const char
 }
 
 /* The nearest existing ancestor of dir (dir itself when it exists), made
- * absolute, in out. */
+ * absolute, in out. Returns 0 for dir itself, 1 for an ancestor, -1 on
+ * error. */
 static int existing(const char *dir, char *out, size_t n)
 {
 	char cur[PATH_MAX], *slash;
+	int up = 0;
 
 	if (snprintf(cur, sizeof(cur), "%s", dir) >= (int)sizeof(cur))
 		return -1;
-	for (;;) {
+	for (;; up = 1) {
 		if (realpath(cur, out) != NULL)
-			return strlen(out) < n ? 0 : -1;
+			return strlen(out) < n ? up : -1;
 		if (errno != ENOENT && errno != ENOTDIR)
 			return -1;
 		slash = strrchr(cur, '/');
@@ -70,9 +78,10 @@ int privsep_check_path(const char *dir, uid_t uid, const char *who, struct oa2_e
 {
 	char shown[PATH_MAX], *slash;
 	struct stat st, root;
-	int fd, up, rc = OA2_OK;
+	int fd, up, above, rc = OA2_OK;
 
-	if (existing(dir, shown, sizeof(shown)) != 0)
+	above = existing(dir, shown, sizeof(shown));
+	if (above < 0)
 		return oa2_err_set(err, OA2_ERR_IO, "directory %s: cannot resolve it: %s", dir,
 				   strerror(errno));
 	if (stat("/", &root) != 0)
@@ -83,7 +92,8 @@ int privsep_check_path(const char *dir, uid_t uid, const char *who, struct oa2_e
 			rc = oa2_err_set(err, OA2_ERR_IO, "directory %s: %s", shown, strerror(errno));
 			break;
 		}
-		rc = privsep_dir_ok(shown, &st, uid, who, err);
+		rc = privsep_dir_ok(shown, &st, uid, who, above, err);
+		above = 1;
 		if (rc != OA2_OK || (st.st_dev == root.st_dev && st.st_ino == root.st_ino))
 			break;
 		up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

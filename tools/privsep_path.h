@@ -5,7 +5,9 @@
  * account's directory up to / must belong to root or to that owner and be
  * writable by neither group nor others. Otherwise someone else could
  * rename a directory on the way and put one of their choosing in its
- * place after the checks. The walk goes up through descriptors (openat
+ * place after the checks. Above the account's directory, a root-owned
+ * sticky directory such as /tmp is fine: there only an entry's owner may
+ * rename it. The walk goes up through descriptors (openat
  * ".."), so it checks the directories the account's directory really lies
  * in, whatever links the path went through.
  */
@@ -18,11 +20,12 @@
 
 /* The owner decision for one directory: OA2_OK when st (an fstat of the
  * directory shown as `dir`) belongs to root or to uid and is writable by
- * neither group nor others; else OA2_ERR_UNSAFE with err naming dir, what
- * is wrong and the fix. `who` names uid in the message. */
+ * neither group nor others, or, when `above` (dir is above the account's
+ * directory), is root's with the sticky bit; else OA2_ERR_UNSAFE with err
+ * naming dir, what is wrong and the fix. `who` names uid in the message. */
 struct stat;
 int privsep_dir_ok(const char *dir, const struct stat *st, uid_t uid, const char *who,
-		   struct oa2_err *err);
+		   int above, struct oa2_err *err);
 
 /* Checks dir and every directory above it up to / with privsep_dir_ok. A
  * dir that does not exist yet is checked from its nearest existing

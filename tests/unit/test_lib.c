@@ -820,27 +820,39 @@ static void test_dir_rule(void)
 
 	memset(&st, 0, sizeof(st));
 	st.st_mode = S_IFDIR | 0755;
-	CHECK(privsep_dir_ok("/a", &st, 1000, "alice", &e) == OA2_OK,
+	CHECK(privsep_dir_ok("/a", &st, 1000, "alice", 0, &e) == OA2_OK,
 	      "dir rule: root's directory, 0755: fine for anyone below it");
 	st.st_uid = 1000;
 	st.st_mode = S_IFDIR | 0700;
-	CHECK(privsep_dir_ok("/a", &st, 1000, "alice", &e) == OA2_OK,
+	CHECK(privsep_dir_ok("/a", &st, 1000, "alice", 0, &e) == OA2_OK,
 	      "dir rule: the owner's own directory: fine");
 	st.st_uid = 1001;
-	rc = privsep_dir_ok("/a", &st, 1000, "alice", &e);
+	rc = privsep_dir_ok("/a", &st, 1000, "alice", 0, &e);
 	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "directory /a belongs to uid 1001") &&
 	      strstr(e.msg, "neither root nor alice"),
 	      "dir rule: a third user's directory is refused, naming it: %s", e.msg);
 	st.st_uid = 0;
 	st.st_mode = S_IFDIR | 02775;
-	rc = privsep_dir_ok("/a", &st, 1000, "alice", &e);
+	rc = privsep_dir_ok("/a", &st, 1000, "alice", 0, &e);
 	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "writable by its group (mode 2775)") &&
 	      strstr(e.msg, "chmod go-w /a"),
 	      "dir rule: a group-writable directory is refused with the fix: %s", e.msg);
 	st.st_mode = S_IFDIR | 01777;
-	rc = privsep_dir_ok("/a", &st, 0, "root", &e);
+	rc = privsep_dir_ok("/a", &st, 0, "root", 0, &e);
 	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "writable by group and others (mode 1777)"),
-	      "dir rule: a sticky world-writable directory (/tmp) is refused too: %s", e.msg);
+	      "dir rule: a sticky world-writable account directory is refused: %s", e.msg);
+	CHECK(privsep_dir_ok("/tmp", &st, 1000, "alice", 1, &e) == OA2_OK,
+	      "dir rule: above the account's directory, root's sticky /tmp is fine (only an "
+	      "entry's owner may rename it)");
+	st.st_uid = 1001;
+	rc = privsep_dir_ok("/t", &st, 1000, "alice", 1, &e);
+	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "belongs to uid 1001"),
+	      "dir rule: a third user's sticky directory above it is not: %s", e.msg);
+	st.st_uid = 0;
+	st.st_mode = S_IFDIR | 0777;
+	rc = privsep_dir_ok("/t", &st, 1000, "alice", 1, &e);
+	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "(mode 0777)"),
+	      "dir rule: nor a world-writable one without the sticky bit: %s", e.msg);
 
 	CHECK(privsep_check_path("/usr/bin/not-made-yet/deeper", geteuid(), "me", &e) == OA2_OK,
 	      "dir rule: a directory to be made is checked from its nearest existing one");
@@ -855,12 +867,12 @@ static void test_dir_rule(void)
 	      "dir rule: the walk up names the first directory that fails: %s", e.msg);
 	chmod(dir, 0700);
 	rc = privsep_check_path(below, geteuid(), "me", &e);
-	if (stat("/tmp", &st) == 0 && (st.st_mode & 022) != 0)
-		CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, "directory /tmp is writable by"),
-		      "dir rule: ... and goes on up to / (here /tmp): %s", e.msg);
-	else
-		CHECK(rc == OA2_OK, "dir rule: ... and goes on up to / (/tmp is not writable by "
-		      "others here): %s", rc ? e.msg : "fine");
+	CHECK(rc == OA2_OK, "dir rule: ... and goes on up to /, past root's sticky /tmp: %s",
+	      rc ? e.msg : "fine");
+	chmod(dir, 01777);
+	rc = privsep_check_path(dir, geteuid(), "me", &e);
+	CHECK(rc == OA2_ERR_UNSAFE && strstr(e.msg, dir),
+	      "dir rule: a sticky account directory itself is refused: %s", e.msg);
 	rmdir(dir);
 }
 
