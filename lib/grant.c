@@ -46,10 +46,10 @@ const char *oa2_grant_explain(const struct oa2_grant_kind *k, const struct oa2_t
 	return words != NULL ? words : oa2_token_error_explain(error, description);
 }
 
-/* The refresh grant's refusal already reads right (refresh.c); app-only
+/* The refresh grant's refusal already reads right (token_endpoint.c); app-only
  * grants have no user to sign in again, so their refusal says what to fix. */
 static void reword_denial(const struct oa2_grant_kind *k, const struct oa2_token *tok,
-			  const char *account, const struct oa2_refresh_result *res,
+			  const char *account, const struct oa2_token_response *res,
 			  struct oa2_err *err)
 {
 	char buf[OA2_GRANT_EXPLAIN_MAX];
@@ -64,7 +64,7 @@ static void reword_denial(const struct oa2_grant_kind *k, const struct oa2_token
 }
 
 int oa2_grant_renew(const char *path, const char *account, const struct oa2_config *cfg,
-		    const struct oa2_token *tok, struct oa2_refresh_result *res,
+		    const struct oa2_token *tok, struct oa2_token_response *res,
 		    struct oa2_err *err)
 {
 	const struct oa2_grant_kind *k = oa2_grant_kind_of(tok);

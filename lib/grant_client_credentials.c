@@ -80,7 +80,7 @@ int oa2_grant_client_assertion(const char *alg, const char *client_id, const cha
 	return rc;
 }
 
-static int renew(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
+static int renew(const struct oa2_grant_ctx *c, struct oa2_token_response *res,
 		 struct oa2_err *err)
 {
 	const struct oa2_token *t = c->tok;
@@ -105,8 +105,8 @@ static int renew(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
 			     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
 		oa2_form_add(&form, "client_assertion", assertion);
 	}
-	rc = oa2_grant_post(t->token_endpoint, &form, t->client_id, secret, c->http, c->account,
-			    res, err);
+	rc = oa2_token_endpoint_post(t->token_endpoint, &form, t->client_id, secret, c->http, c->account,
+				     res, err);
 	oa2_secret_free_str(secret);
 	oa2_secret_free_str(assertion);
 	return rc;

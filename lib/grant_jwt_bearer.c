@@ -64,7 +64,7 @@ int oa2_grant_sa_assertion(const char *sa_path, const char *chroot_dir, const ch
 	return rc;
 }
 
-static int renew(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
+static int renew(const struct oa2_grant_ctx *c, struct oa2_token_response *res,
 		 struct oa2_err *err)
 {
 	const struct oa2_token *t = c->tok;
@@ -81,8 +81,8 @@ static int renew(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
 	oa2_form_add(&form, "assertion", assertion);
 	oa2_secret_free_str(assertion);
 	/* The assertion is the client's proof: no client_id, no secret. */
-	return oa2_grant_post(t->token_endpoint, &form, NULL, NULL, c->http, c->account, res,
-			      err);
+	return oa2_token_endpoint_post(t->token_endpoint, &form, NULL, NULL, c->http, c->account, res,
+				       err);
 }
 
 /* Google says little in its codes; the descriptions tell the cases apart.

@@ -1,8 +1,24 @@
 /* The refresh_token grant: what token files of format version 1 use. */
 #include <stddef.h>
 
+#include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/provider.h"
+
+int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_http_opts *o,
+			 const char *account, struct oa2_token_response *res,
+			 struct oa2_err *err)
+{
+	struct oa2_buf form;
+
+	oa2_buf_init(&form, 4 * OA2_ACCESS_TOKEN_MAX);
+	oa2_form_add(&form, "grant_type", "refresh_token");
+	oa2_form_add(&form, "refresh_token", rq->refresh_token);
+	if (rq->scope != NULL)
+		oa2_form_add(&form, "scope", rq->scope);
+	return oa2_token_endpoint_post(rq->token_endpoint, &form, rq->client_id,
+				       rq->client_secret, o, account, res, err);
+}
 
 static const char *missing(const struct oa2_token *tok, const struct oa2_config *cfg)
 {
@@ -18,7 +34,7 @@ static const char *missing(const struct oa2_token *tok, const struct oa2_config 
 	return NULL;
 }
 
-static int renew(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
+static int renew(const struct oa2_grant_ctx *c, struct oa2_token_response *res,
 		 struct oa2_err *err)
 {
 	const struct oa2_token *t = c->tok;

@@ -17,7 +17,7 @@
 #include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/health.h"
 #include "sasl-oauth2/json.h"
-#include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/token_endpoint.h"
 #include "sasl-oauth2/safe_file.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token_store.h"
@@ -255,7 +255,7 @@ static void set_int(struct json_object *obj, const char *key, long long v)
 	json_object_object_add(obj, key, json_object_new_int64(v));
 }
 
-static void record_error(struct json_object *obj, const struct oa2_refresh_result *res,
+static void record_error(struct json_object *obj, const struct oa2_token_response *res,
 			 const char *message, long long now)
 {
 	struct json_object *e = json_object_new_object();
@@ -273,7 +273,7 @@ static void record_error(struct json_object *obj, const struct oa2_refresh_resul
 }
 
 /* Moves the grant's result into the file's JSON. */
-static void apply_result(struct json_object *obj, const struct oa2_refresh_result *res,
+static void apply_result(struct json_object *obj, const struct oa2_token_response *res,
 			 long long now)
 {
 	long long expires_at = now + (res->expires_in > 0 ? res->expires_in : 3600);
@@ -354,7 +354,7 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 		      struct oa2_err *notice)
 {
 	struct json_object *obj = NULL;
-	struct oa2_refresh_result res;
+	struct oa2_token_response res;
 	struct oa2_token cur;
 	struct oa2_err why, werr;
 	struct stat st;
@@ -434,7 +434,7 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 out:
 	oa2_json_put_wiped(obj);
 out_unlocked:
-	oa2_refresh_result_clear(&res);
+	oa2_token_response_clear(&res);
 	oa2_store_unlock(lockfd);
 	return rc;
 }

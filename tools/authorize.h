@@ -10,7 +10,7 @@
  *   authorize_next.c      what to put in Postfix, mbsync, mutt, msmtp
  *   authorize_prior.c     what an existing account says about itself
  *
- * Every flow ends with a token endpoint answer in an oa2_refresh_result
+ * Every flow ends with a token endpoint answer in an oa2_token_response
  * (owned by the caller) or an error in err; none of them touches the token
  * file.
  */
@@ -21,7 +21,7 @@
 #include "sasl-oauth2/http.h"
 #include "sasl-oauth2/pkce.h"
 #include "sasl-oauth2/provider.h"
-#include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/token_endpoint.h"
 #include "sasl-oauth2/token.h"
 
 #include "account.h"
@@ -51,11 +51,11 @@ struct authorize {
 };
 
 /* The flows. Each returns OA2_OK with the token endpoint's answer in *res. */
-int authorize_browser(const struct authorize *a, struct oa2_refresh_result *res,
+int authorize_browser(const struct authorize *a, struct oa2_token_response *res,
 		      struct oa2_err *err);
-int authorize_manual(const struct authorize *a, struct oa2_refresh_result *res,
+int authorize_manual(const struct authorize *a, struct oa2_token_response *res,
 		     struct oa2_err *err);
-int authorize_device(const struct authorize *a, struct oa2_refresh_result *res,
+int authorize_device(const struct authorize *a, struct oa2_token_response *res,
 		     struct oa2_err *err);
 
 /* One authorization request: PKCE pair, state, redirect URI and the URL
@@ -73,16 +73,16 @@ void authorize_request_clear(struct authorize_request *r);
 
 /* The authorization_code grant for a code the provider sent back. */
 int authorize_exchange(const struct authorize *a, const struct authorize_request *r,
-		       const char *code, struct oa2_refresh_result *res, struct oa2_err *err);
+		       const char *code, struct oa2_token_response *res, struct oa2_err *err);
 
 /* Rewrites err after a failed token (or device) endpoint request, in words
  * for this command: what the provider said and what to do. `what` names
  * the request ("the authorization code"). Returns rc. */
-int authorize_refusal(const struct authorize *a, int rc, const struct oa2_refresh_result *res,
+int authorize_refusal(const struct authorize *a, int rc, const struct oa2_token_response *res,
 		      const char *what, struct oa2_err *err);
 
 /* Writes the token file (atomically; the old one stays until then). */
-int authorize_save(const struct authorize *a, const struct oa2_refresh_result *res,
+int authorize_save(const struct authorize *a, const struct oa2_token_response *res,
 		   const char *user, struct oa2_err *err);
 
 /* Writes obj as acct's token file under its lock, owned as the account

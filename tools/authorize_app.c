@@ -218,7 +218,7 @@ struct app_state {
 	struct account acct;
 	struct oa2_provider prov;
 	struct oa2_token tok;
-	struct oa2_refresh_result res;
+	struct oa2_token_response res;
 	char secret_path[PATH_MAX], cert_path[PATH_MAX], key_path[PATH_MAX], sa_path[PATH_MAX];
 	int use_token_uri;        /* the service account key's token_uri is the endpoint */
 };
@@ -543,7 +543,7 @@ int authorize_app(struct cli *cli, int argc, char **argv)
 	}
 	memset(&s, 0, sizeof(s));
 	rc = run_app(cli, &o, &s);
-	oa2_refresh_result_clear(&s.res);
+	oa2_token_response_clear(&s.res);
 	oa2_provider_clear(&s.prov);
 	oa2_token_clear(&s.tok);
 	return rc;

@@ -8,7 +8,7 @@
 #include "browser_open.h"
 #include "redirect_listener.h"
 
-int authorize_browser(const struct authorize *a, struct oa2_refresh_result *res,
+int authorize_browser(const struct authorize *a, struct oa2_token_response *res,
 		      struct oa2_err *err)
 {
 	struct redirect_listener l;

@@ -20,19 +20,19 @@ static void sleep_s(long s)
 }
 
 static int poll_once(const struct authorize *a, const struct oa2_device_auth *d,
-		     struct oa2_refresh_result *res, struct oa2_err *err)
+		     struct oa2_token_response *res, struct oa2_err *err)
 {
 	struct oa2_buf form;
 
 	oa2_buf_init(&form, 16 * 1024);
 	oa2_form_add(&form, "grant_type", OA2_DEVICE_GRANT);
 	oa2_form_add(&form, "device_code", d->device_code);
-	return oa2_grant_post(a->prov->token_endpoint, &form, a->client_id, a->client_secret,
-			      &a->http, a->acct->name, res, err);
+	return oa2_token_endpoint_post(a->prov->token_endpoint, &form, a->client_id, a->client_secret,
+				       &a->http, a->acct->name, res, err);
 }
 
 static int wait_for_sign_in(const struct authorize *a, const struct oa2_device_auth *d,
-			    struct oa2_refresh_result *res, struct oa2_err *err)
+			    struct oa2_token_response *res, struct oa2_err *err)
 {
 	long interval = d->interval > 0 ? d->interval : OA2_DEVICE_INTERVAL_DEFAULT;
 	long limit = d->expires_in;
@@ -57,20 +57,20 @@ static int wait_for_sign_in(const struct authorize *a, const struct oa2_device_a
 			/* RFC 8628 3.5: keep going through passing trouble. */
 			if (++net_failures >= NET_FAILURES_MAX)
 				return authorize_refusal(a, rc, res, "the device code", err);
-			oa2_refresh_result_clear(res);
+			oa2_token_response_clear(res);
 			continue;
 		}
 		net_failures = 0;
 		if (rc != OA2_ERR_DENIED)
 			return authorize_refusal(a, rc, res, "the device code", err);
 		if (strcmp(res->error, "authorization_pending") == 0) {
-			oa2_refresh_result_clear(res);
+			oa2_token_response_clear(res);
 			continue;
 		}
 		if (strcmp(res->error, "slow_down") == 0) {
 			/* RFC 8628 3.5: 5 s more for this and every later poll. */
 			interval += 5;
-			oa2_refresh_result_clear(res);
+			oa2_token_response_clear(res);
 			continue;
 		}
 		if (strcmp(res->error, "access_denied") == 0)
@@ -91,7 +91,7 @@ static int wait_for_sign_in(const struct authorize *a, const struct oa2_device_a
 	}
 }
 
-int authorize_device(const struct authorize *a, struct oa2_refresh_result *res,
+int authorize_device(const struct authorize *a, struct oa2_token_response *res,
 		     struct oa2_err *err)
 {
 	struct oa2_device_auth d;

@@ -47,7 +47,7 @@ void authorize_request_clear(struct authorize_request *r)
 }
 
 int authorize_exchange(const struct authorize *a, const struct authorize_request *r,
-		       const char *code, struct oa2_refresh_result *res, struct oa2_err *err)
+		       const char *code, struct oa2_token_response *res, struct oa2_err *err)
 {
 	struct oa2_buf form;
 	int rc;
@@ -57,14 +57,14 @@ int authorize_exchange(const struct authorize *a, const struct authorize_request
 	oa2_form_add(&form, "code", code);
 	oa2_form_add(&form, "redirect_uri", r->redirect_uri);
 	oa2_form_add(&form, "code_verifier", r->pkce.verifier);
-	rc = oa2_grant_post(a->prov->token_endpoint, &form, a->client_id, a->client_secret,
-			    &a->http, a->acct->name, res, err);
+	rc = oa2_token_endpoint_post(a->prov->token_endpoint, &form, a->client_id, a->client_secret,
+				     &a->http, a->acct->name, res, err);
 	if (rc != OA2_OK)
 		rc = authorize_refusal(a, rc, res, "the authorization code", err);
 	return rc;
 }
 
-int authorize_refusal(const struct authorize *a, int rc, const struct oa2_refresh_result *res,
+int authorize_refusal(const struct authorize *a, int rc, const struct oa2_token_response *res,
 		      const char *what, struct oa2_err *err)
 {
 	const char *ep = a->prov->token_endpoint, *words;

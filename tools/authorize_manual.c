@@ -103,7 +103,7 @@ static int code_from_paste(char *text, const char *state, char **code, struct oa
 	return *code ? OA2_OK : oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
 }
 
-int authorize_manual(const struct authorize *a, struct oa2_refresh_result *res,
+int authorize_manual(const struct authorize *a, struct oa2_token_response *res,
 		     struct oa2_err *err)
 {
 	int port = a->port > 0 ? a->port : AUTHORIZE_MANUAL_PORT;

@@ -14,7 +14,7 @@
 #include "sasl-oauth2/health.h"
 
 static struct json_object *token_file(const struct authorize *a,
-				      const struct oa2_refresh_result *res, const char *user)
+				      const struct oa2_token_response *res, const char *user)
 {
 	struct json_object *obj = json_object_new_object();
 	long long now = (long long)time(NULL);
@@ -72,7 +72,7 @@ static int save_as_owner(void *ctx)
 	return rc;
 }
 
-int authorize_save(const struct authorize *a, const struct oa2_refresh_result *res,
+int authorize_save(const struct authorize *a, const struct oa2_token_response *res,
 		   const char *user, struct oa2_err *err)
 {
 	struct json_object *obj = token_file(a, res, user);

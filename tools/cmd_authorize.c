@@ -332,7 +332,7 @@ static void rerun_line(const struct opts *o, struct oa2_buf *b)
 }
 
 /* The mailbox: --user, else what the id_token says. */
-static int find_user(const struct opts *o, const struct oa2_refresh_result *res, char *user,
+static int find_user(const struct opts *o, const struct oa2_token_response *res, char *user,
 		     size_t n, struct oa2_err *err)
 {
 	struct oa2_err why;
@@ -374,7 +374,7 @@ static const char *pick_flow(const struct opts *o, const struct oa2_provider *p)
 	return p->device_endpoint != NULL ? "device" : "manual";
 }
 
-static void summary(const struct authorize *a, const struct oa2_refresh_result *res,
+static void summary(const struct authorize *a, const struct oa2_token_response *res,
 		    const char *user)
 {
 	char valid[32];
@@ -394,7 +394,7 @@ struct state {
 	struct account acct;
 	struct authorize_prior prior;
 	struct oa2_provider prov;
-	struct oa2_refresh_result res;
+	struct oa2_token_response res;
 	struct oa2_buf rerun;
 	char *secret;
 	char user[OA2_USER_MAX + 1];
@@ -605,7 +605,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return rc;
 	memset(&s, 0, sizeof(s));
 	rc = authorize(cli, &o, &s);
-	oa2_refresh_result_clear(&s.res);
+	oa2_token_response_clear(&s.res);
 	oa2_provider_clear(&s.prov);
 	oa2_secret_free_str(s.secret);
 	oa2_buf_clear(&s.rerun);

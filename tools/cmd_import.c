@@ -33,9 +33,10 @@
 #include "privsep.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/client_route.h"
+#include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/provider.h"
-#include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/token_endpoint.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/timefmt.h"
 #include "sasl-oauth2/token_store.h"
@@ -345,7 +346,7 @@ static int first_access_token(const struct cli *cli, struct json_object *obj,
 			      const char *file, const char *account, struct oa2_err *err)
 {
 	struct oa2_refresh_request rq;
-	struct oa2_refresh_result res;
+	struct oa2_token_response res;
 	struct oa2_http_opts ho;
 	struct oa2_route r;
 	long long now = (long long)time(NULL);
@@ -390,7 +391,7 @@ static int first_access_token(const struct cli *cli, struct json_object *obj,
 		set_time(obj, "expires_at", now + (res.expires_in > 0 ? res.expires_in : 3600));
 		set_time(obj, "refreshed_at", now);
 	}
-	oa2_refresh_result_clear(&res);
+	oa2_token_response_clear(&res);
 	return rc;
 }
 

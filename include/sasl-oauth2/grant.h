@@ -23,7 +23,7 @@
 #include "sasl-oauth2/config.h"
 #include "sasl-oauth2/error.h"
 #include "sasl-oauth2/http.h"
-#include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/token_endpoint.h"
 #include "sasl-oauth2/token.h"
 
 /* What a renewal works with; everything is borrowed. */
@@ -46,9 +46,9 @@ struct oa2_grant_kind {
 	 * needs, else the missing member(s) in words ("\"refresh_token\""). */
 	const char *(*missing)(const struct oa2_token *tok, const struct oa2_config *cfg);
 	/* Asks the token endpoint for a new access token. Errors as
-	 * oa2_grant_post; credential file problems are OA2_ERR_CONFIG or
+	 * oa2_token_endpoint_post; credential file problems are OA2_ERR_CONFIG or
 	 * OA2_ERR_UNSAFE, naming the file and the fix. */
-	int (*renew)(const struct oa2_grant_ctx *c, struct oa2_refresh_result *res,
+	int (*renew)(const struct oa2_grant_ctx *c, struct oa2_token_response *res,
 		     struct oa2_err *err);
 	/* What a refusal means for this grant, or NULL (then the generic
 	 * oa2_token_error_explain applies): static words, or buf (n bytes)
@@ -85,7 +85,7 @@ int oa2_grant_can_renew(const struct oa2_token *tok, const struct oa2_config *cf
  * the endpoint, the server's error, what it means and how to fix it.
  */
 int oa2_grant_renew(const char *path, const char *account, const struct oa2_config *cfg,
-		    const struct oa2_token *tok, struct oa2_refresh_result *res,
+		    const struct oa2_token *tok, struct oa2_token_response *res,
 		    struct oa2_err *err);
 
 /* The explanation for a refusal of tok's grant (tok may be NULL): the
@@ -111,6 +111,20 @@ int oa2_grant_client_assertion(const char *alg, const char *client_id, const cha
 int oa2_grant_sa_assertion(const char *sa_path, const char *chroot_dir, const char *user,
 			   const char *scope, const char *audience, char **out,
 			   struct oa2_err *err);
+
+struct oa2_refresh_request {
+	const char *token_endpoint;
+	const char *client_id;
+	const char *client_secret; /* NULL for public clients */
+	const char *refresh_token;
+	const char *scope;         /* NULL: the grant's original scope */
+};
+
+/* Runs the refresh grant. RFC 6749 section 6; errors as
+ * oa2_token_endpoint_post. */
+int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_http_opts *o,
+			 const char *account, struct oa2_token_response *res,
+			 struct oa2_err *err);
 
 /* The kinds, defined one per file. */
 extern const struct oa2_grant_kind oa2_grant_refresh_token;

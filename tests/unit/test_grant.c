@@ -515,7 +515,7 @@ static void test_config_client_route(void)
 	static const char blob[] = "-----BEGIN CERTIFICATE-----\n";
 	struct oa2_config cfg = { 0 };
 	struct oa2_file_client f = { NULL, NULL, "http://file-proxy:1", "/file/ca.pem" };
-	struct oa2_refresh_result res;
+	struct oa2_token_response res;
 	struct oa2_http_opts ho;
 	struct oa2_token t;
 	struct oa2_route r;
@@ -573,7 +573,7 @@ static void test_config_client_route(void)
 			 own ? ",\"client_id\":\"file-client\"" : "");
 		CHECK(parse(tok_text, &t, &e) == OA2_OK, "config client: the token file parses");
 		(void)oa2_grant_renew("t.json", "t", &cfg, &t, &res, &e);
-		oa2_refresh_result_clear(&res);
+		oa2_token_response_clear(&res);
 		oa2_token_clear(&t);
 		int at_file = connections(lf), at_cfg = connections(lc);
 		if (own)

@@ -16,7 +16,7 @@
 #include "sasl-oauth2/jwt.h"
 #include "sasl-oauth2/pkce.h"
 #include "sasl-oauth2/provider.h"
-#include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/token_endpoint.h"
 #include "sasl-oauth2/safe_file.h"
 #include "sasl-oauth2/secret_shape.h"
 #include "sasl-oauth2/server_error.h"
@@ -518,20 +518,20 @@ static void test_refresh_testing_hint(void)
 {
 	static const char body[] = "{\"error\":\"invalid_grant\",\"error_description\":"
 				   "\"Token has been expired or revoked.\"}";
-	struct oa2_refresh_result res;
+	struct oa2_token_response res;
 	struct oa2_err e = { .msg = "" };
 
-	CHECK(oa2_refresh_parse_response(400, body, strlen(body), "https://oauth2.googleapis.com/token",
-					 "gmail", &res, &e) == OA2_ERR_DENIED &&
-	      strstr(e.msg, "Testing") && strstr(e.msg, "7 days") && strstr(e.msg, "Publish app") &&
-	      strstr(e.msg, "sasl-oauth2 authorize gmail"),
-	      "refresh: Google's invalid_grant names the Testing status and how to publish: %s", e.msg);
-	oa2_refresh_result_clear(&res);
-	CHECK(oa2_refresh_parse_response(400, body, strlen(body), "https://idp.example/token",
-					 "other", &res, &e) == OA2_ERR_DENIED &&
-	      !strstr(e.msg, "Testing") && strstr(e.msg, "expired, revoked"),
-	      "refresh: another provider's invalid_grant says nothing of Google's Testing: %s", e.msg);
-	oa2_refresh_result_clear(&res);
+	CHECK(oa2_token_endpoint_parse(400, body, strlen(body), "https://oauth2.googleapis.com/token",
+				       "gmail", &res, &e) == OA2_ERR_DENIED &&
+				       strstr(e.msg, "Testing") && strstr(e.msg, "7 days") && strstr(e.msg, "Publish app") &&
+				       strstr(e.msg, "sasl-oauth2 authorize gmail"),
+				       "refresh: Google's invalid_grant names the Testing status and how to publish: %s", e.msg);
+	oa2_token_response_clear(&res);
+	CHECK(oa2_token_endpoint_parse(400, body, strlen(body), "https://idp.example/token",
+				       "other", &res, &e) == OA2_ERR_DENIED &&
+				       !strstr(e.msg, "Testing") && strstr(e.msg, "expired, revoked"),
+				       "refresh: another provider's invalid_grant says nothing of Google's Testing: %s", e.msg);
+	oa2_token_response_clear(&res);
 }
 
 /* provider.NAME.redirect_host, and the built-in providers' values

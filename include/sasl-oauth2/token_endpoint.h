@@ -1,22 +1,16 @@
 /*
- * The refresh_token grant (RFC 6749 section 6) and what its answers mean.
+ * The token endpoint's client: POSTs a grant's form (RFC 6749 section 3.2,
+ * client authentication per section 2.3.1) and says what the answer means,
+ * for every grant kind.
  */
-#ifndef SASL_OAUTH2_REFRESH_H
-#define SASL_OAUTH2_REFRESH_H
+#ifndef SASL_OAUTH2_TOKEN_ENDPOINT_H
+#define SASL_OAUTH2_TOKEN_ENDPOINT_H
 
 #include "sasl-oauth2/error.h"
 #include "sasl-oauth2/http.h"
 
-struct oa2_refresh_request {
-	const char *token_endpoint;
-	const char *client_id;
-	const char *client_secret; /* NULL for public clients */
-	const char *refresh_token;
-	const char *scope;         /* NULL: the grant's original scope */
-};
-
-/* Strings owned, secrets wiped by oa2_refresh_result_clear. */
-struct oa2_refresh_result {
+/* Strings owned, secrets wiped by oa2_token_response_clear. */
+struct oa2_token_response {
 	char *access_token;
 	char *refresh_token;  /* NULL when the server did not rotate it */
 	char *scope;          /* NULL when not returned */
@@ -34,25 +28,20 @@ struct oa2_refresh_result {
  * a 200 that is not a usable token response. err says it in plain words,
  * with the provider's error_description, naming `endpoint` and, for denials,
  * how to re-authorize `account`. Never puts a token in err. */
-int oa2_refresh_parse_response(long status, const char *body, size_t len,
-			       const char *endpoint, const char *account,
-			       struct oa2_refresh_result *res, struct oa2_err *err);
+int oa2_token_endpoint_parse(long status, const char *body, size_t len,
+			     const char *endpoint, const char *account,
+			     struct oa2_token_response *res, struct oa2_err *err);
 
 /* Completes a grant form (authorization_code, device_code, refresh_token
  * ...) with the client's credentials, POSTs it to a token endpoint and
- * interprets the answer as oa2_refresh_parse_response. client_secret is NULL
+ * interprets the answer as oa2_token_endpoint_parse. client_secret is NULL
  * for public clients; client_id is NULL for grants that authenticate the
  * client by their own assertion. The form is wiped and released in every case. A
  * device-flow poller reads res->error ("authorization_pending",
  * "slow_down") after OA2_ERR_DENIED. */
-int oa2_grant_post(const char *endpoint, struct oa2_buf *form, const char *client_id,
-		   const char *client_secret, const struct oa2_http_opts *o,
-		   const char *account, struct oa2_refresh_result *res, struct oa2_err *err);
-
-/* Runs the refresh grant. Errors as oa2_token_endpoint_post. */
-int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_http_opts *o,
-			 const char *account, struct oa2_refresh_result *res,
-			 struct oa2_err *err);
+int oa2_token_endpoint_post(const char *endpoint, struct oa2_buf *form, const char *client_id,
+			    const char *client_secret, const struct oa2_http_opts *o,
+			    const char *account, struct oa2_token_response *res, struct oa2_err *err);
 
 /* What a token endpoint's OAuth error means for the admin, in words that say
  * what to do (Microsoft's AADSTS codes in the description first), or NULL
@@ -71,6 +60,6 @@ struct oa2_error_words {
 const char *oa2_error_words_find(const struct oa2_error_words *t, size_t n,
 				 const char *description);
 
-void oa2_refresh_result_clear(struct oa2_refresh_result *res);
+void oa2_token_response_clear(struct oa2_token_response *res);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/json.h"
-#include "sasl-oauth2/refresh.h"
+#include "sasl-oauth2/token_endpoint.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token.h"
@@ -118,7 +118,7 @@ static const char *explain(const char *endpoint, const char *error, const char *
 	return words != NULL ? words : "the token endpoint refused the refresh";
 }
 
-static int parse_error_body(const char *body, size_t len, struct oa2_refresh_result *res)
+static int parse_error_body(const char *body, size_t len, struct oa2_token_response *res)
 {
 	struct json_object *obj;
 
@@ -149,9 +149,9 @@ static int take(struct json_object *obj, const char *key, char **dst, const char
 	return *dst != NULL ? OA2_OK : oa2_err_set(err, OA2_ERR_NOMEM, "out of memory");
 }
 
-int oa2_refresh_parse_response(long status, const char *body, size_t len,
-			       const char *endpoint, const char *account,
-			       struct oa2_refresh_result *res, struct oa2_err *err)
+int oa2_token_endpoint_parse(long status, const char *body, size_t len,
+			     const char *endpoint, const char *account,
+			     struct oa2_token_response *res, struct oa2_err *err)
 {
 	struct json_object *obj = NULL, *m;
 	char shown[96];
@@ -205,30 +205,16 @@ int oa2_refresh_parse_response(long status, const char *body, size_t len,
 	}
 	oa2_json_put_wiped(obj);
 	if (rc != OA2_OK) {
-		oa2_refresh_result_clear(res);
+		oa2_token_response_clear(res);
 		res->status = status;
 	}
 	return rc;
 }
 
-int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_http_opts *o,
-			 const char *account, struct oa2_refresh_result *res,
-			 struct oa2_err *err)
-{
-	struct oa2_buf form;
-
-	oa2_buf_init(&form, 4 * OA2_ACCESS_TOKEN_MAX);
-	oa2_form_add(&form, "grant_type", "refresh_token");
-	oa2_form_add(&form, "refresh_token", rq->refresh_token);
-	if (rq->scope != NULL)
-		oa2_form_add(&form, "scope", rq->scope);
-	return oa2_grant_post(rq->token_endpoint, &form, rq->client_id, rq->client_secret, o,
-			      account, res, err);
-}
-
-int oa2_grant_post(const char *endpoint, struct oa2_buf *form, const char *client_id,
-		   const char *client_secret, const struct oa2_http_opts *o,
-		   const char *account, struct oa2_refresh_result *res, struct oa2_err *err)
+int oa2_token_endpoint_post(const char *endpoint, struct oa2_buf *form, const char *client_id,
+			    const char *client_secret, const struct oa2_http_opts *o,
+			    const char *account, struct oa2_token_response *res,
+			    struct oa2_err *err)
 {
 	struct oa2_http_response resp;
 	int rc;
@@ -248,13 +234,13 @@ int oa2_grant_post(const char *endpoint, struct oa2_buf *form, const char *clien
 		return OA2_ERR_TEMPORARY; /* a broken proxy or server: try again later */
 	if (rc != OA2_OK)
 		return rc;
-	rc = oa2_refresh_parse_response(resp.status, resp.body.data ? resp.body.data : "",
-					resp.body.len, endpoint, account, res, err);
+	rc = oa2_token_endpoint_parse(resp.status, resp.body.data ? resp.body.data : "",
+				      resp.body.len, endpoint, account, res, err);
 	oa2_http_response_clear(&resp);
 	return rc;
 }
 
-void oa2_refresh_result_clear(struct oa2_refresh_result *res)
+void oa2_token_response_clear(struct oa2_token_response *res)
 {
 	oa2_secret_free_str(res->access_token);
 	oa2_secret_free_str(res->refresh_token);
