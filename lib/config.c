@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -380,4 +381,18 @@ void oa2_config_clear(struct oa2_config *cfg)
 		free(p->redirect_host);
 	}
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *oa2_config_path_in_chroot(const char *path, const char *chroot_dir)
+{
+	size_t n;
+	struct stat st;
+
+	if (chroot_dir == NULL || (n = strlen(chroot_dir)) == 0 || chroot_dir[n - 1] == '/')
+		return path;
+	if (strncmp(path, chroot_dir, n) != 0 || path[n] != '/')
+		return path;
+	if (stat(path, &st) == 0 || errno != ENOENT)
+		return path;
+	return path + n;
 }

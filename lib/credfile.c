@@ -17,7 +17,7 @@
 #include "sasl-oauth2/jwt_sign.h"
 #include "sasl-oauth2/safe_file.h"
 #include "sasl-oauth2/secret.h"
-#include "sasl-oauth2/token_store.h"
+#include "sasl-oauth2/config.h"
 
 static int check_secret_file(const char *path, const char *what, const struct stat *st,
 			     struct oa2_err *err)
@@ -47,7 +47,7 @@ int oa2_cred_read(const char *path, const char *chroot_dir, const char *what, in
 {
 	/* Messages name the path the admin gave (the token file's), which is
 	 * where the fix applies; inside the chroot another name is opened. */
-	const char *p = oa2_store_path_in_chroot(path, chroot_dir);
+	const char *p = oa2_config_path_in_chroot(path, chroot_dir);
 	struct stat st;
 	size_t got = 0;
 	char *buf;

@@ -8,7 +8,6 @@
 #include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/discovery.h"
 #include "sasl-oauth2/json.h"
-#include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/server_error.h"
 
 #define WELL_KNOWN "/.well-known/openid-configuration"

@@ -29,7 +29,7 @@ const struct oa2_grant_kind *oa2_grant_kind_of(const struct oa2_token *tok)
 
 const char *oa2_grant_kind_names(void)
 {
-	return "refresh_token, client_credentials, jwt_bearer";
+	return OA2_TOKEN_GRANTS;
 }
 
 int oa2_grant_can_renew(const struct oa2_token *tok, const struct oa2_config *cfg)

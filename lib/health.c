@@ -10,7 +10,7 @@
 #include "sasl-oauth2/health.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/safe_file.h"
-#include "sasl-oauth2/token_store.h"
+#include "sasl-oauth2/token_lock.h"
 
 static const char *const names[OA2_HEALTH_NSTATES] = { "ok", "expiring", "failing", "reauth" };
 
@@ -159,7 +159,7 @@ int oa2_health_note_rejected(const char *token_path, const char *reason, struct 
 	struct oa2_health h;
 	int lockfd, rc;
 
-	lockfd = oa2_store_lock(token_path, err);
+	lockfd = oa2_token_lock(token_path, err);
 	if (lockfd < 0)
 		return err->rc;
 	(void)oa2_health_read(token_path, &h, err);
@@ -167,7 +167,7 @@ int oa2_health_note_rejected(const char *token_path, const char *reason, struct 
 	if (!h.refused && h.failures == 0) /* a renewal's own reason wins */
 		snprintf(h.reason, sizeof(h.reason), "%s", reason);
 	rc = oa2_health_write(token_path, &h, err);
-	oa2_store_unlock(lockfd);
+	oa2_token_unlock(lockfd);
 	return rc;
 }
 

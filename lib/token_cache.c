@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "sasl-oauth2/token_cache.h"
+#include "sasl-oauth2/token_store.h"
 
 /* A mail client authenticates with a handful of accounts at most; a small
  * table with round-robin eviction is enough and keeps lookups trivial. */
@@ -102,7 +103,7 @@ int oa2_token_cache_get(struct oa2_token_cache *c, const char *path,
 	 * entry, so an error is reported every time until the file is fixed. */
 	if (s != NULL)
 		slot_clear(s);
-	rc = oa2_token_load(path, &fresh, &st, err);
+	rc = oa2_store_load(path, &fresh, &st, err);
 	if (rc != OA2_OK) {
 		pthread_mutex_unlock(&c->lock);
 		return rc;

@@ -20,6 +20,7 @@
 #include "sasl-oauth2/token_endpoint.h"
 #include "sasl-oauth2/safe_file.h"
 #include "sasl-oauth2/secret.h"
+#include "sasl-oauth2/token_lock.h"
 #include "sasl-oauth2/token_store.h"
 
 int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token *tok,
@@ -89,6 +90,16 @@ int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token 
 	return OA2_OK;
 }
 
+int oa2_store_load(const char *path, struct oa2_token *tok, struct stat *st,
+		   struct oa2_err *err)
+{
+	struct json_object *obj = NULL;
+	int rc = oa2_store_read(path, &obj, tok, st, err);
+
+	oa2_json_put_wiped(obj);
+	return rc;
+}
+
 int oa2_store_write(const char *path, struct json_object *obj, const struct stat *like,
 		    struct oa2_err *err)
 {
@@ -111,80 +122,6 @@ int oa2_store_write(const char *path, struct json_object *obj, const struct stat
 	/* json-c keeps the serialised text, secrets included, inside obj. */
 	OPENSSL_cleanse((char *)text, len);
 	return rc;
-}
-
-static int open_lock(const char *path, struct oa2_err *err)
-{
-	char lock[PATH_MAX];
-	struct oa2_err why;
-	int fd;
-
-	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
-		oa2_err_set(err, OA2_ERR_INVALID, "token file %s: path too long", path);
-		return -1;
-	}
-	/* Created by the user that refreshes, who owns the token file too:
-	 * a lock is never handed to anyone (root works as the owner). */
-	fd = oa2_safe_open(lock, O_RDWR, OA2_SAFE_CREATE, "lock file", NULL, &why);
-	if (fd < 0 && why.rc != OA2_ERR_IO && err != NULL)
-		*err = why;
-	else if (fd < 0)
-		oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot open lock file %s: %s; the "
-			    "directory must be writable by the user that refreshes the token",
-			    path, lock, strerror(errno));
-	return fd;
-}
-
-/* Blocking is bounded: the holder's own request has connect and total
- * timeouts, and the kernel drops the lock if the holder dies. */
-static int take(int fd, int op, const char *path, struct oa2_err *err)
-{
-	while (flock(fd, op) != 0) {
-		if (errno == EWOULDBLOCK && (op & LOCK_NB))
-			return 1;
-		if (errno != EINTR) {
-			oa2_err_set(err, OA2_ERR_IO, "token file %s: cannot lock %s.lock: %s", path,
-				    path, strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int oa2_store_lock(const char *path, struct oa2_err *err)
-{
-	int fd = open_lock(path, err);
-
-	if (fd >= 0 && take(fd, LOCK_EX, path, err) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * The exclusive lock for a refresh. When another process holds it (it is
- * refreshing), wait for it with a shared lock instead: when it finishes,
- * every waiter wakes at once and reads its result in parallel, rather than
- * queueing for the exclusive lock one by one. Returns with the shared lock
- * held then; the caller re-reads the file and upgrades only if the token
- * is still stale (the holder failed).
- */
-static int lock_for_refresh(const char *path, int *shared, struct oa2_err *err)
-{
-	int fd = open_lock(path, err), r;
-
-	if (fd < 0)
-		return -1;
-	r = take(fd, LOCK_EX | LOCK_NB, path, err);
-	*shared = r == 1;
-	if (r == 1)
-		r = take(fd, LOCK_SH, path, err);
-	if (r < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 /* Writers killed between mkstemp and rename leave ".NAME.XXXXXX" behind,
@@ -213,14 +150,6 @@ static void remove_stale_temps(const char *path)
 			unlink(full);
 	}
 	closedir(d);
-}
-
-void oa2_store_unlock(int lockfd)
-{
-	if (lockfd >= 0) {
-		flock(lockfd, LOCK_UN);
-		close(lockfd);
-	}
 }
 
 long oa2_store_margin(const struct oa2_token *tok, const struct oa2_config *cfg)
@@ -364,7 +293,7 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 	notice->msg[0] = '\0';
 	notice->rc = OA2_OK;
 	memset(&res, 0, sizeof(res));
-	lockfd = lock_for_refresh(path, &shared, err);
+	lockfd = oa2_token_lock_for_refresh(path, &shared, err);
 	if (lockfd < 0)
 		return use_current(path, (long long)time(NULL), tok, err, notice);
 	for (;;) {
@@ -385,7 +314,7 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 		oa2_token_clear(&cur);
 		oa2_json_put_wiped(obj);
 		obj = NULL;
-		if (take(lockfd, LOCK_EX, path, err) != 0) {
+		if (oa2_token_lock_upgrade(lockfd, path, err) != 0) {
 			rc = OA2_ERR_IO;
 			goto out_unlocked;
 		}
@@ -435,7 +364,7 @@ out:
 	oa2_json_put_wiped(obj);
 out_unlocked:
 	oa2_token_response_clear(&res);
-	oa2_store_unlock(lockfd);
+	oa2_token_unlock(lockfd);
 	return rc;
 }
 
@@ -446,7 +375,7 @@ int oa2_store_mark_rejected(const char *path, const char *access_token, struct o
 	struct stat st;
 	int lockfd, rc;
 
-	lockfd = oa2_store_lock(path, err);
+	lockfd = oa2_token_lock(path, err);
 	if (lockfd < 0)
 		return err->rc;
 	rc = oa2_store_read(path, &obj, &cur, &st, err);
@@ -459,7 +388,7 @@ int oa2_store_mark_rejected(const char *path, const char *access_token, struct o
 		oa2_token_clear(&cur);
 		oa2_json_put_wiped(obj);
 	}
-	oa2_store_unlock(lockfd);
+	oa2_token_unlock(lockfd);
 	return rc;
 }
 
@@ -478,20 +407,6 @@ static int account_base(const char *base, const char *suffix, char *buf, size_t 
 	if ((size_t)snprintf(buf, n, "%.*s%s", (int)(bl - 5), base, suffix) >= n)
 		return -1;
 	return 0;
-}
-
-const char *oa2_store_path_in_chroot(const char *path, const char *chroot_dir)
-{
-	size_t n;
-	struct stat st;
-
-	if (chroot_dir == NULL || (n = strlen(chroot_dir)) == 0 || chroot_dir[n - 1] == '/')
-		return path;
-	if (strncmp(path, chroot_dir, n) != 0 || path[n] != '/')
-		return path;
-	if (stat(path, &st) == 0 || errno != ENOENT)
-		return path;
-	return path + n;
 }
 
 /* "NAME --for postfix" for CHROOT/etc/sasl-oauth2/NAME.json (or the same

@@ -114,7 +114,7 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 {
 	struct oa2p_global *g = st->entry->global;
 	const char *mech = st->entry->mech->name;
-	const char *path = oa2_store_path_in_chroot(secret, g->config.chroot_dir);
+	const char *path = oa2_config_path_in_chroot(secret, g->config.chroot_dir);
 	struct oa2_err err, notice;
 	long long now;
 	char when[64], account[OA2_ACCOUNT_LABEL_MAX];

@@ -10,6 +10,7 @@
 #include "sasl-oauth2/credfile.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/token_store.h"
+#include "sasl-oauth2/token_lock.h"
 
 /* The certificate's notAfter, where the account has one (app-only
  * accounts with a certificate credential); 0 otherwise. */
@@ -79,7 +80,7 @@ int acct_health_load(const char *path, const struct oa2_config *cfg, int mark,
 	}
 	/* Read, compare and mark in one go: the plugin and other watch runs
 	 * write the same file under the same lock. */
-	lockfd = oa2_store_lock(path, err);
+	lockfd = oa2_token_lock(path, err);
 	if (lockfd < 0)
 		return err->rc;
 	rc = oa2_health_read(path, &out->h, err);
@@ -91,7 +92,7 @@ int acct_health_load(const char *path, const struct oa2_config *cfg, int mark,
 		rc = oa2_health_write(path, &out->h, err);
 		out->announce = rc == OA2_OK;
 	}
-	oa2_store_unlock(lockfd);
+	oa2_token_unlock(lockfd);
 	return rc;
 }
 

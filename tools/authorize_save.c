@@ -12,6 +12,7 @@
 #include "authorize.h"
 #include "privsep.h"
 #include "sasl-oauth2/health.h"
+#include "sasl-oauth2/token_lock.h"
 
 static struct json_object *token_file(const struct authorize *a,
 				      const struct oa2_token_response *res, const char *user)
@@ -58,7 +59,7 @@ static int save_as_owner(void *ctx)
 
 	/* The lock keeps a refresh of the old grant, running right now in
 	 * some other process, from writing over the new file. */
-	lockfd = oa2_store_lock(j->path, &j->err);
+	lockfd = oa2_token_lock(j->path, &j->err);
 	if (lockfd < 0)
 		return j->err.rc;
 	memset(&like, 0, sizeof(like));
@@ -68,7 +69,7 @@ static int save_as_owner(void *ctx)
 	 * "recovered" if it had announced a problem). */
 	if (rc == OA2_OK)
 		oa2_health_record(j->path, OA2_OK, NULL, (long long)time(NULL));
-	oa2_store_unlock(lockfd);
+	oa2_token_unlock(lockfd);
 	return rc;
 }
 

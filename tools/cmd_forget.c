@@ -26,6 +26,7 @@
 #include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token_store.h"
+#include "sasl-oauth2/token_lock.h"
 
 #define URL_MAX 2048
 
@@ -285,7 +286,7 @@ static int is_account(const struct account *acct)
 	if (n > 5 && strcmp(acct->path + n - 5, ".json") == 0)
 		return 1;
 	memset(&tok, 0, sizeof(tok));
-	if (oa2_token_load(acct->path, &tok, NULL, &err) != OA2_OK) {
+	if (oa2_store_load(acct->path, &tok, NULL, &err) != OA2_OK) {
 		cli_error("%s does not read as a token file (%s); nothing was changed (a "
 			  "token file that is not NAME.json is removed only when it can be read)",
 			  acct->path, err.msg);
@@ -317,7 +318,7 @@ static int forget(void *ctx)
 
 	if ((dfd = open_dir(acct)) < 0)
 		return CLI_IOERR;
-	lockfd = oa2_store_lock(acct->path, &err);
+	lockfd = oa2_token_lock(acct->path, &err);
 	if (lockfd < 0) {
 		cli_error("%s; nothing was removed", err.msg);
 		close(dfd);
@@ -334,7 +335,7 @@ static int forget(void *ctx)
 			oa2_token_clear(&tok);
 			oa2_json_put_wiped(obj);
 		}
-		oa2_store_unlock(lockfd);
+		oa2_token_unlock(lockfd);
 		close(dfd);
 		return CLI_IOERR;
 	}
@@ -347,7 +348,7 @@ static int forget(void *ctx)
 		oa2_json_put_wiped(obj);
 	}
 	remove_lock(dfd, acct);
-	oa2_store_unlock(lockfd);
+	oa2_token_unlock(lockfd);
 	close(dfd);
 	cli_say("%s: removed %s", acct->name, acct->path);
 	return CLI_OK;

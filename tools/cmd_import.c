@@ -40,6 +40,7 @@
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/timefmt.h"
 #include "sasl-oauth2/token_store.h"
+#include "sasl-oauth2/token_lock.h"
 
 #define URL_MAX 2048
 /* tarickb/sasl-xoauth2's configuration (CLI_SASL_XOAUTH2_CONF): client_id,
@@ -495,11 +496,11 @@ static int write_as_owner(void *ctx)
 	struct stat like;
 	int lockfd, rc;
 
-	lockfd = oa2_store_lock(j->acct->path, &j->err);
+	lockfd = oa2_token_lock(j->acct->path, &j->err);
 	if (lockfd < 0)
 		return j->err.rc;
 	if (!j->force && !cli_account_missing(j->acct)) {
-		oa2_store_unlock(lockfd);
+		oa2_token_unlock(lockfd);
 		return oa2_err_set(&j->err, OA2_ERR_INVALID, "account %s exists (%s); give --force "
 				   "to replace it, or import under another ACCOUNT name",
 				   j->acct->name, j->acct->path);
@@ -507,7 +508,7 @@ static int write_as_owner(void *ctx)
 	memset(&like, 0, sizeof(like));
 	like.st_mode = S_IFREG | 0600;
 	rc = oa2_store_write(j->acct->path, j->obj, &like, &j->err);
-	oa2_store_unlock(lockfd);
+	oa2_token_unlock(lockfd);
 	return rc;
 }
 

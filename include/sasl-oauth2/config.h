@@ -94,4 +94,9 @@ int oa2_config_load(const char *path, struct oa2_config *cfg, struct oa2_err *er
 
 void oa2_config_clear(struct oa2_config *cfg);
 
+/* Inside Postfix's chroot a token file written as its real path
+ * (/var/spool/postfix/etc/x.json) is at /etc/x.json. Returns the path to
+ * open: path itself when it exists or does not start with chroot_dir. */
+const char *oa2_config_path_in_chroot(const char *path, const char *chroot_dir);
+
 #endif

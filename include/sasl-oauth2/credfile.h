@@ -6,7 +6,7 @@
  * writable by group or others, owned by the user reading it (root may read
  * any); otherwise OA2_ERR_UNSAFE with the chmod/chown that fixes it.
  * Certificates are public and only need to be regular files. Paths are
- * resolved for Postfix's chroot (oa2_store_path_in_chroot) before opening.
+ * resolved for Postfix's chroot (oa2_config_path_in_chroot) before opening.
  * Every message names the file. Contents are bounded and wiped when freed.
  */
 #ifndef SASL_OAUTH2_CREDFILE_H

@@ -15,7 +15,7 @@
  * Credential files are opened when a token is renewed, never copied into
  * the token file, and must not be readable by group or others. Inside
  * Postfix's chroot their paths are resolved as token file paths are
- * (oa2_store_path_in_chroot with the config's chroot_dir).
+ * (oa2_config_path_in_chroot with the config's chroot_dir).
  */
 #ifndef SASL_OAUTH2_GRANT_H
 #define SASL_OAUTH2_GRANT_H

@@ -22,6 +22,7 @@
 #include "sasl-oauth2/error.h"
 
 #define OA2_HTTP_RESPONSE_MAX (64 * 1024)
+#define OA2_ENDPOINT_MAX 2048 /* bytes in an endpoint URL */
 
 struct oa2_http_opts;
 struct oa2_http_response;

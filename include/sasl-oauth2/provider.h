@@ -49,7 +49,6 @@ enum oa2_service {
 };
 #define OA2_SERVICES_DEFAULT (OA2_SERVICE_IMAP | OA2_SERVICE_SMTP)
 
-#define OA2_ENDPOINT_MAX 2048 /* bytes in an endpoint URL */
 
 struct oa2_provider_request {
 	const char *name;

@@ -42,6 +42,13 @@
 #define OA2_ACCESS_TOKEN_MAX (16 * 1024) /* bytes in an access token */
 #define OA2_USER_MAX         320         /* bytes in a user name */
 
+/* The "grant" values the file format defines, for messages; grant.h has a
+ * kind for each (a unit test holds the two together). */
+#define OA2_TOKEN_GRANTS "refresh_token, client_credentials, jwt_bearer"
+
+/* Non-zero when name is one of OA2_TOKEN_GRANTS. */
+int oa2_token_grant_known(const char *name);
+
 /* Every string is owned and wiped by oa2_token_clear; NULL when absent. */
 struct oa2_token {
 	char *access_token;   /* secret */
@@ -90,11 +97,6 @@ int oa2_secret_is_path(const char *secret);
  * untouched. Bounded by OA2_TOKEN_FILE_MAX and the field limits above. */
 int oa2_token_parse(const char *text, size_t len, const char *origin,
 		    struct oa2_token *tok, struct oa2_err *err);
-
-/* Reads and parses the token file at path. When st is non-NULL it receives
- * the stat of the file actually read (for change detection). */
-int oa2_token_load(const char *path, struct oa2_token *tok, struct stat *st,
-		   struct oa2_err *err);
 
 /* Deep copy; returns OA2_OK or OA2_ERR_NOMEM (dst untouched on error). */
 int oa2_token_copy(struct oa2_token *dst, const struct oa2_token *src);

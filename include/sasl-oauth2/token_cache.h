@@ -22,7 +22,7 @@ void oa2_token_cache_free(struct oa2_token_cache *c);
 
 /* Fills *tok with a copy (owned by the caller, release with
  * oa2_token_clear) of the token in the file at path, reading the file only
- * when it changed since the last lookup. Errors as oa2_token_load. */
+ * when it changed since the last lookup. Errors as oa2_store_load. */
 int oa2_token_cache_get(struct oa2_token_cache *c, const char *path,
 			struct oa2_token *tok, struct oa2_err *err);
 

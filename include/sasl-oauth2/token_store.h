@@ -37,16 +37,16 @@ struct json_object;
 int oa2_store_read(const char *path, struct json_object **obj, struct oa2_token *tok,
 		   struct stat *st, struct oa2_err *err);
 
+/* Reads and parses the token file at path (oa2_store_read without the
+ * object). When st is non-NULL it receives the stat of the file actually
+ * read (for change detection). */
+int oa2_store_load(const char *path, struct oa2_token *tok, struct stat *st,
+		   struct oa2_err *err);
+
 /* Atomically replaces the file at path with obj. `like`, when non-NULL,
  * gives the mode to keep (capped at 0600); the new file is the caller's. */
 int oa2_store_write(const char *path, struct json_object *obj, const struct stat *like,
 		    struct oa2_err *err);
-
-/* Takes the exclusive refresh lock for path (creating PATH.lock 0600 when
- * missing); returns a descriptor for oa2_store_unlock, or -1 with err set
- * (err->rc OA2_ERR_UNSAFE for a planted link or non-regular file). */
-int oa2_store_lock(const char *path, struct oa2_err *err);
-void oa2_store_unlock(int lockfd);
 
 /* The refresh margin for tok: its refresh_window, else the config's. */
 long oa2_store_margin(const struct oa2_token *tok, const struct oa2_config *cfg);
@@ -86,11 +86,6 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 /* Records that a server rejected `access_token` (if the file still holds
  * it), so the next authentication, in any process, refreshes first. */
 int oa2_store_mark_rejected(const char *path, const char *access_token, struct oa2_err *err);
-
-/* Inside Postfix's chroot a token file written as its real path
- * (/var/spool/postfix/etc/x.json) is at /etc/x.json. Returns the path to
- * open: path itself when it exists or does not start with chroot_dir. */
-const char *oa2_store_path_in_chroot(const char *path, const char *chroot_dir);
 
 /* How `sasl-oauth2 authorize` names the token file at path, for advice:
  * "NAME --for postfix" for chroot_dir/etc/sasl-oauth2/NAME.json (also as

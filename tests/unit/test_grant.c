@@ -121,6 +121,30 @@ static void test_token_grant(void)
 	oa2_token_clear(&t);
 }
 
+/* The file format's grant names (token.h) and the grant table (grant.h) are
+ * kept in two layers; each name has its kind and each kind its name. */
+static void test_grant_names_match(void)
+{
+	const struct oa2_grant_kind *kinds[] = { &oa2_grant_refresh_token,
+						 &oa2_grant_client_credentials,
+						 &oa2_grant_jwt_bearer };
+	char names[] = OA2_TOKEN_GRANTS, *save = NULL;
+	size_t n = 0;
+
+	for (char *w = strtok_r(names, ", ", &save); w != NULL; w = strtok_r(NULL, ", ", &save)) {
+		const struct oa2_grant_kind *k = oa2_grant_kind_find(w);
+		CHECK(k != NULL && strcmp(k->name, w) == 0 && oa2_token_grant_known(w),
+		      "grant names: the file format's \"%s\" has its grant kind", w);
+		n++;
+	}
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		CHECK(oa2_token_grant_known(kinds[i]->name),
+		      "grant names: kind \"%s\" is a name the file format knows", kinds[i]->name);
+	CHECK(n == sizeof(kinds) / sizeof(kinds[0]) && !oa2_token_grant_known("password") &&
+	      !oa2_token_grant_known("refresh"),
+	      "grant names: as many names as kinds (%zu), and no others", n);
+}
+
 static void test_explain(void)
 {
 	/* grant, error, error_description, a word the advice must have, what */
@@ -718,6 +742,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	test_token_grant();
+	test_grant_names_match();
 	test_explain();
 	test_explain_scope();
 	test_client_assertion();

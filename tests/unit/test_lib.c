@@ -22,6 +22,7 @@
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/suggest.h"
 #include "sasl-oauth2/token.h"
+#include "sasl-oauth2/token_lock.h"
 #include "sasl-oauth2/token_store.h"
 
 #include "../../tools/privsep_path.h"
@@ -655,28 +656,28 @@ static void test_store_links(void)
 	if (geteuid() == 0)
 		(void)!chown(victim, other, other);
 	(void)!link(victim, lock);
-	fd = oa2_store_lock(tok, &e);
+	fd = oa2_token_lock(tok, &e);
 	CHECK(fd < 0 && e.rc == OA2_ERR_UNSAFE && strstr(e.msg, "lock file") &&
 	      strstr(e.msg, "hard links"),
 	      "store: a lock file planted as a hard link is refused: %s", fd < 0 ? e.msg : "locked");
-	oa2_store_unlock(fd);
+	oa2_token_unlock(fd);
 	memset(&st, 0, sizeof(st));
 	rc = stat(victim, &st);
 	CHECK(rc == 0 && st.st_uid == (geteuid() == 0 ? other : geteuid()),
 	      "store: the linked file keeps its owner (uid %u)", (unsigned)st.st_uid);
 	unlink(lock);
 	(void)!symlink(victim, lock);
-	fd = oa2_store_lock(tok, &e);
+	fd = oa2_token_lock(tok, &e);
 	CHECK(fd < 0 && e.rc == OA2_ERR_UNSAFE && strstr(e.msg, "symbolic link"),
 	      "store: a lock file that is a symbolic link is refused: %s", fd < 0 ? e.msg : "locked");
-	oa2_store_unlock(fd);
+	oa2_token_unlock(fd);
 	unlink(lock);
-	fd = oa2_store_lock(tok, &e);
+	fd = oa2_token_lock(tok, &e);
 	memset(&st, 0, sizeof(st));
 	(void)!stat(lock, &st);
 	CHECK(fd >= 0 && (st.st_mode & 0777) == 0600 &&
 	      st.st_uid == geteuid(), "store: a missing lock file is created 0600, the caller's");
-	oa2_store_unlock(fd);
+	oa2_token_unlock(fd);
 
 	if (geteuid() == 0) {
 		struct json_object *obj = json_tokener_parse(body);
