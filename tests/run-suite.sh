@@ -70,7 +70,8 @@ group_unit() {
 	"$BUILDDIR/tests/unit/test_lib" || return 1
 	mkdir -p "$t/grant"
 	"$BUILDDIR/tests/unit/test_grant" "$t/grant" || return 1
-	"$BUILDDIR/tests/unit/test_plugin" "$t/plugins" "$t/tmp"
+	"$BUILDDIR/tests/unit/test_plugin" "$t/plugins" "$t/tmp" || return 1
+	bash "$SRCDIR/tests/unit/check_layers.sh" "$SRCDIR"
 }
 
 group_fuzz() {
