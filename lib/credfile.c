@@ -18,6 +18,7 @@
 #include "sasl-oauth2/safe_file.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/config.h"
+#include "sasl-oauth2/remedy.h"
 
 static int check_secret_file(const char *path, const char *what, const struct stat *st,
 			     struct oa2_err *err)
@@ -225,12 +226,14 @@ int oa2_cred_key_and_cert(const char *key_path, const char *cert_path, const cha
 	if (rc == OA2_OK && X509_check_private_key(*cert, *key) != 1)
 		rc = oa2_err_set(err, OA2_ERR_INVALID, "certificate file %s does not belong to "
 				 "private key file %s; give the certificate made with that key "
-				 "(sasl-oauth2 keygen makes both)", cert_path, key_path);
+				 "(%s makes both)", cert_path, key_path,
+				 oa2_remedy_command(OA2_REMEDY_KEYGEN));
 	if (rc == OA2_OK && X509_cmp_current_time(X509_get0_notAfter(*cert)) <= 0)
 		rc = oa2_err_set(err, OA2_ERR_INVALID, "certificate file %s expired %ld days ago; "
-				 "make a new key and certificate (sasl-oauth2 keygen), upload the "
+				 "make a new key and certificate (%s), upload the "
 				 "certificate to the app registration and point the account at them",
-				 cert_path, -oa2_cred_cert_days_left(*cert));
+				 cert_path, -oa2_cred_cert_days_left(*cert),
+				 oa2_remedy_command(OA2_REMEDY_KEYGEN));
 	if (rc == OA2_OK && X509_cmp_current_time(X509_get0_notBefore(*cert)) >= 0)
 		rc = oa2_err_set(err, OA2_ERR_INVALID, "certificate file %s is not valid yet "
 				 "(check the clock)", cert_path);

@@ -60,7 +60,8 @@ static void reword_denial(const struct oa2_grant_kind *k, const struct oa2_token
 		    "%s; after fixing it, check with: %s %s", tok->token_endpoint, k->title,
 		    res->status,
 		    res->error, res->description[0] ? res->description : "no description",
-		    words != NULL ? words : "see the provider's description", k->redo, account);
+		    words != NULL ? words : "see the provider's description",
+		    oa2_remedy_command(k->redo), account);
 }
 
 int oa2_grant_renew(const char *path, const char *account, const struct oa2_config *cfg,
@@ -79,7 +80,7 @@ int oa2_grant_renew(const char *path, const char *account, const struct oa2_conf
 	if (missing != NULL) {
 		return oa2_err_set(err, OA2_ERR_NOREFRESH, "token file %s cannot be renewed (%s): "
 				   "it has no %s; set it up with: %s %s", path, k->name, missing,
-				   k->redo, account);
+				   oa2_remedy_command(k->redo), account);
 	}
 	file.client_id = tok->client_id;
 	file.client_secret = tok->client_secret;

@@ -169,5 +169,5 @@ const struct oa2_grant_kind oa2_grant_client_credentials = {
 	.missing = missing,
 	.renew = renew,
 	.explain = explain,
-	.redo = "sasl-oauth2 doctor",
+	.redo = OA2_REMEDY_DOCTOR,
 };

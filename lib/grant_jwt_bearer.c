@@ -134,5 +134,5 @@ const struct oa2_grant_kind oa2_grant_jwt_bearer = {
 	.missing = missing,
 	.renew = renew,
 	.explain = explain,
-	.redo = "sasl-oauth2 doctor",
+	.redo = OA2_REMEDY_DOCTOR,
 };

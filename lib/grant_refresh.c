@@ -56,6 +56,6 @@ const struct oa2_grant_kind oa2_grant_refresh_token = {
 	.missing = missing,
 	.renew = renew,
 	.explain = NULL,
-	.redo = "sasl-oauth2 authorize",
+	.redo = OA2_REMEDY_AUTHORIZE,
 	.config_client = 1,
 };

@@ -11,6 +11,7 @@
 #include "sasl-oauth2/base64url.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/jwt_sign.h"
+#include "sasl-oauth2/remedy.h"
 
 #define JWT_MAX (16 * 1024)
 
@@ -57,12 +58,13 @@ int oa2_jwt_key_usable(EVP_PKEY *key, const char *origin, struct oa2_err *err)
 {
 	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
 		return oa2_err_set(err, OA2_ERR_INVALID, "%s is not an RSA key (%s); RS256 "
-				   "needs RSA: make one with sasl-oauth2 keygen", origin,
-				   EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "?");
+				   "needs RSA: make one with %s", origin,
+				   EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "?",
+				   oa2_remedy_command(OA2_REMEDY_KEYGEN));
 	if (EVP_PKEY_get_bits(key) < 2048)
 		return oa2_err_set(err, OA2_ERR_INVALID, "%s is an RSA key of %d bits; at least "
-				   "2048 are needed: make one with sasl-oauth2 keygen", origin,
-				   EVP_PKEY_get_bits(key));
+				   "2048 are needed: make one with %s", origin,
+				   EVP_PKEY_get_bits(key), oa2_remedy_command(OA2_REMEDY_KEYGEN));
 	return OA2_OK;
 }
 

@@ -5,6 +5,7 @@
 
 #include "sasl-oauth2/chars.h"
 #include "sasl-oauth2/json.h"
+#include "sasl-oauth2/remedy.h"
 #include "sasl-oauth2/token_endpoint.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/server_error.h"
@@ -170,10 +171,11 @@ int oa2_token_endpoint_parse(long status, const char *body, size_t len,
 		if (parse_error_body(body, len, res) == 0)
 			return oa2_err_set(err, OA2_ERR_DENIED,
 					   "token endpoint %s refused the refresh (HTTP %ld, %s: %s): "
-					   "%s; authorize again with: sasl-oauth2 authorize %s",
+					   "%s; authorize again with: %s %s",
 					   endpoint, status, res->error,
 					   res->description[0] ? res->description : "no description",
-					   explain(endpoint, res->error, res->description), account);
+					   explain(endpoint, res->error, res->description),
+					   oa2_remedy_command(OA2_REMEDY_AUTHORIZE), account);
 		oa2_printable(body, len, shown, sizeof(shown));
 		return oa2_err_set(err, OA2_ERR_TEMPORARY,
 				   "token endpoint %s answered HTTP %ld without an OAuth error "

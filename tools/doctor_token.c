@@ -18,6 +18,7 @@
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/jwt.h"
 #include "sasl-oauth2/token_store.h"
+#include "sasl-oauth2/remedy.h"
 
 /* Returns non-zero when the file is someone else's (then it is not read). */
 static int check_owner(struct doctor *d, const struct account *a, const struct stat *st)
@@ -80,7 +81,7 @@ static void check_refreshable(struct doctor *d, const struct account *a,
 		       "token cannot be refreshed", a->path, c->path);
 	} else {
 		/* whatever else the grant lacks, in its own words */
-		snprintf(tmpl, sizeof(tmpl), "%s %%s%s", k->redo, a->for_postfix ? " --for postfix" : "");
+		snprintf(tmpl, sizeof(tmpl), "%s %%s%s", oa2_remedy_command(k->redo), a->for_postfix ? " --for postfix" : "");
 		doctor_fix(fix, sizeof(fix), tmpl, a->name);
 		report(d, FAIL, fix, "refresh: %s cannot be renewed (%s grant): it has no %s",
 		       a->path, k->name, missing);

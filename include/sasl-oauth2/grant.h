@@ -23,6 +23,7 @@
 #include "sasl-oauth2/config.h"
 #include "sasl-oauth2/error.h"
 #include "sasl-oauth2/http.h"
+#include "sasl-oauth2/remedy.h"
 #include "sasl-oauth2/token_endpoint.h"
 #include "sasl-oauth2/token.h"
 
@@ -55,9 +56,8 @@ struct oa2_grant_kind {
 	 * filled with words that name tok's own values. tok may be NULL. */
 	const char *(*explain)(const struct oa2_token *tok, const char *error,
 			       const char *description, char *buf, size_t n);
-	/* The command, followed by the account, that tells the admin what to
-	 * do ("sasl-oauth2 authorize"). */
-	const char *redo;
+	/* What the admin does next, followed by the account (remedy.h). */
+	enum oa2_remedy redo;
 	/* Non-zero when a file without a client of its own may use the
 	 * configuration's (client_route.h); the request then goes through the
 	 * configuration's proxy and CA, never the file's. */

@@ -61,6 +61,13 @@ outside=$(grep -ln '^[[:space:]]*#[[:space:]]*include[[:space:]]*"\(\.\./\)*\(pl
 say $([ -z "$outside" ] && echo OK || echo FAIL) "layers: lib/ includes nothing of plugin/ or tools/" \
 	${outside:+"$(echo $outside)"}
 
+# The CLI's words: only remedy.c spells a command of the CLI.
+spelled=$(grep -n '"[^"]*sasl-oauth2 \(authorize\|doctor\|keygen\|refresh\|token\|status\|import\|forget\|watch\|test\|tunnel\)\b' \
+	"$SRC"/lib/*.c 2>/dev/null | grep -v '^[^:]*/remedy\.c:' | sed "s#^$SRC/##; s/:[[:space:]]*/: /")
+say $([ -z "$spelled" ] && echo OK || echo FAIL) \
+	"layers: only lib/remedy.c names a sasl-oauth2 command; other modules return the remedy" \
+	"${spelled//$'\n'/; }"
+
 # Peel off modules that include nothing left, or that nothing left
 # includes (Kahn's algorithm, both ways): what remains is on a cycle.
 cyclic=$(echo "$edges" | awk '
