@@ -64,12 +64,24 @@ static void reword_denial(const struct oa2_grant_kind *k, const struct oa2_token
 		    oa2_remedy_command(k->redo), account);
 }
 
+int oa2_grant_check(const char *path, const char *account, const struct oa2_config *cfg,
+		    const struct oa2_token *tok, struct oa2_err *err)
+{
+	const struct oa2_grant_kind *k = oa2_grant_kind_of(tok);
+	const char *missing = k->missing(tok, cfg);
+
+	if (missing == NULL)
+		return OA2_OK;
+	return oa2_err_set(err, OA2_ERR_NOREFRESH, "token file %s cannot be renewed (%s): it has "
+			   "no %s; set it up with: %s %s", path, k->name, missing,
+			   oa2_remedy_command(k->redo), account);
+}
+
 int oa2_grant_renew(const char *path, const char *account, const struct oa2_config *cfg,
 		    const struct oa2_token *tok, struct oa2_token_response *res,
 		    struct oa2_err *err)
 {
 	const struct oa2_grant_kind *k = oa2_grant_kind_of(tok);
-	const char *missing = k->missing(tok, cfg);
 	struct oa2_file_client file;
 	struct oa2_grant_ctx c;
 	struct oa2_http_opts o;
@@ -77,11 +89,9 @@ int oa2_grant_renew(const char *path, const char *account, const struct oa2_conf
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (missing != NULL) {
-		return oa2_err_set(err, OA2_ERR_NOREFRESH, "token file %s cannot be renewed (%s): "
-				   "it has no %s; set it up with: %s %s", path, k->name, missing,
-				   oa2_remedy_command(k->redo), account);
-	}
+	rc = oa2_grant_check(path, account, cfg, tok, err);
+	if (rc != OA2_OK)
+		return rc;
 	file.client_id = tok->client_id;
 	file.client_secret = tok->client_secret;
 	file.proxy = tok->proxy;

@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "sasl-oauth2/account_name.h"
 #include "sasl-oauth2/io.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/grant.h"
@@ -163,7 +164,7 @@ int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long 
 	       (tok->expires_at != 0 && tok->expires_at - now <= margin);
 }
 
-static int still_valid(const struct oa2_token *tok, long long now)
+int oa2_store_still_valid(const struct oa2_token *tok, long long now)
 {
 	return tok->rejected_at == 0 && (tok->expires_at == 0 || tok->expires_at > now);
 }
@@ -266,7 +267,7 @@ static int use_current(const char *path, long long now, struct oa2_token *tok,
 	if (oa2_store_read(path, &obj, &cur, NULL, &rerr) != OA2_OK)
 		return err->rc;
 	oa2_json_put_wiped(obj);
-	if (!still_valid(&cur, now)) {
+	if (!oa2_store_still_valid(&cur, now)) {
 		oa2_token_clear(&cur);
 		return err->rc;
 	}
@@ -280,7 +281,7 @@ static int use_current(const char *path, long long now, struct oa2_token *tok,
 
 int oa2_store_refresh(const char *path, const char *account, const struct oa2_config *cfg,
 		      long margin, struct oa2_token *tok, struct oa2_err *err,
-		      struct oa2_err *notice)
+		      struct oa2_err *notice, int *renewed)
 {
 	struct json_object *obj = NULL;
 	struct oa2_token_response res;
@@ -292,6 +293,8 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 
 	notice->msg[0] = '\0';
 	notice->rc = OA2_OK;
+	if (renewed != NULL)
+		*renewed = 0;
 	memset(&res, 0, sizeof(res));
 	lockfd = oa2_token_lock_for_refresh(path, &shared, err);
 	if (lockfd < 0)
@@ -305,7 +308,11 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 		if (margin == OA2_MARGIN_DEFAULT)
 			margin = oa2_store_margin(&cur, cfg);
 		if (!oa2_store_needs_refresh(&cur, margin, now)) {
+			/* Renewed by the process we waited for (or by one before
+			 * our unlocked read, which the caller tells apart). */
 			*tok = cur;
+			if (renewed != NULL)
+				*renewed = 1;
 			goto out;
 		}
 		if (!shared)
@@ -339,6 +346,8 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 		}
 		if (rc != OA2_OK) /* the token works, but the file kept the old one */
 			*notice = werr;
+		if (renewed != NULL)
+			*renewed = 1;
 		oa2_health_record(path, OA2_OK, NULL, now);
 		rc = OA2_OK;
 		goto out;
@@ -351,7 +360,7 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
 		 * must see, and it is reported either way. */
 		(void)oa2_store_write(path, obj, &st, &werr);
 	}
-	if (still_valid(&cur, now)) {
+	if (oa2_store_still_valid(&cur, now)) {
 		/* Temporary trouble or not: the current token still works. */
 		*tok = cur;
 		*notice = why;
@@ -392,18 +401,15 @@ int oa2_store_mark_rejected(const char *path, const char *access_token, struct o
 	return rc;
 }
 
-/* NAME + suffix into buf when base is "NAME.json" with a plain NAME (what
- * `sasl-oauth2 authorize NAME` would resolve to); -1 otherwise. */
+/* NAME + suffix into buf when base is "NAME.json" with a NAME that
+ * `sasl-oauth2 authorize NAME` accepts (account_name.h); -1 otherwise, and
+ * the advice names the path, which authorize accepts too. */
 static int account_base(const char *base, const char *suffix, char *buf, size_t n)
 {
 	size_t bl = strlen(base);
 
-	if (bl <= 5 || bl - 5 > 200 || base[0] == '.' || strcmp(base + bl - 5, ".json") != 0)
+	if (bl <= 5 || strcmp(base + bl - 5, ".json") != 0 || !oa2_account_name_ok(base, bl - 5))
 		return -1;
-	for (size_t i = 0; i < bl - 5; i++)
-		if (!((base[i] >= 'a' && base[i] <= 'z') || (base[i] >= 'A' && base[i] <= 'Z') ||
-		      (base[i] >= '0' && base[i] <= '9') || strchr("._@+-", base[i]) != NULL))
-			return -1;
 	if ((size_t)snprintf(buf, n, "%.*s%s", (int)(bl - 5), base, suffix) >= n)
 		return -1;
 	return 0;

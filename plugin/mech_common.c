@@ -13,8 +13,8 @@
 #include "sasl-oauth2/sasl_response.h"
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/token.h"
-#include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/health.h"
+#include "sasl-oauth2/token_acquire.h"
 #include "sasl-oauth2/token_store.h"
 
 /* Room for the longest initial response: token, two user names, host, port
@@ -101,23 +101,74 @@ static void format_utc(long long t, char *buf, size_t n)
 		snprintf(buf, n, "%lld", t);
 }
 
-/* Refresh token or app-only credentials: the file's grant kind says. */
-static int can_refresh(const struct oa2_token *tok, const struct oa2_config *cfg)
+/* The failure of oa2_token_acquire, in the plugin's words: one WARN line. */
+static int acquire_failed(const struct conn_state *st, const sasl_utils_t *u,
+			  const char *secret, const char *path, const char *account,
+			  const struct oa2_acquire_info *info, struct oa2_err *err)
 {
-	return oa2_grant_can_renew(tok, cfg);
+	struct oa2p_global *g = st->entry->global;
+	const char *mech = st->entry->mech->name;
+	const char *missing = info->missing ? info->missing : "what a refresh needs";
+	char when[64];
+
+	if (info->stop == OA2_ACQUIRE_NO_CONFIG)
+		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: cannot refresh token file %s: %s",
+				 mech, secret, err->msg);
+	if (info->stop == OA2_ACQUIRE_NO_GRANT && info->rejected_at != 0 &&
+	    (info->expires_at == 0 || info->expires_at > info->now))
+		return oa2p_fail(u, SASL_FAIL,
+				 "sasl-oauth2 %s: token file %s: a server rejected the access "
+				 "token, not sending it again; the file cannot be refreshed: it has "
+				 "no %s: authorize with sasl-oauth2 authorize %s", mech, secret,
+				 missing, account);
+	if (info->stop == OA2_ACQUIRE_NO_GRANT) {
+		format_utc(info->expires_at, when, sizeof(when));
+		return oa2p_fail(u, SASL_FAIL,
+				 "sasl-oauth2 %s: token file %s: the access token expired at "
+				 "%s (%lld s ago), not sending it; the file cannot be refreshed: it "
+				 "has no %s: authorize with sasl-oauth2 authorize %s", mech, secret,
+				 when, info->now - info->expires_at, missing, account);
+	}
+	oa2p_token_advice(&g->config, secret, path, err);
+	return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err->msg);
+}
+
+/* What oa2_token_acquire did, when the admin should hear of it. */
+static void acquire_note(const struct conn_state *st, const sasl_utils_t *u,
+			 const char *secret, const char *path, struct oa2_acquire_info *info)
+{
+	struct oa2p_global *g = st->entry->global;
+	const char *mech = st->entry->mech->name;
+
+	if (info->outcome == OA2_ACQUIRE_UNSAVED || (info->outcome == OA2_ACQUIRE_KEPT &&
+						     info->stop != OA2_ACQUIRE_NO_GRANT))
+		oa2p_token_advice(&g->config, secret, path, &info->why);
+	if (info->outcome == OA2_ACQUIRE_UNSAVED)
+		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: using a new access token that could "
+			 "not be saved: %s", mech, info->why.msg);
+	else if (info->outcome == OA2_ACQUIRE_KEPT && info->stop != OA2_ACQUIRE_NO_GRANT)
+		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: using the current access token, "
+			 "still valid, after a failed refresh: %s", mech, info->why.msg);
+	else if (info->outcome == OA2_ACQUIRE_RENEWED && g->config.log_level >= OA2_LOG_INFO)
+		/* Another process may have done the refresh while we waited. */
+		oa2p_log(u, SASL_LOG_NOTE, "sasl-oauth2 %s: token file %s: the access token "
+			 "was renewed", mech, secret);
+	/* KEPT for NO_GRANT: an access token alone, nothing better to send. */
 }
 
 /* A token from a token file: cached while fresh, refreshed under the file's
- * lock when it expires within the margin or a server rejected it. */
+ * lock when it expires within the margin or a server rejected it
+ * (oa2_token_acquire decides; this says it). */
 static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const char *secret,
 			   struct oa2_token *tok)
 {
 	struct oa2p_global *g = st->entry->global;
 	const char *mech = st->entry->mech->name;
 	const char *path = oa2_config_path_in_chroot(secret, g->config.chroot_dir);
-	struct oa2_err err, notice;
-	long long now;
-	char when[64], account[OA2_ACCOUNT_LABEL_MAX];
+	struct oa2_acquire_req req = { 0 };
+	struct oa2_acquire_info info;
+	struct oa2_err err;
+	char account[OA2_ACCOUNT_LABEL_MAX];
 
 	/* Nothing there: the "path" may be a token that starts with '/'. */
 	if (oa2p_check_token_path(u, mech, secret, path) != SASL_OK)
@@ -128,53 +179,14 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 	st->token_path = strdup(path);
 	if (st->token_path == NULL)
 		return SASL_NOMEM;
-	if (oa2_token_cache_get(g->cache, path, tok, &err) != OA2_OK) {
-		oa2p_token_advice(&g->config, secret, path, &err);
-		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
-	}
-	now = (long long)time(NULL);
-	if (can_refresh(tok, &g->config))
-		st->refreshable = 1;
-	if (!oa2_store_needs_refresh(tok, oa2_store_margin(tok, &g->config), now))
-		return SASL_OK;
-
-	if (!st->refreshable) {
-		if (tok->expires_at == 0 || tok->expires_at > now)
-			return SASL_OK; /* nothing better to send */
-		const char *missing = oa2_grant_kind_of(tok)->missing(tok, &g->config);
-		long long ago = now - tok->expires_at;
-
-		format_utc(tok->expires_at, when, sizeof(when));
-		oa2_token_clear(tok);
-		return oa2p_fail(u, SASL_FAIL,
-				 "sasl-oauth2 %s: token file %s: the access token expired at "
-				 "%s (%lld s ago), not sending it; the file cannot be refreshed: it "
-				 "has no %s: authorize with sasl-oauth2 authorize %s", mech, secret,
-				 when, ago, missing ? missing : "what a refresh needs", account);
-	}
-	if (g->config_rc != OA2_OK) {
-		oa2_token_clear(tok);
-		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: cannot refresh token file %s: %s",
-				 mech, secret, g->config_err.msg);
-	}
-	oa2_token_clear(tok);
-	if (oa2_store_refresh(path, account, &g->config, OA2_MARGIN_DEFAULT, tok, &err,
-				 &notice) != OA2_OK) {
-		oa2p_token_advice(&g->config, secret, path, &err);
-		return oa2p_fail(u, SASL_FAIL, "sasl-oauth2 %s: %s", mech, err.msg);
-	}
-	if (notice.msg[0] != '\0')
-		oa2p_token_advice(&g->config, secret, path, &notice);
-	if (notice.rc == OA2_ERR_IO)
-		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: using a new access token that could "
-			 "not be saved: %s", mech, notice.msg);
-	else if (notice.msg[0] != '\0')
-		oa2p_log(u, SASL_LOG_WARN, "sasl-oauth2 %s: using the current access token, "
-			 "still valid, after a failed refresh: %s", mech, notice.msg);
-	else if (g->config.log_level >= OA2_LOG_INFO)
-		/* Another process may have done the refresh while we waited. */
-		oa2p_log(u, SASL_LOG_NOTE, "sasl-oauth2 %s: token file %s: the access token "
-			 "was renewed", mech, secret);
+	req.account = account;
+	req.min_valid = -1;
+	req.cfg_err = g->config_rc != OA2_OK ? &g->config_err : NULL;
+	req.cache = g->cache;
+	if (oa2_token_acquire(path, &g->config, &req, tok, &info, &err) != OA2_OK)
+		return acquire_failed(st, u, secret, path, account, &info, &err);
+	st->refreshable = info.renewable;
+	acquire_note(st, u, secret, path, &info);
 	return SASL_OK;
 }
 

@@ -6,32 +6,23 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "sasl-oauth2/account_name.h"
 
 #define STATE_DIR_ENV "SASL_OAUTH2_STATE_DIR"
 
-#define NAME_MAX_LEN 128
-
-static int name_char(char c, int first)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (!first && c != '\0' && strchr("._@+-", c) != NULL);
-}
-
 int account_name_check(const char *arg, char *name, size_t n, struct oa2_err *err)
 {
-	size_t len = strlen(arg), i;
+	size_t len = strlen(arg);
 
 	/* "x.json" is the file of account "x", never "x.json.json". */
 	if (len > 5 && strcmp(arg + len - 5, ".json") == 0)
 		len -= 5;
-	for (i = 0; i < len && name_char(arg[i], i == 0); i++)
-		;
-	if (len == 0 || len > NAME_MAX_LEN || i != len || len >= n ||
-	    memmem(arg, len, "..", 2) != NULL)
+	if (!oa2_account_name_ok(arg, len) || len >= n)
 		return oa2_err_set(err, OA2_ERR_INVALID,
 				   "\"%s\" is not a valid account name: use 1 to %d letters, digits "
 				   "and ._@+- starting with a letter or digit, without \"..\" (or "
-				   "give a token file path starting with / or ./)", arg, NAME_MAX_LEN);
+				   "give a token file path starting with / or ./)", arg,
+				   OA2_ACCOUNT_NAME_MAX);
 	memcpy(name, arg, len);
 	name[len] = '\0';
 	return OA2_OK;

@@ -11,7 +11,8 @@
  *                    /var/spool/postfix), files owned by the postfix user
  * and the file is NAME.json there. One rule for names, wherever they come
  * from (argv, a directory listing, an imported file's suggestion):
- * [A-Za-z0-9][A-Za-z0-9._@+-]{0,127}, no "..", a trailing ".json" dropped.
+ * oa2_account_name_ok (sasl-oauth2/account_name.h), a trailing ".json"
+ * dropped.
  * A name never comes from a file's contents unconfirmed.
  *
  * Credentials (keys, certificates, client secrets, service-account keys)

@@ -83,7 +83,7 @@ static int refresh_as_owner(void *ctx)
 
 	cli_account_label(&acct, j->arg, label, sizeof(label));
 	rc = oa2_store_refresh(acct.path, label, &j->cli->cfg, OA2_MARGIN_FORCE, &tok, &err,
-				  &notice);
+				  &notice, NULL);
 	if (rc != OA2_OK) {
 		cli_error("%s: %s", acct.name, err.msg);
 		return cli_exit_for(rc);

@@ -15,10 +15,9 @@
 #include "cmdutil.h"
 #include "mailtest.h"
 #include "privsep.h"
-#include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/jwt.h"
-#include "sasl-oauth2/token_store.h"
+#include "sasl-oauth2/token_acquire.h"
 
 #define TEST_TIMEOUT_DEFAULT 15
 
@@ -130,60 +129,84 @@ static void show_claims(const char *token, const char *user, const char *signed_
 	oa2_json_put_wiped(obj);
 }
 
-/* The account's access token, refreshed first when it needs it. */
+/* The token file could not be read: no account, or what is wrong with it. */
+static int read_failed(struct cli *cli, const struct account *acct, const char *arg, int rc,
+		       const struct oa2_err *err)
+{
+	char msg[OA2_ERR_MSG_MAX];
+
+	if (rc == OA2_ERR_IO && access(acct->path, F_OK) != 0) {
+		cli_no_account_msg(&cli->cfg, acct, arg, msg, sizeof(msg));
+		cli_error("test: %s", msg);
+		return CLI_NOACCOUNT;
+	}
+	cli_error("test: %s", err->msg);
+	return cli_exit_for(rc);
+}
+
+/* A token the file cannot renew, and no server would take. */
+static int not_renewable(const struct account *acct, const struct oa2_acquire_info *info)
+{
+	char when[96];
+
+	if (info->expires_at != 0 && info->expires_at <= info->now) {
+		format_when(info->expires_at, info->now, when, sizeof(when));
+		cli_error("test: the access token expired at %s and the token file has nothing to "
+			  "refresh it with; authorize again with: sasl-oauth2 authorize %s%s", when,
+			  acct->name, acct->for_postfix ? " --for postfix" : "");
+	} else {
+		cli_error("test: a server rejected the access token and the token file has nothing "
+			  "to refresh it with; authorize again with: sasl-oauth2 authorize %s%s",
+			  acct->name, acct->for_postfix ? " --for postfix" : "");
+	}
+	return CLI_UNAVAILABLE;
+}
+
+/* The account's access token, refreshed first when it needs it
+ * (oa2_token_acquire decides, as for the plugin; this tells the story). */
 static int get_token(struct cli *cli, const struct account *acct, const char *arg,
 		     struct oa2_token *tok)
 {
-	struct json_object *obj = NULL;
-	struct oa2_err err, notice;
-	char when[96], account[PATH_MAX + 32];
-	long long now = (long long)time(NULL);
+	struct oa2_acquire_req req = { 0 };
+	struct oa2_acquire_info info;
+	struct oa2_err err;
+	char account[PATH_MAX + 32];
 	int rc;
 
-	rc = oa2_store_read(acct->path, &obj, tok, NULL, &err);
-	if (rc != OA2_OK) {
-		if (rc == OA2_ERR_IO && access(acct->path, F_OK) != 0) {
-			char msg[OA2_ERR_MSG_MAX];
-
-			cli_no_account_msg(&cli->cfg, acct, arg, msg, sizeof(msg));
-			cli_error("test: %s", msg);
-			return CLI_NOACCOUNT;
-		}
-		cli_error("test: %s", err.msg);
-		return cli_exit_for(rc);
-	}
-	oa2_json_put_wiped(obj);
-	cli_say("* account %s: token file %s", acct->name, acct->path);
-	if (!oa2_store_needs_refresh(tok, oa2_store_margin(tok, &cli->cfg), now))
-		return CLI_OK;
-	if (!oa2_grant_can_renew(tok, &cli->cfg)) {
-		if (tok->expires_at != 0 && tok->expires_at <= now) {
-			format_when(tok->expires_at, now, when, sizeof(when));
-			cli_error("test: the access token expired at %s and the token file has "
-				  "nothing to refresh it with; authorize again with: sasl-oauth2 "
-				  "authorize %s%s", when, acct->name,
-				  acct->for_postfix ? " --for postfix" : "");
-			return CLI_UNAVAILABLE;
-		}
-		return CLI_OK;
-	}
-	if ((rc = cli_require_config(cli)) != CLI_OK)
-		return rc;
-	oa2_token_clear(tok);
-	cli_say("* the access token %s: refreshing it first",
-	        "expires within the refresh margin or was rejected");
 	/* the ACCOUNT to name in re-authorize advice */
 	snprintf(account, sizeof(account), "%s%s", acct->for_postfix ? "--for postfix " : "",
 		 strchr(arg, '/') != NULL ? arg : acct->name);
-	rc = oa2_store_refresh(acct->path, account, &cli->cfg, OA2_MARGIN_DEFAULT, tok, &err,
-				  &notice);
+	req.account = account;
+	req.min_valid = -1;
+	req.cfg_err = cli->cfg_rc != OA2_OK ? &cli->cfg_err : NULL;
+	rc = oa2_token_acquire(acct->path, &cli->cfg, &req, tok, &info, &err);
+	if (info.stop == OA2_ACQUIRE_READ)
+		return read_failed(cli, acct, arg, rc, &err);
+	cli_say("* account %s: token file %s", acct->name, acct->path);
+	if (info.stop == OA2_ACQUIRE_NO_GRANT)
+		return rc == OA2_OK ? CLI_OK : not_renewable(acct, &info);
+	if (info.stop == OA2_ACQUIRE_NO_CONFIG && rc != OA2_OK) {
+		cli_error("%s", err.msg);
+		return CLI_CONFIG;
+	}
+	if (info.stop == OA2_ACQUIRE_NO_CONFIG) {
+		cli_say("* the access token is due for a refresh, but the configuration is wrong "
+			"(%s); using the current token, still valid", info.why.msg);
+		return CLI_OK;
+	}
+	if (info.outcome != OA2_ACQUIRE_CURRENT || rc != OA2_OK)
+		cli_say("* the access token %s: refreshing it first",
+			"expires within the refresh margin or was rejected");
 	if (rc != OA2_OK) {
 		cli_error("test: %s", err.msg);
 		return cli_exit_for(rc);
 	}
-	if (notice.msg[0] != '\0')
+	if (info.outcome == OA2_ACQUIRE_KEPT)
 		cli_say("* the refresh failed; using the current token, still valid: %s",
-		        notice.msg);
+			info.why.msg);
+	else if (info.outcome == OA2_ACQUIRE_UNSAVED)
+		cli_say("* refreshed, but the new token could not be saved (%s); using it anyway",
+			info.why.msg);
 	return CLI_OK;
 }
 

@@ -5,15 +5,8 @@
 
 #include "cmdutil.h"
 #include "token_get.h"
-#include "sasl-oauth2/json.h"
 #include "sasl-oauth2/timefmt.h"
-#include "sasl-oauth2/token_store.h"
-
-/* What a server would still accept: not rejected, not expired. */
-static int still_valid(const struct oa2_token *tok, long long now)
-{
-	return tok->rejected_at == 0 && (tok->expires_at == 0 || tok->expires_at > now);
-}
+#include "sasl-oauth2/token_acquire.h"
 
 static void warn_short_life(const struct oa2_token *tok, long min_valid, long long now)
 {
@@ -40,76 +33,28 @@ static void warn_not_refreshed(const char *why, const struct oa2_token *tok, lon
 		 "for another %s", why, left);
 }
 
-/* The slow path: refresh under the lock. On success *tok holds the token to
- * use (the new one, or the current one when it is still valid). */
-static int refresh(const struct cli *cli, const struct account *acct, const char *arg,
-		   long min_valid, struct oa2_token *tok)
-{
-	long margin = min_valid >= 0 ? min_valid : OA2_MARGIN_DEFAULT;
-	struct oa2_token fresh;
-	struct oa2_err err, notice;
-	char label[PATH_MAX + 32];
-	long long now;
-	int rc;
-
-	if (cli->cfg_rc != OA2_OK) {
-		rc = cli->cfg_rc;
-		err = cli->cfg_err;
-		notice.msg[0] = '\0';
-	} else {
-		cli_account_label(acct, arg, label, sizeof(label));
-		rc = oa2_store_refresh(acct->path, label, &cli->cfg, margin, &fresh, &err,
-					  &notice);
-	}
-	now = (long long)time(NULL);
-	if (rc == OA2_OK) {
-		int renewed = strcmp(fresh.access_token, tok->access_token) != 0;
-
-		oa2_token_clear(tok);
-		*tok = fresh;
-		if (notice.msg[0] != '\0' && !renewed)
-			warn_not_refreshed(notice.msg, tok, now);
-		else if (notice.msg[0] != '\0')
-			cli_warn("%s; using the new access token anyway", notice.msg);
-		else
-			warn_short_life(tok, min_valid, now);
-		return CLI_OK;
-	}
-	/* No token from the store (it could not even lock the file, or the
-	 * file changed): the one read at first may still do. */
-	if (still_valid(tok, now) && rc != OA2_ERR_UNSAFE) {
-		warn_not_refreshed(err.msg, tok, now);
-		return CLI_OK;
-	}
-	return cli_store_failed(&cli->cfg, acct, arg, rc, &err);
-}
-
 int token_get(const struct cli *cli, const struct account *acct, const char *arg,
 	      long min_valid, struct oa2_token *tok, struct json_object **objp)
 {
-	struct json_object *obj = NULL;
+	struct oa2_acquire_req req = { 0 };
+	struct oa2_acquire_info info;
 	struct oa2_err err;
-	long margin;
+	char label[PATH_MAX + 32];
 	int rc;
 
-	/* Callers clear *tok whatever the result: it must be clear on a
-	 * failed read too. */
-	memset(tok, 0, sizeof(*tok));
-	if (objp != NULL)
-		*objp = NULL;
-	/* The fast path: no lock. Files are replaced by rename, so this read
-	 * sees either the old file or the new one, whole. */
-	rc = oa2_store_read(acct->path, &obj, tok, NULL, &err);
+	cli_account_label(acct, arg, label, sizeof(label));
+	req.account = label;
+	req.min_valid = min_valid;
+	req.cfg_err = cli->cfg_rc != OA2_OK ? &cli->cfg_err : NULL;
+	req.obj = objp;
+	rc = oa2_token_acquire(acct->path, &cli->cfg, &req, tok, &info, &err);
 	if (rc != OA2_OK)
 		return cli_store_failed(&cli->cfg, acct, arg, rc, &err);
-	if (objp != NULL)
-		*objp = obj;
-	else
-		oa2_json_put_wiped(obj);
-	margin = min_valid >= 0 ? min_valid : oa2_store_margin(tok, &cli->cfg);
-	if (oa2_store_needs_refresh(tok, margin, (long long)time(NULL)))
-		rc = refresh(cli, acct, arg, min_valid, tok);
-	if (rc != CLI_OK)
-		oa2_token_clear(tok);
-	return rc;
+	if (info.outcome == OA2_ACQUIRE_KEPT)
+		warn_not_refreshed(info.why.msg, tok, info.now);
+	else if (info.outcome == OA2_ACQUIRE_UNSAVED)
+		cli_warn("%s; using the new access token anyway", info.why.msg);
+	else if (info.outcome == OA2_ACQUIRE_RENEWED)
+		warn_short_life(tok, min_valid, info.now);
+	return CLI_OK;
 }

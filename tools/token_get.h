@@ -1,13 +1,9 @@
 /*
- * The account's access token for a login now: the one policy that
- * `sasl-oauth2 token` and `sasl-oauth2 tunnel` share.
- *
- * The common case, a token valid beyond the refresh margin, is one unlocked
- * read of the file (files are replaced by rename, so the read sees one whole
- * version). Otherwise the token is refreshed under the file's lock
- * (oa2_store_refresh: one refresh at a time, the others wait and take its
- * result). A refresh that fails while the current token is still valid
- * warns on stderr and keeps the current token.
+ * The account's access token for a login now, for `sasl-oauth2 token` and
+ * `sasl-oauth2 tunnel`: oa2_token_acquire (token_acquire.h) decides, as it
+ * does for the plugin; this prints what it did. A refresh that fails
+ * while the current token is still valid warns on stderr and keeps the
+ * current token.
  */
 #ifndef SASL_OAUTH2_TOKEN_GET_H
 #define SASL_OAUTH2_TOKEN_GET_H

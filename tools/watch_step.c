@@ -181,7 +181,7 @@ static int refresh(struct watch_acct *a, const struct oa2_config *cfg, const str
 	wlog(LOG_DEBUG, "%s: refreshing: %s", name, reason_text(why, t, why_buf, sizeof(why_buf)));
 	watch_advice_account(a, o, account, sizeof(account));
 	rc = oa2_store_refresh(a->acct.path, account, cfg, watch_store_margin(why, t), &fresh,
-				  &err, &notice);
+				  &err, &notice, NULL);
 	now = (long long)time(NULL);
 	if (rc == OA2_OK && notice.msg[0] != '\0') {
 		/* The refresh failed but the current token is still good:

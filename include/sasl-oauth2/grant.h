@@ -77,6 +77,12 @@ const char *oa2_grant_kind_names(void);
 /* Non-zero when tok has what its grant needs to be renewed. */
 int oa2_grant_can_renew(const struct oa2_token *tok, const struct oa2_config *cfg);
 
+/* OA2_OK when tok has what its grant needs to be renewed, else
+ * OA2_ERR_NOREFRESH with err naming what the file at path lacks and the
+ * command (for account) that sets it up. */
+int oa2_grant_check(const char *path, const char *account, const struct oa2_config *cfg,
+		    const struct oa2_token *tok, struct oa2_err *err);
+
 /*
  * Renews the token file's access token with its grant: OA2_ERR_NOREFRESH
  * when the file lacks what the grant needs, OA2_ERR_CONFIG when no CA

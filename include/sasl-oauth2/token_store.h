@@ -55,6 +55,10 @@ long oa2_store_margin(const struct oa2_token *tok, const struct oa2_config *cfg)
  * (always for OA2_MARGIN_FORCE). */
 int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long now);
 
+/* Non-zero when a server would still accept tok at time now: not marked
+ * rejected, not expired. What may be used when renewing it failed. */
+int oa2_store_still_valid(const struct oa2_token *tok, long long now);
+
 /*
  * Makes sure the token file at path holds a usable access token, refreshing
  * it under the lock when it expires within the margin or a server rejected
@@ -72,11 +76,16 @@ int oa2_store_needs_refresh(const struct oa2_token *tok, long margin, long long 
  * valid token can be had; err is one sentence for the admin. Temporary
  * failures never change the file; refusals (invalid_grant, ...) record
  * last_error in it; a new refresh token is written before the new access
- * token is handed out.
+ * token is handed out. *renewed (when not NULL) is 1 when *tok is not the
+ * token that needed renewing: this call's new one (saved or not), or one
+ * another process wrote meanwhile; 0 when it is the current one kept.
+ *
+ * This is the locked renewal itself; oa2_token_acquire (token_acquire.h)
+ * is the whole "give me a token to send" policy built on it.
  */
 int oa2_store_refresh(const char *path, const char *account, const struct oa2_config *cfg,
 		      long margin, struct oa2_token *tok, struct oa2_err *err,
-		      struct oa2_err *notice);
+		      struct oa2_err *notice, int *renewed);
 
 /* margin values for oa2_store_refresh: the file's or config's own margin,
  * or refresh whatever the expiry (the CLI's `refresh`). */

@@ -3,8 +3,9 @@
  * table, token files naming their grant, credential files and their
  * permission rules, RS256 assertions (verified here with OpenSSL against
  * the public key), Google key files; and the store's renewing policy
- * (when it asks the token endpoint, what it keeps of the answer) through a
- * scripted HTTP transport, without a server.
+ * (when it asks the token endpoint, what it keeps of the answer) and the
+ * one token policy built on it (oa2_token_acquire) through a scripted HTTP
+ * transport, without a server.
  *
  *   test_grant TMPDIR
  */
@@ -39,6 +40,7 @@
 #include "sasl-oauth2/sa_key.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/token.h"
+#include "sasl-oauth2/token_acquire.h"
 #include "sasl-oauth2/token_store.h"
 
 #include "tap.h"
@@ -686,7 +688,7 @@ static void test_store_policy(void)
 	cfg.connect_timeout = cfg.timeout = 2;
 
 	put_token(path, now + 3600);
-	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice);
+	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice, NULL);
 	CHECK(rc == OA2_OK && sc.calls == 0 && strcmp(tok.access_token, "old-access") == 0,
 	      "store policy: a token valid beyond the margin is used as it is, no request (%d)",
 	      sc.calls);
@@ -696,7 +698,7 @@ static void test_store_policy(void)
 	sc.status = 200;
 	sc.body = "{\"access_token\":\"new-access\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
 		  "\"refresh_token\":\"new-refresh\"}";
-	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice);
+	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice, NULL);
 	CHECK(rc == OA2_OK && sc.calls == 1 && strcmp(tok.access_token, "new-access") == 0 &&
 	      strcmp(sc.url, "https://login.example.test/token") == 0 &&
 	      strstr(sc.form, "grant_type=refresh_token") && strstr(sc.form, "refresh_token=old-refresh") &&
@@ -708,7 +710,7 @@ static void test_store_policy(void)
 	put_token(path, now + 60);
 	sc.status = 503;
 	sc.body = "{\"error\":\"temporarily_unavailable\"}";
-	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice);
+	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice, NULL);
 	CHECK(rc == OA2_OK && sc.calls == 2 && strcmp(tok.access_token, "old-access") == 0 &&
 	      notice.rc == OA2_ERR_TEMPORARY && file_has(path, "\"old-refresh\"") &&
 	      !file_has(path, "last_error"),
@@ -719,13 +721,248 @@ static void test_store_policy(void)
 	put_token(path, now - 10);
 	sc.status = 400;
 	sc.body = "{\"error\":\"invalid_grant\",\"error_description\":\"revoked\"}";
-	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice);
+	rc = oa2_store_refresh(path, "policy", &cfg, OA2_MARGIN_DEFAULT, &tok, &e, &notice, NULL);
 	CHECK(rc == OA2_ERR_DENIED && sc.calls == 3 && file_has(path, "last_error") &&
 	      strstr(e.msg, "invalid_grant") != NULL,
 	      "store policy: an expired token whose grant is refused gives a denial, recorded in "
 	      "the file (%s)", e.msg);
 	if (rc == OA2_OK)
 		oa2_token_clear(&tok);
+}
+
+/* A provider-sized access token (Microsoft's are 1-3 KB): 'A' + n - 1
+ * characters of `fill`. */
+static char *long_token(char fill, size_t n)
+{
+	char *t = malloc(n + 1);
+
+	memset(t, fill, n);
+	t[0] = 'A';
+	t[n] = '\0';
+	return t;
+}
+
+/* A token file for oa2_token_acquire: a 2 KB access token, a refresh
+ * token unless `refreshable` is 0, rejected_at unless 0. */
+static void put_acquire_file(const char *path, const char *access, long long expires_at,
+			     int refreshable, long long rejected_at)
+{
+	char *text = malloc(strlen(access) + 1024);
+	int n;
+
+	n = sprintf(text, "{\"access_token\":\"%s\",\"client_id\":\"cid\",\"token_endpoint\":"
+		    "\"https://login.example.test/token\",\"user\":\"alice@example.com\","
+		    "\"expires_at\":%lld", access, expires_at);
+	if (refreshable)
+		n += sprintf(text + n, ",\"refresh_token\":\"old-refresh\"");
+	if (rejected_at != 0)
+		n += sprintf(text + n, ",\"rejected_at\":%lld", rejected_at);
+	sprintf(text + n, "}");
+	put_file(path, text, 0600);
+	free(text);
+}
+
+/* The whole file, to show it unchanged (owned; NULL when unreadable). */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 65536);
+
+	if (f != NULL) {
+		if (fread(buf, 1, 65535, f) == 0)
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+static int same_text(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* One acquire on the file at path; the token, if any, stays in *tok. */
+static int acquire(const struct oa2_config *cfg, const char *path,
+		   const struct oa2_err *cfg_err, struct oa2_token *tok,
+		   struct oa2_acquire_info *info, struct oa2_err *e)
+{
+	struct oa2_acquire_req req = { 0 };
+
+	req.account = "acq";
+	req.min_valid = -1;
+	req.cfg_err = cfg_err;
+	e->msg[0] = '\0';
+	return oa2_token_acquire(path, cfg, &req, tok, info, e);
+}
+
+/* The one token policy the plugin and `sasl-oauth2 token`/`tunnel` share:
+ * when it asks, what it hands out, what it leaves in the file, and the
+ * facts it returns for the caller to phrase. */
+static void test_token_acquire(void)
+{
+	static const char blob[] = "-----BEGIN CERTIFICATE-----\n";
+	struct script sc = { 0 };
+	struct oa2_http_transport tr = { scripted, &sc };
+	struct oa2_config cfg = { 0 };
+	struct oa2_token tok;
+	struct oa2_acquire_info info;
+	struct oa2_err e, cfg_err;
+	const char *path = in_tmp("acquire.json");
+	char *old = long_token('o', 2048), *fresh = long_token('n', 2500), *body, *before, *after;
+	long long now = (long long)time(NULL);
+	int rc;
+
+	cfg.transport = &tr;
+	cfg.ca_blob = (unsigned char *)blob;
+	cfg.ca_blob_len = sizeof(blob) - 1;
+	cfg.refresh_margin = 600;
+	cfg.connect_timeout = cfg.timeout = 2;
+	body = malloc(strlen(fresh) + 256);
+	sprintf(body, "{\"access_token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
+		"\"refresh_token\":\"new-refresh\"}", fresh);
+
+	/* Valid beyond the margin: the file as read, no lock, no request. */
+	put_acquire_file(path, old, now + 3600, 1, 0);
+	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
+	CHECK(rc == OA2_OK && sc.calls == 0 && strcmp(tok.access_token, old) == 0 &&
+	      info.outcome == OA2_ACQUIRE_CURRENT && info.renewable && info.stop == OA2_ACQUIRE_NO_STOP,
+	      "acquire: a token valid beyond the margin is handed out as read, no request (%d)",
+	      sc.calls);
+	oa2_token_clear(&tok);
+
+	/* Within the margin: one request, the rotated refresh token saved. */
+	put_acquire_file(path, old, now + 60, 1, 0);
+	sc.status = 200;
+	sc.body = body;
+	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
+	after = slurp(path);
+	CHECK(rc == OA2_OK && sc.calls == 1 && strcmp(tok.access_token, fresh) == 0 &&
+	      info.outcome == OA2_ACQUIRE_RENEWED && strstr(sc.form, "refresh_token=old-refresh") &&
+	      strstr(after, "\"new-refresh\"") && strstr(after, fresh) && !strstr(after, old),
+	      "acquire: within the margin, one request; the new 2.5 KB token and the rotated refresh "
+	      "token are saved (%s)", rc == OA2_OK ? "ok" : e.msg);
+	free(after);
+	oa2_token_clear(&tok);
+
+	/* A 503 within the margin: the still valid token, the file unchanged. */
+	put_acquire_file(path, old, now + 60, 1, 0);
+	before = slurp(path);
+	sc.status = 503;
+	sc.body = "{\"error\":\"temporarily_unavailable\"}";
+	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
+	after = slurp(path);
+	CHECK(rc == OA2_OK && sc.calls == 2 && strcmp(tok.access_token, old) == 0 &&
+	      info.outcome == OA2_ACQUIRE_KEPT && info.stop == OA2_ACQUIRE_FAILED &&
+	      info.why.rc == OA2_ERR_TEMPORARY && info.why.msg[0] != '\0' && same_text(before, after),
+	      "acquire: a 503 hands out the still valid token, says why, leaves the file byte for "
+	      "byte (%s)", info.why.msg);
+	free(before);
+	free(after);
+	oa2_token_clear(&tok);
+
+	/* Expired and a 503: a temporary error, the file unchanged. */
+	put_acquire_file(path, old, now - 10, 1, 0);
+	before = slurp(path);
+	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
+	after = slurp(path);
+	CHECK(rc == OA2_ERR_TEMPORARY && sc.calls == 3 && tok.access_token == NULL &&
+	      info.stop == OA2_ACQUIRE_FAILED && e.msg[0] != '\0' && same_text(before, after),
+	      "acquire: expired and a 503 is OA2_ERR_TEMPORARY, nothing handed out, the file "
+	      "unchanged (%s)", e.msg);
+	free(before);
+	free(after);
+
+	/* invalid_grant: recorded in the file; still valid, the token is kept. */
+	put_acquire_file(path, old, now + 60, 1, 0);
+	sc.status = 400;
+	sc.body = "{\"error\":\"invalid_grant\",\"error_description\":\"revoked\"}";
+	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
+	CHECK(rc == OA2_OK && sc.calls == 4 && strcmp(tok.access_token, old) == 0 &&
+	      info.outcome == OA2_ACQUIRE_KEPT && info.why.rc == OA2_ERR_DENIED &&
+	      strstr(info.why.msg, "invalid_grant") && file_has(path, "last_error"),
+	      "acquire: invalid_grant while still valid: the token kept, the refusal recorded in "
+	      "the file (%s)", info.why.msg);
+	oa2_token_clear(&tok);
+	put_acquire_file(path, old, now - 10, 1, 0);
+	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
+	CHECK(rc == OA2_ERR_DENIED && sc.calls == 5 && tok.access_token == NULL &&
+	      strstr(e.msg, "invalid_grant") && strstr(e.msg, "acq") && file_has(path, "last_error"),
+	      "acquire: invalid_grant once expired: OA2_ERR_DENIED naming the account, recorded (%s)",
+	      e.msg);
+
+	/* A token a server rejected is renewed though it has an hour left. */
+	put_acquire_file(path, old, now + 3600, 1, now - 5);
+	sc.status = 200;
+	sc.body = body;
+	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
+	after = slurp(path);
+	CHECK(rc == OA2_OK && sc.calls == 6 && strcmp(tok.access_token, fresh) == 0 &&
+	      info.outcome == OA2_ACQUIRE_RENEWED && info.rejected_at == now - 5 &&
+	      !strstr(after, "rejected_at"),
+	      "acquire: a rejected token is renewed at once, rejected_at cleared (%s)",
+	      rc == OA2_OK ? "ok" : e.msg);
+	free(after);
+	oa2_token_clear(&tok);
+
+	/* Nothing to renew with: no lock, no request, nothing written. The
+	 * still valid token is kept (the plugin's old rule; `token` used to
+	 * write last_error into such a file at every use), an expired or
+	 * rejected one refused with what the file lacks. */
+	put_acquire_file(path, old, now + 60, 0, 0);
+	before = slurp(path);
+	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
+	after = slurp(path);
+	CHECK(rc == OA2_OK && sc.calls == 6 && strcmp(tok.access_token, old) == 0 &&
+	      info.outcome == OA2_ACQUIRE_KEPT && info.stop == OA2_ACQUIRE_NO_GRANT &&
+	      !info.renewable && info.missing != NULL && info.why.rc == OA2_ERR_NOREFRESH &&
+	      same_text(before, after),
+	      "acquire: no refresh token, within the margin: kept, no request, the file unchanged "
+	      "(%s)", info.why.msg);
+	free(before);
+	free(after);
+	oa2_token_clear(&tok);
+	put_acquire_file(path, old, now - 10, 0, 0);
+	before = slurp(path);
+	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
+	after = slurp(path);
+	CHECK(rc == OA2_ERR_NOREFRESH && sc.calls == 6 && tok.access_token == NULL &&
+	      info.stop == OA2_ACQUIRE_NO_GRANT && info.expires_at == now - 10 &&
+	      strstr(e.msg, "refresh_token") && strstr(e.msg, "acq") && same_text(before, after),
+	      "acquire: no refresh token, expired: OA2_ERR_NOREFRESH naming what is missing and "
+	      "the account, no request, the file unchanged (%s)", e.msg);
+	free(before);
+	free(after);
+	put_acquire_file(path, old, now + 3600, 0, now - 5);
+	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
+	CHECK(rc == OA2_ERR_NOREFRESH && sc.calls == 6 && tok.access_token == NULL,
+	      "acquire: no refresh token, rejected: refused, not handed out again (%s)", e.msg);
+
+	/* A configuration that failed to load: a still valid token is used
+	 * (the plugin used to refuse it), an expired one gets the config's
+	 * error; no request either way. */
+	oa2_err_set(&cfg_err, OA2_ERR_CONFIG, "sasl-oauth2.conf line 3: unknown key");
+	put_acquire_file(path, old, now + 60, 1, 0);
+	rc = acquire(&cfg, path, &cfg_err, &tok, &info, &e);
+	CHECK(rc == OA2_OK && sc.calls == 6 && strcmp(tok.access_token, old) == 0 &&
+	      info.outcome == OA2_ACQUIRE_KEPT && info.stop == OA2_ACQUIRE_NO_CONFIG &&
+	      strcmp(info.why.msg, cfg_err.msg) == 0,
+	      "acquire: a broken configuration, still valid: kept, the config error as the reason");
+	oa2_token_clear(&tok);
+	put_acquire_file(path, old, now - 10, 1, 0);
+	rc = acquire(&cfg, path, &cfg_err, &tok, &info, &e);
+	CHECK(rc == OA2_ERR_CONFIG && sc.calls == 6 && info.stop == OA2_ACQUIRE_NO_CONFIG &&
+	      strcmp(e.msg, cfg_err.msg) == 0,
+	      "acquire: a broken configuration, expired: its error");
+
+	/* A file that cannot be read: READ, the store's error. */
+	rc = acquire(&cfg, in_tmp("absent.json"), NULL, &tok, &info, &e);
+	CHECK(rc == OA2_ERR_IO && info.stop == OA2_ACQUIRE_READ && tok.access_token == NULL &&
+	      strstr(e.msg, "absent.json"),
+	      "acquire: a missing file is OA2_ERR_IO at the READ step, naming it (%s)", e.msg);
+
+	free(body);
+	free(old);
+	free(fresh);
 }
 
 int main(int argc, char **argv)
@@ -750,6 +987,7 @@ int main(int argc, char **argv)
 	test_service_account();
 	test_config_client_route();
 	test_store_policy();
+	test_token_acquire();
 	EVP_PKEY_free(key1);
 	EVP_PKEY_free(key2);
 	return tap_exit_code();

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "sasl-oauth2/account_name.h"
 #include "sasl-oauth2/base64url.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/chars.h"
@@ -877,9 +878,49 @@ static void test_dir_rule(void)
 	rmdir(dir);
 }
 
+/* One account-name rule for the CLI and the store's advice: a name
+ * authorize refuses is never offered as "sasl-oauth2 authorize NAME". */
+static void test_account_name(void)
+{
+	char name[OA2_ACCOUNT_NAME_MAX + 2], path[64 + sizeof(name)], label[OA2_ACCOUNT_LABEL_MAX];
+
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	CHECK(oa2_account_name_ok(name, OA2_ACCOUNT_NAME_MAX),
+	      "account name: %d characters (the limit) accepted", OA2_ACCOUNT_NAME_MAX);
+	CHECK(!oa2_account_name_ok(name, OA2_ACCOUNT_NAME_MAX + 1),
+	      "account name: %d characters refused", OA2_ACCOUNT_NAME_MAX + 1);
+	CHECK(oa2_account_name_ok("alice@example.com", 17) && oa2_account_name_ok("a.b_c+d-e", 9) &&
+	      oa2_account_name_ok("work.json", 4),
+	      "account name: a mail address, ._+- inside, a prefix of a longer string");
+	CHECK(!oa2_account_name_ok("", 0) && !oa2_account_name_ok(".hidden", 7) &&
+	      !oa2_account_name_ok("-x", 2) && !oa2_account_name_ok("@x", 2) &&
+	      !oa2_account_name_ok("a..b", 4) && !oa2_account_name_ok("a/b", 3) &&
+	      !oa2_account_name_ok("a b", 3) && !oa2_account_name_ok("a\0b", 3),
+	      "account name: empty, a leading . - @, \"..\", /, space, NUL refused");
+
+	name[OA2_ACCOUNT_NAME_MAX] = '\0';
+	snprintf(path, sizeof(path), "/var/lib/sasl-oauth2/%s.json", name);
+	oa2_store_account_label(path, "/var/spool/postfix", label, sizeof(label));
+	CHECK(strcmp(label, name) == 0, "label: a %d-character name is the name",
+	      OA2_ACCOUNT_NAME_MAX);
+	memset(name, 'a', sizeof(name) - 1);
+	snprintf(path, sizeof(path), "/var/spool/postfix/etc/sasl-oauth2/%s.json", name);
+	oa2_store_account_label(path, "/var/spool/postfix", label, sizeof(label));
+	CHECK(strcmp(label, path) == 0, "label: a %d-character name (authorize refuses it) stays "
+	      "a path", OA2_ACCOUNT_NAME_MAX + 1);
+	oa2_store_account_label("/var/lib/sasl-oauth2/a..b.json", NULL, label, sizeof(label));
+	CHECK(strcmp(label, "/var/lib/sasl-oauth2/a..b.json") == 0,
+	      "label: a name with \"..\" stays a path");
+	oa2_store_account_label("/var/lib/sasl-oauth2/-x.json", NULL, label, sizeof(label));
+	CHECK(strcmp(label, "/var/lib/sasl-oauth2/-x.json") == 0,
+	      "label: a name starting with - stays a path");
+}
+
 int main(void)
 {
 	test_buf();
+	test_account_name();
 	test_token_parse();
 	test_secret_shape();
 	test_escape();
