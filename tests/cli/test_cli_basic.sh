@@ -135,6 +135,29 @@ cli token rev
 check_cli "token refused and expired: exit 69, re-authorize advice, nothing printed" \
 	eval 'rc_is 69 && err_has "sasl-oauth2 authorize rev" && test ! -s "$OUT"'
 
+# ----- token: a file with nothing to renew it with (no refresh token) ---------------------------
+# The one policy (oa2_token_acquire) the plugin shares: no lock, no request, nothing written
+# (the CLI used to record "cannot be renewed" as last_error at every use); a still valid token
+# is printed with a warning, an expired one refused with what the file lacks.
+seed_token_file "$E2E_TMP/norefresh.json" "$U" 300
+"$NODE" -e 'const fs = require("fs"), p = process.argv[1];
+	const o = JSON.parse(fs.readFileSync(p, "utf8")); delete o.refresh_token;
+	fs.writeFileSync(p, JSON.stringify(o), { mode: 0o600 });' "$E2E_TMP/norefresh.json"
+cp -p "$E2E_TMP/norefresh.json" "$S/noref.json"
+at=$(json_field "$S/noref.json" access_token)
+reset_stats
+cli token noref
+check_cli "token without a refresh token, within the margin: exit 0, the current token, says why" \
+	eval 'rc_is 0 && test "$(cat "$OUT")" = "$at" &&
+	      err_has "warning: the access token was not refreshed: .*cannot be renewed.*has no \"refresh_token\""'
+check "token without a refresh token: no request, the file left byte for byte" \
+	eval 'test "$(requests)" = 0 && same_bytes "$E2E_TMP/norefresh.json" "$S/noref.json"'
+set_json_field "$S/noref.json" expires_at "$(( $(now) - 10 ))"
+cli token noref
+check_cli "token without a refresh token, expired: exit 69, says what is missing, nothing printed" \
+	eval 'rc_is 69 && err_has "has no \"refresh_token\".*sasl-oauth2 authorize noref" && test ! -s "$OUT"'
+rm -f "$S/noref.json" "$S/noref.json.lock"
+
 # ----- refresh ---------------------------------------------------------------------------------
 rm -f "$S"/*.json "$S"/*.lock
 seed_token_file "$S/alice.json" "$U" 3600

@@ -746,6 +746,14 @@ static void test_bad_inputs(void)
 	set_app(USER, USER, path);
 	expect_failure("expired token", "XOAUTH2", "expired at", path);
 	expect_failure("expired token", "OAUTHBEARER", "expired at", path);
+	/* A token a server rejected, in a file that cannot renew it: refused
+	 * (oa2_token_acquire's one rule; the plugin used to send it again). */
+	path = write_token_file("rejected-unrenewable.json",
+				"{\"access_token\":\"" TOKEN "\",\"expires_at\":%lld,\"rejected_at\":%lld}",
+				(long long)time(NULL) + 3600, (long long)time(NULL) - 5);
+	set_app(USER, USER, path);
+	expect_failure("rejected token, nothing to renew it with", "XOAUTH2",
+		       "a server rejected the access token", path);
 
 	big = malloc(70001);
 	memset(big, ' ', 70000);
