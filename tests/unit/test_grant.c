@@ -762,7 +762,7 @@ static void put_acquire_file(const char *path, const char *access, long long exp
 	free(text);
 }
 
-/* The whole file, to show it unchanged (owned; NULL when unreadable). */
+/* The whole file (owned). */
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -776,190 +776,192 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static int same_text(const char *a, const char *b)
-{
-	return a != NULL && b != NULL && strcmp(a, b) == 0;
-}
+/* One oa2_token_acquire and what it left: the token, the facts, the error,
+ * the file afterwards and whether it is byte for byte what it was. */
+struct acq {
+	struct oa2_config cfg;
+	struct script sc;
+	const char *path;
+	int rc;
+	struct oa2_token tok;
+	struct oa2_acquire_info info;
+	struct oa2_err e;
+	char *after;
+	int unchanged;
+};
 
-/* One acquire on the file at path; the token, if any, stays in *tok. */
-static int acquire(const struct oa2_config *cfg, const char *path,
-		   const struct oa2_err *cfg_err, struct oa2_token *tok,
-		   struct oa2_acquire_info *info, struct oa2_err *e)
+static void run_acquire(struct acq *a, const struct oa2_err *cfg_err)
 {
 	struct oa2_acquire_req req = { 0 };
+	char *before = slurp(a->path);
 
 	req.account = "acq";
 	req.min_valid = -1;
 	req.cfg_err = cfg_err;
-	e->msg[0] = '\0';
-	return oa2_token_acquire(path, cfg, &req, tok, info, e);
+	a->e.msg[0] = '\0';
+	a->rc = oa2_token_acquire(a->path, &a->cfg, &req, &a->tok, &a->info, &a->e);
+	free(a->after);
+	a->after = slurp(a->path);
+	a->unchanged = strcmp(before, a->after) == 0;
+	free(before);
 }
 
-/* The one token policy the plugin and `sasl-oauth2 token`/`tunnel` share:
- * when it asks, what it hands out, what it leaves in the file, and the
- * facts it returns for the caller to phrase. */
+/* The call succeeded and handed out `token`. */
+static int handed(const struct acq *a, const char *token)
+{
+	return a->rc == OA2_OK && a->tok.access_token != NULL &&
+	       strcmp(a->tok.access_token, token) == 0;
+}
+
+/* The one token policy the plugin and `sasl-oauth2 token`/`tunnel` share,
+ * for a file with a refresh token: when it asks, what it hands out, what it
+ * leaves in the file, and the facts it returns for the caller to phrase. */
+static void acquire_refreshable(struct acq *a, const char *old, const char *fresh,
+				const char *body, long long now)
+{
+	/* Valid beyond the margin: the file as read, no lock, no request. */
+	put_acquire_file(a->path, old, now + 3600, 1, 0);
+	run_acquire(a, NULL);
+	CHECK(handed(a, old) && a->sc.calls == 0 && a->info.outcome == OA2_ACQUIRE_CURRENT &&
+	      a->info.renewable && a->info.stop == OA2_ACQUIRE_NO_STOP && a->unchanged,
+	      "acquire: a token valid beyond the margin is handed out as read, no request (%d)",
+	      a->sc.calls);
+	oa2_token_clear(&a->tok);
+
+	/* Within the margin: one request, the rotated refresh token saved. */
+	put_acquire_file(a->path, old, now + 60, 1, 0);
+	a->sc.status = 200;
+	a->sc.body = body;
+	run_acquire(a, NULL);
+	CHECK(handed(a, fresh) && a->sc.calls == 1 && a->info.outcome == OA2_ACQUIRE_RENEWED &&
+	      strstr(a->sc.form, "refresh_token=old-refresh") &&
+	      strstr(a->after, "\"new-refresh\"") && strstr(a->after, fresh) && !strstr(a->after, old),
+	      "acquire: within the margin, one request; the new 2.5 KB token and the rotated refresh "
+	      "token are saved (%s)", a->e.msg);
+	oa2_token_clear(&a->tok);
+
+	/* A 503 within the margin: the still valid token, the file unchanged. */
+	put_acquire_file(a->path, old, now + 60, 1, 0);
+	a->sc.status = 503;
+	a->sc.body = "{\"error\":\"temporarily_unavailable\"}";
+	run_acquire(a, NULL);
+	CHECK(handed(a, old) && a->sc.calls == 2 && a->info.outcome == OA2_ACQUIRE_KEPT &&
+	      a->info.stop == OA2_ACQUIRE_FAILED && a->info.why.rc == OA2_ERR_TEMPORARY &&
+	      a->info.why.msg[0] != '\0' && a->unchanged,
+	      "acquire: a 503 hands out the still valid token, says why, leaves the file byte for "
+	      "byte (%s)", a->info.why.msg);
+	oa2_token_clear(&a->tok);
+
+	/* Expired and a 503: a temporary error, the file unchanged. */
+	put_acquire_file(a->path, old, now - 10, 1, 0);
+	run_acquire(a, NULL);
+	CHECK(a->rc == OA2_ERR_TEMPORARY && a->sc.calls == 3 && a->tok.access_token == NULL &&
+	      a->info.stop == OA2_ACQUIRE_FAILED && a->e.msg[0] != '\0' && a->unchanged,
+	      "acquire: expired and a 503 is OA2_ERR_TEMPORARY, nothing handed out, the file "
+	      "unchanged (%s)", a->e.msg);
+
+	/* invalid_grant: recorded in the file; still valid, the token is kept. */
+	put_acquire_file(a->path, old, now + 60, 1, 0);
+	a->sc.status = 400;
+	a->sc.body = "{\"error\":\"invalid_grant\",\"error_description\":\"revoked\"}";
+	run_acquire(a, NULL);
+	CHECK(handed(a, old) && a->sc.calls == 4 && a->info.outcome == OA2_ACQUIRE_KEPT &&
+	      a->info.why.rc == OA2_ERR_DENIED && strstr(a->info.why.msg, "invalid_grant") &&
+	      strstr(a->after, "last_error"),
+	      "acquire: invalid_grant while still valid: the token kept, the refusal recorded in "
+	      "the file (%s)", a->info.why.msg);
+	oa2_token_clear(&a->tok);
+	put_acquire_file(a->path, old, now - 10, 1, 0);
+	run_acquire(a, NULL);
+	CHECK(a->rc == OA2_ERR_DENIED && a->sc.calls == 5 && a->tok.access_token == NULL &&
+	      strstr(a->e.msg, "invalid_grant") && strstr(a->e.msg, "acq") &&
+	      strstr(a->after, "last_error"),
+	      "acquire: invalid_grant once expired: OA2_ERR_DENIED naming the account, recorded (%s)",
+	      a->e.msg);
+
+	/* A token a server rejected is renewed though it has an hour left. */
+	put_acquire_file(a->path, old, now + 3600, 1, now - 5);
+	a->sc.status = 200;
+	a->sc.body = body;
+	run_acquire(a, NULL);
+	CHECK(handed(a, fresh) && a->sc.calls == 6 && a->info.outcome == OA2_ACQUIRE_RENEWED &&
+	      a->info.rejected_at == now - 5 && !strstr(a->after, "rejected_at"),
+	      "acquire: a rejected token is renewed at once, rejected_at cleared (%s)", a->e.msg);
+	oa2_token_clear(&a->tok);
+}
+
+/* Nothing to renew with, or a configuration that failed to load: no lock,
+ * no request, nothing written. A still valid token is kept (the plugin's
+ * old rule; `token` used to write last_error into a file without a refresh
+ * token at every use, and the plugin refused a still valid token when the
+ * configuration was broken); an expired or rejected one is refused. */
+static void acquire_unrenewable(struct acq *a, const char *old, long long now)
+{
+	struct oa2_err cfg_err;
+	int calls = a->sc.calls;
+
+	put_acquire_file(a->path, old, now + 60, 0, 0);
+	run_acquire(a, NULL);
+	CHECK(handed(a, old) && a->sc.calls == calls && a->info.outcome == OA2_ACQUIRE_KEPT &&
+	      a->info.stop == OA2_ACQUIRE_NO_GRANT && !a->info.renewable &&
+	      a->info.missing != NULL && a->info.why.rc == OA2_ERR_NOREFRESH && a->unchanged,
+	      "acquire: no refresh token, within the margin: kept, no request, the file unchanged "
+	      "(%s)", a->info.why.msg);
+	oa2_token_clear(&a->tok);
+	put_acquire_file(a->path, old, now - 10, 0, 0);
+	run_acquire(a, NULL);
+	CHECK(a->rc == OA2_ERR_NOREFRESH && a->sc.calls == calls && a->tok.access_token == NULL &&
+	      a->info.stop == OA2_ACQUIRE_NO_GRANT && a->info.expires_at == now - 10 &&
+	      strstr(a->e.msg, "refresh_token") && strstr(a->e.msg, "acq") && a->unchanged,
+	      "acquire: no refresh token, expired: OA2_ERR_NOREFRESH naming what is missing and "
+	      "the account, no request, the file unchanged (%s)", a->e.msg);
+	put_acquire_file(a->path, old, now + 3600, 0, now - 5);
+	run_acquire(a, NULL);
+	CHECK(a->rc == OA2_ERR_NOREFRESH && a->sc.calls == calls && a->tok.access_token == NULL &&
+	      a->unchanged,
+	      "acquire: no refresh token, rejected: refused, not handed out again (%s)", a->e.msg);
+
+	oa2_err_set(&cfg_err, OA2_ERR_CONFIG, "sasl-oauth2.conf line 3: unknown key");
+	put_acquire_file(a->path, old, now + 60, 1, 0);
+	run_acquire(a, &cfg_err);
+	CHECK(handed(a, old) && a->sc.calls == calls && a->info.outcome == OA2_ACQUIRE_KEPT &&
+	      a->info.stop == OA2_ACQUIRE_NO_CONFIG && strcmp(a->info.why.msg, cfg_err.msg) == 0 &&
+	      a->unchanged,
+	      "acquire: a broken configuration, still valid: kept, the config error as the reason");
+	oa2_token_clear(&a->tok);
+	put_acquire_file(a->path, old, now - 10, 1, 0);
+	run_acquire(a, &cfg_err);
+	CHECK(a->rc == OA2_ERR_CONFIG && a->sc.calls == calls &&
+	      a->info.stop == OA2_ACQUIRE_NO_CONFIG && strcmp(a->e.msg, cfg_err.msg) == 0,
+	      "acquire: a broken configuration, expired: its error");
+
+	a->path = in_tmp("absent.json");
+	run_acquire(a, NULL);
+	CHECK(a->rc == OA2_ERR_IO && a->info.stop == OA2_ACQUIRE_READ && a->tok.access_token == NULL &&
+	      strstr(a->e.msg, "absent.json"),
+	      "acquire: a missing file is OA2_ERR_IO at the READ step, naming it (%s)", a->e.msg);
+}
+
 static void test_token_acquire(void)
 {
 	static const char blob[] = "-----BEGIN CERTIFICATE-----\n";
-	struct script sc = { 0 };
-	struct oa2_http_transport tr = { scripted, &sc };
-	struct oa2_config cfg = { 0 };
-	struct oa2_token tok;
-	struct oa2_acquire_info info;
-	struct oa2_err e, cfg_err;
-	const char *path = in_tmp("acquire.json");
-	char *old = long_token('o', 2048), *fresh = long_token('n', 2500), *body, *before, *after;
+	static struct acq a;
+	struct oa2_http_transport tr = { scripted, &a.sc };
+	char *old = long_token('o', 2048), *fresh = long_token('n', 2500), *body;
 	long long now = (long long)time(NULL);
-	int rc;
 
-	cfg.transport = &tr;
-	cfg.ca_blob = (unsigned char *)blob;
-	cfg.ca_blob_len = sizeof(blob) - 1;
-	cfg.refresh_margin = 600;
-	cfg.connect_timeout = cfg.timeout = 2;
+	a.cfg.transport = &tr;
+	a.cfg.ca_blob = (unsigned char *)blob;
+	a.cfg.ca_blob_len = sizeof(blob) - 1;
+	a.cfg.refresh_margin = 600;
+	a.cfg.connect_timeout = a.cfg.timeout = 2;
+	a.path = in_tmp("acquire.json");
 	body = malloc(strlen(fresh) + 256);
 	sprintf(body, "{\"access_token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
 		"\"refresh_token\":\"new-refresh\"}", fresh);
-
-	/* Valid beyond the margin: the file as read, no lock, no request. */
-	put_acquire_file(path, old, now + 3600, 1, 0);
-	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
-	CHECK(rc == OA2_OK && sc.calls == 0 && strcmp(tok.access_token, old) == 0 &&
-	      info.outcome == OA2_ACQUIRE_CURRENT && info.renewable && info.stop == OA2_ACQUIRE_NO_STOP,
-	      "acquire: a token valid beyond the margin is handed out as read, no request (%d)",
-	      sc.calls);
-	oa2_token_clear(&tok);
-
-	/* Within the margin: one request, the rotated refresh token saved. */
-	put_acquire_file(path, old, now + 60, 1, 0);
-	sc.status = 200;
-	sc.body = body;
-	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
-	after = slurp(path);
-	CHECK(rc == OA2_OK && sc.calls == 1 && strcmp(tok.access_token, fresh) == 0 &&
-	      info.outcome == OA2_ACQUIRE_RENEWED && strstr(sc.form, "refresh_token=old-refresh") &&
-	      strstr(after, "\"new-refresh\"") && strstr(after, fresh) && !strstr(after, old),
-	      "acquire: within the margin, one request; the new 2.5 KB token and the rotated refresh "
-	      "token are saved (%s)", rc == OA2_OK ? "ok" : e.msg);
-	free(after);
-	oa2_token_clear(&tok);
-
-	/* A 503 within the margin: the still valid token, the file unchanged. */
-	put_acquire_file(path, old, now + 60, 1, 0);
-	before = slurp(path);
-	sc.status = 503;
-	sc.body = "{\"error\":\"temporarily_unavailable\"}";
-	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
-	after = slurp(path);
-	CHECK(rc == OA2_OK && sc.calls == 2 && strcmp(tok.access_token, old) == 0 &&
-	      info.outcome == OA2_ACQUIRE_KEPT && info.stop == OA2_ACQUIRE_FAILED &&
-	      info.why.rc == OA2_ERR_TEMPORARY && info.why.msg[0] != '\0' && same_text(before, after),
-	      "acquire: a 503 hands out the still valid token, says why, leaves the file byte for "
-	      "byte (%s)", info.why.msg);
-	free(before);
-	free(after);
-	oa2_token_clear(&tok);
-
-	/* Expired and a 503: a temporary error, the file unchanged. */
-	put_acquire_file(path, old, now - 10, 1, 0);
-	before = slurp(path);
-	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
-	after = slurp(path);
-	CHECK(rc == OA2_ERR_TEMPORARY && sc.calls == 3 && tok.access_token == NULL &&
-	      info.stop == OA2_ACQUIRE_FAILED && e.msg[0] != '\0' && same_text(before, after),
-	      "acquire: expired and a 503 is OA2_ERR_TEMPORARY, nothing handed out, the file "
-	      "unchanged (%s)", e.msg);
-	free(before);
-	free(after);
-
-	/* invalid_grant: recorded in the file; still valid, the token is kept. */
-	put_acquire_file(path, old, now + 60, 1, 0);
-	sc.status = 400;
-	sc.body = "{\"error\":\"invalid_grant\",\"error_description\":\"revoked\"}";
-	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
-	CHECK(rc == OA2_OK && sc.calls == 4 && strcmp(tok.access_token, old) == 0 &&
-	      info.outcome == OA2_ACQUIRE_KEPT && info.why.rc == OA2_ERR_DENIED &&
-	      strstr(info.why.msg, "invalid_grant") && file_has(path, "last_error"),
-	      "acquire: invalid_grant while still valid: the token kept, the refusal recorded in "
-	      "the file (%s)", info.why.msg);
-	oa2_token_clear(&tok);
-	put_acquire_file(path, old, now - 10, 1, 0);
-	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
-	CHECK(rc == OA2_ERR_DENIED && sc.calls == 5 && tok.access_token == NULL &&
-	      strstr(e.msg, "invalid_grant") && strstr(e.msg, "acq") && file_has(path, "last_error"),
-	      "acquire: invalid_grant once expired: OA2_ERR_DENIED naming the account, recorded (%s)",
-	      e.msg);
-
-	/* A token a server rejected is renewed though it has an hour left. */
-	put_acquire_file(path, old, now + 3600, 1, now - 5);
-	sc.status = 200;
-	sc.body = body;
-	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
-	after = slurp(path);
-	CHECK(rc == OA2_OK && sc.calls == 6 && strcmp(tok.access_token, fresh) == 0 &&
-	      info.outcome == OA2_ACQUIRE_RENEWED && info.rejected_at == now - 5 &&
-	      !strstr(after, "rejected_at"),
-	      "acquire: a rejected token is renewed at once, rejected_at cleared (%s)",
-	      rc == OA2_OK ? "ok" : e.msg);
-	free(after);
-	oa2_token_clear(&tok);
-
-	/* Nothing to renew with: no lock, no request, nothing written. The
-	 * still valid token is kept (the plugin's old rule; `token` used to
-	 * write last_error into such a file at every use), an expired or
-	 * rejected one refused with what the file lacks. */
-	put_acquire_file(path, old, now + 60, 0, 0);
-	before = slurp(path);
-	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
-	after = slurp(path);
-	CHECK(rc == OA2_OK && sc.calls == 6 && strcmp(tok.access_token, old) == 0 &&
-	      info.outcome == OA2_ACQUIRE_KEPT && info.stop == OA2_ACQUIRE_NO_GRANT &&
-	      !info.renewable && info.missing != NULL && info.why.rc == OA2_ERR_NOREFRESH &&
-	      same_text(before, after),
-	      "acquire: no refresh token, within the margin: kept, no request, the file unchanged "
-	      "(%s)", info.why.msg);
-	free(before);
-	free(after);
-	oa2_token_clear(&tok);
-	put_acquire_file(path, old, now - 10, 0, 0);
-	before = slurp(path);
-	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
-	after = slurp(path);
-	CHECK(rc == OA2_ERR_NOREFRESH && sc.calls == 6 && tok.access_token == NULL &&
-	      info.stop == OA2_ACQUIRE_NO_GRANT && info.expires_at == now - 10 &&
-	      strstr(e.msg, "refresh_token") && strstr(e.msg, "acq") && same_text(before, after),
-	      "acquire: no refresh token, expired: OA2_ERR_NOREFRESH naming what is missing and "
-	      "the account, no request, the file unchanged (%s)", e.msg);
-	free(before);
-	free(after);
-	put_acquire_file(path, old, now + 3600, 0, now - 5);
-	rc = acquire(&cfg, path, NULL, &tok, &info, &e);
-	CHECK(rc == OA2_ERR_NOREFRESH && sc.calls == 6 && tok.access_token == NULL,
-	      "acquire: no refresh token, rejected: refused, not handed out again (%s)", e.msg);
-
-	/* A configuration that failed to load: a still valid token is used
-	 * (the plugin used to refuse it), an expired one gets the config's
-	 * error; no request either way. */
-	oa2_err_set(&cfg_err, OA2_ERR_CONFIG, "sasl-oauth2.conf line 3: unknown key");
-	put_acquire_file(path, old, now + 60, 1, 0);
-	rc = acquire(&cfg, path, &cfg_err, &tok, &info, &e);
-	CHECK(rc == OA2_OK && sc.calls == 6 && strcmp(tok.access_token, old) == 0 &&
-	      info.outcome == OA2_ACQUIRE_KEPT && info.stop == OA2_ACQUIRE_NO_CONFIG &&
-	      strcmp(info.why.msg, cfg_err.msg) == 0,
-	      "acquire: a broken configuration, still valid: kept, the config error as the reason");
-	oa2_token_clear(&tok);
-	put_acquire_file(path, old, now - 10, 1, 0);
-	rc = acquire(&cfg, path, &cfg_err, &tok, &info, &e);
-	CHECK(rc == OA2_ERR_CONFIG && sc.calls == 6 && info.stop == OA2_ACQUIRE_NO_CONFIG &&
-	      strcmp(e.msg, cfg_err.msg) == 0,
-	      "acquire: a broken configuration, expired: its error");
-
-	/* A file that cannot be read: READ, the store's error. */
-	rc = acquire(&cfg, in_tmp("absent.json"), NULL, &tok, &info, &e);
-	CHECK(rc == OA2_ERR_IO && info.stop == OA2_ACQUIRE_READ && tok.access_token == NULL &&
-	      strstr(e.msg, "absent.json"),
-	      "acquire: a missing file is OA2_ERR_IO at the READ step, naming it (%s)", e.msg);
-
+	acquire_refreshable(&a, old, fresh, body, now);
+	acquire_unrenewable(&a, old, now);
+	free(a.after);
 	free(body);
 	free(old);
 	free(fresh);
