@@ -15,6 +15,7 @@
 #include "sasl-oauth2/token.h"
 #include "sasl-oauth2/health.h"
 #include "sasl-oauth2/token_acquire.h"
+#include "sasl-oauth2/remedy.h"
 #include "sasl-oauth2/token_store.h"
 
 /* Room for the longest initial response: token, two user names, host, port
@@ -175,7 +176,7 @@ static int load_token_file(struct conn_state *st, const sasl_utils_t *u, const c
 		return SASL_FAIL;
 	/* Advice names the account as `sasl-oauth2 authorize` takes it, run
 	 * by the admin on the host: never the path inside the chroot. */
-	oa2_store_account_label(secret, g->config.chroot_dir, account, sizeof(account));
+	oa2_remedy_account(secret, g->config.chroot_dir, account, sizeof(account));
 	st->token_path = strdup(path);
 	if (st->token_path == NULL)
 		return SASL_NOMEM;

@@ -10,6 +10,8 @@
 #ifndef SASL_OAUTH2_REMEDY_H
 #define SASL_OAUTH2_REMEDY_H
 
+#include <stddef.h>
+
 enum oa2_remedy {
 	OA2_REMEDY_AUTHORIZE, /* sign the account in again */
 	OA2_REMEDY_DOCTOR,    /* check an app-only setup after fixing it */
@@ -18,5 +20,12 @@ enum oa2_remedy {
 
 /* "sasl-oauth2 authorize", ...: static, never NULL. */
 const char *oa2_remedy_command(enum oa2_remedy r);
+
+/* How `sasl-oauth2 authorize` names the token file at path, for advice:
+ * "NAME --for postfix" for chroot_dir/etc/sasl-oauth2/NAME.json (also as
+ * seen inside the chroot), "NAME" for root's /var/lib/sasl-oauth2/NAME.json,
+ * else the path itself. */
+#define OA2_ACCOUNT_LABEL_MAX 4096
+void oa2_remedy_account(const char *path, const char *chroot_dir, char *buf, size_t n);
 
 #endif

@@ -96,11 +96,5 @@ int oa2_store_refresh(const char *path, const char *account, const struct oa2_co
  * it), so the next authentication, in any process, refreshes first. */
 int oa2_store_mark_rejected(const char *path, const char *access_token, struct oa2_err *err);
 
-/* How `sasl-oauth2 authorize` names the token file at path, for advice:
- * "NAME --for postfix" for chroot_dir/etc/sasl-oauth2/NAME.json (also as
- * seen inside the chroot), "NAME" for root's /var/lib/sasl-oauth2/NAME.json,
- * else the path itself. */
-#define OA2_ACCOUNT_LABEL_MAX 4096
-void oa2_store_account_label(const char *path, const char *chroot_dir, char *buf, size_t n);
 
 #endif

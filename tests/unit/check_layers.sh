@@ -62,7 +62,7 @@ say $([ -z "$outside" ] && echo OK || echo FAIL) "layers: lib/ includes nothing 
 	${outside:+"$(echo $outside)"}
 
 # The CLI's words: only remedy.c spells a command of the CLI.
-spelled=$(grep -n '"[^"]*sasl-oauth2 \(authorize\|doctor\|keygen\|refresh\|token\|status\|import\|forget\|watch\|test\|tunnel\)\b' \
+spelled=$(grep -n '"[^"]*\(--for postfix\|sasl-oauth2 \(authorize\|doctor\|keygen\|refresh\|token\|status\|import\|forget\|watch\|test\|tunnel\)\b\)' \
 	"$SRC"/lib/*.c 2>/dev/null | grep -v '^[^:]*/remedy\.c:' | sed "s#^$SRC/##; s/:[[:space:]]*/: /")
 say $([ -z "$spelled" ] && echo OK || echo FAIL) \
 	"layers: only lib/remedy.c names a sasl-oauth2 command; other modules return the remedy" \

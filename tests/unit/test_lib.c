@@ -23,6 +23,7 @@
 #include "sasl-oauth2/server_error.h"
 #include "sasl-oauth2/suggest.h"
 #include "sasl-oauth2/token.h"
+#include "sasl-oauth2/remedy.h"
 #include "sasl-oauth2/token_lock.h"
 #include "sasl-oauth2/token_store.h"
 
@@ -747,16 +748,16 @@ static void test_reauthorize_parts(void)
 	      oa2_services_from_scope("https://mail.google.com/") == 0 && oa2_services_from_scope(NULL) == 0 &&
 	      oa2_services_from_scope("SMTP.Send") == 0,
 	      "services from scope: Microsoft's permissions only");
-	oa2_store_account_label("/var/spool/postfix/etc/sasl-oauth2/relay.json", "/var/spool/postfix",
+	oa2_remedy_account("/var/spool/postfix/etc/sasl-oauth2/relay.json", "/var/spool/postfix",
 				label, sizeof(label));
 	CHECK(strcmp(label, "relay --for postfix") == 0, "label: Postfix's file is NAME --for postfix");
-	oa2_store_account_label("/etc/sasl-oauth2/relay.json", "/var/spool/postfix", label, sizeof(label));
+	oa2_remedy_account("/etc/sasl-oauth2/relay.json", "/var/spool/postfix", label, sizeof(label));
 	CHECK(strcmp(label, "relay --for postfix") == 0, "label: the same path inside the chroot too");
-	oa2_store_account_label("/var/lib/sasl-oauth2/work.json", "/var/spool/postfix", label, sizeof(label));
+	oa2_remedy_account("/var/lib/sasl-oauth2/work.json", "/var/spool/postfix", label, sizeof(label));
 	CHECK(strcmp(label, "work") == 0, "label: root's state directory is the name");
-	oa2_store_account_label("/home/u/tokens/a b.json", "/var/spool/postfix", label, sizeof(label));
+	oa2_remedy_account("/home/u/tokens/a b.json", "/var/spool/postfix", label, sizeof(label));
 	CHECK(strcmp(label, "/home/u/tokens/a b.json") == 0, "label: any other path stays a path");
-	oa2_store_account_label("/var/lib/sasl-oauth2/.hidden.json", "/var/spool/postfix", label, sizeof(label));
+	oa2_remedy_account("/var/lib/sasl-oauth2/.hidden.json", "/var/spool/postfix", label, sizeof(label));
 	CHECK(strcmp(label, "/var/lib/sasl-oauth2/.hidden.json") == 0, "label: not a valid name stays a path");
 	CHECK(oa2_suggest_nearest("stauts", cmds, 4) == cmds[2] && oa2_suggest_nearest("hlep", cmds, 4) == cmds[3] &&
 	      oa2_suggest_nearest("TOKEN", cmds, 4) == cmds[1] && oa2_suggest_nearest("xyzzy", cmds, 4) == NULL &&
@@ -901,18 +902,18 @@ static void test_account_name(void)
 
 	name[OA2_ACCOUNT_NAME_MAX] = '\0';
 	snprintf(path, sizeof(path), "/var/lib/sasl-oauth2/%s.json", name);
-	oa2_store_account_label(path, "/var/spool/postfix", label, sizeof(label));
+	oa2_remedy_account(path, "/var/spool/postfix", label, sizeof(label));
 	CHECK(strcmp(label, name) == 0, "label: a %d-character name is the name",
 	      OA2_ACCOUNT_NAME_MAX);
 	memset(name, 'a', sizeof(name) - 1);
 	snprintf(path, sizeof(path), "/var/spool/postfix/etc/sasl-oauth2/%s.json", name);
-	oa2_store_account_label(path, "/var/spool/postfix", label, sizeof(label));
+	oa2_remedy_account(path, "/var/spool/postfix", label, sizeof(label));
 	CHECK(strcmp(label, path) == 0, "label: a %d-character name (authorize refuses it) stays "
 	      "a path", OA2_ACCOUNT_NAME_MAX + 1);
-	oa2_store_account_label("/var/lib/sasl-oauth2/a..b.json", NULL, label, sizeof(label));
+	oa2_remedy_account("/var/lib/sasl-oauth2/a..b.json", NULL, label, sizeof(label));
 	CHECK(strcmp(label, "/var/lib/sasl-oauth2/a..b.json") == 0,
 	      "label: a name with \"..\" stays a path");
-	oa2_store_account_label("/var/lib/sasl-oauth2/-x.json", NULL, label, sizeof(label));
+	oa2_remedy_account("/var/lib/sasl-oauth2/-x.json", NULL, label, sizeof(label));
 	CHECK(strcmp(label, "/var/lib/sasl-oauth2/-x.json") == 0,
 	      "label: a name starting with - stays a path");
 }
