@@ -128,9 +128,9 @@ if [ -z "$nodev" ] || ! node -e '
 	fail "Node.js >= 20.19 is needed (found: ${nodev:-none}); tests/install-deps.sh installs it (on Debian 12 from the npm registry)"
 fi
 export BUILDDIR
-. "$HERE/lib.sh"
-. "$HERE/e2e/env.sh"
-. "$HERE/e2e/oidc_env.sh"
+. "$HERE/lib/postfix.sh"
+. "$HERE/lib/clients.sh"
+. "$HERE/lib/oidc.sh"
 CLI="$BUILDDIR/tools/sasl-oauth2"
 for f in "$PLUGIN_SO" "$CLI"; do
 	[ -e "$f" ] || fail "$f is missing: the build did not produce it"
@@ -197,7 +197,7 @@ short_tok() { printf '%s...' "${1:0:6}"; }
 remember_tokens() {
 	local k v
 	for k in access_token refresh_token; do
-		v=$(jfile "$1" "$k")
+		v=$(json_field "$1" "$k")
 		[ -z "$v" ] || printf '%s\n' "$v" >>"$SEEN"
 	done
 }
@@ -232,9 +232,8 @@ expiry() {
 	fi
 }
 file_state() { # FILE: access token prefix and expiry
-	printf 'access_token %s expires_at %s' "$(short_tok "$(jfile "$1" access_token)")" "$(expiry "$(jfile "$1" expires_at)")"
+	printf 'access_token %s expires_at %s' "$(short_tok "$(json_field "$1" access_token)")" "$(expiry "$(json_field "$1" expires_at)")"
 }
-token_requests() { oidc_stat token_requests; }
 refresh_grants() { local g; g=$(jstr "$(oidc_stat grants)" refresh_token); echo "${g:-0}"; }
 
 # ----- 1. servers ------------------------------------------------------------
@@ -336,8 +335,8 @@ show_browser
 [ -f "$TOK" ] || fail "authorize did not write $TOK"
 say "the token file $(rel "$TOK") ($(stat -c '%a %U' "$TOK")), tokens cut to 6 characters:"
 show_token_file "$TOK"
-[ "$(jfile "$TOK" user)" = "$U" ] || fail "the token file's user is not $U"
-[ -n "$(jfile "$TOK" refresh_token)" ] || fail "the token file has no refresh token"
+[ "$(json_field "$TOK" user)" = "$U" ] || fail "the token file's user is not $U"
+[ -n "$(json_field "$TOK" refresh_token)" ] || fail "the token file has no refresh token"
 
 # ----- 3. status -------------------------------------------------------------
 step 3 "sasl-oauth2 status"
@@ -554,8 +553,8 @@ REFRESHED=0
 # show_refresh WHO FILE BEFORE_AT BEFORE_STATE REQS_BEFORE GRANTS_BEFORE
 show_refresh() {
 	local who=$1 f=$2 at0=$3 st0=$4 r0=$5 g0=$6 at1 exp1 r1 g1
-	at1=$(jfile "$f" access_token); exp1=$(jfile "$f" expires_at)
-	r1=$(token_requests); g1=$(refresh_grants)
+	at1=$(json_field "$f" access_token); exp1=$(json_field "$f" expires_at)
+	r1=$(oidc_token_requests); g1=$(refresh_grants)
 	remember_tokens "$f"
 	say "  before: $st0"
 	say "  after:  $(file_state "$f")"
@@ -569,13 +568,13 @@ show_refresh() {
 
 say ""
 say "imtest again, this time with OAUTHBEARER:"
-at0=$(jfile "$TOK" access_token); st0=$(file_state "$TOK"); r0=$(token_requests); g0=$(refresh_grants)
+at0=$(json_field "$TOK" access_token); st0=$(file_state "$TOK"); r0=$(oidc_token_requests); g0=$(refresh_grants)
 imtest_login imtest-2 OAUTHBEARER
 show_refresh imtest "$TOK" "$at0" "$st0" "$r0" "$g0"
 
 say ""
 say "a second message through Postfix (the plugin refreshes inside the chroot):"
-at0=$(jfile "$PF_TOK" access_token); st0=$(file_state "$PF_TOK"); r0=$(token_requests); g0=$(refresh_grants)
+at0=$(json_field "$PF_TOK" access_token); st0=$(file_state "$PF_TOK"); r0=$(oidc_token_requests); g0=$(refresh_grants)
 send 2
 show_refresh "Postfix's smtp client" "$PF_TOK" "$at0" "$st0" "$r0" "$g0"
 [ "$(stat -c '%U %a' "$PF_TOK")" = "postfix 600" ] || fail "$PF_TOK is no longer postfix's, mode 0600"
@@ -619,14 +618,14 @@ expire "$PF_RELAY_TOK"
 say ""
 say "its access token expires (set a minute into the past): the plugin renews it with the"
 say "file's grant, inside the chroot, signing a new assertion with the key:"
-at0=$(jfile "$PF_RELAY_TOK" access_token)
+at0=$(json_field "$PF_RELAY_TOK" access_token)
 g0=$(jstr "$(oidc_stat grants)" client_credentials)
 send 4
 g1=$(jstr "$(oidc_stat grants)" client_credentials)
 remember_tokens "$PF_RELAY_TOK"
 say "  client_credentials grants at the server: $g0 -> $g1; $(file_state "$PF_RELAY_TOK")"
 [ "$g1" = $((g0 + 1)) ] || fail "app-only: expected one client_credentials grant, the server saw $((g1 - g0))"
-[ "$(jfile "$PF_RELAY_TOK" access_token)" != "$at0" ] || fail "app-only: the access token did not change"
+[ "$(json_field "$PF_RELAY_TOK" access_token)" != "$at0" ] || fail "app-only: the access token did not change"
 [ "$(stat -c '%U %a' "$PF_RELAY_TOK")" = "postfix 600" ] || fail "$PF_RELAY_TOK is no longer postfix's, mode 0600"
 REFRESHED=$((REFRESHED + 1))
 U=$U_SAVED

@@ -16,7 +16,7 @@
 #   ROOT_CACHE=DIR      where the debootstrap tarballs, the apt package cache
 #                 and the logs live (default /var/cache/sasl-oauth2-fresh)
 #
-# The root comes from tests/chroot-lib.sh: only what any host must give a
+# The root comes from tests/lib/chroot.sh: only what any host must give a
 # chroot is copied in (trusted CA certificates, apt and npm proxy settings);
 # proc, sys and dev are mounted inside and unmounted again on every exit,
 # also on Ctrl-C.
@@ -44,7 +44,7 @@ GITDIR=$(git -C "$REPO" rev-parse --path-format=absolute --git-common-dir 2>/dev
 	die "$REPO is not a git repository"
 REF=${FRESH_REF:-$(git -C "$REPO" symbolic-ref -q --short HEAD || git -C "$REPO" rev-parse HEAD)}
 
-. "$HERE/chroot-lib.sh"
+. "$HERE/lib/chroot.sh"
 root_create "$release"
 root_bind "$GITDIR" /mnt/repo
 if [ -n "$unit_only" ]; then

@@ -13,7 +13,7 @@ SRCDIR=${SRCDIR:-$(dirname "$HERE")}
 BUILDDIR=${BUILDDIR:-$SRCDIR}
 BUILDDIR=$(cd "$BUILDDIR" && pwd)
 export SRCDIR BUILDDIR
-. "$HERE/lib.sh"
+. "$HERE/lib/tree.sh"
 
 groups=()
 for a in "$@"; do
@@ -64,14 +64,17 @@ run_group() {
 }
 
 group_unit() {
-	local t; t=$(mktemp_dir unit)
+	local t h=0; t=$(mktemp_dir unit)
+	# the shell tests' one helper library (tests/lib/)
+	bash "$SRCDIR/tests/unit/test_helpers.sh" || h=1
 	make_plugin_dir "$t/plugins"
 	mkdir -p "$t/tmp"
 	"$BUILDDIR/tests/unit/test_lib" || return 1
 	mkdir -p "$t/grant"
 	"$BUILDDIR/tests/unit/test_grant" "$t/grant" || return 1
 	"$BUILDDIR/tests/unit/test_plugin" "$t/plugins" "$t/tmp" || return 1
-	bash "$SRCDIR/tests/unit/check_layers.sh" "$SRCDIR"
+	bash "$SRCDIR/tests/unit/check_layers.sh" "$SRCDIR" || h=1
+	return $h
 }
 
 group_fuzz() {

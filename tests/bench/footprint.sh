@@ -19,12 +19,11 @@
 # Prints its figures; exits 1 when a measurement could not be taken. There
 # is no target: the figures are for comparing builds.
 #
-# Environment: BUILDDIR (as in tests/lib.sh), BENCH_TOKEN_LEN (1200).
+# Environment: BUILDDIR (as in tests/lib/tree.sh), BENCH_TOKEN_LEN (1200).
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "$HERE/../lib.sh"
+. "$HERE/../lib/tree.sh"
 
 TOKEN_LEN=${BENCH_TOKEN_LEN:-1200}
 die() { echo "footprint: $*" >&2; exit 1; }

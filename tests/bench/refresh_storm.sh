@@ -69,15 +69,14 @@
 #     dominates p99 (with STORM_N=8 on 2 cores p99 stays under RTT + 20 ms).
 #
 # Exit status 0 when every target is met, 1 otherwise.
-# Environment: BUILDDIR (tests/lib.sh), STORM_N (64), STORM_DELAY_MS (50),
+# Environment: BUILDDIR (tests/lib/tree.sh), STORM_N (64), STORM_DELAY_MS (50),
 # STORM_SLACK_MS (20), KEEP_TMP=1 (keep the work directory), FAULT=nolock
 # (the lock disabled, see tests/e2e/fault_shim.c: the request target fails).
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "$HERE/../lib.sh"
-# shellcheck source=../e2e/multiproc_env.sh
-. "$HERE/../e2e/multiproc_env.sh"
+. "$HERE/../lib/servers.sh"
+. "$HERE/../lib/plugin.sh"
+. "$HERE/../lib/multiproc.sh"
 
 N=${STORM_N:-64}
 DELAY_MS=${STORM_DELAY_MS:-50}
@@ -115,7 +114,7 @@ storm() {
 		[ "$waiting" = "$N" ] && break
 		sleep 0.05
 	done
-	[ "$waiting" = "$N" ] || rf_note "$1: only $waiting of $N processes reached the barrier"
+	[ "$waiting" = "$N" ] || note "$1: only $waiting of $N processes reached the barrier"
 	flock -u 5
 	exec 5>&-
 	for p in "${pids[@]}"; do wait "$p"; done
@@ -140,7 +139,7 @@ warm_storm() {
 		[ "$ready" = "$N" ] && break
 		sleep 0.05
 	done
-	[ "$ready" = "$N" ] || rf_note "$1: only $ready of $N processes reached the barrier"
+	[ "$ready" = "$N" ] || note "$1: only $ready of $N processes reached the barrier"
 	# Let the last one get from its ready file into flock(2).
 	sleep 0.2
 	flock -u 5
@@ -208,7 +207,7 @@ measure() {
 	stats=$(rf_api GET /admin/stats)
 	"$kind" "${x}fresh2" "$FRESH_TOK"
 
-	REQUESTS=$(rf_jget token_requests <<<"$stats")
+	REQUESTS=$(jstr "$stats" token_requests)
 	new_at=$(rf_tok get "$tok" access_token)
 	SUCCESSES=$(cat "$RF_TMP/${x}refresh"/out.* | grep -cxF "OK ${new_at:0:6}")
 	[ "${new_at:0:6}" != "${STALE:0:6}" ] || SUCCESSES=0
@@ -237,7 +236,7 @@ measure() {
 		"+$(( (last_start - first_start) / 1000 )), token request" \
 		"arrived +$(( (answered - took * 1000 - first_start) / 1000 )), answered +$(( (answered - first_start) / 1000 ))," \
 		"first process done +$(( (first_end - first_start) / 1000 )), last done +$(( (last_end - first_start) / 1000 ))"
-	echo "  token-endpoint requests: $REQUESTS (max in flight $(rf_jget max_concurrent_token_requests <<<"$stats"))"
+	echo "  token-endpoint requests: $REQUESTS (max in flight $(jstr "$stats" max_concurrent_token_requests))"
 	echo "  successes: $SUCCESSES/$N"
 	echo "  added latency: p50 ${P50} ms, p99 ${P99} ms (limit: round trip + ${SLACK_MS} ms = ${LIMIT} ms)"
 }
@@ -273,5 +272,5 @@ else
 		"start-up under CPU contention, see the timeline"
 fi
 echo "runtime $(( (${EPOCHREALTIME/./} - ${T0/./}) / 1000 )) ms"
-RF_FAILS=$fails
-rf_finish
+TESTS_FAILED=$fails
+tests_exit

@@ -12,7 +12,7 @@
 # Exit status: 0 all targets met, 1 a target missed or a run failed,
 # 77 the plugin is not built (PLAIN's figures are still printed).
 #
-# Environment: BUILDDIR (as in tests/lib.sh), BENCH_ROUNDS (15),
+# Environment: BUILDDIR (as in tests/lib/tree.sh), BENCH_ROUNDS (15),
 # BENCH_ITERATIONS (5000 per round), BENCH_CG_N1/BENCH_CG_N2 (200/1200),
 # BENCH_TOKEN_LEN (bytes of the fake access token, 1200: about a Microsoft
 # JWT), BENCH_PROFILE=1 (print callgrind_annotate hot spots for every
@@ -21,8 +21,7 @@
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "$HERE/../lib.sh"
+. "$HERE/../lib/tree.sh"
 
 ROUNDS=${BENCH_ROUNDS:-15}
 ITERATIONS=${BENCH_ITERATIONS:-5000}

@@ -10,7 +10,7 @@
 # The configuration is an empty file, so the defaults apply as on a fresh
 # install (the system CA bundle is read at start-up).
 set -u
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib/tree.sh"
 
 RUNS=${1:-200}
 TARGET_US=5000

@@ -12,9 +12,7 @@
 #   BUILDDIR=build bash tests/bench/tunnel_throughput.sh [RUNS [MB]]   (5, 50)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../e2e/env.sh"
-. "$HERE/../e2e/refresh_env.sh"
-. "$HERE/../e2e/tunnel_env.sh"
+. "$HERE/../lib/tunnel.sh"
 
 RUNS=${1:-5}
 MB=${2:-50}
@@ -30,7 +28,7 @@ mkdir -p "$MD/cur" "$MD/new" "$MD/tmp"
 } >"$MD/new/1.M1.bench"
 chown -R nobody:nogroup "$E2E_TMP/dovecot/home/$U"
 SIZE=$(stat -c %s "$MD/new/1.M1.bench")
-IR=$(sasl-oauth2 token --format xoauth2 alice) || e2e_die "setup: no token"
+IR=$(sasl-oauth2 token --format xoauth2 alice) || bail "setup: no token"
 CMDS='a2 SELECT INBOX\r\na3 UID FETCH 1 BODY.PEEK[]\r\na4 LOGOUT\r\n'
 # warm Dovecot's index and the page cache
 printf "a1 LOGIN x y\r\n$CMDS" | sasl-oauth2 tunnel alice localhost "$DOVECOT_IMAPS_PORT" \
@@ -68,4 +66,4 @@ awk -v s="$SIZE" -v d="$td" -v t="$tt" 'BEGIN {
 	printf "# direct TLS (openssl s_client): %.3f s, %.1f MB/s\n", d, s / 1048576 / d
 	printf "# through the tunnel:            %.3f s, %.1f MB/s\n", t, s / 1048576 / t
 	printf "# tunnel / direct: %.2f\n", t / d }'
-e2e_finish
+tests_exit

@@ -19,7 +19,8 @@
 #  11. config checks: a quoted proxy, refresh_margin's range, the CA error;
 #  12. completion, doctor's wording, reload advice, a secret from a pipe.
 set -u
-. "$(dirname "$0")/../e2e/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/cli.sh"
 
 cli_setup admin-path
 T=$E2E_TMP
@@ -300,4 +301,4 @@ if true; then
 		bash -c '[ "$1" = 2 ] && grep -q "not a regular file" "$2"' _ "$rc" "$T/pipe.err" || show "$T/pipe.err"
 fi
 
-e2e_finish
+tests_exit

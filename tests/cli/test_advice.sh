@@ -18,7 +18,9 @@
 #    applied to a private Postfix configuration by the real postconf;
 #    chmod/chown/systemctl lines are checked for syntax, users and units.
 set -u
-. "$(dirname "$0")/../e2e/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/cli.sh"
+. "$(dirname "$0")/../lib/shellwords.sh"
 
 cli_setup advice
 T=$E2E_TMP
@@ -99,7 +101,7 @@ came_back() { # LABEL FILE OLD_RT PROVIDER USER CLIENT
 # --- an account of a configured provider: token, refresh, watch, plugin --------------
 timeout 90 "$CLI" authorize alice --provider test --flow browser --timeout 60 </dev/null >"$T/first.out" 2>"$T/first.err"
 RC=$?
-check "setup: alice authorized with --provider test" test "$RC" = 0 || { show "$T/first.err"; e2e_finish; }
+check "setup: alice authorized with --provider test" test "$RC" = 0 || { show "$T/first.err"; tests_exit; }
 collect "$T/first.out" "$T/first.err"
 F="$S/alice.json"
 for how in token refresh watch plugin; do
@@ -402,4 +404,4 @@ while read -r line; do
 done <"$T/advice-uniq.txt"
 check "runs: every printed command parses or applies with the real program ($bad do not)" test "$bad" = 0
 
-e2e_finish
+tests_exit

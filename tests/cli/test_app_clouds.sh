@@ -13,8 +13,7 @@
 # RESOURCE/.default (AADSTS1002012) and a resource that is not its cloud's
 # (AADSTS500011); it records host, TLS name, path and scope of each request.
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$SRCDIR/tests/e2e/env.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 CLI=${CLI:-$BUILDDIR/tools/sasl-oauth2}
 TENANT=contoso.onmicrosoft.com
@@ -27,7 +26,7 @@ if [ "${1:-}" != --inside ]; then
 	[ "$(id -u)" = 0 ] || { skip "app clouds: needs root (private network and mount namespaces)"; exit 0; }
 	for cmd in "$NODE" unshare ip openssl getent; do
 		command -v "$cmd" >/dev/null 2>&1 ||
-			e2e_die "setup: $cmd is not installed (run tests/install-deps.sh)"
+			bail "setup: $cmd is not installed (run tests/install-deps.sh)"
 	done
 	# -m: the private /etc/hosts stays in here (private propagation is
 	# unshare's default); -n: port 443 is free and nothing gets out.
@@ -37,22 +36,22 @@ fi
 trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-E2E_TMP=$(mktemp_dir cli-app-clouds) || e2e_die "setup: cannot make a temp dir"
+E2E_TMP=$(mktemp_dir cli-app-clouds) || bail "setup: cannot make a temp dir"
 T=$E2E_TMP
-e2e_note "temp dir $T"
-ip link set lo up || e2e_die "setup: cannot bring up the namespace's loopback"
+note "temp dir $T"
+ip link set lo up || bail "setup: cannot bring up the namespace's loopback"
 
 # ---- the sign-in hosts resolve to 127.0.0.1, here only
 { cat /etc/hosts; echo "127.0.0.1 $HOSTS"; } >"$T/hosts"
-mount --bind "$T/hosts" /etc/hosts || e2e_die "setup: cannot bind-mount a private /etc/hosts"
+mount --bind "$T/hosts" /etc/hosts || bail "setup: cannot bind-mount a private /etc/hosts"
 for h in $HOSTS; do
 	[ "$(getent ahosts "$h" | awk 'NR == 1 { print $1 }')" = 127.0.0.1 ] ||
-		e2e_die "setup: $h does not resolve to 127.0.0.1 in the private namespace"
+		bail "setup: $h does not resolve to 127.0.0.1 in the private namespace"
 done
 
 # ---- a certificate for the sign-in hosts from the suite's test CA
 CA_DIR="$T/ca"
-bash "$E2E_DIR/make-ca.sh" "$CA_DIR" >/dev/null || e2e_die "setup: make-ca.sh failed"
+bash "$E2E_DIR/make-ca.sh" "$CA_DIR" >/dev/null || bail "setup: make-ca.sh failed"
 san=$(printf 'DNS:%s,' $HOSTS)
 cat >"$T/login.cnf" <<EOF
 [ v3 ]
@@ -67,7 +66,7 @@ EOF
 	openssl x509 -req -in "$T/login.csr" -CA "$CA_DIR/ca.pem" -CAkey "$CA_DIR/ca-key.pem" \
 		-set_serial "0x$(openssl rand -hex 8)" -days 2 -sha256 -extfile "$T/login.cnf" \
 		-extensions v3 -out "$T/login.pem" 2>/dev/null ||
-	e2e_die "setup: cannot sign the sign-in hosts' certificate with the test CA"
+	bail "setup: cannot sign the sign-in hosts' certificate with the test CA"
 
 SECRET="app-secret-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
 ( umask 077; echo "$SECRET" >"$T/secret" )
@@ -76,7 +75,7 @@ REC="$T/requests.tsv"
 LOG="$T/cloudlogin.log"
 e2e_bg "$LOG" "$NODE" "$E2E_DIR/cloudlogin.js" --cert "$T/login.pem" --key "$T/login-key.pem" \
 	--record "$REC" --secret "$SECRET" --port 443
-wait_port 443 15 || { show_log "$LOG" cloudlogin; e2e_die "setup: cloudlogin.js did not start on 443"; }
+wait_port 443 15 || { show_log "$LOG" cloudlogin; bail "setup: cloudlogin.js did not start on 443"; }
 
 export SASL_OAUTH2_CONF="$T/sasl-oauth2.conf" SASL_OAUTH2_STATE_DIR="$T/state"
 cat >"$SASL_OAUTH2_CONF" <<EOF
@@ -120,7 +119,7 @@ while read -r cloud host scope; do
 	check "$what: path /$TENANT/oauth2/v2.0/token, grant client_credentials" \
 		test "$(field 3)|$(field 4)" = "/$TENANT/oauth2/v2.0/token|client_credentials"
 	check "$what: the scope sent is $scope" test "$(field 5)" = "$scope"
-	[ "$(field 5)" = "$scope" ] || e2e_note "sent: $(field 5)"
+	[ "$(field 5)" = "$scope" ] || note "sent: $(field 5)"
 	check "$what: the token file names https://$host/$TENANT/oauth2/v2.0/token and $scope" \
 		test "$(tokfile "$acct")" = \
 		"https://$host/$TENANT/oauth2/v2.0/token $scope"
@@ -148,7 +147,7 @@ check "renew (dod): login.microsoftonline.us with https://outlook-dod.office365.
 
 # ---- a certificate credential: the assertion's audience is the cloud's endpoint
 "$CLI" keygen "$T/key.pem" "$T/cert.pem" --days 30 --bits 2048 >/dev/null 2>&1 ||
-	e2e_die "setup: keygen failed"
+	bail "setup: keygen failed"
 authorize app-cert-china --cloud china --certificate "$T/cert.pem" --private-key "$T/key.pem"
 check "certificate (china): authorize --app exits 0" test $? = 0
 check "certificate (china): assertion audience and scope are 21Vianet's" \
@@ -184,4 +183,4 @@ check "another cloud's scope (china): refused (AADSTS500011), nothing written" \
 check "no secret in any output" test -z "$(grep -rlF "$SECRET" "$T"/*.out)"
 check "every request reached a sign-in host on 127.0.0.1 (nothing else was asked)" \
 	test -z "$(cut -f 2 "$REC" | grep -vxE 'login\.microsoftonline\.(com|us)|login\.partner\.microsoftonline\.cn')"
-e2e_finish
+tests_exit

@@ -9,9 +9,7 @@
 # (their authorization URLs). Every failure must leave an existing token
 # file exactly as it was.
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$SRCDIR/tests/e2e/env.sh"
-. "$SRCDIR/tests/e2e/refresh_env.sh"
+. "$(dirname "$0")/../lib/cli.sh"
 
 CLI=${CLI:-$BUILDDIR/tools/sasl-oauth2}
 U=alice@example.com
@@ -28,16 +26,16 @@ if ! "$CLI" authorize --help 2>&1 | grep -q -- '--flow'; then
 	exit 0
 fi
 for cmd in "$NODE" curl; do
-	command -v "$cmd" >/dev/null 2>&1 || e2e_die "setup: $cmd is not installed (run tests/install-deps.sh)"
+	command -v "$cmd" >/dev/null 2>&1 || bail "setup: $cmd is not installed (run tests/install-deps.sh)"
 done
-E2E_TMP=$(mktemp_dir cli-authorize) || e2e_die "setup: cannot make a temp dir"
+E2E_TMP=$(mktemp_dir cli-authorize) || bail "setup: cannot make a temp dir"
 if ! runuser -u nobody -- test -x "$E2E_TMP" 2>/dev/null; then
 	rm -rf "$E2E_TMP"
-	E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sasl-oauth2-cli-authorize.XXXXXX") || e2e_die "setup: cannot make a temp dir"
+	E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sasl-oauth2-cli-authorize.XXXXXX") || bail "setup: cannot make a temp dir"
 	chmod 755 "$E2E_TMP"
 fi
 T=$E2E_TMP
-e2e_note "temp dir $T"
+note "temp dir $T"
 start_authserver
 write_refresh_conf "provider.test.issuer = $AUTH_URL
 provider.test.client_id = test-client
@@ -58,25 +56,13 @@ unset DISPLAY WAYLAND_DISPLAY BROWSER SASL_OAUTH2_CLIENT_SECRET
 
 # ----- helpers ------------------------------------------------------------------
 
-# run_cli NAME ARGS...: the CLI without a terminal; $T/NAME.{out,err}, $RC, $SECS.
-run_cli() {
-	local name=$1 t0; shift
-	t0=$(date +%s)
-	timeout 60 "$CLI" "$@" </dev/null >"$T/$name.out" 2>"$T/$name.err"
-	RC=$?
-	SECS=$(( $(date +%s) - t0 ))
-}
-show_cli() {
-	echo "# ---- sasl-oauth2 output ($1, exit $RC)"
-	redact "$T/$1.out" | head -n 30 | sed 's/^/#   out: /'
-	redact "$T/$1.err" | head -n 30 | sed 's/^/#   err: /'
-}
+# run_cli (tests/lib/cli.sh) gives each sign-in at most a minute here.
+CLI_TIMEOUT=60
 # expect_rc NAME WANT DESCRIPTION
 expect_rc() {
 	if [ "$RC" = "$2" ]; then ok "$3 (exit $RC)"; else not_ok "$3 (exit $RC, want $2)"; show_cli "$1"; fi
 }
 jf() { json_field "$@"; }
-token_requests() { auth_stat token_requests; }
 # fingerprint FILE: content hash, inode, mode and owner (an untouched file keeps all).
 fingerprint() { echo "$(sha256sum <"$1" | cut -d' ' -f1) $(stat -c '%i %a %u:%g %Y' "$1")"; }
 export -f fingerprint
@@ -197,13 +183,13 @@ if has_refresh; then
 	check "browser: the token file refreshes ('sasl-oauth2 refresh alice')" \
 		bash -c '[ -n "$1" ] && [ "$1" != "$2" ] && [ "$(stat -c %a "$3")" = 600 ]' _ "$(jf "$F" access_token)" "$old_at" "$F"
 else
-	e2e_note "sasl-oauth2 refresh is not implemented yet: refresh not checked"
+	note "sasl-oauth2 refresh is not implemented yet: refresh not checked"
 fi
 if "$CLI" token --help >/dev/null 2>&1 && ! "$CLI" token alice 2>&1 | grep -q 'not implemented'; then
 	check "browser: 'sasl-oauth2 token alice' prints the file's access token" \
 		test "$("$CLI" token alice 2>/dev/null)" = "$(jf "$F" access_token)"
 else
-	e2e_note "sasl-oauth2 token is not implemented yet: checked the file instead"
+	note "sasl-oauth2 token is not implemented yet: checked the file instead"
 fi
 
 # ----- 2. PKCE S256 and state ----------------------------------------------------
@@ -506,5 +492,5 @@ else
 	not_ok "mbsync snippet: mbsync is not installed (isync; run tests/install-deps.sh)"
 fi
 
-[ "$E2E_FAILS" = 0 ] || show_log "$AUTH_LOG" authserver 30
-e2e_finish
+[ "$TESTS_FAILED" = 0 ] || show_log "$AUTH_LOG" authserver 30
+tests_exit

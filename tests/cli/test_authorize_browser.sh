@@ -4,10 +4,8 @@
 # the user played by headless Chromium (tests/e2e/browser.js) started as the
 # CLI's $BROWSER through browser-wrapper.sh. RFC 8252 loopback redirect with
 # PKCE S256 and state; public and confidential clients; refusals.
-. "$(dirname "$0")/../lib.sh"
-. "$SRCDIR/tests/e2e/env.sh"
-. "$SRCDIR/tests/e2e/oidc_env.sh"
-. "$(dirname "$0")/authorize_lib.sh"
+. "$(dirname "$0")/../lib/clients.sh"
+. "$(dirname "$0")/../lib/authorize.sh"
 
 authorize_setup authorize-browser
 WRAPPER="$E2E_DIR/browser-wrapper.sh"
@@ -42,7 +40,7 @@ check "browser/public: the CLI ran \$BROWSER with the authorization URL" grep -q
 check "browser/public: the URL is printed on stderr too" grep -qF "$OIDC_URL/auth?" "$T/pub.err"
 brc=$(browser_done)
 check "browser/public: the browser reached the CLI's loopback page (browser.js exit ${brc:-none})" test "$brc" = 0
-e2e_note "browser/public: the loopback page said: $(grep -v '^browser' "$E2E_BROWSER_LOG" | tr '\n' ' ' | cut -c1-200)"
+note "browser/public: the loopback page said: $(grep -v '^browser' "$E2E_BROWSER_LOG" | tr '\n' ' ' | cut -c1-200)"
 q=$(last_auth_request)
 check "browser/public: response_type=code, client_id=test-public" \
 	test "$(jstr "$q" response_type)|$(jstr "$q" client_id)" = "code|test-public"
@@ -69,8 +67,8 @@ check "browser --port $port --user: exit 0" test "$RC" = 0
 [ "$RC" = 0 ] || show_cli port
 check "browser --port: redirect_uri is http://127.0.0.1:$port/" \
 	test "$(jstr "$(last_auth_request)" redirect_uri)" = "http://127.0.0.1:$port/"
-e2e_note "browser --user: login_hint sent: '$(jstr "$(last_auth_request)" login_hint)'"
-check "browser --port --user: token file user = carol@example.com" test "$(jfile "$STATE/carol.json" user)" = carol@example.com
+note "browser --user: login_hint sent: '$(jstr "$(last_auth_request)" login_hint)'"
+check "browser --port --user: token file user = carol@example.com" test "$(json_field "$STATE/carol.json" user)" = carol@example.com
 
 # ---- 3. confidential client, secret from a file (with a trailing newline)
 secret_file="$T/client-secret"
@@ -87,7 +85,7 @@ check_token_file "browser/confidential" "$STATE/conf.json" dave@example.com test
 # the plugin refreshes with it: authorize keeps the secret in the 0600 token
 # file (documented in authorize --help), first line only, no newline
 check "browser/confidential: the token file keeps client_secret = the file's first line" \
-	test "$(jfile "$STATE/conf.json" client_secret)" = "$OIDC_CONFIDENTIAL_SECRET"
+	test "$(json_field "$STATE/conf.json" client_secret)" = "$OIDC_CONFIDENTIAL_SECRET"
 check "browser/confidential: the secret is not on the CLI's output" \
 	bash -c '! grep -qF -- "$1" "$2" "$3"' _ "$OIDC_CONFIDENTIAL_SECRET" "$T/conf.out" "$T/conf.err"
 
@@ -103,7 +101,7 @@ check "browser/wrong secret: the error names invalid_client or the client secret
 	grep -qiE 'invalid_client|client (secret|authentication)' "$T/wrong.err"
 check "browser/wrong secret: the token endpoint refused one request (invalid_client)" \
 	bash -c '[[ $1 == *'"'"'"error":"invalid_client"'"'"'* ]]' _ "$(oidc_admin GET /admin/token-requests)"
-e2e_note "browser/wrong secret: CLI said: $(redact "$T/wrong.err" | tail -n 1 | cut -c1-400)"
+note "browser/wrong secret: CLI said: $(redact "$T/wrong.err" | tail -n 1 | cut -c1-400)"
 
 # ---- 5. the user refuses consent
 browser_env alice@example.com --deny
@@ -112,7 +110,7 @@ check "browser/consent refused: non-zero exit (got $RC)" test "$RC" != 0
 check "browser/consent refused: no token file" test ! -e "$STATE/denied.json"
 check "browser/consent refused: the error says access_denied" grep -qiE 'access_denied|denied' "$T/denied.err"
 check "browser/consent refused: the browser still reached the loopback page" test "$(browser_done)" = 0
-e2e_note "browser/consent refused: CLI said: $(redact "$T/denied.err" | tail -n 1 | cut -c1-400)"
+note "browser/consent refused: CLI said: $(redact "$T/denied.err" | tail -n 1 | cut -c1-400)"
 
 # ---- 6. forged redirects (wrong state, with a code or with an error) are
 # answered 400 and ignored: any local user can reach the loopback port, so
@@ -142,7 +140,7 @@ check "browser/forged state: both forged requests were answered 400 ($(tr '\n' '
 	test "$(grep -c ': HTTP 400$' "$T/forger.out")" = 2
 check "browser/forged state: the CLI ignored them and finished with the real sign-in (exit $RC)" test "$RC" = 0
 [ "$RC" = 0 ] || show_cli forged
-check "browser/forged state: token file is the real login's" test "$(jfile "$STATE/forged.json" user)" = alice@example.com
+check "browser/forged state: token file is the real login's" test "$(json_field "$STATE/forged.json" user)" = alice@example.com
 
 # ---- 6b. a slow sender (another local program dribbling bytes into the
 # loopback port) cannot hold the listener: the real sign-in still completes
@@ -180,7 +178,7 @@ SLOW_PIDS="$T/slow.pids" WRAPPER=$WRAPPER BROWSER="$T/slow.sh" run_cli slow auth
 while read -r p; do kill "$p" 2>/dev/null; done <"$T/slow.pids"
 check "browser/slow sender: the sign-in completed anyway (exit $RC, took ${SECS}s)" test "$RC" = 0
 [ "$RC" = 0 ] || show_cli slow
-check "browser/slow sender: token file is the real login's" test "$(jfile "$STATE/slow.json" user)" = alice@example.com
+check "browser/slow sender: token file is the real login's" test "$(json_field "$STATE/slow.json" user)" = alice@example.com
 
 # ---- 7. --no-open: URL printed, no browser started; the user opens it
 browser_env alice@example.com
@@ -205,7 +203,7 @@ check "browser --timeout 4 with no redirect: non-zero exit (got $RC) within 20 s
 check "browser --timeout: no token file" test ! -e "$STATE/late.json"
 check "browser --timeout: the loopback listener is closed" \
 	bash -c '! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null' _ "$port"
-e2e_note "browser --timeout: CLI said: $(redact "$T/late.err" | tail -n 1 | cut -c1-400)"
+note "browser --timeout: CLI said: $(redact "$T/late.err" | tail -n 1 | cut -c1-400)"
 
 # ---- 9. refresh tokens and OpenID Connect Core 11: a server that follows it
 # strictly grants offline_access only with prompt=consent, which the CLI sends
@@ -218,7 +216,7 @@ check "browser/strict offline_access: exit 0" test "$RC" = 0
 check "browser/strict offline_access: the CLI sent prompt=consent" \
 	test "$(jstr "$(last_auth_request)" prompt)" = consent
 check "browser/strict offline_access: the token file has a refresh token" \
-	test -n "$(jfile "$STATE/strictoff.json" refresh_token)"
+	test -n "$(json_field "$STATE/strictoff.json" refresh_token)"
 
 # ---- 9b. no refresh token (a scope without offline_access): warning, token
 # file without one
@@ -227,13 +225,13 @@ BROWSER=$WRAPPER run_cli nort authorize nort --provider oidc-online --flow brows
 check "browser/no refresh token: exit 0" test "$RC" = 0
 check "browser/no refresh token: a warning says so" grep -qi 'no refresh token' "$T/nort.err"
 check "browser/no refresh token: token file has an access token and no refresh_token" \
-	test -n "$(jfile "$STATE/nort.json" access_token)" -a -z "$(jfile "$STATE/nort.json" refresh_token)"
+	test -n "$(json_field "$STATE/nort.json" access_token)" -a -z "$(json_field "$STATE/nort.json" refresh_token)"
 
 # ---- 10. --user differs from the account signed in at the provider
 browser_env bob@example.com
 BROWSER=$WRAPPER run_cli mism authorize mism --provider oidc --flow browser --user alice@example.com --timeout 60
 check "browser --user alice, signed in as bob: success or nothing saved (exit $RC)" test "$RC" = 0 -o ! -e "$STATE/mism.json"
-e2e_note "browser --user alice@example.com, signed in as bob@example.com: token file user '$(jfile "$STATE/mism.json" user)', token belongs to '$(jstr "$(oidc_introspect "$(jfile "$STATE/mism.json" access_token)")" username)'; CLI warned: '$(grep -iE 'bob@|differ|not alice|mismatch' "$T/mism.err" "$T/mism.out" | head -n 1)'"
+note "browser --user alice@example.com, signed in as bob@example.com: token file user '$(json_field "$STATE/mism.json" user)', token belongs to '$(jstr "$(oidc_introspect "$(json_field "$STATE/mism.json" access_token)")" username)'; CLI warned: '$(grep -iE 'bob@|differ|not alice|mismatch' "$T/mism.err" "$T/mism.out" | head -n 1)'"
 
 # ---- 11. the token file logs in to Dovecot through the plugin
 if [ -x "$IMTEST" ] && [ -f "$STATE/demo.json" ]; then
@@ -249,7 +247,7 @@ fi
 # ---- 12. the token file against the real server afterwards: refresh (with
 # rotation: the old refresh token dies) and forget (revocation)
 if [ -f "$STATE/demo.json" ]; then
-	rt0=$(jfile "$STATE/demo.json" refresh_token)
+	rt0=$(json_field "$STATE/demo.json" refresh_token)
 	set_expired() {
 		"$NODE" -e 'const fs = require("fs"); const f = process.argv[1];
 			const o = JSON.parse(fs.readFileSync(f, "utf8")); o.expires_at = Math.floor(Date.now() / 1000) - 10;
@@ -263,7 +261,7 @@ if [ -f "$STATE/demo.json" ]; then
 	[ "$RC" = 0 ] || show_cli tok
 	check "token demo: the printed token is live for alice@example.com" \
 		test "$(jstr "$(oidc_introspect "$(head -n 1 "$T/tok.out")")" username)" = alice@example.com
-	rt1=$(jfile "$STATE/demo.json" refresh_token)
+	rt1=$(json_field "$STATE/demo.json" refresh_token)
 	check "token demo: the rotated refresh token was saved" test -n "$rt1" -a "$rt1" != "$rt0"
 	check "token demo: token file still 0600" test "$(file_mode "$STATE/demo.json")" = 600
 	run_cli forget forget demo
@@ -307,7 +305,7 @@ for addr in '[::1]' 127.0.0.1; do
 		bash -c '[[ $1 =~ ^http://localhost:[0-9]+/$ ]]' _ "$(jstr "$(last_auth_request)" redirect_uri)"
 	brc=$(browser_done)
 	check "localhost->$addr: the browser reached the loopback page (browser.js exit ${brc:-none})" test "$brc" = 0
-	check "localhost->$addr: token file is alice's" test "$(jfile "$STATE/$name.json" user)" = alice@example.com
+	check "localhost->$addr: token file is alice's" test "$(json_field "$STATE/$name.json" user)" = alice@example.com
 done
 
 # ---- 14. --shared-mailbox: a delegate signs in, the servers get the shared
@@ -318,9 +316,9 @@ BROWSER=$WRAPPER run_cli shared authorize shared --provider oidc --flow browser 
 check "shared mailbox: exit 0" test "$RC" = 0
 [ "$RC" = 0 ] || show_cli shared
 check "shared mailbox: token file user = shared@example.com, signed_in_as = alice@example.com" \
-	test "$(jfile "$STATE/shared.json" user)|$(jfile "$STATE/shared.json" signed_in_as)" = "shared@example.com|alice@example.com"
+	test "$(json_field "$STATE/shared.json" user)|$(json_field "$STATE/shared.json" signed_in_as)" = "shared@example.com|alice@example.com"
 check "shared mailbox: the access token is alice's" \
-	test "$(jstr "$(oidc_introspect "$(jfile "$STATE/shared.json" access_token)")" username)" = alice@example.com
+	test "$(jstr "$(oidc_introspect "$(json_field "$STATE/shared.json" access_token)")" username)" = alice@example.com
 check "shared mailbox: no warning about a different user" bash -c '! grep -qi "warning" "$1"' _ "$T/shared.err"
 check "shared mailbox: the next steps log in as the shared address (sasl_passwd, mbsync User)" \
 	bash -c 'grep -qE "^  \[SMTP-SERVER\]:587 shared@example.com:" "$1" && grep -qx "  User shared@example.com" "$1"' _ "$T/shared.out"
@@ -329,4 +327,4 @@ run_cli sharedbad authorize sharedbad --provider oidc --flow browser --shared-ma
 check "shared mailbox: a value that is not an address is a usage error (exit $RC)" \
 	bash -c '[ "$1" = 2 ] && grep -q -- "--shared-mailbox takes" "$2"' _ "$RC" "$T/sharedbad.err"
 
-e2e_finish
+tests_exit

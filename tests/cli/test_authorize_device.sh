@@ -4,10 +4,7 @@
 # by headless Chromium (tests/e2e/browser.js device ...). The server
 # advertises interval 1 s (fast tests), records every poll (/admin/device-polls)
 # and answers slow_down when asked to (see oidcserver.js).
-. "$(dirname "$0")/../lib.sh"
-. "$SRCDIR/tests/e2e/env.sh"
-. "$SRCDIR/tests/e2e/oidc_env.sh"
-. "$(dirname "$0")/authorize_lib.sh"
+. "$(dirname "$0")/../lib/authorize.sh"
 
 authorize_setup authorize-device --device-interval 1
 CODE_RE='[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}'
@@ -89,7 +86,7 @@ if start_device slow; then
 		polls_ok 'p.length >= 2 && p[1].gap_ms >= 5750'
 	check "device/slow_down: later polls kept the longer interval" \
 		polls_ok 'p.length >= 3 && p.slice(2).every((x) => x.gap_ms >= 5750)'
-	check "device/slow_down: token file for carol@example.com" test "$(jfile "$STATE/slow.json" user)" = carol@example.com
+	check "device/slow_down: token file for carol@example.com" test "$(json_field "$STATE/slow.json" user)" = carol@example.com
 fi
 oidc_admin POST /admin/config '{"slow_down_first":false}' >/dev/null
 
@@ -105,7 +102,7 @@ if start_device deny; then
 	check "device/denied at confirmation: no token file" test ! -e "$STATE/deny.json"
 	check "device/denied at confirmation: the error says access_denied" grep -qiE 'access_denied|denied' "$T/deny.err"
 	check "device/denied at confirmation: no poll after access_denied" polls_ok 'r[r.length - 1] === "access_denied"'
-	e2e_note "device/denied: CLI said: $(redact "$T/deny.err" | tail -n 1 | cut -c1-400)"
+	note "device/denied: CLI said: $(redact "$T/deny.err" | tail -n 1 | cut -c1-400)"
 fi
 
 # ---- 3b. Microsoft answers a refused device sign-in with
@@ -124,7 +121,7 @@ if start_device declined; then
 		grep -q 'the user declined the sign-in (authorization_declined' "$T/declined.err"
 	check "device/authorization_declined: no token file" test ! -e "$STATE/declined.json"
 	check "device/authorization_declined: no poll after it" polls_ok 'r[r.length - 1] === "authorization_declined"'
-	e2e_note "device/authorization_declined: CLI said: $(redact "$T/declined.err" | tail -n 1 | cut -c1-400)"
+	note "device/authorization_declined: CLI said: $(redact "$T/declined.err" | tail -n 1 | cut -c1-400)"
 fi
 oidc_admin POST /admin/config '{"denied_error":""}' >/dev/null
 
@@ -144,7 +141,7 @@ if start_device expire; then
 	check "device/expired: non-zero exit (got $RC) within 20 s (took ${SECS}s)" test "$RC" != 0 -a "$SECS" -le 20
 	check "device/expired: no token file" test ! -e "$STATE/expire.json"
 	check "device/expired: the error says the code expired" grep -qiE 'expired' "$T/expire.err"
-	e2e_note "device/expired: CLI said: $(redact "$T/expire.err" | tail -n 1 | cut -c1-400)"
+	note "device/expired: CLI said: $(redact "$T/expire.err" | tail -n 1 | cut -c1-400)"
 fi
 oidc_admin POST /admin/config '{"device_code_ttl":600}' >/dev/null
 
@@ -166,4 +163,4 @@ if start_device conf --client-id test-confidential --client-secret-file "$secret
 	check_token_file device/confidential "$STATE/conf.json" dave@example.com test-confidential
 fi
 
-e2e_finish
+tests_exit

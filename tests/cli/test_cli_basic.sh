@@ -6,13 +6,13 @@
 # bad files left untouched, other tools' token files, an unwritable
 # directory.
 set -u
-. "$(dirname "$0")/../e2e/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/cli.sh"
 
 cli_setup cli
 write_refresh_conf
 U=alice@example.com
 
-. "$SRCDIR/tests/cli/cli_env.sh"
 now() { date +%s; }
 # same_bytes A B: B is a byte-identical copy of A
 same_bytes() { cmp -s "$1" "$2"; }
@@ -26,7 +26,7 @@ cli token alice
 check_cli "token fresh: exit 0, nothing on stderr" eval 'rc_is 0 && err_empty'
 printf '%s\n' "$at" >"$E2E_TMP/expect"
 check_cli "token fresh: prints exactly the access token and a newline" same_bytes "$E2E_TMP/expect" "$OUT"
-check "token fresh: no token request" test "$(requests)" = 0
+check "token fresh: no token request" test "$(token_requests)" = 0
 check "token fresh: the file is not touched" same_bytes "$E2E_TMP/alice.before" "$S/alice.json"
 check "token fresh: no lock file is created" test ! -e "$S/alice.json.lock"
 
@@ -37,7 +37,7 @@ reset_stats
 cli token alice
 new_at=$(json_field "$S/alice.json" access_token)
 check_cli "token expired: exit 0" rc_is 0
-check "token expired: exactly one token request" test "$(requests)" = 1
+check "token expired: exactly one token request" test "$(token_requests)" = 1
 check "token expired: prints the new token, which the file now holds" \
 	test -n "$new_at" -a "$new_at" != "$at" -a "$(cat "$OUT")" = "$new_at"
 check "token expired: the rotated refresh token is stored" \
@@ -51,17 +51,17 @@ set_json_field "$S/alice.json" expires_at "$(( $(now) + 300 ))"
 reset_stats
 cli token alice
 check_cli "token margin: a token valid for 300 s is refreshed (one request)" \
-	eval 'rc_is 0 && test "$(requests)" = 1'
+	eval 'rc_is 0 && test "$(token_requests)" = 1'
 
 # ----- token --min-valid -------------------------------------------------------------------
 at=$(json_field "$S/alice.json" access_token)
 reset_stats
 cli token alice --min-valid 60
 check_cli "token --min-valid 60: a token valid for an hour is printed as it is" \
-	eval 'rc_is 0 && test "$(requests)" = 0 && test "$(cat "$OUT")" = "$at"'
+	eval 'rc_is 0 && test "$(token_requests)" = 0 && test "$(cat "$OUT")" = "$at"'
 cli token alice --min-valid 7200
 check_cli "token --min-valid 7200: forces a refresh (one request), prints the new token" \
-	eval 'rc_is 0 && test "$(requests)" = 1 && test "$(cat "$OUT")" != "$at" &&
+	eval 'rc_is 0 && test "$(token_requests)" = 1 && test "$(cat "$OUT")" != "$at" &&
 	      test "$(cat "$OUT")" = "$(json_field "$S/alice.json" access_token)"'
 check_cli "token --min-valid 7200: warns that the new token lives less than asked" \
 	err_has "valid for only"
@@ -118,7 +118,7 @@ cli token open
 check_cli "token unsafe file (0644): exit 77 with the chmod that fixes it" \
 	eval 'rc_is 77 && err_has "mode 0644.*chmod 600 $S/open.json"'
 check "token unsafe file: untouched, mode kept, no request" \
-	eval 'same_bytes "$E2E_TMP/open.before" "$S/open.json" && test "$(stat -c %a "$S/open.json")" = 644 && test "$(requests)" = 0'
+	eval 'same_bytes "$E2E_TMP/open.before" "$S/open.json" && test "$(stat -c %a "$S/open.json")" = 644 && test "$(token_requests)" = 0'
 rm -f "$S/open.json"
 
 # ----- token: a refused refresh while the token is still valid -----------------------------------
@@ -169,14 +169,14 @@ check_cli "refresh --all: exit 0, one line per account" \
 	eval 'rc_is 0 && test "$(wc -l <"$OUT")" = 2 &&
 	      out_has "^alice: refreshed, expires in" && out_has "^bob: refreshed, expires in"'
 check "refresh --all: two token requests, both files renewed" \
-	eval 'test "$(requests)" = 2 && test "$(json_field "$S/alice.json" access_token)" != "$a1" &&
+	eval 'test "$(token_requests)" = 2 && test "$(json_field "$S/alice.json" access_token)" != "$a1" &&
 	      test "$(json_field "$S/bob.json" access_token)" != "$b1"'
 cp -p "$E2E_TMP/broken.before" "$S/broken.json"
 reset_stats
 cli refresh --all
 check_cli "refresh --all with a malformed file: the others are refreshed, exit 65" \
 	eval 'rc_is 65 && out_has "^alice: refreshed" && out_has "^bob: refreshed" &&
-	      err_has "$S/broken.json" && test "$(requests)" = 2'
+	      err_has "$S/broken.json" && test "$(token_requests)" = 2'
 check "refresh --all: the malformed file is untouched" same_bytes "$E2E_TMP/broken.before" "$S/broken.json"
 cli refresh alice nobody
 check_cli "refresh alice nobody: alice refreshed, exit 67 for nobody" \
@@ -255,9 +255,9 @@ check "forget: the file and its lock are gone" test ! -e "$S/carol.json" -a ! -e
 cli forget carol
 check_cli "forget again: exit 67" rc_is 67
 
-BAD_PORT=$(free_port) || e2e_die "setup: no free port"
+BAD_PORT=$(free_port) || bail "setup: no free port"
 e2e_bg "$E2E_TMP/badtoken.log" "$NODE" "$E2E_DIR/badtoken.js" "$BAD_PORT" --tls-dir "$CA_DIR"
-wait_port "$BAD_PORT" 10 || { show_log "$E2E_TMP/badtoken.log" badtoken; e2e_die "setup: badtoken.js did not start"; }
+wait_port "$BAD_PORT" 10 || { show_log "$E2E_TMP/badtoken.log" badtoken; bail "setup: badtoken.js did not start"; }
 bad() { curl -sS --cacert "$CA_DIR/ca.pem" --max-time 10 -X "$1" "https://127.0.0.1:$BAD_PORT$2"; }
 bad_last_field() {
 	bad GET /last | "$NODE" -e 'let b = ""; process.stdin.on("data", (c) => b += c);
@@ -319,13 +319,13 @@ for k in access_token refresh_token expiry user client_id client_secret token_en
 done
 check "import tarickb: every member kept ($missing )" test -z "$missing"
 check "import tarickb: the source file is untouched, no request made" \
-	eval 'same_bytes "$E2E_TMP/tarickb.before" "$T" && test "$(requests)" = 0'
+	eval 'same_bytes "$E2E_TMP/tarickb.before" "$T" && test "$(token_requests)" = 0'
 cli token tk
 check_cli "import tarickb: token prints its access token" \
 	eval 'rc_is 0 && test "$(cat "$OUT")" = "$(json_field "$T" access_token)"'
 cli token tk --min-valid 7200
 check_cli "import tarickb: token refreshes it against the authserver" \
-	eval 'rc_is 0 && test "$(requests)" = 1 && test "$(cat "$OUT")" = "$(json_field "$f" access_token)"'
+	eval 'rc_is 0 && test "$(token_requests)" = 1 && test "$(cat "$OUT")" = "$(json_field "$f" access_token)"'
 cli import "$T" tk
 check_cli "import onto an existing account: exit 1, says --force" \
 	eval 'rc_is 1 && err_has "exists.*--force"'
@@ -340,7 +340,7 @@ check_cli "import without ACCOUNT: writes nothing, suggests the file's user as A
 reset_stats
 cli import "$E2E_TMP/tarickb-empty.json" tk2
 check_cli "import tarickb without an access token: fetches the first one (one request)" \
-	eval 'rc_is 0 && test "$(requests)" = 1 && test -n "$(json_field "$S/tk2.json" access_token)" &&
+	eval 'rc_is 0 && test "$(token_requests)" = 1 && test -n "$(json_field "$S/tk2.json" access_token)" &&
 	      test "$(json_field "$S/tk2.json" expires_at)" -gt $(( $(now) + 3000 ))'
 
 # ----- import: mutt_oauth2.py --------------------------------------------------------------------
@@ -379,10 +379,10 @@ check "import mutt: mutt's own names are gone, unknown members kept" \
 	      test "$(json_field "$f" authflow)" = authcode'
 cli token mt
 check_cli "import mutt: token prints its access token (no request)" \
-	eval 'rc_is 0 && test "$(cat "$OUT")" = "$(json_field "$M" access_token)" && test "$(requests)" = 0'
+	eval 'rc_is 0 && test "$(cat "$OUT")" = "$(json_field "$M" access_token)" && test "$(token_requests)" = 0'
 cli token mt --min-valid 7200
 check_cli "import mutt: token refreshes it against the authserver" \
-	eval 'rc_is 0 && test "$(requests)" = 1 && test "$(cat "$OUT")" = "$(json_field "$f" access_token)"'
+	eval 'rc_is 0 && test "$(token_requests)" = 1 && test "$(cat "$OUT")" = "$(json_field "$f" access_token)"'
 mutt_file microsoft contoso.example
 cli import "$M" ms
 check "import mutt microsoft: the tenant's token endpoint and Outlook scopes" \
@@ -429,7 +429,7 @@ check "import tarickb: the refresh token's age is the source file's (refreshed_a
 reset_stats
 cli token bare --min-valid 7200
 check_cli "import tarickb with sasl-xoauth2.conf: the account refreshes" \
-	eval 'rc_is 0 && test "$(requests)" = 1'
+	eval 'rc_is 0 && test "$(token_requests)" = 1'
 cli import "$E2E_TMP/tarickb-bare.json" bare2 --sasl-xoauth2-conf "$E2E_TMP/none.conf"
 check_cli "import tarickb without any client_id: warns with the fix" \
 	eval 'rc_is 0 && err_has "names no client_id.*--client-id ID"'
@@ -494,4 +494,4 @@ for c in token refresh status forget import; do
 		eval 'rc_is 0 && out_has "^Usage: sasl-oauth2 $c" && out_has "Options:" && out_has "Exit status"'
 done
 
-e2e_finish
+tests_exit

@@ -9,7 +9,8 @@
 # named as the proxy, `watch --once` not promising a retry it will not make,
 # and `forget` leaving what is not an account alone.
 set -u
-. "$(dirname "$0")/../e2e/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/cli.sh"
 
 cli_setup conventions
 T=$E2E_TMP
@@ -20,12 +21,10 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy
 
 OUT="$T/out" ERR="$T/err"
 run() { timeout 60 "$CLI" "$@" </dev/null >"$OUT" 2>"$ERR"; RC=$?; }
-show() { sed 's/^/#   out: /' "$OUT" | head -n 15; sed 's/^/#   err: /' "$ERR" | head -n 15; }
 expect() { # DESCRIPTION COMMAND...
 	local d=$1; shift
-	if "$@"; then ok "$d"; else not_ok "$d (exit $RC)"; show; fi
+	if "$@"; then ok "$d"; else not_ok "$d (exit $RC)"; cli_show; fi
 }
-err_has() { grep -q -- "$1" "$ERR"; }
 err_lines() { grep -c . "$ERR"; }
 # no_getopt_line: glibc's own messages never appear ("unrecognized option",
 # "invalid option", "option requires an argument", "requires an argument --").
@@ -148,7 +147,7 @@ pport=$(free_port)
 e2e_bg "$T/proxy403.log" "$NODE" -e '
 	require("net").createServer((s) => s.once("data", () =>
 		s.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"))).listen(+process.argv[1], "127.0.0.1");' "$pport"
-wait_port "$pport" 10 || e2e_die "setup: the refusing proxy did not start"
+wait_port "$pport" 10 || bail "setup: the refusing proxy did not start"
 sed -i "s|^proxy = .*|proxy = http://127.0.0.1:$pport|" "$T/proxy.conf"
 run -c "$T/proxy.conf" refresh viaproxy
 expect "proxy refusing the tunnel (403): exit 75, the message says the proxy failed" \
@@ -177,4 +176,4 @@ check "forget on what is not an account creates nothing (no .lock) and removes n
 run forget nobody
 check "forget of an unknown name creates nothing" test ! -e "$S/nobody.json.lock" -a "$RC" = 67
 
-e2e_finish
+tests_exit

@@ -5,7 +5,7 @@
 # postfix), so a planted name or a planted error message could otherwise
 # rewrite root's terminal (ESC sequences, OSC title changes, BEL).
 set -u
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib/tree.sh"
 CLI="$BUILDDIR/tools/sasl-oauth2"
 T=$(mktemp_dir escape)
 trap 'rm -rf "$T"' EXIT

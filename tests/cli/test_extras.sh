@@ -5,7 +5,7 @@
 # and as sysconfdir/sasl-oauth2.conf only where there is none), and
 # sasl-oauth2(1)'s EXAMPLES and FILES sections (lock files explained).
 set -u
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib/tree.sh"
 
 CLI=${CLI:-$BUILDDIR/tools/sasl-oauth2}
 [ -x "$CLI" ] || { echo "not ok - $CLI is not built"; exit 1; }

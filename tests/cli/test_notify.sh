@@ -10,13 +10,15 @@
 #   that hangs is killed at notify_timeout; one that fails leaves the daemon
 #   running. No token in any notice.
 set -u
-. "$(dirname "$0")/../e2e/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/postfix.sh"
+. "$(dirname "$0")/../lib/cli.sh"
 
 cli_setup notify
 T=$E2E_TMP
-[ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1 || e2e_die "setup: needs root and a postfix user"
-command -v setpriv >/dev/null || e2e_die "setup: setpriv (util-linux) is missing"
-[ -x /usr/sbin/sendmail ] || e2e_die "setup: /usr/sbin/sendmail is missing"
+[ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1 || bail "setup: needs root and a postfix user"
+command -v setpriv >/dev/null || bail "setup: setpriv (util-linux) is missing"
+[ -x /usr/sbin/sendmail ] || bail "setup: /usr/sbin/sendmail is missing"
 CLI=$(for_user postfix "$SO" "$T")
 chmod 755 "$T"
 mkdir -p "$T/bin"
@@ -81,9 +83,9 @@ W() {
 delivered() { wait_for 15 test "$(mail_count)" -ge "$1"; sleep 1; }
 
 timeout 90 sasl-oauth2 authorize relay --provider test --user "$U" --for postfix --flow browser \
-	--timeout 60 </dev/null >"$T/auth1.out" 2>&1 || { show "$T/auth1.out"; e2e_die "setup: authorize relay --for postfix failed"; }
+	--timeout 60 </dev/null >"$T/auth1.out" 2>&1 || { show "$T/auth1.out"; bail "setup: authorize relay --for postfix failed"; }
 P="$T/chroot/etc/sasl-oauth2/relay.json"
-[ -f "$P" ] || e2e_die "setup: no $P"
+[ -f "$P" ] || bail "setup: no $P"
 
 # --- a healthy account: nothing to announce ---------------------------------
 W healthy
@@ -255,4 +257,4 @@ check "fail: the daemon's command starts with no signal blocked (watch blocks th
 	grep -qE "^run SigBlk: 0+$" "$T/fail.log"
 kill -TERM "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null
 
-e2e_finish
+tests_exit

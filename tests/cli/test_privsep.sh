@@ -11,9 +11,9 @@
 #   keygen into a world-writable directory               (refused)
 #   doctor --for postfix --json as root                  (the same checks as the text)
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$SRCDIR/tests/e2e/env.sh"
-. "$SRCDIR/tests/e2e/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/cli.sh"
+. "$(dirname "$0")/../lib/chroot.sh"
 
 need_cli
 if [ "$(id -u)" != 0 ] || ! id postfix >/dev/null 2>&1 || ! id nobody >/dev/null 2>&1; then
@@ -36,7 +36,6 @@ S="$T/state"
 install -d -m 700 "$S"
 export SASL_OAUTH2_STATE_DIR="$S"
 
-. "$SRCDIR/tests/cli/cli_env.sh"
 as_postfix() { runuser -u postfix -- "$@"; }
 # del_json_field FILE KEY: removes one member, keeping the file's owner and mode.
 del_json_field() {
@@ -50,7 +49,7 @@ del_json_field() {
 # postfix runs a "proxy" (a listener that records every connection) and
 # writes token files that name it, with no client of their own, so that
 # root's refresh, forget and import would send the config's client_secret.
-PPORT=$(free_port) || e2e_die "setup: no free port"
+PPORT=$(free_port) || bail "setup: no free port"
 PROXY_LOG="$T/proxy.log"
 : >"$PROXY_LOG"
 e2e_bg "$PROXY_LOG" "$NODE" -e '
@@ -60,7 +59,7 @@ e2e_bg "$PROXY_LOG" "$NODE" -e '
 		s.once("data", (d) => { console.log(String(d).split("\r\n")[0]); s.destroy(); });
 	}).listen(port, "127.0.0.1", () => { process.setgid(gid); process.setuid(uid); });' \
 	"$PPORT" "$(id -u postfix)" "$(id -g postfix)"
-wait_port "$PPORT" 10 || e2e_die "setup: the recording proxy did not start"
+wait_port "$PPORT" 10 || bail "setup: the recording proxy did not start"
 for _ in $(seq 1 50); do grep -q '^connection' "$PROXY_LOG" && break; sleep 0.1; done
 : >"$PROXY_LOG" # wait_port's own probe
 proxy_hits() { grep -c '^connection' "$PROXY_LOG"; }
@@ -82,7 +81,7 @@ proxied_file "$PF/proxied.json" -10
 reset_stats
 cli refresh proxied --for postfix
 check_cli "config client, file's proxy: refresh --for postfix renews with the config's client" \
-	eval 'rc_is 0 && test "$(requests)" = 1'
+	eval 'rc_is 0 && test "$(token_requests)" = 1'
 check "config client, file's proxy: the proxy postfix named got no connection (got $(proxy_hits))" \
 	test "$(proxy_hits)" = 0
 check "config client, file's proxy: the secret is in no output" \
@@ -104,7 +103,7 @@ chmod 600 "$PF/src.json"
 reset_stats
 cli import "$PF/src.json" imported
 check_cli "config client, file's proxy: import gets the first access token with the config's client" \
-	eval 'rc_is 0 && test "$(requests)" = 1'
+	eval 'rc_is 0 && test "$(token_requests)" = 1'
 check "config client, file's proxy: import's request did not go through the file's proxy (got $(proxy_hits))" \
 	test "$(proxy_hits)" = 0
 
@@ -299,4 +298,4 @@ else
 	not_ok "strace is not installed (tests/install-deps.sh installs it)"
 fi
 
-e2e_finish
+tests_exit

@@ -10,13 +10,13 @@
 #   and the right answer to it; a wrong CA, a refused connection, an endless
 #   line and a silent server fail cleanly. The token never appears.
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../e2e/env.sh"
-. "$(dirname "$0")/../e2e/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/plugin.sh"
+. "$(dirname "$0")/../lib/dovecot.sh"
 
 CLI=${CLI:-$BUILDDIR/tools/sasl-oauth2}
 e2e_setup cli-test
-[ -x "$CLI" ] || e2e_die "setup: $CLI is not built (make tools/sasl-oauth2)"
+[ -x "$CLI" ] || bail "setup: $CLI is not built (make tools/sasl-oauth2)"
 T=$E2E_TMP
 start_authserver
 write_refresh_conf
@@ -60,7 +60,7 @@ show() { show_log "$T/$1.out" "$1 stdout"; show_log "$T/$1.err" "$1 stderr" 10; 
 # expect_login NAME PROTO MECH ARGS...: a successful login and its transcript.
 expect_login() {
 	local name=$1 proto=$2 mech=$3; shift 3
-	local at head bad=$E2E_FAILS
+	local at head bad=$TESTS_FAILED
 	at=$(json_field "$F" access_token); head=${at:0:6}
 	run "$name" test alice "$@"
 	check "$name: exit status 0 (got $RC)" test "$RC" = 0
@@ -87,7 +87,7 @@ expect_login() {
 	check "$name: dovecot logged the $mech login" \
 		grep -qE "(Login|Logged in): user=<$U>, method=$mech" "$DOVECOT_LOG"
 	check "$name: neither token appears in the output" no_token "$name"
-	[ "$E2E_FAILS" = "$bad" ] || show "$name"
+	[ "$TESTS_FAILED" = "$bad" ] || show "$name"
 }
 
 # --- plain text on loopback: IMAP and SMTP, both mechanisms -----------------------
@@ -114,7 +114,7 @@ check "refreshed: the file holds the new token" test "$(json_field "$F" access_t
 # expect_rejected NAME MECH REPLY STATUS ARGS...
 expect_rejected() {
 	local name=$1 mech=$2 reply=$3 status=$4; shift 4
-	local bad=$E2E_FAILS
+	local bad=$TESTS_FAILED
 	run "$name" test alice --mech "$mech" "$@"
 	check "$name: non-zero exit status (got $RC)" test "$RC" != 0
 	check "$name: the server's error challenge is shown decoded" \
@@ -126,7 +126,7 @@ expect_rejected() {
 		has_err "$name" "rejected the login as $U with $mech"
 	check "$name: the error message carries the decoded status" has_err "$name" "status $status"
 	check "$name: neither token appears in the output" no_token "$name"
-	[ "$E2E_FAILS" = "$bad" ] || show "$name"
+	[ "$TESTS_FAILED" = "$bad" ] || show "$name"
 }
 at=$(json_field "$F" access_token)
 admin POST /admin/revoke "{\"access_token\":\"$at\"}" >/dev/null
@@ -261,4 +261,4 @@ check "another user's token (no signed_in_as): test still notes it" \
 	grep -q "names another user than shared@example.com" "$T/other.out"
 
 sort -u "$SEEN" -o "$SEEN"
-e2e_finish
+tests_exit

@@ -13,9 +13,8 @@
 #   import without ACCOUNT                          (the file's user is only suggested)
 #   import FILE ../evil, import FILE x.json         (the one account-name rule)
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$SRCDIR/tests/e2e/env.sh"
-. "$SRCDIR/tests/e2e/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/cli.sh"
 
 need_cli
 if [ "$(id -u)" != 0 ] || ! id postfix >/dev/null 2>&1; then
@@ -35,7 +34,6 @@ S="$T/state"
 mkdir -m 700 "$S"
 export SASL_OAUTH2_STATE_DIR="$S"
 
-. "$SRCDIR/tests/cli/cli_env.sh"
 as_postfix() { runuser -u postfix -- "$@"; }
 owner_of() { stat -c %U "$1"; }
 
@@ -55,7 +53,7 @@ check_cli "lock hard link: refresh --for postfix refuses it, saying what it foun
 check "lock hard link: the linked file still belongs to root (got $(owner_of "$T/victim"))" \
 	test "$(owner_of "$T/victim")" = root
 check "lock hard link: no refresh was made, the token file is unchanged" \
-	eval 'test "$(requests)" = 0 && cmp -s "$T/relay.before" "$PF/relay.json"'
+	eval 'test "$(token_requests)" = 0 && cmp -s "$T/relay.before" "$PF/relay.json"'
 rm -f "$PF/relay.json.lock"
 cli refresh relay --for postfix
 check_cli "without the planted link refresh --for postfix works" rc_is 0
@@ -73,11 +71,11 @@ cli refresh evil --for postfix
 check_cli "token file symlink: refresh --for postfix refuses it, naming the link (exit 77)" \
 	eval 'rc_is 77 && err_has "token file $PF/evil.json is a symbolic link"'
 check "token file symlink: root's refresh token was not spent, root's file is unchanged" \
-	eval 'test "$(requests)" = 0 && cmp -s "$T/mine.before" "$T/rootstate/mine.json"'
+	eval 'test "$(token_requests)" = 0 && cmp -s "$T/mine.before" "$T/rootstate/mine.json"'
 check "token file symlink: nothing was written into postfix's directory" test -L "$PF/evil.json"
 cli refresh "$PF/evil.json"
 check_cli "token file symlink: root naming the path (no --for) works as the directory's owner and refuses it" \
-	eval 'rc_is 77 && err_has "is a symbolic link" && test "$(requests)" = 0'
+	eval 'rc_is 77 && err_has "is a symbolic link" && test "$(token_requests)" = 0'
 cli token evil --for postfix
 check_cli "token file symlink: token --for postfix prints nothing of root's" \
 	eval '! rc_is 0 && test ! -s "$OUT" && err_has "symbolic link"'
@@ -156,4 +154,4 @@ for bad in .hidden 'a b' 'x..y' "$(printf 'a%.0s' $(seq 129))"; do
 		eval 'rc_is 2 && err_has "not a valid account name"'
 done
 
-e2e_finish
+tests_exit

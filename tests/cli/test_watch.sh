@@ -9,20 +9,20 @@
 #   keep-alive: an unexpired token whose refresh token is old is refreshed
 #   SIGTERM: clean exit; logs to syslog; no token in any log
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/../e2e/env.sh"
-. "$(dirname "$0")/../e2e/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/plugin.sh"
+. "$(dirname "$0")/../lib/clients.sh"
 
 CLI=${CLI:-$BUILDDIR/tools/sasl-oauth2}
 e2e_setup cli-watch
-[ -x "$CLI" ] || e2e_die "setup: $CLI is not built (make tools/sasl-oauth2)"
+[ -x "$CLI" ] || bail "setup: $CLI is not built (make tools/sasl-oauth2)"
 T=$E2E_TMP
 # Access tokens from the server live 12 s; the margin is 5 s.
 start_authserver --access-ttl 12
 write_refresh_conf "refresh_margin = 5"
-BAD_PORT=$(free_port) || e2e_die "setup: no free port"
+BAD_PORT=$(free_port) || bail "setup: no free port"
 e2e_bg "$T/badtoken.log" "$NODE" "$E2E_DIR/badtoken.js" "$BAD_PORT" --tls-dir "$CA_DIR"
-wait_port "$BAD_PORT" 10 || e2e_die "setup: badtoken.js did not start"
+wait_port "$BAD_PORT" 10 || bail "setup: badtoken.js did not start"
 BAD_URL="https://127.0.0.1:$BAD_PORT"
 
 # Every token that was ever in a file, to be sure none reaches a log.
@@ -273,12 +273,12 @@ for f in "$T"/*.log "$T"/*.out; do
 	[ -f "$f" ] || continue
 	case $f in */authserver.log|*/badtoken.log) continue ;; esac
 	if grep -qF -f "$SEEN.u" "$f"; then
-		leaks=$((leaks + 1)); e2e_note "token found in $f"
+		leaks=$((leaks + 1)); note "token found in $f"
 	fi
 done
 check "no access or refresh token in any log ($(wc -l <"$SEEN.u") tokens checked)" test "$leaks" = 0
 
-[ "$E2E_FAILS" = 0 ] || for f in once.log daemon.log temp.log temp-valid.log refused.log; do
+[ "$TESTS_FAILED" = 0 ] || for f in once.log daemon.log temp.log temp-valid.log refused.log; do
 	show_log "$T/$f" "$f" 30
 done
-e2e_finish
+tests_exit

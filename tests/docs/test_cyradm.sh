@@ -17,7 +17,7 @@
 # Not in the guide, test only: HOME is a fresh directory; SASL_PATH points
 # at the build tree's plugin.
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=clients.md
 docs_client_setup docs-cyradm cyradm
@@ -83,11 +83,11 @@ rejected_case oauthbearer-revoked OAUTHBEARER "$BADFILE"
 # The guide warns that cyradm logs in after a certificate it cannot verify:
 # with a CA file that does not know the server's, it still does.
 mkdir -p "$E2E_TMP/other-ca"
-bash "$E2E_DIR/make-ca.sh" "$E2E_TMP/other-ca" >/dev/null || e2e_die "setup: make-ca.sh failed"
+bash "$E2E_DIR/make-ca.sh" "$E2E_TMP/other-ca" >/dev/null || bail "setup: make-ca.sh failed"
 ok_case xoauth2-unverified XOAUTH2 "$WORK" "$E2E_TMP/other-ca/ca.pem"
 check "xoauth2-unverified: cyradm printed 'verify error', as the guide says" grep -q 'verify error' "$OUT"
 
 check "no output shows a token" \
 	bash -c '! grep -rqF -e "$1" -e "$2" -e "$3" "$4"/cyradm-*.out' _ "$GOOD" "$LONG" "$BAD" "$E2E_TMP"
 
-e2e_finish
+tests_exit

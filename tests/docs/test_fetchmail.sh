@@ -17,11 +17,11 @@
 # (SASL_OAUTH2_CONF) trusts the test CA; `sasl-oauth2` on PATH is the build
 # tree's.
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=clients.md
 DOVECOT_POP3=yes DOVECOT_SSL_REQUIRED=yes docs_client_setup docs-fetchmail fetchmail
-[ "$TOKEN_CMD" = real ] || e2e_die "setup: the build tree's sasl-oauth2 is needed (tunnel)"
+[ "$TOKEN_CMD" = real ] || bail "setup: the build tree's sasl-oauth2 is needed (tunnel)"
 printf 'ca_bundle = %s\n' "$CA_DIR/ca.pem" >"$E2E_TMP/sasl-oauth2.conf"
 export SASL_OAUTH2_CONF="$E2E_TMP/sasl-oauth2.conf"
 mkdir -p "$E2E_TMP/mail"
@@ -92,4 +92,4 @@ sed -i 's/tunnel --tls implicit nosuch/tunnel work/' "$E2E_TMP/home-broken/.fetc
 doctor_home "$E2E_TMP/home-broken"
 check "doctor: an rc file without sslproto '' is a WARN saying why" \
 	grep -q "^WARN .*fetchmailrc:2: no sslproto '' for the tunnel" "$E2E_TMP/doctor.out"
-e2e_finish
+tests_exit

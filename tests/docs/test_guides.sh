@@ -12,7 +12,7 @@
 #     the CLI is not built.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
+. "$HERE/../lib/docs.sh"
 SNIP="$HERE/snippet.sh"
 DOCS="$SRCDIR/docs"
 T=$(mktemp -d "${TMPDIR:-/tmp}/docs-guides.XXXXXX")

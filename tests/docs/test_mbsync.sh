@@ -10,9 +10,9 @@
 #   /home/alice/.local/state/sasl-oauth2/       $SASL_OAUTH2_STATE_DIR/
 # Not in the guide, test only: HOME is a fresh directory; SASL_PATH points
 # at the build tree's plugin; `sasl-oauth2` on PATH is the build tree's CLI
-# (or, until `token` is built, a stand-in: see docs_env.sh).
+# (or, until `token` is built, a stand-in: see tests/lib/docs.sh).
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=clients.md
 docs_client_setup docs-mbsync mbsync
@@ -85,4 +85,4 @@ check "the token file form has no PassCmd left" bash -c '! grep -q "^PassCmd" "$
 PATH=${PATH#"$E2E_TMP/bin:"}
 sync_case tokenfile "$E2E_TMP/mbsyncrc-pass"
 
-e2e_finish
+tests_exit

@@ -15,7 +15,7 @@
 #   /usr/lib/x86_64-linux-gnu/sasl2    the test's plugin directory
 #   "alice --for postfix"              + --sasl-xoauth2-conf TEST_FILE
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=migrate-sasl-xoauth2.md
 e2e_setup docs-migrate postconf
@@ -35,7 +35,7 @@ cp /usr/share/postfix/master.cf.dist "$CONF/master.cf"
 postconf -c "$CONF" -e "queue_directory = $SPOOL" 'relayhost = [smtp.office365.com]:587' \
 	smtp_sasl_auth_enable=yes "smtp_sasl_password_maps = hash:$CONF/sasl_passwd" \
 	'smtp_sasl_security_options =' smtp_sasl_mechanism_filter=xoauth2 smtp_tls_security_level=encrypt ||
-	e2e_die "setup: postconf failed"
+	bail "setup: postconf failed"
 echo '[smtp.office365.com]:587 alice@example.com:/etc/tokens/alice@example.com' >"$CONF/sasl_passwd"
 postmap -c "$CONF" "hash:$CONF/sasl_passwd"
 install -d -m 755 "$SPOOL/etc/tokens"
@@ -113,4 +113,4 @@ check "after: the map sends the imported token file" \
 	seen "^OK +postfix: the password map sends \[smtp.office365.com\]:587 the token file $NEW"
 check "after: doctor reports the refresh token's real age (10 days)" seen "refresh token: last used 10d"
 
-e2e_finish
+tests_exit

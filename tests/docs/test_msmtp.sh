@@ -13,7 +13,7 @@
 # Not in the guide, test only: HOME is a fresh directory; `sasl-oauth2` on
 # PATH is the build tree's CLI (or, until `token` is built, a stand-in).
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=clients.md
 docs_client_setup docs-msmtp msmtp
@@ -28,7 +28,7 @@ check "the guide's msmtprc gets the password from 'sasl-oauth2 token work'" \
 	grep -qx 'passwordeval sasl-oauth2 token work' "$E2E_TMP/msmtprc"
 guide_config "$E2E_TMP/msmtp-send.sh" "$GUIDE" msmtp-send
 subject=$(sed -n "s/.*'Subject: \([^\\\\]*\)\\\\n.*/\1/p" "$E2E_TMP/msmtp-send.sh")
-[ -n "$subject" ] || e2e_die "docs/$GUIDE: snippet msmtp-send: no Subject: in the printf"
+[ -n "$subject" ] || bail "docs/$GUIDE: snippet msmtp-send: no Subject: in the printf"
 
 # send_case NAME MECH RCFILE: runs the guide's send command with RCFILE as
 # ~/.msmtprc in a fresh HOME; the message must reach the sink behind
@@ -59,8 +59,8 @@ send_case() {
 send_case xoauth2 XOAUTH2 "$E2E_TMP/msmtprc"
 skip_if_stand_in "msmtp passwordeval"
 msmtprc_ob=$(subst "$(cat "$E2E_TMP/msmtprc")" "auth xoauth2" "auth oauthbearer") ||
-	e2e_die "docs/$GUIDE: snippet msmtprc: no 'auth xoauth2' line"
+	bail "docs/$GUIDE: snippet msmtprc: no 'auth xoauth2' line"
 printf '%s\n' "$msmtprc_ob" >"$E2E_TMP/msmtprc-oauthbearer"
 send_case oauthbearer OAUTHBEARER "$E2E_TMP/msmtprc-oauthbearer"
 
-e2e_finish
+tests_exit

@@ -15,7 +15,7 @@
 # with -n (no system muttrc); `sasl-oauth2` on PATH is the build tree's CLI
 # (or, until `token` is built, a stand-in).
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=clients.md
 docs_client_setup docs-mutt
@@ -79,7 +79,7 @@ mutt_program() {
 	logins=$(dovecot_tls_logins imap-login "$AUTH_USER" OAUTHBEARER)
 	TMUX_SOCK="$E2E_TMP/tmux-$prog.sock"
 	tmux -S "$TMUX_SOCK" new-session -d -x 160 -y 30 \
-		"env TERM=xterm $prog -n -F '$MUTTRC'; sleep 60" || e2e_die "setup: tmux did not start"
+		"env TERM=xterm $prog -n -F '$MUTTRC'; sleep 60" || bail "setup: tmux did not start"
 	E2E_PIDS+=("$(tmux -S "$TMUX_SOCK" display-message -p '#{pid}')")
 	SUBJECT=$subject
 	if wait_for 20 shows_message; then
@@ -100,4 +100,4 @@ shows_message() { screen | grep -qF "$SUBJECT"; }
 mutt_program neomutt
 mutt_program mutt
 
-e2e_finish
+tests_exit

@@ -18,7 +18,8 @@
 # its line about the step mutt and neomutt make after a success shows that
 # libsasl2 ran it.
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/clients.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=clients.md
 e2e_setup docs-mutt-sasl tmux
@@ -78,4 +79,4 @@ for prog in neomutt mutt; do
 	add_token "$GOOD" "$AUTH_USER"
 done
 
-e2e_finish
+tests_exit

@@ -22,17 +22,17 @@
 # Not in the guide, test only: HOME is a fresh directory; SASL_PATH points
 # at the build tree's plugin.
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=clients.md
 docs_client_setup docs-perl-sasl perl
 for m in Net::SMTP Mail::IMAPClient IO::Socket::SSL; do
-	perl -M"$m" -e 1 2>/dev/null || e2e_die "setup: Perl module $m is missing (run tests/install-deps.sh)"
+	perl -M"$m" -e 1 2>/dev/null || bail "setup: Perl module $m is missing (run tests/install-deps.sh)"
 done
 # The guide's `use Authen::SASL qw(XS Cyrus)`: Debian 13 has ::XS, 12 ::Cyrus.
 SASL_IMPL=$(perl -e 'use Authen::SASL qw(XS Cyrus); print $Authen::SASL::Plugins[0]' 2>/dev/null) ||
-	e2e_die "setup: neither Authen::SASL::XS nor Authen::SASL::Cyrus is installed (run tests/install-deps.sh)"
-e2e_note "Perl's libsasl2 binding: $SASL_IMPL"
+	bail "setup: neither Authen::SASL::XS nor Authen::SASL::Cyrus is installed (run tests/install-deps.sh)"
+note "Perl's libsasl2 binding: $SASL_IMPL"
 
 long_token_file "$AUTH_USER"
 revoked_token_file "$AUTH_USER"
@@ -176,4 +176,4 @@ done
 check "no output shows a token" \
 	bash -c '! grep -qF -e "$1" -e "$2" -e "$3" "$4"/smtp-*.out "$4"/imap-*.out' _ "$GOOD" "$LONG0" "$BAD" "$E2E_TMP"
 
-e2e_finish
+tests_exit

@@ -11,7 +11,8 @@
 #   -m XOAUTH2                                       -m MECH
 # Not in the guide, test only: SASL_PATH points at the build tree's plugin.
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/clients.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=clients.md
 DOVECOT_POP3=yes docs_client_setup docs-pop3test "$POP3TEST"
@@ -53,4 +54,4 @@ for mech in XOAUTH2 OAUTHBEARER; do
 	pop_case "$m-revoked" "$mech" "$BADFILE" refused
 done
 
-e2e_finish
+tests_exit

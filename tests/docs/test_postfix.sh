@@ -21,7 +21,9 @@
 # SASL_OAUTH2_CONF (chroot_dir = the queue directory) in import_environment;
 # the receiver offers STARTTLS with the test CA's certificate.
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/postfix.sh"
+. "$(dirname "$0")/../lib/clients.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=postfix.md
 e2e_setup docs-postfix postfix
@@ -36,7 +38,7 @@ start_postfix_pair "$AUTH_USER" /nonexistent
 CONF="$PF_CLIENT_DIR/etc"
 SPOOL="$PF_CLIENT_DIR/queue"
 NEXTHOP="[127.0.0.1]:$PF_RECV_PORT"
-e2e_note "sending postfix $CONF (smtpd :$PF_CLIENT_PORT) -> receiver :$PF_RECV_PORT"
+note "sending postfix $CONF (smtpd :$PF_CLIENT_PORT) -> receiver :$PF_RECV_PORT"
 
 # the receiver offers STARTTLS (start_postfix_pair), which the guide's
 # smtp_tls_security_level = encrypt needs
@@ -61,7 +63,7 @@ write_token_file "$TOKDIR/alice.json" "$GOOD" "$AUTH_USER" 3600 postfix
 # transports (what postfix's postinst writes when that is chosen), then the
 # guide's commands that undo them
 postconf -c "$CONF" -e default_transport=error relay_transport=error ||
-	e2e_die "setup: cannot set the Local only transports"
+	bail "setup: cannot set the Local only transports"
 PC=("postconf " "postconf -c $CONF ")
 guide_config "$E2E_TMP/main.cf.sh" "$GUIDE" postfix-main.cf "${SUBS[@]:0:2}" "${SUBS[@]:4:2}" "${PC[@]}"
 guide_config "$E2E_TMP/transports.sh" "$GUIDE" postfix-transports "${PC[@]}"
@@ -89,9 +91,9 @@ postconf -c "$CONF" -e "import_environment = $(postconf -c "$CONF" -h import_env
 # master sets the environment only when it starts: restart the instance
 master_pid=$(sed -n 's/ //gp;1q' "$SPOOL/pid/master.pid")
 postfix -c "$CONF" stop >/dev/null 2>&1
-wait_for 10 bash -c '! kill -0 "$1" 2>/dev/null' _ "$master_pid" || e2e_die "setup: sending postfix did not stop"
-postfix -c "$CONF" start >/dev/null 2>&1 || e2e_die "setup: sending postfix did not start again"
-wait_port "$PF_CLIENT_PORT" 10 || e2e_die "setup: sending postfix smtpd not listening after restart"
+wait_for 10 bash -c '! kill -0 "$1" 2>/dev/null' _ "$master_pid" || bail "setup: sending postfix did not stop"
+postfix -c "$CONF" start >/dev/null 2>&1 || bail "setup: sending postfix did not start again"
+wait_port "$PF_CLIENT_PORT" 10 || bail "setup: sending postfix smtpd not listening after restart"
 # smtp chrooted, as in Debian's master.cf
 postconf -c "$CONF" -F smtp/unix/chroot=y
 check "the sending smtp service is chrooted (master.cf column 5 = y)" \
@@ -179,4 +181,4 @@ else
 	show_log "$E2E_TMP/cron-run.out" "watch --once"
 fi
 
-e2e_finish
+tests_exit

@@ -12,20 +12,20 @@
 # shipped unit: systemd-analyze verify, and its sandbox lets watch reach
 # sendmail's maildrop and the textfile directory.
 set -u
-. "$(dirname "$0")/docs_env.sh"
-. "$(dirname "$0")/../e2e/refresh_env.sh"
+. "$(dirname "$0")/../lib/cli.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=postfix.md
 cli_setup docs-monitoring
 T=$E2E_TMP
 NE=$(command -v prometheus-node-exporter || true)
-[ -n "$NE" ] || e2e_die "setup: prometheus-node-exporter is not installed (tests/install-deps.sh)"
-[ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1 || e2e_die "setup: needs root and a postfix user"
+[ -n "$NE" ] || bail "setup: prometheus-node-exporter is not installed (tests/install-deps.sh)"
+[ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1 || bail "setup: needs root and a postfix user"
 CLI=$(for_user postfix "$SO" "$T")
 chmod 755 "$T"
-BAD_PORT=$(free_port) || e2e_die "setup: no free port"
+BAD_PORT=$(free_port) || bail "setup: no free port"
 e2e_bg "$T/badtoken.log" "$NODE" "$E2E_DIR/badtoken.js" "$BAD_PORT" --tls-dir "$CA_DIR"
-wait_port "$BAD_PORT" 10 || e2e_die "setup: badtoken.js did not start"
+wait_port "$BAD_PORT" 10 || bail "setup: badtoken.js did not start"
 
 # refresh_margin 86400: every pass renews; failing is announced at once.
 write_refresh_conf "chroot_dir = $T/chroot
@@ -51,10 +51,10 @@ timeout 60 setpriv --no-new-privs "$CLI" watch --for postfix --once --stderr --m
 check "watch --for postfix --once --metrics-file wrote the file (mode 644, owner postfix)" \
 	test "$(stat -c '%a %U' "$PROM" 2>/dev/null)" = "644 postfix"
 
-NE_PORT=$(free_port) || e2e_die "setup: no free port"
+NE_PORT=$(free_port) || bail "setup: no free port"
 e2e_bg "$T/node_exporter.log" "$NE" --collector.disable-defaults --collector.textfile \
 	--collector.textfile.directory="$TF" --web.listen-address="127.0.0.1:$NE_PORT"
-wait_port "$NE_PORT" 15 || { show_log "$T/node_exporter.log" node_exporter; e2e_die "setup: node_exporter did not start"; }
+wait_port "$NE_PORT" 15 || { show_log "$T/node_exporter.log" node_exporter; bail "setup: node_exporter did not start"; }
 scrape() { curl -sS --max-time 10 "http://127.0.0.1:$NE_PORT/metrics" >"$T/$1.scrape"; }
 # value SCRAPE METRIC{LABELS}: the sample's value ("" when absent); node_exporter
 # sorts the labels by name
@@ -178,4 +178,4 @@ check "unit: NoNewPrivileges=yes, as test_notify.sh runs sendmail" grep -qx 'NoN
 check "unit: no PrivateNetwork/IPAddressDeny that would cut off the token endpoint" \
 	bash -c '! grep -qE "^(PrivateNetwork=yes|IPAddressDeny=)" "$1"' _ "$UNIT"
 
-e2e_finish
+tests_exit

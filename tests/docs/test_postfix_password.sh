@@ -21,7 +21,8 @@
 # XOAUTH2/OAUTHBEARER login makes Dovecot post the bearer token there) and
 # from the receiver's log.
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/postfix.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=postfix.md
 e2e_setup docs-postfix-password postfix
@@ -41,7 +42,7 @@ start_introspect
 start_dovecot
 start_postfix_pair "$AUTH_USER" "$PASSWORD"
 CONF="$PF_CLIENT_DIR/etc"
-e2e_note "client postfix smtpd :$PF_CLIENT_PORT -> receiver smtpd :$PF_RECV_PORT (dovecot auth), introspection :$INTROSPECT_PORT"
+note "client postfix smtpd :$PF_CLIENT_PORT -> receiver smtpd :$PF_RECV_PORT (dovecot auth), introspection :$INTROSPECT_PORT"
 
 count() { grep -cE -- "$1" "$2" 2>/dev/null || true; }
 more_than() { [ "$(count "$2" "$3")" -gt "$1" ]; } # N PATTERN FILE
@@ -53,8 +54,8 @@ filter() {
 		postconf -c "$CONF" -e "$1"
 	else
 		postconf -c "$CONF" -X smtp_sasl_mechanism_filter
-	fi || e2e_die "setup: postconf failed"
-	postfix -c "$CONF" reload >/dev/null 2>&1 || e2e_die "setup: postfix reload failed"
+	fi || bail "setup: postconf failed"
+	postfix -c "$CONF" reload >/dev/null 2>&1 || bail "setup: postfix reload failed"
 	sleep 1 # let master restart its services with the new settings
 }
 
@@ -118,11 +119,11 @@ filter ""
 relay no-filter bob@example.net
 case $OUTCOME in
 sent)
-	e2e_note "no-filter: libsasl2 picked PLAIN"
+	note "no-filter: libsasl2 picked PLAIN"
 	check "no-filter: relayed with PLAIN" \
 		test "$(count "sasl_method=PLAIN, sasl_username=$AUTH_USER" "$PF_RECV_LOG")" -ge 2 ;;
 *)
-	e2e_note "no-filter: libsasl2 picked the plugin: $(echo "$NEW_WARN" | sed 's/.*warning: //')"
+	note "no-filter: libsasl2 picked the plugin: $(echo "$NEW_WARN" | sed 's/.*warning: //')"
 	check "no-filter: the message was deferred" test "$OUTCOME" = deferred
 	check "no-filter: the plugin's one warning says why and how to restrict the mechanisms" \
 		bash -c 'test "$(printf "%s\n" "$1" | grep -c "does not look like an access token.*smtp_sasl_mechanism_filter")" = 1' _ "$NEW_WARN" ;;
@@ -142,8 +143,8 @@ for c in "xoauth2-only bob@example.net XOAUTH2" "oauthbearer-only carol@example.
 		grep -q "warning: SASL authentication problem: sasl-oauth2 $3: " <<<"$NEW_WARN"
 	check "$1: it says the password does not look like a token and names smtp_sasl_mechanism_filter" \
 		grep -q "does not look like an access token or a token file.*smtp_sasl_mechanism_filter" <<<"$NEW_WARN"
-	e2e_note "$1: $(echo "$NEW_WARN" | sed 's/.*warning: //')"
+	note "$1: $(echo "$NEW_WARN" | sed 's/.*warning: //')"
 	no_password_sent "$1"
 done
 
-e2e_finish
+tests_exit

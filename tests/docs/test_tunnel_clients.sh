@@ -16,11 +16,11 @@
 # (SASL_OAUTH2_CONF) trusts the test CA; `sasl-oauth2` on PATH is the build
 # tree's; the programs run with -n (no system muttrc) in tmux.
 set -u
-. "$(dirname "$0")/docs_env.sh"
+. "$(dirname "$0")/../lib/docs.sh"
 
 GUIDE=clients.md
 DOVECOT_SSL_REQUIRED=yes docs_client_setup docs-tunnel-clients mutt neomutt mbsync tmux
-[ "$TOKEN_CMD" = real ] || e2e_die "setup: the build tree's sasl-oauth2 is needed (tunnel)"
+[ "$TOKEN_CMD" = real ] || bail "setup: the build tree's sasl-oauth2 is needed (tunnel)"
 printf 'ca_bundle = %s\n' "$CA_DIR/ca.pem" >"$E2E_TMP/sasl-oauth2.conf"
 export SASL_OAUTH2_CONF="$E2E_TMP/sasl-oauth2.conf"
 TUNNEL_SUB=('tunnel --preauth work"' "tunnel --preauth work localhost $DOVECOT_IMAPS_PORT --tls implicit\"")
@@ -48,7 +48,7 @@ for prog in mutt neomutt; do
 	sock="$home/tmux.sock"; mkdir -p "$home"
 	tmux -S "$sock" new-session -d -x 160 -y 30 \
 		"env HOME='$home' TERM=xterm $bin -n -F '$E2E_TMP/muttrc' -d 2 $( [ $prog = neomutt ] && echo "-l '$home/debug.log'" ); sleep 60" ||
-		e2e_die "setup: tmux did not start"
+		bail "setup: tmux did not start"
 	E2E_PIDS+=("$(tmux -S "$sock" display-message -p '#{pid}')")
 	screen() { tmux -S "$sock" capture-pane -p 2>/dev/null; }
 	if wait_for 20 bash -c 'tmux -S "$1" capture-pane -p | grep -qF "$2"' _ "$sock" "$subject"; then
@@ -69,7 +69,7 @@ for prog in mutt neomutt; do
 	start=$SECONDS
 	tmux -S "$sock" new-session -d -x 160 -y 30 \
 		"env HOME='$home' TERM=xterm $bin -n -F '$E2E_TMP/muttrc' -d 2 $( [ $prog = neomutt ] && echo "-l '$home/debug-bad.log'" ); sleep 60" ||
-		e2e_die "setup: tmux did not start"
+		bail "setup: tmux did not start"
 	E2E_PIDS+=("$(tmux -S "$sock" display-message -p '#{pid}')")
 	if [ $prog = mutt ]; then
 		check "mutt, refused token: the screen shows the server's answer, within seconds" \
@@ -121,4 +121,4 @@ check "doctor: the guide's muttrc and mbsyncrc use the tunnel with account work,
 		 grep -q "^OK .*/.mbsyncrc:2: connects through sasl-oauth2 tunnel with account work" "$1" &&
 		 ! grep -E "^(WARN|FAIL)" "$1" | grep -qE "muttrc|mbsyncrc"' _ "$E2E_TMP/doctor.out"
 check "no token in any output" bash -c '! grep -rqF -e "$1" -e "$2" "$3"/*.out "$3"/home-*/' _ "$GOOD" "$BAD" "$E2E_TMP"
-e2e_finish
+tests_exit

@@ -1,7 +1,7 @@
 /*
  * LD_PRELOAD fault injection for the refresh tests' negative controls: it
  * breaks one guarantee of the token store so that a test can show it would
- * notice. Built on demand by tests/e2e/multiproc_env.sh (rf_setup) and
+ * notice. Built on demand by tests/lib/multiproc.sh (rf_setup) and
  * used only when a test runs with FAULT=MODE; never in a normal run.
  *
  *   OA2_FAULT=nolock    flock(2) succeeds without locking: no single flight

@@ -19,9 +19,9 @@
 # Single flight: 64 processes needing a new app-only token at once -> exactly
 # one token request.
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/env.sh"
-. "$(dirname "$0")/oidc_env.sh"
+. "$(dirname "$0")/../lib/clients.sh"
+. "$(dirname "$0")/../lib/oidc.sh"
+. "$(dirname "$0")/../lib/shellwords.sh"
 
 CLI="$BUILDDIR/tools/sasl-oauth2"
 e2e_setup app-only
@@ -41,10 +41,10 @@ check "keygen: prints the expiry" grep -q 'Expires: .*in 90 days' "$T/keygen.out
 "$CLI" keygen "$T/key.pem" "$T/other.pem" >"$T/keygen2.out" 2>&1
 check "keygen: refuses to replace an existing key (exit 74)" test $? = 74
 "$CLI" keygen "$T/wrongkey.pem" "$T/wrongcert.pem" --bits 2048 >/dev/null 2>&1 ||
-	e2e_die "setup: keygen of the second pair failed"
+	bail "setup: keygen of the second pair failed"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/sa-priv.pem" 2>/dev/null &&
 	openssl pkey -in "$T/sa-priv.pem" -pubout -out "$T/sa-pub.pem" 2>/dev/null ||
-	e2e_die "setup: openssl could not make the service account key"
+	bail "setup: openssl could not make the service account key"
 ( umask 077; printf 'app-secret-%s\n' "$RANDOM$RANDOM" >"$T/secret" )
 
 cat >"$T/app.json" <<EOF
@@ -57,7 +57,7 @@ cat >"$T/app.json" <<EOF
       "mailboxes": ["$GU"] } ] }
 EOF
 start_oidcserver --app-config "$T/app.json"
-e2e_note "oidcserver at $OIDC_URL"
+note "oidcserver at $OIDC_URL"
 
 # Google's key file as the Cloud console writes it; token_uri is this server.
 "$NODE" -e '
@@ -76,8 +76,7 @@ provider.test.scope = https://outlook.office365.com/.default
 EOF
 
 tok() { echo "$SASL_OAUTH2_STATE_DIR/$1.json"; }
-field() { jfile "$1" "$2"; }
-requests() { oidc_stat token_requests; }
+field() { json_field "$1" "$2"; }
 
 # ---- Microsoft's tenant rules (no network: refused before any request)
 "$CLI" authorize bad --app --tenant common --client-id x --user "$U" \
@@ -171,7 +170,7 @@ check "doctor: no FAIL about the token file or its credentials" \
 	test -z "$(grep -E '^FAIL (token|certificate|private|grant|tenant|client|access|last)' "$T/doctor-crt.out")"
 
 # doctor on a certificate that is about to expire, and on one of another key
-"$BUILDDIR/tests/tools/old_cert" "$T/key.pem" "$T/soon.pem" -1 10 || e2e_die "setup: old_cert failed"
+"$BUILDDIR/tests/tools/old_cert" "$T/key.pem" "$T/soon.pem" -1 10 || bail "setup: old_cert failed"
 with_cert() { # NAME CERT: a copy of crt's token file naming CERT
 	"$NODE" -e 'const fs = require("fs"); const [src, dst, cert] = process.argv.slice(1);
 		const o = JSON.parse(fs.readFileSync(src, "utf8")); o.certificate_file = cert;
@@ -212,7 +211,7 @@ bad_case groupread 'readable by group or others.*chmod 600' "$T/key.pem" \
 chmod 600 "$T/key.pem"
 # an expired certificate for the right key (openssl 3.0 cannot date one back)
 "$BUILDDIR/tests/tools/old_cert" "$T/key.pem" "$T/expired.pem" -60 30 ||
-	e2e_die "setup: old_cert failed"
+	bail "setup: old_cert failed"
 bad_case expired 'expired [0-9]+ days ago.*keygen' "$T/expired.pem" \
 	--certificate "$T/expired.pem" --private-key "$T/key.pem"
 
@@ -249,7 +248,7 @@ oidc_admin POST /admin/config '{"clock_skew":7200}' >/dev/null
 check "skew: refresh fails" test $? != 0
 check "skew: the error explains the clock (check NTP)" grep -q 'clock is off' "$T/skew.out"
 check "skew: the access token is unchanged" \
-	test "$(field "$(tok goo)" access_token)" = "$(jfile "$T/goo.expired" access_token)"
+	test "$(field "$(tok goo)" access_token)" = "$(json_field "$T/goo.expired" access_token)"
 check "skew: last_error records invalid_grant" grep -q invalid_grant <<<"$(field "$(tok goo)" last_error)"
 oidc_admin POST /admin/config '{"clock_skew":0,"delegation":false}' >/dev/null
 "$CLI" refresh goo >"$T/deleg.out" 2>&1
@@ -298,4 +297,4 @@ check "forget: the secret file stays" test -s "$T/secret"
 
 check "no secret, assertion or token in the server's log" \
 	bash -c '! grep -qF -- "$1" "$2"' _ "$(head -n1 "$T/secret")" "$OIDC_LOG"
-e2e_finish
+tests_exit

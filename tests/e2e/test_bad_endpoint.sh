@@ -5,16 +5,15 @@
 # updated with last_error (a refusal) - never corrupt, never emptied, and
 # the refresh token is never dropped.
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/env.sh"
-. "$(dirname "$0")/refresh_env.sh"
+. "$(dirname "$0")/../lib/json.sh"
+. "$(dirname "$0")/../lib/plugin.sh"
 
 e2e_setup badendpoint
 CA_DIR="$E2E_TMP/ca"
-bash "$E2E_DIR/make-ca.sh" "$CA_DIR" >/dev/null || e2e_die "setup: make-ca.sh failed"
-BAD_PORT=$(free_port) || e2e_die "setup: no free port"
+bash "$E2E_DIR/make-ca.sh" "$CA_DIR" >/dev/null || bail "setup: make-ca.sh failed"
+BAD_PORT=$(free_port) || bail "setup: no free port"
 e2e_bg "$E2E_TMP/badtoken.log" "$NODE" "$E2E_DIR/badtoken.js" "$BAD_PORT" --tls-dir "$CA_DIR"
-wait_port "$BAD_PORT" 10 || { show_log "$E2E_TMP/badtoken.log" badtoken; e2e_die "setup: badtoken.js did not start"; }
+wait_port "$BAD_PORT" 10 || { show_log "$E2E_TMP/badtoken.log" badtoken; bail "setup: badtoken.js did not start"; }
 write_refresh_conf   # timeout = 3, connect_timeout = 2
 U=alice@example.com
 F="$E2E_TMP/bad.json"
@@ -111,4 +110,4 @@ check "/no_expires_in: the refresh token is kept (none returned)" \
 check "/no_expires_in: expires_at set an hour ahead" \
 	test "$(json_field "$F" expires_at)" -gt $(( $(date +%s) + 3500 ))
 
-e2e_finish
+tests_exit

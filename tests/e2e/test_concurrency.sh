@@ -26,10 +26,9 @@
 # FAULT=nolock (see fault_shim.c) disables the lock: the test must fail.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "$HERE/../lib.sh"
-# shellcheck source=multiproc_env.sh
-. "$HERE/multiproc_env.sh"
+. "$HERE/../lib/servers.sh"
+. "$HERE/../lib/plugin.sh"
+. "$HERE/../lib/multiproc.sh"
 
 N=${CONC_N:-32}
 DELAY_MS=${CONC_DELAY_MS:-200}
@@ -37,7 +36,7 @@ T0=$EPOCHREALTIME
 
 rf_setup concurrency
 rf_start_authserver --strict-rotation --delay-ms "$DELAY_MS"
-rf_note "authserver $RF_URL (strict rotation, delay ${DELAY_MS} ms), $N processes per scenario"
+note "authserver $RF_URL (strict rotation, delay ${DELAY_MS} ms), $N processes per scenario"
 
 # storm NAME EXPIRES_IN MECH...: N processes, mechanisms taken in turn from
 # the list, against a fresh grant whose file says the access token expires
@@ -50,7 +49,7 @@ storm() {
 	rf_seed 3600
 	stale="stale-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
 	rf_write_token_file "$tok" "$stale" $(( $(date +%s) + expires_in )) "$RF_SEED_RT"
-	rf_api POST /admin/reset-stats >/dev/null || rf_die "$name: reset-stats failed"
+	rf_api POST /admin/reset-stats >/dev/null || bail "$name: reset-stats failed"
 
 	# Barrier: every child blocks on a shared flock of $d/go until this
 	# shell drops its exclusive one, so all N start at the same instant.
@@ -73,10 +72,10 @@ storm() {
 	prefixes=$(cat "$d"/out.* | sed -n 's/^OK //p' | sort -u | tr '\n' ' ')
 	stats=$(rf_api GET /admin/stats)
 	local req rok conc
-	req=$(rf_jget token_requests <<<"$stats")
-	rok=$(rf_jget refresh_ok <<<"$stats")
-	conc=$(rf_jget max_concurrent_token_requests <<<"$stats")
-	rf_note "$name: ${oks}/$N OK, prefixes: ${prefixes:-none}; token_requests=$req refresh_ok=$rok max_concurrent=$conc"
+	req=$(jstr "$stats" token_requests)
+	rok=$(jstr "$stats" refresh_ok)
+	conc=$(jstr "$stats" max_concurrent_token_requests)
+	note "$name: ${oks}/$N OK, prefixes: ${prefixes:-none}; token_requests=$req refresh_ok=$rok max_concurrent=$conc"
 
 	check "$name: exactly one token request for $N processes (got $req)" test "$req" = 1
 	check "$name: the one request succeeded, never two in flight (refresh_ok=$rok, max_concurrent=$conc)" \
@@ -117,5 +116,5 @@ storm xoauth2 -60 XOAUTH2
 storm mixed -60 XOAUTH2 OAUTHBEARER
 storm in-margin 300 OAUTHBEARER XOAUTH2
 
-rf_note "runtime $(( (${EPOCHREALTIME/./} - ${T0/./}) / 1000 )) ms"
-rf_finish
+note "runtime $(( (${EPOCHREALTIME/./} - ${T0/./}) / 1000 )) ms"
+tests_exit

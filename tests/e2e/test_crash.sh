@@ -37,10 +37,9 @@
 # FAULT=norename (the file is never rewritten) must fail part 2.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "$HERE/../lib.sh"
-# shellcheck source=multiproc_env.sh
-. "$HERE/multiproc_env.sh"
+. "$HERE/../lib/servers.sh"
+. "$HERE/../lib/plugin.sh"
+. "$HERE/../lib/multiproc.sh"
 
 ITER=${CRASH_ITER:-300}
 VERIFY_EVERY=${CRASH_VERIFY_EVERY:-20}
@@ -52,7 +51,7 @@ now_us() { echo "${EPOCHREALTIME/./}"; }
 
 rf_setup crash
 rf_start_authserver
-rf_note "authserver $RF_URL (old refresh tokens stay valid), $ITER iterations"
+note "authserver $RF_URL (old refresh tokens stay valid), $ITER iterations"
 D="$RF_TMP/crash"
 mkdir -p "$D"
 TOK="$D/alice.json"
@@ -81,20 +80,20 @@ one_auth() {
 rf_api POST /admin/config "{\"delay_ms\":$((MAX_DELAY_MS / 2))}" >/dev/null
 samples=()
 for _ in 1 2 3 4 5; do
-	rf_tokd expire "$TOK" 60 || rf_die "calibration: cannot expire $TOK: $RF_TOKD_OUT"
+	rf_tokd expire "$TOK" 60 || bail "calibration: cannot expire $TOK: $RF_TOKD_OUT"
 	s=$(now_us)
 	one_auth
 	samples+=($(( ($(now_us) - s) / 1000 )))
-	[ "$A_RC" = 0 ] || rf_die "calibration: a plain refresh failed: $A_OUT"
+	[ "$A_RC" = 0 ] || bail "calibration: a plain refresh failed: $A_OUT"
 done
 T_MS=$(printf '%s\n' "${samples[@]}" | sort -n | sed -n 3p)
 WINDOW_MS=$(( T_MS + 1 ))
-rf_note "a whole refresh takes ${T_MS} ms (median of: ${samples[*]}); kill delays 0-${WINDOW_MS} ms"
+note "a whole refresh takes ${T_MS} ms (median of: ${samples[*]}); kill delays 0-${WINDOW_MS} ms"
 
 # --- part 1: kill -9 at random points --------------------------------------
 before=0 during=0 writing=0 after=0 finished=0 finish_bad=0 broken=0 unsafe=0 verified=0 verify_fail=0
 rf_tokd inspect "$TOK" --stats "$STATS" --ca "$RF_CA/ca.pem" \
-	--set-delay $(( RANDOM % (MAX_DELAY_MS + 1) )) --expire 60 || rf_die "setup: $RF_TOKD_OUT"
+	--set-delay $(( RANDOM % (MAX_DELAY_MS + 1) )) --expire 60 || bail "setup: $RF_TOKD_OUT"
 prev=$RF_TOKD_OUT
 
 # verify N: the file's refresh token works (the file is expired now).
@@ -111,7 +110,7 @@ verify() {
 	else
 		verify_fail=$((verify_fail + 1))
 		[ "$verify_fail" -gt 3 ] ||
-			rf_note "iteration $1: the refresh token in the file does not work: $A_OUT ($info)"
+			note "iteration $1: the refresh token in the file does not work: $A_OUT ($info)"
 	fi
 	prev=$info
 }
@@ -130,7 +129,7 @@ for i in $(seq 1 "$ITER"); do
 	info=$RF_TOKD_OUT
 	if [ "$(field valid "$info")" != 1 ]; then
 		broken=$((broken + 1))
-		rf_note "iteration $i (killed after $kd ms, exit $rc): token file broken: $info"
+		note "iteration $i (killed after $kd ms, exit $rc): token file broken: $info"
 		break
 	fi
 	[ "$(field tmpunsafe "$info")" = 0 ] || unsafe=$((unsafe + 1))
@@ -146,7 +145,7 @@ for i in $(seq 1 "$ITER"); do
 		if [ "$rc" != 0 ] || [ "$changed" = 0 ]; then
 			finish_bad=$((finish_bad + 1))
 			[ "$finish_bad" -gt 3 ] ||
-				rf_note "iteration $i: sasl_auth was not killed but exited $rc ($(cat "$D/out"))," \
+				note "iteration $i: sasl_auth was not killed but exited $rc ($(cat "$D/out"))," \
 					"refresh token changed: $changed"
 		fi
 	elif [ "$changed" = 1 ]; then
@@ -168,10 +167,10 @@ tmpfiles=0
 for f in "$D"/.alice.json.??????; do
 	[ -e "$f" ] && tmpfiles=$((tmpfiles + 1))
 done
-rf_note "kills: $before before the token request, $during during it (or between it and" \
+note "kills: $before before the token request, $during during it (or between it and" \
 	"the write), $writing during the write (temp file left), $after after the rename;" \
 	"$finished processes finished before their kill"
-rf_note "temporary files left by killed writers: $tmpfiles ($(ls -A "$D" | tr '\n' ' '))"
+note "temporary files left by killed writers: $tmpfiles ($(ls -A "$D" | tr '\n' ' '))"
 check "the token file stayed a regular 0600 file of valid JSON with a refresh token through $ITER kills ($i done)" \
 	test "$broken" = 0
 # The write (mkostemp to rename, fsync included) and the exit after it are
@@ -187,12 +186,12 @@ check "the refresh token in the file worked at every check ($verified of $((veri
 check "no token in the killed or verifying processes' log lines" \
 	rf_no_secret_in "$D/killed.err" "$D/verify.err" -- "$RF_SEED_RT" "$RF_SEED_AT" \
 	"$(rf_tok get "$TOK" refresh_token 2>/dev/null)" "$(rf_tok get "$TOK" access_token 2>/dev/null)"
-rf_note "part 1 took $(( ($(now_us) - ${T0/./}) / 1000 )) ms"
+note "part 1 took $(( ($(now_us) - ${T0/./}) / 1000 )) ms"
 
 # --- part 2: strict rotation, every authentication refreshes ----------------
 T1=$(now_us)
 rf_start_authserver --strict-rotation --access-ttl 300
-rf_note "authserver $RF_URL (strict rotation, access tokens live 300 s)"
+note "authserver $RF_URL (strict rotation, access tokens live 300 s)"
 TOK="$RF_TMP/strict/alice.json"
 mkdir -p "$RF_TMP/strict"
 rf_seed 300
@@ -206,15 +205,15 @@ for i in $(seq 1 "$STRICT_N"); do
 	fi
 done
 stats=$(rf_api GET /admin/stats)
-req=$(rf_jget token_requests <<<"$stats")
-rfail=$(rf_jget refresh_failed <<<"$stats")
+req=$(jstr "$stats" token_requests)
+rfail=$(jstr "$stats" refresh_failed)
 check "strict rotation: $STRICT_N sequential authentications all succeeded ($oks)" test "$oks" = "$STRICT_N"
-for f in "${fails[@]:0:3}"; do rf_note "  failed $f"; done
+for f in "${fails[@]:0:3}"; do note "  failed $f"; done
 check "strict rotation: each refreshed once, none refused (token_requests=$req, refresh_failed=$rfail)" \
 	test "$req" = "$STRICT_N" -a "$rfail" = 0
 info=$(rf_tok inspect "$TOK")
 check "strict rotation: the file is valid, mode 0600 ($(field why "$info"))" test "$(field valid "$info")" = 1
 st=$(rf_refresh_status "$(rf_tok get "$TOK" refresh_token)")
 check "strict rotation: the last refresh token in the file is still accepted (status $st)" test "$st" = 200
-rf_note "part 2 took $(( ($(now_us) - T1) / 1000 )) ms; runtime $(( ($(now_us) - ${T0/./}) / 1000 )) ms"
-rf_finish
+note "part 2 took $(( ($(now_us) - T1) / 1000 )) ms; runtime $(( ($(now_us) - ${T0/./}) / 1000 )) ms"
+tests_exit

@@ -4,7 +4,7 @@
 # status, the lines that show each step worked, that it printed no token
 # beyond 6 characters, and that it left nothing running.
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
+. "$HERE/../lib/tree.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	skip "demo: tests/demo.sh needs root"

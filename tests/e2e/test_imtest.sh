@@ -3,7 +3,7 @@
 # private Dovecot IMAP server through the build tree's plugin, with XOAUTH2
 # and OAUTHBEARER; Dovecot validates the token at introspect.js.
 #
-# Checks per case (see expect_auth_ok / expect_auth_rejected in env.sh):
+# Checks per case (see expect_auth_ok / expect_auth_rejected in tests/lib/clients.sh):
 # what imtest printed (its protocol trace), the initial response decoded
 # from the trace, the server's error challenge and the client's answer to
 # it, the plugin's warning (captured from imtest's syslog), Dovecot's log
@@ -11,14 +11,14 @@
 # IMAP command must work.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/env.sh"
+. "$HERE/../lib/tokens.sh"
+. "$HERE/../lib/clients.sh"
 
 e2e_setup imtest
-[ -x "$IMTEST" ] || e2e_die "setup: $IMTEST missing (cyrus-clients)"
+[ -x "$IMTEST" ] || bail "setup: $IMTEST missing (cyrus-clients)"
 start_introspect
 start_dovecot
-e2e_note "dovecot imap on 127.0.0.1:$DOVECOT_IMAP_PORT, introspection on :$INTROSPECT_PORT"
+note "dovecot imap on 127.0.0.1:$DOVECOT_IMAP_PORT, introspection on :$INTROSPECT_PORT"
 
 AUTH_USER=alice@example.com
 CLIENT_PROG=$IMTEST CLIENT_NAME=imtest CLIENT_PORT=$DOVECOT_IMAP_PORT
@@ -56,4 +56,4 @@ expect_auth_rejected xoauth2-revoked XOAUTH2 "$TOKFILE" 401 ""
 check "introspection log shows only token prefixes" \
 	bash -c '! grep -qF -- "$1" "$2" && ! grep -qF -- "$3" "$2"' _ "$GOOD" "$INTROSPECT_LOG" "$BAD"
 
-e2e_finish
+tests_exit

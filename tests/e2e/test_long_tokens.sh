@@ -24,16 +24,17 @@
 # response on the AUTH line, by the Perl Net::SMTP tests.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/env.sh"
+. "$HERE/../lib/tokens.sh"
+. "$HERE/../lib/postfix.sh"
+. "$HERE/../lib/clients.sh"
 
 e2e_setup long-tokens mbsync postfix tmux
 for prog in "$IMTEST" "$SMTPTEST" "$POP3TEST"; do
-	[ -x "$prog" ] || e2e_die "setup: $prog missing (cyrus-clients)"
+	[ -x "$prog" ] || bail "setup: $prog missing (cyrus-clients)"
 done
 start_introspect
 start_saslserver
-e2e_note "saslserver: imap :$SS_IMAP_PORT, smtp (512) :$SS_SMTP_PORT, pop (255) :$SS_POP_PORT"
+note "saslserver: imap :$SS_IMAP_PORT, smtp (512) :$SS_SMTP_PORT, pop (255) :$SS_POP_PORT"
 
 AUTH_USER=alice@example.com
 SIZES=${LONG_TOKEN_SIZES:-1100 2000 4500}
@@ -107,7 +108,7 @@ done
 PF_DIR="$E2E_TMP/pf"
 PF_TOKEN="$E2E_TMP/pf-token.json"
 mkdir -p "$PF_DIR/etc"
-PF_PORT=$(free_port) || e2e_die "setup: no free port"
+PF_PORT=$(free_port) || bail "setup: no free port"
 {
 	pf_common_main_cf "$PF_DIR" client
 	cat <<EOF
@@ -129,7 +130,7 @@ EOF
 pf_master_cf "$PF_DIR/etc" "$PF_PORT"
 write_token_file "$PF_TOKEN" "${TOK[${SIZES%% *}]}" "$AUTH_USER" 3600 postfix
 pf_start "$PF_DIR"
-wait_port "$PF_PORT" 10 || e2e_die "setup: postfix smtpd not listening"
+wait_port "$PF_PORT" 10 || bail "setup: postfix smtpd not listening"
 for n in $SIZES; do
 	name="postfix-$n"
 	write_token_file "$PF_TOKEN" "${TOK[$n]}" "$AUTH_USER" 3600 postfix
@@ -263,4 +264,4 @@ done
 
 n=${SIZES##* }
 check "no token appears in the server's log" bash -c '! grep -qF -- "${1:0:40}" "$2"' _ "${TOK[$n]}" "$SS_LOG"
-e2e_finish
+tests_exit

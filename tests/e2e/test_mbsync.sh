@@ -14,7 +14,8 @@
 # sync, with no SASL warning from mbsync (after the server's OK it steps
 # once more with no data).
 set -u
-. "$(dirname "$0")/env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/clients.sh"
 
 e2e_setup mbsync mbsync
 start_tls_dovecot
@@ -104,4 +105,4 @@ for tls in None STARTTLS; do
 	rejected_case OAUTHBEARER $tls
 done
 
-e2e_finish
+tests_exit

@@ -20,11 +20,11 @@
 # OK with its leftover command buffer, which must not count as a rejection.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/env.sh"
+. "$HERE/../lib/tokens.sh"
+. "$HERE/../lib/clients.sh"
 
 e2e_setup mutt-sasl
-command -v tmux >/dev/null 2>&1 || e2e_die "setup: tmux is not installed (run tests/install-deps.sh)"
+command -v tmux >/dev/null 2>&1 || bail "setup: tmux is not installed (run tests/install-deps.sh)"
 start_tls_dovecot
 
 AUTH_USER=alice@example.com
@@ -107,8 +107,8 @@ one_case() {
 	fi
 	check "$name: the token is not in $prog's debug log" bash -c '! grep -qF -- "$1" "$2"' _ \
 		"$([ "$kind" = good ] && echo "$GOOD" || echo "$BAD")" "$DEBUG_LOG"
-	if [ "$TESTS_SHOWN" != "$E2E_FAILS" ]; then
-		TESTS_SHOWN=$E2E_FAILS
+	if [ "$TESTS_SHOWN" != "$TESTS_FAILED" ]; then
+		TESTS_SHOWN=$TESTS_FAILED
 		show_log "$E2E_TMP/$name/screen" "$prog screen" 10
 		show_log "$DEBUG_LOG" "$prog debug log" 30
 	fi
@@ -129,4 +129,4 @@ for prog in ${MUTT_SASL_PROGS:-neomutt mutt}; do
 	done
 done
 
-e2e_finish
+tests_exit

@@ -14,13 +14,13 @@
 # with `-mts smtp`: nmh's default hands mail to the local sendmail.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/env.sh"
+. "$HERE/../lib/tokens.sh"
+. "$HERE/../lib/dovecot.sh"
 
 NMH_BIN=${NMH_BIN:-/usr/bin/mh}
 NMH_LIB=${NMH_LIB:-/usr/lib/mh}
 e2e_setup nmh "$NMH_BIN/inc" "$NMH_LIB/post" "$NMH_BIN/install-mh"
-[ -e /usr/lib/dovecot/pop3 ] || e2e_die "setup: Dovecot's POP3 server is missing (dovecot-pop3d)"
+[ -e /usr/lib/dovecot/pop3 ] || bail "setup: Dovecot's POP3 server is missing (dovecot-pop3d)"
 start_introspect
 DOVECOT_POP3=yes start_dovecot
 AUTH_USER=alice@example.com
@@ -29,7 +29,7 @@ long_token_file "$AUTH_USER"
 
 NMH_HOME="$E2E_TMP/nmh-home"
 mkdir -p "$NMH_HOME"
-HOME=$NMH_HOME "$NMH_BIN/install-mh" -auto >/dev/null 2>&1 || e2e_die "setup: install-mh failed"
+HOME=$NMH_HOME "$NMH_BIN/install-mh" -auto >/dev/null 2>&1 || bail "setup: install-mh failed"
 printf 'From: %s\nTo: bob@example.net\nSubject: nmh test\n--------\nhello\n' "$AUTH_USER" \
 	>"$NMH_HOME/draft"
 
@@ -93,4 +93,4 @@ fails_fast "inc XOAUTH2 (nmh's own code, not libsasl2)" "must specify -authservi
 check "no output shows a token" \
 	bash -c '! grep -qF -e "$1" -e "$2" -e "$3" "$4"/nmh-*.out' _ "$GOOD" "$LONG" "$BAD" "$E2E_TMP"
 
-e2e_finish
+tests_exit

@@ -5,13 +5,13 @@
 # 8252 loopback + PKCE, RFC 8628 device flow). When these pass and a CLI test
 # fails, the CLI is at fault. Ends with a Dovecot login (imtest XOAUTH2
 # through the plugin) with a token the server issued.
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/env.sh"
-. "$(dirname "$0")/oidc_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/clients.sh"
+. "$(dirname "$0")/../lib/oidc.sh"
 
 e2e_setup oidcserver
 start_oidcserver --device-interval 1
-e2e_note "oidcserver at $OIDC_URL"
+note "oidcserver at $OIDC_URL"
 CA="$CA_DIR/ca.pem"
 CLIENT=("$NODE" "$E2E_DIR/loopback-client.js")
 T=$E2E_TMP
@@ -50,10 +50,10 @@ code_flow pub alice@example.com
 check "browser flow (public): browser.js reached the loopback page" test "$BROWSER_RC" = 0
 check "browser flow (public): the loopback page is the client's" grep -q 'authorization complete' "$T/pub.browser"
 check "browser flow (public): token response 200" test "$CLIENT_RC" = 0
-at=$(jfile "$T/pub.out" access_token); rt=$(jfile "$T/pub.out" refresh_token); idt=$(jfile "$T/pub.out" id_token)
+at=$(json_field "$T/pub.out" access_token); rt=$(json_field "$T/pub.out" refresh_token); idt=$(json_field "$T/pub.out" id_token)
 check "browser flow (public): refresh token issued for offline_access" test -n "$rt"
 check "browser flow (public): scope granted is openid email offline_access mail" \
-	test "$(jfile "$T/pub.out" scope)" = "openid email offline_access mail"
+	test "$(json_field "$T/pub.out" scope)" = "openid email offline_access mail"
 payload=$(echo "$idt" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null; true)
 check "browser flow (public): id_token email = the login" test "$(jstr "$payload" email)" = alice@example.com
 intro=$(oidc_introspect "$at")
@@ -78,11 +78,11 @@ check "an unregistered redirect path is refused (400, no redirect)" test "$code"
 
 # ---- refresh with rotation
 "${CLIENT[@]}" refresh "$OIDC_URL" "$CA" "$rt" >"$T/r1.out" 2>&1
-rt2=$(jfile "$T/r1.out" refresh_token)
-check "refresh: 200 with a new access token" test -n "$(jfile "$T/r1.out" access_token)"
+rt2=$(json_field "$T/r1.out" refresh_token)
+check "refresh: 200 with a new access token" test -n "$(json_field "$T/r1.out" access_token)"
 check "refresh: the refresh token rotated" bash -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$rt2" "$rt"
 "${CLIENT[@]}" refresh "$OIDC_URL" "$CA" "$rt" >"$T/r2.out" 2>&1
-check "refresh: the old refresh token is refused (invalid_grant)" test "$(jfile "$T/r2.out" error)" = invalid_grant
+check "refresh: the old refresh token is refused (invalid_grant)" test "$(json_field "$T/r2.out" error)" = invalid_grant
 
 # ---- confidential client, browser started by the client as $BROWSER would be
 export E2E_LOGIN_USER=dave@example.com E2E_BROWSER_LOG="$T/wrapper.log" E2E_BROWSER_PIDFILE="$T/wrapper.pid"
@@ -90,21 +90,21 @@ export E2E_LOGIN_USER=dave@example.com E2E_BROWSER_LOG="$T/wrapper.log" E2E_BROW
 	--browser "$E2E_DIR/browser-wrapper.sh" >"$T/conf.out" 2>"$T/conf.err" &
 cpid=$!; E2E_PIDS+=("$cpid")
 timeout 60 tail --pid="$cpid" -f /dev/null; wait "$cpid"; rc=$?
-check "confidential client via browser-wrapper.sh: tokens issued" test "$rc|$(jfile "$T/conf.out" token_type)" = "0|Bearer"
+check "confidential client via browser-wrapper.sh: tokens issued" test "$rc|$(json_field "$T/conf.out" token_type)" = "0|Bearer"
 check "confidential client: the wrapper's browser.js exited 0" wait_for 10 grep -q '^browser.js exit 0$' "$T/wrapper.log"
 check "confidential client: token belongs to dave@example.com" \
-	test "$(jstr "$(oidc_introspect "$(jfile "$T/conf.out" access_token)")" username)" = dave@example.com
+	test "$(jstr "$(oidc_introspect "$(json_field "$T/conf.out" access_token)")" username)" = dave@example.com
 "${CLIENT[@]}" code "$OIDC_URL" "$CA" --client-id test-confidential --secret wrong-secret \
 	--browser "$E2E_DIR/browser-wrapper.sh" >"$T/conf2.out" 2>"$T/conf2.err" &
 cpid=$!; E2E_PIDS+=("$cpid")
 timeout 60 tail --pid="$cpid" -f /dev/null; wait "$cpid"; rc=$?
-check "confidential client, wrong secret: invalid_client" test "$rc|$(jfile "$T/conf2.out" error)" = "1|invalid_client"
+check "confidential client, wrong secret: invalid_client" test "$rc|$(json_field "$T/conf2.out" error)" = "1|invalid_client"
 
 # ---- the user refuses on the consent page
 code_flow deny alice@example.com -- --deny
 check "consent denied: browser.js reached the loopback page" test "$BROWSER_RC" = 0
 check "consent denied: the client got error=access_denied" \
-	test "$CLIENT_RC|$(jfile "$T/deny.out" error)" = "1|access_denied"
+	test "$CLIENT_RC|$(json_field "$T/deny.out" error)" = "1|access_denied"
 
 # ---- device flow
 # device_start NAME [CLIENT ARGS...]: reference client polling in the background.
@@ -122,9 +122,9 @@ sleep 2.5 # some authorization_pending polls first
 "$NODE" "$E2E_DIR/browser.js" device "$VURI" "$UCODE" --user bob@example.com --timeout 40 >"$T/dev.browser" 2>&1
 check "device flow: browser.js approved the code (Sign-in Success)" grep -q 'Sign-in Success' "$T/dev.browser"
 wait "$DPID"; rc=$?
-check "device flow: tokens issued with a refresh token" test "$rc" = 0 -a -n "$(jfile "$T/dev.out" refresh_token)"
+check "device flow: tokens issued with a refresh token" test "$rc" = 0 -a -n "$(json_field "$T/dev.out" refresh_token)"
 check "device flow: token belongs to bob@example.com" \
-	test "$(jstr "$(oidc_introspect "$(jfile "$T/dev.out" access_token)")" username)" = bob@example.com
+	test "$(jstr "$(oidc_introspect "$(json_field "$T/dev.out" access_token)")" username)" = bob@example.com
 polls=$(oidc_admin GET /admin/device-polls)
 check "device flow: several authorization_pending polls, then ok, no slow_down for a client keeping the 1 s interval" \
 	"$NODE" -e 'const p = JSON.parse(process.argv[1]); const r = p.map((x) => x.result);
@@ -161,11 +161,11 @@ device_start dd
 "$NODE" "$E2E_DIR/browser.js" device "$VURI" "$UCODE" --user bob@example.com --deny --timeout 40 >"$T/dd.browser" 2>&1
 check "device denied at the confirmation page: browser.js exit 0" test $? = 0
 wait "$DPID"
-check "device denied at the confirmation page: the client gets access_denied" test "$(jfile "$T/dd.out" error)" = access_denied
+check "device denied at the confirmation page: the client gets access_denied" test "$(json_field "$T/dd.out" error)" = access_denied
 device_start dc
 "$NODE" "$E2E_DIR/browser.js" device "$VURI" "$UCODE" --user bob@example.com --deny-at consent --timeout 40 >"$T/dc.browser" 2>&1
 wait "$DPID"
-check "device denied at the consent page: the client gets access_denied" test "$(jfile "$T/dc.out" error)" = access_denied
+check "device denied at the consent page: the client gets access_denied" test "$(json_field "$T/dc.out" error)" = access_denied
 
 # ---- the browser driver fails cleanly when nothing listens on the loopback port
 port=$(free_port)
@@ -176,7 +176,7 @@ check "browser.js: connection refused -> exit 3" test $? = 3
 if [ -x "$IMTEST" ]; then
 	start_imap_for_oidc
 	tokfile="$T/bob.json"
-	write_token_file "$tokfile" "$(jfile "$T/dev.out" access_token)" bob@example.com 3000
+	write_token_file "$tokfile" "$(json_field "$T/dev.out" access_token)" bob@example.com 3000
 	out="$T/imtest.out"
 	run_cyrus_client "$out" "$T/imtest.syslog" "$IMTEST" "$DOVECOT_IMAP_PORT" XOAUTH2 bob@example.com "$tokfile"
 	check "dovecot: imtest XOAUTH2 logs in with the device flow's access token" grep -q '^Authenticated\.' "$out"
@@ -187,4 +187,4 @@ else
 	skip "dovecot login with an issued token: $IMTEST missing"
 fi
 
-e2e_finish
+tests_exit

@@ -10,7 +10,7 @@
 # Needs root (chroot, runuser); no server: the token endpoint's host is
 # under .invalid, which never resolves.
 set -u
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib/tree.sh"
 SASL_AUTH="$BUILDDIR/tests/tools/sasl_auth"
 if [ "$(id -u)" != 0 ]; then
 	skip "plugin in a chroot: needs root"

@@ -11,12 +11,11 @@
 # configuration (the token file's access token has expired; its token
 # endpoint refuses connections, so nothing leaves the machine).
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/env.sh"
-. "$(dirname "$0")/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/plugin.sh"
 
 e2e_setup plugin-env
-[ "$(id -u)" = 0 ] || e2e_die "setup: needs root (to make a setgid copy of sasl_auth)"
+[ "$(id -u)" = 0 ] || bail "setup: needs root (to make a setgid copy of sasl_auth)"
 U=alice@example.com
 BAD_CONF="$E2E_TMP/planted.conf"
 printf 'refresh_margin = planted-by-the-caller\n' >"$BAD_CONF"
@@ -75,7 +74,7 @@ PPORT=$(free_port)
 		fs.appendFileSync(log, d.toString().split("\r\n")[0] + "\n"); c.destroy();
 	})).listen(+port, "127.0.0.1");' "$PROXY_LOG" "$PPORT" &
 E2E_PIDS+=($!)
-wait_port "$PPORT" || e2e_die "setup: the recording proxy did not start"
+wait_port "$PPORT" || bail "setup: the recording proxy did not start"
 KEYDIR="$E2E_TMP/keys"; mkdir -p "$KEYDIR"; chmod 755 "$KEYDIR"
 proxy_env=(https_proxy="http://127.0.0.1:$PPORT" HTTPS_PROXY="http://127.0.0.1:$PPORT" all_proxy="http://127.0.0.1:$PPORT" no_proxy= NO_PROXY=)
 # the same run without set-id shows the trap is real: the proxy is used, the key file made
@@ -103,4 +102,4 @@ check "set-gid client run by nobody: a refresh was tried" grep -q "oauth.invalid
 check "set-gid client run by nobody: the caller's https_proxy got no connection" test ! -s "$PROXY_LOG"
 sed 's/^/#   /' "$E2E_TMP/setgid-proxy.out" "$PROXY_LOG"
 
-e2e_finish
+tests_exit

@@ -7,19 +7,19 @@
 #
 # pop3test exits 0 even when the login is refused, so every case is judged
 # by what it printed (its protocol trace) and by Dovecot's log, through
-# expect_auth_ok / expect_auth_rejected in env.sh.
+# expect_auth_ok / expect_auth_rejected in tests/lib/clients.sh.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/env.sh"
+. "$HERE/../lib/tokens.sh"
+. "$HERE/../lib/clients.sh"
 
 e2e_setup pop3test
-[ -x "$POP3TEST" ] || e2e_die "setup: $POP3TEST missing (cyrus-clients)"
+[ -x "$POP3TEST" ] || bail "setup: $POP3TEST missing (cyrus-clients)"
 [ -e /usr/lib/dovecot/pop3 ] ||
-	e2e_die "setup: Dovecot's POP3 server is missing (dovecot-pop3d)"
+	bail "setup: Dovecot's POP3 server is missing (dovecot-pop3d)"
 start_introspect
 DOVECOT_POP3=yes start_dovecot
-e2e_note "dovecot pop3 on 127.0.0.1:$DOVECOT_POP3_PORT, introspection on :$INTROSPECT_PORT"
+note "dovecot pop3 on 127.0.0.1:$DOVECOT_POP3_PORT, introspection on :$INTROSPECT_PORT"
 
 AUTH_USER=alice@example.com
 CLIENT_PROG=$POP3TEST CLIENT_NAME=pop3test CLIENT_PORT=$DOVECOT_POP3_PORT
@@ -78,4 +78,4 @@ expect_auth_rejected oauthbearer-1100-revoked OAUTHBEARER "$LONGFILE" invalid_to
 check "introspection log shows only token prefixes" \
 	bash -c '! grep -qF -- "$1" "$2" && ! grep -qF -- "$3" "$2"' _ "$GOOD" "$INTROSPECT_LOG" "$LONG"
 
-e2e_finish
+tests_exit

@@ -17,7 +17,9 @@
 # rejected the token ... status ..."), and the receiver logs a failed (not
 # aborted) exchange, i.e. the client answered the error challenge.
 set -u
-. "$(dirname "$0")/env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/postfix.sh"
+. "$(dirname "$0")/../lib/clients.sh"
 
 e2e_setup postfix postfix
 received_over_tls() { maildir_find "$1" "$PF_RECV_VMAIL" | xargs -r grep -qE "\(using TLSv1"; }
@@ -43,7 +45,7 @@ check "token file is mode 0600, owned by postfix" \
 CHROOT_TOK=/etc/sasl-oauth2/token.json
 
 start_postfix_pair "$AUTH_USER" "$TOKFILE" "$CHROOT_TOK"
-e2e_note "client postfix smtpd :$PF_CLIENT_PORT -> receiver smtpd :$PF_RECV_PORT (dovecot auth), introspection :$INTROSPECT_PORT"
+note "client postfix smtpd :$PF_CLIENT_PORT -> receiver smtpd :$PF_RECV_PORT (dovecot auth), introspection :$INTROSPECT_PORT"
 install -d -m 755 "$PF_CLIENT_DIR/queue/etc"
 install -d -m 700 -o postfix "$PF_CLIENT_DIR/queue/etc/sasl-oauth2"
 write_token_file "$PF_CLIENT_DIR/queue$CHROOT_TOK" "$GOOD" "$AUTH_USER" 3600 postfix
@@ -120,7 +122,7 @@ expect_deferred() {
 		grep -q "$mech.*status $want_status" <<<"$w"
 	check "$name: the warning does not contain the token" \
 		bash -c '! grep -qF -- "$1" <<<"$2"' _ "$GOOD" "$w"
-	e2e_note "$name: $(redact <(echo "$w") | sed 's/.*warning: //')"
+	note "$name: $(redact <(echo "$w") | sed 's/.*warning: //')"
 	check "$name: receiver's smtpd logged a failed $mech exchange" \
 		more_than "$recv_before" "SASL $mech authentication failed" "$PF_RECV_LOG"
 	check "$name: the exchange was not aborted, nor the connection dropped (the client answered the challenge)" \
@@ -146,4 +148,4 @@ echo '{}' >"$TOKENS_FILE"
 expect_deferred xoauth2-revoked bob@example.net XOAUTH2 401
 expect_deferred oauthbearer-revoked carol@example.net OAUTHBEARER invalid_token
 
-e2e_finish
+tests_exit

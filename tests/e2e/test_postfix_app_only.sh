@@ -16,13 +16,12 @@
 # names the key file and chmod 600, the token file is unchanged.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/env.sh"
-. "$HERE/oidc_env.sh"
+. "$HERE/../lib/postfix.sh"
+. "$HERE/../lib/oidc.sh"
 
 CLI="$BUILDDIR/tools/sasl-oauth2"
 e2e_setup postfix-app-only
-command -v postfix >/dev/null 2>&1 || e2e_die "setup: postfix is not installed"
+command -v postfix >/dev/null 2>&1 || bail "setup: postfix is not installed"
 U=relay@example.com
 RCPT=dave@example.net # start_postfix_pair routes dave@ through smtp-chroot
 QUEUE="$E2E_TMP/pf-client/queue"
@@ -32,7 +31,7 @@ TOK="$TOKDIR/relay.json"
 # key and certificate made by the CLI; the server knows the certificate
 mkdir -p "$E2E_TMP/keys"
 "$CLI" keygen "$E2E_TMP/keys/key.pem" "$E2E_TMP/keys/cert.pem" --bits 2048 >/dev/null 2>&1 ||
-	e2e_die "setup: keygen failed"
+	bail "setup: keygen failed"
 cat >"$E2E_TMP/app.json" <<EOF
 { "clients": [ { "client_id": "relay-app", "certificate": "$E2E_TMP/keys/cert.pem", "mailbox": "$U" } ] }
 EOF
@@ -95,7 +94,7 @@ send() {
 
 # ===== 1. renewal inside the chroot =========================================
 expire
-OLD_AT=$(jfile "$TOK" access_token)
+OLD_AT=$(json_field "$TOK" access_token)
 oidc_admin POST /admin/reset-stats >/dev/null
 # the delivering smtp process must be the chrooted one: record its root
 ( for _ in $(seq 1 300); do
@@ -121,9 +120,9 @@ check "renew: an smtp process ran chrooted in the queue directory" test -s "$E2E
 check "renew: one client_credentials request, granted (private_key_jwt verified)" \
 	test "$(jstr "$(oidc_stat grants)" client_credentials)|$(oidc_stat token_ok)" = "1|1"
 check "renew: the token file holds a new access token" \
-	test -n "$(jfile "$TOK" access_token)" -a "$(jfile "$TOK" access_token)" != "$OLD_AT"
+	test -n "$(json_field "$TOK" access_token)" -a "$(json_field "$TOK" access_token)" != "$OLD_AT"
 check "renew: the token file is still postfix's, 0600, grant kept" \
-	test "$(stat -c '%U %a' "$TOK")|$(jfile "$TOK" grant)" = "postfix 600|client_credentials"
+	test "$(stat -c '%U %a' "$TOK")|$(json_field "$TOK" grant)" = "postfix 600|client_credentials"
 check "renew: the receiver saw sasl_username=$U" grep -q "sasl_method=XOAUTH2, sasl_username=$U" "$PF_RECV_LOG"
 check "renew: no plugin warning" test -z "$(grep -E 'warning: .*sasl-oauth2' "$PF_CLIENT_LOG")"
 
@@ -150,4 +149,4 @@ check "badkey: the token file is byte-identical" cmp -s "$TOK" "$E2E_TMP/tok.bef
 chmod 600 "$TOKDIR/relay-key.pem"
 check "no token or key material in the client's log" \
 	bash -c '! grep -qE -- "BEGIN|$1" "$2"' _ "$OLD_AT" "$PF_CLIENT_LOG"
-e2e_finish
+tests_exit

@@ -28,13 +28,13 @@
 #            last_error recorded)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/env.sh"
-. "$HERE/refresh_env.sh"
+. "$HERE/../lib/tokens.sh"
+. "$HERE/../lib/dovecot.sh"
+. "$HERE/../lib/postfix.sh"
 
 T0=$(date +%s)
 e2e_setup postfix-refresh
-command -v postfix >/dev/null 2>&1 || e2e_die "setup: postfix is not installed"
+command -v postfix >/dev/null 2>&1 || bail "setup: postfix is not installed"
 start_authserver
 
 U=alice@example.com
@@ -50,7 +50,7 @@ TOK="$TOKDIR/alice.json"
 CONF="$E2E_TMP/sasl-oauth2.conf"
 postfix_plugin_conf "$CONF" "$QUEUE"
 
-# both read by start_dovecot (env.sh)
+# both read by start_dovecot (tests/lib/dovecot.sh)
 # shellcheck disable=SC2034
 DOVECOT_INTROSPECT_URL="$AUTH_URL/dovecot-introspect"
 # shellcheck disable=SC2034
@@ -59,7 +59,7 @@ start_dovecot
 start_postfix_pair "$U" "$TOK" "$TOK"
 # SASL_OAUTH2_CONF reaches the smtp processes the way SASL_PATH does.
 postfix_client_env "$QUEUE" "$CONF"
-e2e_note "client postfix :$PF_CLIENT_PORT (queue $QUEUE) -> receiver :$PF_RECV_PORT -> dovecot -> authserver :$AUTH_PORT"
+note "client postfix :$PF_CLIENT_PORT (queue $QUEUE) -> receiver :$PF_RECV_PORT -> dovecot -> authserver :$AUTH_PORT"
 
 check "setup: the smtp-chroot transport runs chrooted (master.cf chroot = y)" \
 	bash -c 'postconf -c "$1" -M smtp-chroot/unix | awk "{ exit !(\$5 == \"y\") }"' _ "$PCONF"
@@ -206,9 +206,9 @@ nw=$(printf '%s' "$w" | grep -c .)
 check "refused: exactly one plugin warning for the attempt (got $nw)" test "$nw" = 1
 check "refused: it is 'warning: SASL authentication problem: sasl-oauth2 ... invalid_grant ... sasl-oauth2 authorize ...'" \
 	grep -qE 'warning: SASL authentication problem: sasl-oauth2 .*invalid_grant.*sasl-oauth2 authorize ' <<<"$w"
-e2e_note "refused: $(redact <(echo "$w") | sed 's/.*warning: //')"
+note "refused: $(redact <(echo "$w") | sed 's/.*warning: //')"
 grep -qF "sasl-oauth2 authorize $TOK" <<<"$w" ||
-	e2e_note "refused: the advice does not name the password map's path $TOK (it names the path inside the chroot)"
+	note "refused: the advice does not name the password map's path $TOK (it names the path inside the chroot)"
 check "refused: one token request, refused (refresh_failed = 1)" \
 	test "$(auth_stat token_requests)" = 1 -a "$(auth_stat refresh_failed)" = 1
 check "refused: the token file is still valid JSON" json_valid "$TOK"
@@ -224,5 +224,5 @@ check "refused: no token in the sending Postfix's log" \
 	tokens_not_in "$PF_CLIENT_LOG" "$OLD_AT" "$NEW_AT" "$OLD_RT" "$NEW_RT"
 check "refused: still no *.pem/*.crt under the queue directory, no etc/ssl inside it" no_certs_in_chroot
 
-e2e_note "runtime $(( $(date +%s) - T0 )) s"
-e2e_finish
+note "runtime $(( $(date +%s) - T0 )) s"
+tests_exit

@@ -5,9 +5,9 @@
 # tarickb/sasl-xoauth2 files, config errors, and Dovecot accepting the
 # refreshed token.
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/env.sh"
-. "$(dirname "$0")/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/plugin.sh"
+. "$(dirname "$0")/../lib/clients.sh"
 
 e2e_setup refresh
 start_authserver
@@ -164,4 +164,4 @@ check "dovecot: the file now holds a token that expires in the future" \
 	test "$(json_field "$F" expires_at)" -gt "$(date +%s)"
 grep -q '^Authenticated\.' "$out" || { show_log "$out" imtest; show_log "$DOVECOT_LOG" dovecot; }
 
-e2e_finish
+tests_exit

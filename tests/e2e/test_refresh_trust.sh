@@ -11,16 +11,15 @@
 #    not writable by the refreshing user) is not attempted: the refresh
 #    token is not spent, the still-valid access token is used, one WARN.
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/env.sh"
-. "$(dirname "$0")/refresh_env.sh"
+. "$(dirname "$0")/../lib/json.sh"
+. "$(dirname "$0")/../lib/plugin.sh"
 
 e2e_setup refresh-trust
 CA_DIR="$E2E_TMP/ca"
-bash "$E2E_DIR/make-ca.sh" "$CA_DIR" >/dev/null || e2e_die "setup: make-ca.sh failed"
-BAD_PORT=$(free_port) || e2e_die "setup: no free port"
+bash "$E2E_DIR/make-ca.sh" "$CA_DIR" >/dev/null || bail "setup: make-ca.sh failed"
+BAD_PORT=$(free_port) || bail "setup: no free port"
 e2e_bg "$E2E_TMP/badtoken.log" "$NODE" "$E2E_DIR/badtoken.js" "$BAD_PORT" --tls-dir "$CA_DIR"
-wait_port "$BAD_PORT" 10 || { show_log "$E2E_TMP/badtoken.log" badtoken; e2e_die "setup: badtoken.js did not start"; }
+wait_port "$BAD_PORT" 10 || { show_log "$E2E_TMP/badtoken.log" badtoken; bail "setup: badtoken.js did not start"; }
 U=alice@example.com
 CFG_SECRET=CfgSecret-0123456789
 
@@ -132,4 +131,4 @@ for lock in absent present; do
 	grep '^LOG 3 ' "$AUTH_OUT" | sed 's/^/#   /'
 done
 
-e2e_finish
+tests_exit

@@ -6,7 +6,7 @@
 # lockfile first if tests/e2e/node_modules is missing.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
+. "$HERE/../lib/servers.sh"
 NODE=${NODE:-node}
 FAILS=0
 PIDS=()

@@ -5,21 +5,21 @@
 # a message, which Dovecot relays to smtpsink.js. Dovecot validates the
 # token at introspect.js.
 #
-# Checks per case (see expect_auth_ok / expect_auth_rejected in env.sh):
+# Checks per case (see expect_auth_ok / expect_auth_rejected in tests/lib/clients.sh):
 # smtptest's protocol trace, the initial response decoded from it, the
 # server's error challenge and the client's answer, the plugin's warning
 # (captured from smtptest's syslog), Dovecot's log, the introspection
 # count; after a good login the message must reach the sink.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib.sh"
-. "$HERE/env.sh"
+. "$HERE/../lib/tokens.sh"
+. "$HERE/../lib/clients.sh"
 
 e2e_setup smtptest
-[ -x "$SMTPTEST" ] || e2e_die "setup: $SMTPTEST missing (cyrus-clients)"
+[ -x "$SMTPTEST" ] || bail "setup: $SMTPTEST missing (cyrus-clients)"
 start_introspect
 start_dovecot
-e2e_note "dovecot submission on 127.0.0.1:$DOVECOT_SUBMISSION_PORT, relay sink on :$SINK_PORT"
+note "dovecot submission on 127.0.0.1:$DOVECOT_SUBMISSION_PORT, relay sink on :$SINK_PORT"
 
 AUTH_USER=alice@example.com
 CLIENT_PROG=$SMTPTEST CLIENT_NAME=smtptest CLIENT_PORT=$DOVECOT_SUBMISSION_PORT
@@ -54,4 +54,4 @@ ok_submit xoauth2-direct XOAUTH2 "$GOOD" "user=$AUTH_USER^Aauth=Bearer $GOOD^A^A
 expect_auth_rejected xoauth2-rejected XOAUTH2 "$BADFILE" 401 ""
 expect_auth_rejected oauthbearer-rejected OAUTHBEARER "$BADFILE" invalid_token "AQ=="
 
-e2e_finish
+tests_exit

@@ -9,9 +9,7 @@
 # across a token expiry; two accounts in one rc file. No token in any log,
 # in the tunnel's argv or in the mda's environment.
 set -u
-. "$(dirname "$0")/env.sh"
-. "$(dirname "$0")/refresh_env.sh"
-. "$(dirname "$0")/tunnel_env.sh"
+. "$(dirname "$0")/../lib/tunnel.sh"
 
 tunnel_setup tunnel-fetchmail fetchmail
 tunnel_account alice alice@example.com
@@ -180,4 +178,4 @@ wait "$DAEMON" 2>/dev/null
 check "no token in fetchmail's output, the Dovecot log, the mda's environment or any process's argv/environment" \
 	no_token_in "$T"/*.log "$DOVECOT_LOG" "$T"/mda-env.* "$T/procs"
 check "the mda ran with no token-looking variable" bash -c '! grep -qiE "token|bearer" "$@"' _ "$T"/mda-env.*
-e2e_finish
+tests_exit

@@ -9,9 +9,7 @@
 # fetchmail reports as such) and stderr says why. Also: the tunnel's usage
 # errors and --help.
 set -u
-. "$(dirname "$0")/env.sh"
-. "$(dirname "$0")/refresh_env.sh"
-. "$(dirname "$0")/tunnel_env.sh"
+. "$(dirname "$0")/../lib/tunnel.sh"
 
 tunnel_setup tunnel-refuse
 tunnel_account alice alice@example.com
@@ -26,10 +24,10 @@ tunnel() {
 }
 
 for proto in imap pop3; do
-	port=$(free_port) || e2e_die "setup: no free port"
+	port=$(free_port) || bail "setup: no free port"
 	: >"$T/rec-$proto.bytes"
 	e2e_bg "$T/rec-$proto.log" "$NODE" "$E2E_DIR/recorder.js" "$port" "$T/rec-$proto.bytes" $proto
-	wait_port "$port" 10 || e2e_die "setup: recorder did not start"
+	wait_port "$port" 10 || bail "setup: recorder did not start"
 	if [ $proto = imap ]; then in='a1 LOGIN alice x\r\n'; else in='USER alice\r\nPASS x\r\n'; fi
 	tunnel "nostarttls-$proto" "$in" alice 127.0.0.1 "$port" --protocol $proto
 	check "no STARTTLS, $proto: refused (exit 1), stderr says why" \
@@ -81,4 +79,4 @@ tunnel usage-preauth '' alice --preauth --protocol pop3; check "--preauth with P
 tunnel help '' --help
 check "--help: exit 0, names fetchmail's plugin line" \
 	bash -c 'test "$1" = 0 && grep -q "plugin \"sasl-oauth2 tunnel ACCOUNT %h %p\"" "$2"' _ "$RC" "$T/help.out"
-e2e_finish
+tests_exit

@@ -6,9 +6,7 @@
 # tunnel and the server connection at once, and a server that goes away
 # ends the tunnel (no process left behind).
 set -u
-. "$(dirname "$0")/env.sh"
-. "$(dirname "$0")/refresh_env.sh"
-. "$(dirname "$0")/tunnel_env.sh"
+. "$(dirname "$0")/../lib/tunnel.sh"
 
 tunnel_setup tunnel-relay
 tunnel_account alice alice@example.com
@@ -74,11 +72,11 @@ check "client hang-up: Dovecot saw the session end" \
 # the server ends the session (doveadm kick): the tunnel ends, the client
 # still connected sees the end
 session gone 'a1 LOGIN alice x\r\n' a1
-doveadm -c "$DOVECOT_CONF" kick "$U" >/dev/null 2>&1 || e2e_note "doveadm kick failed"
+doveadm -c "$DOVECOT_CONF" kick "$U" >/dev/null 2>&1 || note "doveadm kick failed"
 start=$SECONDS
 wait "$TPID"; RC=$?
 exec 7>&-
 check "server gone: the tunnel ends by itself, with the client still connected" \
 	test $((SECONDS - start)) -le 5 -a "$RC" != 124
 check "no token in any output" no_token_in "$E2E_TMP"/*.out "$E2E_TMP"/*.err
-e2e_finish
+tests_exit

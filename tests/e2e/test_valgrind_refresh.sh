@@ -3,9 +3,8 @@
 # cannot reach: a refresh over HTTPS against the real OAuth2 server, the
 # rejection mark after an error challenge, and a refused refresh.
 set -u
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/env.sh"
-. "$(dirname "$0")/refresh_env.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
+. "$(dirname "$0")/../lib/plugin.sh"
 
 e2e_setup valgrind-refresh
 start_authserver
@@ -34,4 +33,4 @@ set_json_field "$F" expires_at 5
 vg_auth refused 1 XOAUTH2 alice@example.com "$F"
 check "valgrind refused: the refusal was reported" grep -q invalid_grant "$E2E_TMP/refused.out"
 
-e2e_finish
+tests_exit

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The Debian packages, end to end: dpkg-buildpackage -us -uc -b builds both
 # from a clean copy of the tree, lintian finds nothing at its default level,
-# then in a throwaway root of this host's Debian release (tests/chroot-lib.sh)
+# then in a throwaway root of this host's Debian release (tests/lib/chroot.sh)
 # `apt install ./*.deb` installs them, the autopkgtest's checks pass against
 # the installed packages (debian/tests: libsasl2 lists both mechanisms;
 # imtest logs in to a private Dovecot with a token file), the watch units are
@@ -16,7 +16,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRCDIR=${SRCDIR:-$(cd "$HERE/../.." && pwd)}
 BUILDDIR=${BUILDDIR:-$SRCDIR/build}
-. "$SRCDIR/tests/lib.sh"
+. "$SRCDIR/tests/lib/tree.sh"
 
 for cmd in dpkg-buildpackage dh lintian debootstrap; do
 	if ! command -v "$cmd" >/dev/null 2>&1; then
@@ -83,9 +83,9 @@ else
 fi
 
 # ----- the throwaway root ------------------------------------------------
-. "$SRCDIR/tests/chroot-lib.sh"
+. "$SRCDIR/tests/lib/chroot.sh"
 root_create "$RELEASE"
-# chroot-lib's EXIT trap removes the root; remove the build directory too
+# chroot.sh's EXIT trap removes the root; remove the build directory too
 trap 'rc=$?; rm -rf "$T"; (exit $rc); root_cleanup' EXIT
 mkdir -p "$ROOT/root/debs"
 cp "${debs[@]}" "$ROOT/root/debs/"

@@ -1,7 +1,6 @@
 # Helpers for tests against oidcserver.js (oidc-provider 9, a real OpenID
 # Connect server with login and consent pages) and browser.js (headless
-# Chromium playing the user). Source after ../lib.sh and env.sh, then call
-# e2e_setup NAME:
+# Chromium playing the user). Call e2e_setup NAME first.
 #
 #   ensure_oidc_deps            node modules (npm ci from the lockfile when
 #                               missing) and /usr/bin/chromium
@@ -13,15 +12,19 @@
 #   oidc_stat KEY               one counter of /admin/stats
 #   oidc_introspect TOKEN       /dovecot-introspect's answer for TOKEN (JSON)
 #   oidc_rfc_introspect TOKEN   RFC 7662 introspection as test-confidential
-#   jfile FILE KEY              a member of the JSON object in FILE ("" if absent)
-#   jstr JSON KEY               a member of the JSON object JSON ("" if absent)
-#   file_mode FILE              octal permission bits, e.g. 600
+#   oidc_token_requests         token requests the server has answered
 #   start_imap_for_oidc         a Dovecot validating tokens through the
 #                               server's /dovecot-introspect (needs
 #                               start_oidcserver first)
 #
 # Client ids: test-public (public, PKCE required) and test-confidential
 # (client_secret_post, secret $OIDC_CONFIDENTIAL_SECRET).
+
+[ -z "${_TESTLIB_OIDC:-}" ] || return 0
+_TESTLIB_OIDC=1
+. "${BASH_SOURCE[0]%/*}/harness.sh"
+. "${BASH_SOURCE[0]%/*}/json.sh"
+. "${BASH_SOURCE[0]%/*}/dovecot.sh"
 
 OIDC_CONFIDENTIAL_SECRET=${OIDC_CONFIDENTIAL_SECRET:-test-confidential-secret}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
@@ -31,23 +34,23 @@ ensure_oidc_deps() {
 	if [ ! -d "$E2E_DIR/node_modules/oidc-provider" ] || [ ! -d "$E2E_DIR/node_modules/playwright-core" ] ||
 	   [ ! -d "$E2E_DIR/node_modules/oauth2-mock-server" ]; then
 		npm ci --prefix "$E2E_DIR" --no-audit --no-fund >"$E2E_TMP/npm.log" 2>&1 ||
-			{ show_log "$E2E_TMP/npm.log" npm; e2e_die "setup: npm ci in tests/e2e failed"; }
+			{ show_log "$E2E_TMP/npm.log" npm; bail "setup: npm ci in tests/e2e failed"; }
 	fi
-	[ -x "$CHROMIUM" ] || e2e_die "setup: $CHROMIUM is not installed (run tests/install-deps.sh)"
+	[ -x "$CHROMIUM" ] || bail "setup: $CHROMIUM is not installed (run tests/install-deps.sh)"
 }
 
 start_oidcserver() {
 	ensure_oidc_deps
 	CA_DIR="$E2E_TMP/ca"
-	bash "$E2E_DIR/make-ca.sh" "$CA_DIR" >/dev/null || e2e_die "setup: make-ca.sh failed"
-	OIDC_PORT=$(free_port) || e2e_die "setup: no free port"
+	bash "$E2E_DIR/make-ca.sh" "$CA_DIR" >/dev/null || bail "setup: make-ca.sh failed"
+	OIDC_PORT=$(free_port) || bail "setup: no free port"
 	OIDC_URL="https://127.0.0.1:$OIDC_PORT"
 	OIDC_LOG="$E2E_TMP/oidcserver.log"
 	e2e_bg "$OIDC_LOG" "$NODE" "$E2E_DIR/oidcserver.js" "$OIDC_PORT" --tls-dir "$CA_DIR" \
 		--confidential-secret "$OIDC_CONFIDENTIAL_SECRET" "$@"
 	OIDC_PID=$!
 	wait_for 20 grep -q "^listening $OIDC_PORT\$" "$OIDC_LOG" ||
-		{ show_log "$OIDC_LOG" oidcserver; e2e_die "setup: oidcserver.js did not start"; }
+		{ show_log "$OIDC_LOG" oidcserver; bail "setup: oidcserver.js did not start"; }
 }
 
 oidc_admin() {
@@ -55,19 +58,8 @@ oidc_admin() {
 		-H 'Content-Type: application/json' ${3:+--data "$3"} "$OIDC_URL$2"
 }
 
-jstr() {
-	"$NODE" -e '
-		let v; try { v = JSON.parse(process.argv[1])[process.argv[2]]; } catch (e) { v = undefined; }
-		console.log(v === undefined || v === null ? "" : (typeof v === "object" ? JSON.stringify(v) : v));' "$1" "$2"
-}
-
-jfile() {
-	"$NODE" -e '
-		let v; try { v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[process.argv[2]]; } catch (e) { v = undefined; }
-		console.log(v === undefined || v === null ? "" : (typeof v === "object" ? JSON.stringify(v) : v));' "$1" "$2"
-}
-
 oidc_stat() { jstr "$(oidc_admin GET /admin/stats)" "$1"; }
+oidc_token_requests() { oidc_stat token_requests; }
 
 oidc_introspect() {
 	curl -sS --cacert "$CA_DIR/ca.pem" --max-time 10 --data-urlencode "token=$1" \
@@ -79,8 +71,6 @@ oidc_rfc_introspect() {
 		-d client_id=test-confidential --data-urlencode "client_secret=$OIDC_CONFIDENTIAL_SECRET" \
 		"$OIDC_URL/token/introspection"
 }
-
-file_mode() { stat -c %a "$1"; }
 
 start_imap_for_oidc() {
 	DOVECOT_INTROSPECT_URL="$OIDC_URL/dovecot-introspect"

@@ -1,20 +1,23 @@
 # Shared by test_authorize_browser.sh and test_authorize_device.sh: the CLI
-# against oidcserver.js (tests/e2e). Source after ../lib.sh,
-# ../e2e/env.sh and ../e2e/oidc_env.sh:
+# against oidcserver.js (tests/e2e). It holds:
 #
 #   authorize_setup NAME [SERVER ARGS...]
 #       e2e_setup, the server, $SASL_OAUTH2_CONF (provider "oidc" by issuer,
 #       client test-public), $SASL_OAUTH2_STATE_DIR ($STATE), $CLI. Skips the
 #       whole script (exit 0) when the CLI has no working `authorize`.
-#   run_cli NAME ARGS...       the CLI in the foreground, no terminal, no
-#                              display; stdout/stderr in $T/NAME.{out,err};
-#                              status in $RC; seconds taken in $SECS
 #   check_token_file NAME FILE USER CLIENT_ID
 #       the token file checks: mode 0600, JSON, fields, the access token live
 #       at the server for USER, the refresh token live too
 #   check_no_secret_output NAME FILE LABEL   neither token of FILE on the
 #                              output of run NAME
 #   show_cli NAME                      the CLI's output as # lines
+#
+# run_cli and show_cli (cli.sh) run the CLI.
+
+[ -z "${_TESTLIB_AUTHORIZE:-}" ] || return 0
+_TESTLIB_AUTHORIZE=1
+. "${BASH_SOURCE[0]%/*}/oidc.sh"
+. "${BASH_SOURCE[0]%/*}/cli.sh"
 
 CLI=${CLI:-$BUILDDIR/tools/sasl-oauth2}
 
@@ -31,7 +34,7 @@ authorize_setup() {
 		exit 0
 	fi
 	start_oidcserver "$@"
-	e2e_note "oidcserver at $OIDC_URL"
+	note "oidcserver at $OIDC_URL"
 	STATE="$T/state"
 	export SASL_OAUTH2_STATE_DIR="$STATE"
 	export SASL_OAUTH2_CONF="$T/sasl-oauth2.conf"
@@ -52,20 +55,6 @@ authorize_setup() {
 	export E2E_BROWSER_LOG="$T/browser.log"
 }
 
-run_cli() {
-	local name=$1; shift
-	local t0; t0=$(date +%s)
-	timeout 150 "$CLI" "$@" </dev/null >"$T/$name.out" 2>"$T/$name.err"
-	RC=$?
-	SECS=$(( $(date +%s) - t0 ))
-}
-
-show_cli() {
-	echo "# ---- sasl-oauth2 output ($1)"
-	sed 's/^/#   out: /' "$T/$1.out" | redact /dev/stdin | head -n 40
-	sed 's/^/#   err: /' "$T/$1.err" | redact /dev/stdin | head -n 40
-}
-
 check_token_file() {
 	local name=$1 f=$2 user=$3 client=$4 now at rt intro
 	if [ ! -f "$f" ]; then
@@ -79,19 +68,19 @@ check_token_file() {
 		return 1
 	fi
 	now=$(date +%s)
-	check "$name: version is set" test -n "$(jfile "$f" version)"
-	check "$name: provider = oidc" test "$(jfile "$f" provider)" = oidc
-	check "$name: user = $user (the login)" test "$(jfile "$f" user)" = "$user"
-	check "$name: client_id = $client" test "$(jfile "$f" client_id)" = "$client"
-	check "$name: token_endpoint = $OIDC_URL/token (from discovery)" test "$(jfile "$f" token_endpoint)" = "$OIDC_URL/token"
+	check "$name: version is set" test -n "$(json_field "$f" version)"
+	check "$name: provider = oidc" test "$(json_field "$f" provider)" = oidc
+	check "$name: user = $user (the login)" test "$(json_field "$f" user)" = "$user"
+	check "$name: client_id = $client" test "$(json_field "$f" client_id)" = "$client"
+	check "$name: token_endpoint = $OIDC_URL/token (from discovery)" test "$(json_field "$f" token_endpoint)" = "$OIDC_URL/token"
 	check "$name: scope holds mail and offline_access" \
-		bash -c '[[ " $1 " == *" mail "* && " $1 " == *" offline_access "* ]]' _ "$(jfile "$f" scope)"
-	local exp; exp=$(jfile "$f" expires_at)
+		bash -c '[[ " $1 " == *" mail "* && " $1 " == *" offline_access "* ]]' _ "$(json_field "$f" scope)"
+	local exp; exp=$(json_field "$f" expires_at)
 	check "$name: expires_at is about now + 3600 (got $((${exp:-0} - now)) s)" \
 		bash -c '[[ $1 =~ ^[0-9]+$ ]] && (( $1 > $2 + 3400 && $1 <= $2 + 3610 ))' _ "$exp" "$now"
-	local aat; aat=$(jfile "$f" authorized_at)
+	local aat; aat=$(json_field "$f" authorized_at)
 	check "$name: authorized_at is set ($aat)" test -n "$aat"
-	at=$(jfile "$f" access_token); rt=$(jfile "$f" refresh_token)
+	at=$(json_field "$f" access_token); rt=$(json_field "$f" refresh_token)
 	check "$name: refresh_token present" test -n "$rt"
 	intro=$(oidc_introspect "$at")
 	check "$name: the access token is live at the server, for $user" \
@@ -105,7 +94,7 @@ check_token_file() {
 
 check_no_secret_output() {
 	local name=$1 f=$2 label=${3:-$1} tok
-	for tok in "$(jfile "$f" access_token)" "$(jfile "$f" refresh_token)"; do
+	for tok in "$(json_field "$f" access_token)" "$(json_field "$f" refresh_token)"; do
 		[ -n "$tok" ] || continue
 		if grep -qF -- "$tok" "$T/$name.out" "$T/$name.err"; then
 			not_ok "$label: the CLI printed a token"

@@ -1,11 +1,10 @@
 # Helpers for the multi-process refresh tests (test_concurrency.sh, test_crash.sh,
 # tests/bench/refresh_storm.sh): a private authserver.js over HTTPS with a
-# throwaway CA, token files, many tests/tools/sasl_auth processes. Source it
-# after ../lib.sh:
+# throwaway CA, token files, many tests/tools/sasl_auth processes.
 #
 #   rf_setup NAME               temp dir $RF_TMP, plugin dir $RF_PLUGINS,
 #                               config $SASL_OAUTH2_CONF, CA $RF_CA/ca.pem,
-#                               cleanup trap; counts not_ok for rf_finish
+#                               cleanup trap
 #   rf_start_authserver ARGS... authserver.js on a free port: $RF_PORT,
 #                               $RF_URL, $RF_AS_LOG (its stderr)
 #   rf_api METHOD PATH [JSON]   talks to it (admin endpoints)
@@ -16,25 +15,23 @@
 #   rf_tok CMD PATH ...         tokfile.js (rf_tokd: the same, one process)
 #   rf_auth MECH TOKFILE        one sasl_auth (sets the fault shim if any)
 #   rf_bg                       records "$!" for the cleanup trap
-#   rf_finish                   exits 1 when anything was not ok
 #
 # FAULT=nolock|norename|inplace (see fault_shim.c) runs every sasl_auth with
 # a guarantee of the token store broken on purpose: the test must then fail.
 
-RF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-NODE=${NODE:-node}
+[ -z "${_TESTLIB_MULTIPROC:-}" ] || return 0
+_TESTLIB_MULTIPROC=1
+. "${BASH_SOURCE[0]%/*}/tap.sh"
+. "${BASH_SOURCE[0]%/*}/tree.sh"
+. "${BASH_SOURCE[0]%/*}/net.sh"
+. "${BASH_SOURCE[0]%/*}/json.sh"
+
 SASL_AUTH=${SASL_AUTH:-$BUILDDIR/tests/tools/sasl_auth}
 RF_USER=alice@example.com
 RF_CLIENT_ID=test-client
-RF_FAILS=0
 RF_PIDS=()
 RF_TMP=
 RF_PRELOAD=
-
-ok() { echo "ok - $*"; }
-not_ok() { RF_FAILS=$((RF_FAILS + 1)); echo "not ok - $*"; }
-rf_note() { echo "# $*"; }
-rf_die() { not_ok "$*"; exit 1; }
 
 rf_cleanup() {
 	local p
@@ -50,7 +47,7 @@ rf_cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	if [ -n "$RF_TMP" ] && [ "$RF_FAILS" -eq 0 ] && [ -z "${KEEP_TMP:-}" ]; then
+	if [ -n "$RF_TMP" ] && [ "$TESTS_FAILED" -eq 0 ] && [ -z "${KEEP_TMP:-}" ]; then
 		rm -rf "$RF_TMP"
 	elif [ -n "$RF_TMP" ]; then
 		echo "# kept $RF_TMP" >&2
@@ -66,33 +63,33 @@ rf_setup() {
 	trap 'exit 143' TERM
 	local c
 	for c in "$NODE" curl openssl; do
-		command -v "$c" >/dev/null 2>&1 || rf_die "setup: $c is not installed"
+		command -v "$c" >/dev/null 2>&1 || bail "setup: $c is not installed"
 	done
-	[ -x "$SASL_AUTH" ] || rf_die "setup: $SASL_AUTH missing (make check-programs)"
-	[ -f "$PLUGIN_SO" ] || rf_die "setup: $PLUGIN_SO missing (make)"
-	if [ ! -d "$RF_DIR/node_modules/oauth2-mock-server" ]; then
-		npm ci --prefix "$RF_DIR" --no-audit --no-fund >/dev/null 2>&1 ||
-			rf_die "setup: npm ci --prefix $RF_DIR failed"
+	[ -x "$SASL_AUTH" ] || bail "setup: $SASL_AUTH missing (make check-programs)"
+	[ -f "$PLUGIN_SO" ] || bail "setup: $PLUGIN_SO missing (make)"
+	if [ ! -d "$E2E_DIR/node_modules/oauth2-mock-server" ]; then
+		npm ci --prefix "$E2E_DIR" --no-audit --no-fund >/dev/null 2>&1 ||
+			bail "setup: npm ci --prefix $E2E_DIR failed"
 	fi
-	RF_TMP=$(mktemp_dir "$1") || rf_die "setup: cannot make a temp dir"
-	rf_note "temp dir $RF_TMP"
+	RF_TMP=$(mktemp_dir "$1") || bail "setup: cannot make a temp dir"
+	note "temp dir $RF_TMP"
 	RF_CA="$RF_TMP/ca"
-	bash "$RF_DIR/make-ca.sh" "$RF_CA" >/dev/null || rf_die "setup: make-ca.sh failed"
+	bash "$E2E_DIR/make-ca.sh" "$RF_CA" >/dev/null || bail "setup: make-ca.sh failed"
 	RF_PLUGINS="$RF_TMP/plugins"
 	make_plugin_dir "$RF_PLUGINS"
-	# A copy, not lib.sh's symlink: a rebuild of the tree while the test
+	# A copy, not make_plugin_dir's symlink: a rebuild of the tree while the test
 	# runs would otherwise make a process load a half-written plugin
 	# (libsasl2 then reports only "No worthy mechs found").
 	cp --remove-destination "$PLUGIN_SO" "$RF_PLUGINS/libsasl-oauth2.so" ||
-		rf_die "setup: cannot copy $PLUGIN_SO"
+		bail "setup: cannot copy $PLUGIN_SO"
 	SASL_OAUTH2_CONF="$RF_TMP/sasl-oauth2.conf"
 	printf "ca_bundle = %s\nlog_level = %s\nconnect_timeout = 5\ntimeout = 10\n" "$RF_CA/ca.pem" "${RF_LOG_LEVEL:-info}" \
 		>"$SASL_OAUTH2_CONF"
 	export SASL_OAUTH2_CONF
 	if [ -n "${FAULT:-}" ]; then
-		rf_note "FAULT=$FAULT: a token store guarantee is broken on purpose; this run must FAIL"
-		cc -shared -fPIC -O1 -o "$RF_TMP/fault_shim.so" "$RF_DIR/fault_shim.c" -ldl ||
-			rf_die "setup: cannot build fault_shim.so"
+		note "FAULT=$FAULT: a token store guarantee is broken on purpose; this run must FAIL"
+		cc -shared -fPIC -O1 -o "$RF_TMP/fault_shim.so" "$E2E_DIR/fault_shim.c" -ldl ||
+			bail "setup: cannot build fault_shim.so"
 		RF_PRELOAD="$RF_TMP/fault_shim.so"
 	fi
 }
@@ -102,9 +99,9 @@ rf_start_authserver() {
 	local out="$RF_TMP/authserver.out"
 	RF_AS_LOG="$RF_TMP/authserver.log"
 	for _ in 1 2 3 4 5; do
-		RF_PORT=$(free_port) || rf_die "setup: no free port"
+		RF_PORT=$(free_port) || bail "setup: no free port"
 		: >"$out"
-		"$NODE" "$RF_DIR/authserver.js" "$RF_PORT" --tls-dir "$RF_CA" "$@" \
+		"$NODE" "$E2E_DIR/authserver.js" "$RF_PORT" --tls-dir "$RF_CA" "$@" \
 			>"$out" 2>>"$RF_AS_LOG" &
 		RF_AS_PID=$!
 		rf_bg
@@ -120,7 +117,7 @@ rf_start_authserver() {
 		kill "$RF_AS_PID" 2>/dev/null; wait "$RF_AS_PID" 2>/dev/null
 	done
 	tail -n 5 "$RF_AS_LOG" >&2
-	rf_die "setup: authserver.js did not start"
+	bail "setup: authserver.js did not start"
 }
 
 # rf_api METHOD PATH [JSON]: prints the response body.
@@ -133,36 +130,31 @@ rf_api() {
 	fi
 }
 
-# rf_jget KEY < JSON: one member of a JSON object on stdin.
-rf_jget() {
-	"$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s)[process.argv[1]];process.stdout.write(v===undefined?"":String(v))})' "$1"
-}
-
-rf_stat() { rf_api GET /admin/stats | rf_jget "$1"; }
+rf_stat() { jstr "$(rf_api GET /admin/stats)" "$1"; }
 
 # rf_seed TTL: a new grant for $RF_USER, issued to $RF_CLIENT_ID.
 rf_seed() {
 	local s
 	s=$(rf_api POST /admin/seed "{\"user\":\"$RF_USER\",\"ttl\":$1,\"client_id\":\"$RF_CLIENT_ID\"}") ||
-		rf_die "setup: /admin/seed failed"
-	RF_SEED_RT=$(rf_jget refresh_token <<<"$s")
-	RF_SEED_AT=$(rf_jget access_token <<<"$s")
-	RF_SEED_EXP=$(rf_jget expires_at <<<"$s")
+		bail "setup: /admin/seed failed"
+	RF_SEED_RT=$(jstr "$s" refresh_token)
+	RF_SEED_AT=$(jstr "$s" access_token)
+	RF_SEED_EXP=$(jstr "$s" expires_at)
 	if [ -z "$RF_SEED_RT" ] || [ -z "$RF_SEED_AT" ]; then
-		rf_die "setup: /admin/seed gave no tokens"
+		bail "setup: /admin/seed gave no tokens"
 	fi
 }
 
 # rf_write_token_file PATH ACCESS_TOKEN EXPIRES_AT REFRESH_TOKEN
 rf_write_token_file() {
-	"$NODE" "$RF_DIR/tokfile.js" create "$1" <<EOF || rf_die "setup: cannot write $1"
+	"$NODE" "$E2E_DIR/tokfile.js" create "$1" <<EOF || bail "setup: cannot write $1"
 {"version":1,"user":"$RF_USER","client_id":"$RF_CLIENT_ID","token_endpoint":"$RF_URL/token",
  "access_token":"$2","expires_at":$3,"refresh_token":"$4"}
 EOF
 }
 
 # rf_tok CMD PATH ARGS...: tokfile.js.
-rf_tok() { "$NODE" "$RF_DIR/tokfile.js" "$@"; }
+rf_tok() { "$NODE" "$E2E_DIR/tokfile.js" "$@"; }
 
 # rf_tokd CMD PATH ARGS...: the same through one long-running
 # "tokfile.js serve" (started on first use), without node's start-up cost;
@@ -170,7 +162,7 @@ rf_tok() { "$NODE" "$RF_DIR/tokfile.js" "$@"; }
 rf_tokd() {
 	local IFS=$'\t' line
 	if [ -z "${RF_TOKD_PID:-}" ]; then
-		coproc RF_TOKD { exec "$NODE" "$RF_DIR/tokfile.js" serve; }
+		coproc RF_TOKD { exec "$NODE" "$E2E_DIR/tokfile.js" serve; }
 		RF_PIDS+=("$RF_TOKD_PID")
 	fi
 	printf '%s\n' "$*" >&"${RF_TOKD[1]}"
@@ -213,12 +205,4 @@ rf_no_secret_in() {
 		fi
 	done
 	return 0
-}
-
-rf_finish() {
-	if [ "$RF_FAILS" -gt 0 ]; then
-		echo "# $RF_FAILS check(s) failed"
-		exit 1
-	fi
-	exit 0
 }

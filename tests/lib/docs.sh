@@ -1,13 +1,14 @@
-# Helpers for the tests of the setup guides (docs/*.md). Source it first
-# (it sources ../e2e/env.sh and so ../lib.sh). The tests take each configuration
+# Helpers for the tests of the setup guides (docs/*.md). The tests take each configuration
 # block from the guide by name (snippet.sh), swap the guide's real-looking host
 # names, ports and paths for the loopback ones with `subst`, and run the result
 # against the e2e servers, so a guide cannot drift from what works.
 # Each test sets GUIDE=file.md on a line of its own: test_guides.sh looks
 # for it.
 
-DOCS_ENV_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$DOCS_ENV_DIR/../e2e/env.sh"
+[ -z "${_TESTLIB_DOCS:-}" ] || return 0
+_TESTLIB_DOCS=1
+. "${BASH_SOURCE[0]%/*}/tokens.sh"
+. "${BASH_SOURCE[0]%/*}/dovecot.sh"
 
 DOCS_DIR="$SRCDIR/docs"
 SNIPPET_SH="$SRCDIR/tests/docs/snippet.sh"
@@ -37,9 +38,9 @@ guide_config() {
 	local file=$1 guide=$2 name=$3 text out
 	shift 3
 	text=$(bash "$SNIPPET_SH" "$DOCS_DIR/$guide" "$name" 2>"$E2E_TMP/snippet.err") ||
-		e2e_die "docs/$guide: snippet $name: $(cat "$E2E_TMP/snippet.err")"
+		bail "docs/$guide: snippet $name: $(cat "$E2E_TMP/snippet.err")"
 	out=$(subst "$text" "$@" 2>"$E2E_TMP/snippet.err") ||
-		e2e_die "docs/$guide: snippet $name: $(cat "$E2E_TMP/snippet.err")"
+		bail "docs/$guide: snippet $name: $(cat "$E2E_TMP/snippet.err")"
 	printf '%s\n' "$out" >"$file"
 }
 
@@ -99,7 +100,7 @@ EOF
 	chmod 755 "$bin/sasl-oauth2"
 	PATH="$bin:$PATH"
 	export PATH
-	e2e_note "token command: $TOKEN_CMD"
+	note "token command: $TOKEN_CMD"
 }
 
 # token_cmd_label: how to name the token command in a check's description.
@@ -130,12 +131,4 @@ check_token_command() {
 		not_ok "$(token_cmd_label) $1 prints the account's access token"
 		show_log "$E2E_TMP/token-cmd.err" "sasl-oauth2 token stderr"
 	fi
-}
-
-# ----- servers -----------------------------------------------------------
-
-# dovecot_tls_logins SERVICE USER MECH: how many logins over TLS Dovecot's
-# SERVICE (imap-login, submission-login) logged for USER with MECH.
-dovecot_tls_logins() {
-	grep -cE "$(dovecot_login_re "$1" "$2" "$3"), .*, TLS, " "$DOVECOT_LOG" 2>/dev/null || true
 }

@@ -1,4 +1,4 @@
-# Helpers for the `sasl-oauth2 tunnel` tests; source after refresh_env.sh.
+# Helpers for the `sasl-oauth2 tunnel` tests.
 #
 #   tunnel_setup NAME [PROG...]  the CLI on PATH as sasl-oauth2, the OAuth2
 #                          server (2,000-character tokens), a TLS-only
@@ -7,6 +7,13 @@
 #   tunnel_account NAME USER [TTL]  a refreshable account NAME.json
 #   tokens_of NAME         appends the account's tokens to $T/seen-tokens
 #   no_token_in FILE...    true when no token seen so far is in the files
+
+[ -z "${_TESTLIB_TUNNEL:-}" ] || return 0
+_TESTLIB_TUNNEL=1
+. "${BASH_SOURCE[0]%/*}/servers.sh"
+. "${BASH_SOURCE[0]%/*}/tokens.sh"
+. "${BASH_SOURCE[0]%/*}/dovecot.sh"
+. "${BASH_SOURCE[0]%/*}/plugin.sh"
 
 tunnel_setup() {
 	need_cli

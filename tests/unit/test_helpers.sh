@@ -1,0 +1,103 @@
+#!/bin/bash
+# The shell tests share one helper library, tests/lib/ (issue 20):
+#   1. every file a test sources is in tests/lib/ (no helpers in tests/e2e/,
+#      tests/cli/ or tests/docs/, none at tests/ top level);
+#   2. no test under tests/cli/ or tests/docs/ sources anything in tests/e2e/;
+#   3. every helper function is defined once: not twice among the sourced
+#      files, and no test script defines one under a helper's name;
+#   4. every tests/lib/ file sources what it uses itself (each one loads on
+#      its own in a fresh bash) and defines its functions once.
+# Prints one "ok"/"not ok" line per rule; run by the unit group.
+#
+#   SRCDIR=. bash tests/unit/test_helpers.sh
+set -u
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$SRCDIR" || exit 1
+fails=0
+
+# Every shell file of the tests: *.sh under tests/ (not node_modules) and
+# the autopkgtests.
+mapfile -t files < <(find tests debian/tests -path '*/node_modules' -prune -o -type f \
+	\( -name '*.sh' -o -path 'debian/tests/*' \) -print 2>/dev/null | sort)
+
+# The "SOURCER<tab>PATH-AS-WRITTEN" of every ". PATH" / "source PATH" line.
+sources=$(awk '
+	/^[ \t]*(\.|source)[ \t]+[^ \t=]/ {
+		# the path: the last word of the line ending in .sh (quotes
+		# removed: "$(dirname "$0")/../lib/x.sh" has a blank inside)
+		r = $0; sub(/^[ \t]*(\.|source)[ \t]+/, "", r); gsub(/"/, "", r)
+		n = split(r, w, /[ \t;|&]+/); p = r
+		for (i = 1; i <= n; i++) if (w[i] ~ /(\.sh|os-release)$/) p = w[i]
+		if (p != "/etc/os-release") print FILENAME "\t" p
+	}' "${files[@]}")
+
+# 1. sourced files live in tests/lib/ (whose files source each other by
+# their own directory)
+bad=$(awk -F'\t' '$2 !~ /(^|\/)lib\/[a-z_]+\.sh$/ &&
+	!($1 ~ /^tests\/lib\// && $2 ~ /^\$\{BASH_SOURCE\[0\]%\/\*\}\/[a-z_]+\.sh$/)' <<<"$sources")
+if [ -z "$bad" ]; then
+	echo "ok - test helpers: every sourced helper file is in tests/lib/"
+else
+	fails=$((fails + 1))
+	echo "not ok - test helpers: every sourced helper file is in tests/lib/"
+	sed 's/^/#   sources a helper outside tests\/lib\/: /' <<<"$bad" | head -n 40
+fi
+
+# 2. no cli/ or docs/ test reaches into tests/e2e/ for helpers
+bad=$(awk -F'\t' '$1 ~ /^tests\/(cli|docs)\// && ($2 ~ /e2e\// || $2 ~ /^(env|refresh_env|oidc_env|tunnel_env|multiproc_env)\.sh$/)' <<<"$sources")
+if [ -z "$bad" ]; then
+	echo "ok - test helpers: no test under tests/cli/ or tests/docs/ sources tests/e2e/"
+else
+	fails=$((fails + 1))
+	echo "not ok - test helpers: no test under tests/cli/ or tests/docs/ sources tests/e2e/"
+	sed 's/^/#   /' <<<"$bad" | head -n 40
+fi
+
+# 3. one definition per helper function. The helper files are tests/lib/
+# and every file any test sources (by file name); a helper's name may not
+# be defined anywhere else, and not twice among them.
+helpers=$( { ls tests/lib/*.sh 2>/dev/null
+	cut -f2 <<<"$sources" | sed 's#.*/##' | sort -u | while read -r b; do
+		printf '%s\n' "${files[@]}" | grep -F -x -e "$b" -e "${b##*/}" -e "tests/${b##*/}" -e "tests/e2e/${b##*/}" \
+			-e "tests/cli/${b##*/}" -e "tests/docs/${b##*/}" -e "tests/lib/${b##*/}"
+	done; } | sort -u)
+defs=$(awk '
+	/^[ \t]*(function[ \t]+)?[A-Za-z_][A-Za-z0-9_]*[ \t]*\(\)/ {
+		n = $0; sub(/^[ \t]*(function[ \t]+)?/, "", n); sub(/[ \t]*\(.*$/, "", n)
+		print n "\t" FILENAME
+	}' "${files[@]}" | sort -u)
+dups=$(awk -F'\t' -v H="$(tr '\n' ' ' <<<"$helpers")" '
+	BEGIN { n = split(H, h, " "); for (i = 1; i <= n; i++) helper[h[i]] = 1 }
+	{ where[$1] = where[$1] " " $2; count[$1]++; if ($2 in helper) inhelper[$1] = 1 }
+	END { for (f in inhelper) if (count[f] > 1) print f ":" where[f] }' <<<"$defs" | sort)
+if [ -z "$dups" ]; then
+	echo "ok - test helpers: each helper function is defined once, in tests/lib/ ($(grep -c . <<<"$helpers") files)"
+else
+	fails=$((fails + 1))
+	echo "not ok - test helpers: each helper function is defined once, in tests/lib/"
+	sed 's/^/#   defined more than once: /' <<<"$dups" | head -n 40
+fi
+
+# 4. each library file loads on its own and defines its functions once
+bad=
+for f in tests/lib/*.sh; do
+	[ "$f" = tests/lib/chroot.sh ] && continue # needs root; sourced by the packaging tests
+	out=$(SRCDIR=$SRCDIR BUILDDIR=${BUILDDIR:-$SRCDIR} bash -c '
+		set -u; . "$1" || exit 1
+		for fn in $(grep -oE "^[A-Za-z_][A-Za-z0-9_]*\(\)" "$1" | tr -d "()"); do
+			declare -F "$fn" >/dev/null || echo "$fn not defined"
+		done' _ "$f" 2>&1) || out="$out (status $?)"
+	[ -z "$out" ] || bad="$bad$f: $out"$'\n'
+	n=$(grep -oE '^[A-Za-z_][A-Za-z0-9_]*\(\)' "$f" | sort | uniq -d)
+	[ -z "$n" ] || bad="$bad$f defines twice: $n"$'\n'
+done
+if [ -z "$bad" ] && [ -d tests/lib ]; then
+	echo "ok - test helpers: every tests/lib/ file loads on its own"
+else
+	fails=$((fails + 1))
+	echo "not ok - test helpers: every tests/lib/ file loads on its own"
+	[ -d tests/lib ] || echo "#   there is no tests/lib/"
+	printf '%s' "$bad" | sed 's/^/#   /' | head -n 40
+fi
+
+exit $(( fails > 0 ))
