@@ -87,6 +87,11 @@ check "status of a key taken for a token file: says it is a key, not a token fil
 rm -f "$S/relay-sa.json"
 
 if have_postfix; then
+	# its own account directory, keys/ and relay account (not section 1's
+	# keygen's: a failure there must not fail these too)
+	install -d -m 700 -o postfix -g postfix "$PDIR" "$KEYS"
+	seed_token_file "$PDIR/relay.json" "$U" 3600
+	chown postfix: "$PDIR/relay.json"
 	# authorize's advice for a credential outside the chroot: the keys/ directory
 	mkdir -p "$T/outside"
 	"$CLI" keygen "$T/outside/k.pem" "$T/outside/c.pem" --bits 2048 >/dev/null 2>&1

@@ -9,6 +9,7 @@
 # (their authorization URLs). Every failure must leave an existing token
 # file exactly as it was.
 set -u
+. "$(dirname "$0")/../lib/tokens.sh"
 . "$(dirname "$0")/../lib/cli.sh"
 
 CLI=${CLI:-$BUILDDIR/tools/sasl-oauth2}
@@ -224,6 +225,10 @@ check "explicit endpoints: no revocation_endpoint when none is known" test -z "$
 # Any local user can reach the loopback port: a request with another state is
 # answered 400 and ignored (it used to end the sign-in), so with nobody else
 # coming back the wait ends at --timeout, saying what it ignored.
+# Sections 4 to 10 check that failed sign-ins leave an account's file alone:
+# its own file (seed_token_file), not the one section 1 wrote, so that a
+# failure there does not fail them too.
+seed_token_file "$F" "$U" 3600
 cp -p "$F" "$T/alice.before"
 before=$(fingerprint "$F")
 admin POST /admin/reset-stats >/dev/null
@@ -375,6 +380,7 @@ run_cli manualeof authorize manualeof --provider test --flow manual
 expect_rc manualeof 65 "manual: nothing pasted (end of input) fails"
 
 # ----- 13. re-authorize: the old file stays until the new token is in hand ----------------
+seed_token_file "$F" "$U" 3600
 old_at=$(jf "$F" access_token)
 cp -p "$F" "$T/alice.before"
 BROWSER="$T/snapshot.sh" run_cli again authorize alice --provider test --flow browser --timeout 30

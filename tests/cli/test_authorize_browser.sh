@@ -233,39 +233,54 @@ BROWSER=$WRAPPER run_cli mism authorize mism --provider oidc --flow browser --us
 check "browser --user alice, signed in as bob: success or nothing saved (exit $RC)" test "$RC" = 0 -o ! -e "$STATE/mism.json"
 note "browser --user alice@example.com, signed in as bob@example.com: token file user '$(json_field "$STATE/mism.json" user)', token belongs to '$(jstr "$(oidc_introspect "$(json_field "$STATE/mism.json" access_token)")" username)'; CLI warned: '$(grep -iE 'bob@|differ|not alice|mismatch' "$T/mism.err" "$T/mism.out" | head -n 1)'"
 
+# signed_in NAME USER: the fixture of the cases below that start from a token
+# file: a fresh account NAME, signed in as USER with the browser flow, so
+# that they do not depend on an earlier case's account. When the sign-in
+# itself fails, one "not ok" says so and the case does not run.
+signed_in() {
+	browser_env "$2"
+	BROWSER=$WRAPPER run_cli "fixture-$1" authorize "$1" --provider oidc --flow browser --timeout 60
+	browser_done >/dev/null
+	if [ "$RC" != 0 ] || [ ! -f "$STATE/$1.json" ]; then
+		not_ok "fixture: account $1 signed in as $2 (exit $RC)"
+		show_cli "fixture-$1"
+		return 1
+	fi
+}
+
 # ---- 11. the token file logs in to Dovecot through the plugin
-if [ -x "$IMTEST" ] && [ -f "$STATE/demo.json" ]; then
+if [ ! -x "$IMTEST" ]; then
+	skip "dovecot login with the authorized token file: no imtest"
+elif signed_in imap alice@example.com; then
 	start_imap_for_oidc
 	out="$T/imtest.out"
-	run_cyrus_client "$out" "$T/imtest.syslog" "$IMTEST" "$DOVECOT_IMAP_PORT" XOAUTH2 alice@example.com "$STATE/demo.json"
+	run_cyrus_client "$out" "$T/imtest.syslog" "$IMTEST" "$DOVECOT_IMAP_PORT" XOAUTH2 alice@example.com "$STATE/imap.json"
 	check "dovecot: imtest XOAUTH2 logs in with the token file authorize wrote" grep -q '^Authenticated\.' "$out"
 	grep -q '^Authenticated\.' "$out" || { show_log "$out" imtest; show_log "$T/imtest.syslog" "imtest syslog"; }
-else
-	skip "dovecot login with the authorized token file: no imtest or no token file"
 fi
 
 # ---- 12. the token file against the real server afterwards: refresh (with
 # rotation: the old refresh token dies) and forget (revocation)
-if [ -f "$STATE/demo.json" ]; then
-	rt0=$(json_field "$STATE/demo.json" refresh_token)
+if signed_in demo2 alice@example.com; then
+	rt0=$(json_field "$STATE/demo2.json" refresh_token)
 	set_expired() {
 		"$NODE" -e 'const fs = require("fs"); const f = process.argv[1];
 			const o = JSON.parse(fs.readFileSync(f, "utf8")); o.expires_at = Math.floor(Date.now() / 1000) - 10;
 			fs.writeFileSync(f + ".new", JSON.stringify(o, null, 2), { mode: 0o600 }); fs.renameSync(f + ".new", f);' "$1"
 	}
-	set_expired "$STATE/demo.json"
+	set_expired "$STATE/demo2.json"
 	oidc_admin POST /admin/reset-stats >/dev/null
-	run_cli tok token demo
+	run_cli tok token demo2
 	check "token demo (expired): exit 0, one refresh at the server" \
 		test "$RC|$(jstr "$(oidc_stat grants)" refresh_token)" = "0|1"
 	[ "$RC" = 0 ] || show_cli tok
 	check "token demo: the printed token is live for alice@example.com" \
 		test "$(jstr "$(oidc_introspect "$(head -n 1 "$T/tok.out")")" username)" = alice@example.com
-	rt1=$(json_field "$STATE/demo.json" refresh_token)
+	rt1=$(json_field "$STATE/demo2.json" refresh_token)
 	check "token demo: the rotated refresh token was saved" test -n "$rt1" -a "$rt1" != "$rt0"
-	check "token demo: token file still 0600" test "$(file_mode "$STATE/demo.json")" = 600
-	run_cli forget forget demo
-	check "forget demo: exit 0, token file removed" test "$RC" = 0 -a ! -e "$STATE/demo.json"
+	check "token demo: token file still 0600" test "$(file_mode "$STATE/demo2.json")" = 600
+	run_cli forget forget demo2
+	check "forget demo: exit 0, token file removed" test "$RC" = 0 -a ! -e "$STATE/demo2.json"
 	check "forget demo: the refresh token was revoked at the server" test "$(oidc_stat revocations)" -ge 1
 	intro=$(curl -sS --cacert "$CA_DIR/ca.pem" --max-time 10 --data-urlencode "token=$rt1" \
 		-d client_id=test-confidential --data-urlencode "client_secret=$OIDC_CONFIDENTIAL_SECRET" \

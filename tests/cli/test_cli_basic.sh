@@ -16,6 +16,16 @@ U=alice@example.com
 now() { date +%s; }
 # same_bytes A B: B is a byte-identical copy of A
 same_bytes() { cmp -s "$1" "$2"; }
+# Each case below writes the token files it starts from (seed_token_file,
+# or fixture_account), so that one failing case does not make the ones
+# after it fail too.
+# fixture_account NAME USER TTL: a fresh refreshable account NAME in $S
+# whose access token expires in TTL s, no lock file, statistics reset.
+fixture_account() {
+	rm -f "$S/$1.json" "$S/$1.json.lock"
+	seed_token_file "$S/$1.json" "$2" "$3"
+	reset_stats
+}
 
 # ----- token: a fresh token is printed without any request --------------------------
 seed_token_file "$S/alice.json" "$U" 3600
@@ -31,9 +41,9 @@ check "token fresh: the file is not touched" same_bytes "$E2E_TMP/alice.before" 
 check "token fresh: no lock file is created" test ! -e "$S/alice.json.lock"
 
 # ----- token: an expired token is refreshed first (one request, file updated) -------------
-set_json_field "$S/alice.json" expires_at "$(( $(now) - 60 ))"
+fixture_account alice "$U" -60
+at=$(json_field "$S/alice.json" access_token)
 old_rt=$(json_field "$S/alice.json" refresh_token)
-reset_stats
 cli token alice
 new_at=$(json_field "$S/alice.json" access_token)
 check_cli "token expired: exit 0" rc_is 0
@@ -47,18 +57,18 @@ check "token expired: expires_at is about an hour ahead" \
 check "token expired: the file stays 0600" test "$(stat -c %a "$S/alice.json")" = 600
 
 # ----- token: within the refresh margin (600 s) it is refreshed ahead ---------------------
-set_json_field "$S/alice.json" expires_at "$(( $(now) + 300 ))"
-reset_stats
+fixture_account alice "$U" 300
 cli token alice
 check_cli "token margin: a token valid for 300 s is refreshed (one request)" \
 	eval 'rc_is 0 && test "$(token_requests)" = 1'
 
 # ----- token --min-valid -------------------------------------------------------------------
+fixture_account alice "$U" 3600
 at=$(json_field "$S/alice.json" access_token)
-reset_stats
 cli token alice --min-valid 60
 check_cli "token --min-valid 60: a token valid for an hour is printed as it is" \
 	eval 'rc_is 0 && test "$(token_requests)" = 0 && test "$(cat "$OUT")" = "$at"'
+fixture_account alice "$U" 3600
 cli token alice --min-valid 7200
 check_cli "token --min-valid 7200: forces a refresh (one request), prints the new token" \
 	eval 'rc_is 0 && test "$(token_requests)" = 1 && test "$(cat "$OUT")" != "$at" &&
@@ -69,6 +79,7 @@ cli token alice --min-valid abc
 check_cli "token --min-valid abc: usage error (2)" eval 'rc_is 2 && err_has "min-valid"'
 
 # ----- token --format ------------------------------------------------------------------------
+fixture_account alice "$U" 3600
 at=$(json_field "$S/alice.json" access_token)
 cli token alice --format xoauth2
 printf 'user=%s\001auth=Bearer %s\001\001' "$U" "$at" >"$E2E_TMP/expect"
@@ -171,6 +182,8 @@ check_cli "refresh --all: exit 0, one line per account" \
 check "refresh --all: two token requests, both files renewed" \
 	eval 'test "$(token_requests)" = 2 && test "$(json_field "$S/alice.json" access_token)" != "$a1" &&
 	      test "$(json_field "$S/bob.json" access_token)" != "$b1"'
+fixture_account alice "$U" 3600
+fixture_account bob bob@example.com 3600
 cp -p "$E2E_TMP/broken.before" "$S/broken.json"
 reset_stats
 cli refresh --all
@@ -178,18 +191,32 @@ check_cli "refresh --all with a malformed file: the others are refreshed, exit 6
 	eval 'rc_is 65 && out_has "^alice: refreshed" && out_has "^bob: refreshed" &&
 	      err_has "$S/broken.json" && test "$(token_requests)" = 2'
 check "refresh --all: the malformed file is untouched" same_bytes "$E2E_TMP/broken.before" "$S/broken.json"
+rm -f "$S/broken.json"
+fixture_account alice "$U" 3600
 cli refresh alice nobody
 check_cli "refresh alice nobody: alice refreshed, exit 67 for nobody" \
 	eval 'rc_is 67 && out_has "^alice: refreshed" && err_has "no account \"nobody\""'
 cli refresh
 check_cli "refresh without ACCOUNT or --all: usage error (2)" rc_is 2
+fixture_account bob bob@example.com 3600
 admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$S/bob.json" refresh_token)\"}" >/dev/null
 cli refresh bob
 check_cli "refresh refused (invalid_grant): exit 69, the current token is still valid" \
 	eval 'rc_is 69 && err_has "bob: not refreshed.*invalid_grant.*still valid"'
+check "refresh refused: the file records the refusal (last_error invalid_grant)" \
+	test "$(jstr "$(json_field "$S/bob.json" last_error)" error)" = invalid_grant
 
 # ----- status ----------------------------------------------------------------------------------
+# Its own accounts: alice (fine, refreshed 2 h ago), bob (a refusal
+# recorded as the token store records it), broken, open (0644).
+rm -f "$S"/*.json "$S"/*.lock
+fixture_account alice "$U" 3600
 set_json_field "$S/alice.json" refreshed_at "$(( $(now) - 7200 ))"
+fixture_account bob bob@example.com 3600
+set_json_field "$S/bob.json" last_error "{\"at\": $(( $(now) - 60 )), \"http_status\": 400,
+	\"error\": \"invalid_grant\", \"error_description\": \"token revoked\",
+	\"message\": \"the token endpoint refused the refresh token (invalid_grant)\"}"
+cp -p "$E2E_TMP/broken.before" "$S/broken.json"
 cp -p "$S/alice.json" "$S/open.json"; chmod 644 "$S/open.json"
 cli status
 check_cli "status: exit 65 (the malformed file), every account a row" \
@@ -252,6 +279,7 @@ cli forget carol
 check_cli "forget (no revocation endpoint): exit 0, says the token was not revoked" \
 	eval 'rc_is 0 && out_has "no revocation endpoint" && out_has "removed $S/carol.json"'
 check "forget: the file and its lock are gone" test ! -e "$S/carol.json" -a ! -e "$S/carol.json.lock"
+rm -f "$S/carol.json" "$S/carol.json.lock"
 cli forget carol
 check_cli "forget again: exit 67" rc_is 67
 
@@ -326,9 +354,11 @@ check_cli "import tarickb: token prints its access token" \
 cli token tk --min-valid 7200
 check_cli "import tarickb: token refreshes it against the authserver" \
 	eval 'rc_is 0 && test "$(token_requests)" = 1 && test "$(cat "$OUT")" = "$(json_field "$f" access_token)"'
+fixture_account tk "$U" 3600
 cli import "$T" tk
 check_cli "import onto an existing account: exit 1, says --force" \
 	eval 'rc_is 1 && err_has "exists.*--force"'
+fixture_account tk "$U" 3600
 cli import "$T" tk --force
 check_cli "import --force: replaces it" eval 'rc_is 0 && test "$(json_field "$f" access_token)" = "$(json_field "$T" access_token)"'
 cli import "$T"

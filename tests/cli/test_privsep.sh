@@ -87,6 +87,8 @@ check "config client, file's proxy: the proxy postfix named got no connection (g
 check "config client, file's proxy: the secret is in no output" \
 	bash -c '! grep -qF -- "$1" "$2" "$3"' _ "$CFG_SECRET" "$OUT" "$ERR"
 
+# each case counts the proxy's connections from its own start
+: >"$PROXY_LOG"
 proxied_file "$PF/gone.json" 3600 "$AUTH_URL/revoke"
 cli forget gone --for postfix
 check_cli "config client, file's proxy: forget --for postfix removes the account" \
@@ -101,6 +103,7 @@ printf '{"refresh_token": "%s", "token_endpoint": "%s/token", "proxy": "http://1
 chown postfix:postfix "$PF/src.json"
 chmod 600 "$PF/src.json"
 reset_stats
+: >"$PROXY_LOG"
 cli import "$PF/src.json" imported
 check_cli "config client, file's proxy: import gets the first access token with the config's client" \
 	eval 'rc_is 0 && test "$(token_requests)" = 1'
@@ -260,7 +263,8 @@ check_cli "after chmod go-w on the parent: root's token works again" eval 'rc_is
 
 # forget removes the token file and its lock through the directory it
 # opened (unlinkat), never by path
-cp -p "$PF/relay.json" "$PF/byfd.json"
+seed_token_file "$PF/byfd.json" relay@example.com 3600
+chown postfix:postfix "$PF/byfd.json"
 if command -v strace >/dev/null 2>&1; then
 	strace -f -qq -e trace=unlink,unlinkat -o "$T/forget.strace" "$SO" forget byfd --for postfix --keep-token >"$OUT" 2>"$ERR"
 	RC=$?
@@ -280,6 +284,7 @@ cli keygen "$WW/relay-key.pem" "$WW/relay-cert.pem" --bits 2048
 check_cli "keygen into a directory everyone may write, not sticky: refused, naming it (exit 77)" \
 	eval 'rc_is 77 && err_has "directory $WW is writable by everyone and not sticky" && test -z "$(ls -A "$WW")"'
 chmod 1777 "$WW"
+rm -f "$WW/relay-key.pem" "$WW/relay-cert.pem"
 cli keygen "$WW/relay-key.pem" "$WW/relay-cert.pem" --bits 2048
 check_cli "keygen into a sticky world-writable directory works" eval 'rc_is 0 && test -s "$WW/relay-key.pem"'
 # the certificate cannot be written: the key just made goes again, through

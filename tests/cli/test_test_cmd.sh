@@ -101,7 +101,9 @@ check "smtp-xoauth2: EHLO came first" has_re smtp-xoauth2 '^C: EHLO '
 expect_login smtp-oauthbearer smtp OAUTHBEARER --smtp "127.0.0.1:$DOVECOT_SUBMISSION_PORT" --mech OAUTHBEARER
 
 # --- an expired token is refreshed through the token store first ------------------------
-set_json_field "$F" expires_at "$(( $(date +%s) - 30 ))"
+# (each section starts from its own token file: seed_token_file)
+seed_token_file "$F" "$U" -30
+remember
 old_at=$(json_field "$F" access_token)
 admin POST /admin/reset-stats >/dev/null
 expect_login refreshed imap XOAUTH2 --imap "127.0.0.1:$DOVECOT_IMAP_PORT"
@@ -128,6 +130,8 @@ expect_rejected() {
 	check "$name: neither token appears in the output" no_token "$name"
 	[ "$TESTS_FAILED" = "$bad" ] || show "$name"
 }
+seed_token_file "$F" "$U" 3600
+remember
 at=$(json_field "$F" access_token)
 admin POST /admin/revoke "{\"access_token\":\"$at\"}" >/dev/null
 expect_rejected revoked-imap XOAUTH2 "" 401 --imap "127.0.0.1:$DOVECOT_IMAP_PORT"

@@ -55,6 +55,8 @@ check "lock hard link: the linked file still belongs to root (got $(owner_of "$T
 check "lock hard link: no refresh was made, the token file is unchanged" \
 	eval 'test "$(token_requests)" = 0 && cmp -s "$T/relay.before" "$PF/relay.json"'
 rm -f "$PF/relay.json.lock"
+seed_token_file "$PF/relay.json" relay@example.com 3600
+chown postfix:postfix "$PF/relay.json"
 cli refresh relay --for postfix
 check_cli "without the planted link refresh --for postfix works" rc_is 0
 check "... and the token file and its new lock belong to postfix" \

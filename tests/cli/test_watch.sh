@@ -89,6 +89,7 @@ check "once: the log gives the other's schedule" log_has "$T/once.log" "later: a
 check "once: nothing on stdout" test ! -s "$T/once.out"
 
 # exit code = the worst result: a temporary failure (75), then a refusal (69)
+seed_token_file "$S/later.json" later@example.com 3600
 seed_token_file "$S/flaky.json" flaky@example.com -60 "$BAD_URL/503"
 rc=0; "$CLI" watch --once --stderr later flaky >/dev/null 2>"$T/once-503.log" || rc=$?
 check "once: a temporary failure (HTTP 503) exits 75 (got $rc)" test "$rc" = 75
