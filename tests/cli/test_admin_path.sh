@@ -34,14 +34,13 @@ provider.test.scope = mail offline_access
 provider.microsoft.token_endpoint = $AUTH_URL/token"
 chmod 644 "$SASL_OAUTH2_CONF"
 U=relay@example.com
-show() { sed 's/^/#   /' "$1" | redact /dev/stdin | head -n 20; }
 have_postfix() { [ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1; }
 
 # ===== 1. keygen as the guides' first step ===========================================
 if have_postfix; then
 	"$CLI" keygen relay --for postfix --bits 2048 >"$T/keygen.out" 2>"$T/keygen.err"
 	rc=$?
-	check "keygen relay --for postfix (no $CH/etc yet): exit 0" test "$rc" = 0 || show "$T/keygen.err"
+	check "keygen relay --for postfix (no $CH/etc yet): exit 0" test "$rc" = 0 || show_file "$T/keygen.err"
 	check "keygen: the key and certificate are in $KEYS" test -s "$KEYS/relay-key.pem" -a -s "$KEYS/relay-cert.pem"
 	check "keygen: the account directory and keys/ are postfix's, 0700" \
 		test "$(stat -c %U:%a "$PDIR" "$KEYS" 2>/dev/null | sort -u)" = postfix:700
@@ -50,12 +49,12 @@ if have_postfix; then
 	# the path form makes a missing directory as postfix too
 	"$CLI" keygen "$KEYS/two/k.pem" "$KEYS/two/c.pem" --for postfix --bits 2048 >/dev/null 2>"$T/keygen2.err"
 	check "keygen KEYFILE CERTFILE --for postfix into a missing directory: made as postfix" \
-		test "$(stat -c %U "$KEYS/two" "$KEYS/two/k.pem" 2>/dev/null | sort -u)" = postfix || show "$T/keygen2.err"
+		test "$(stat -c %U "$KEYS/two" "$KEYS/two/k.pem" 2>/dev/null | sort -u)" = postfix || show_file "$T/keygen2.err"
 	# a later authorize --for postfix can still write the account directory
 	seed_token_file "$T/relay.json" "$U" 3600
 	chown postfix: "$T/relay.json"
 	runuser -u postfix -- cp -p "$T/relay.json" "$PDIR/relay.json" 2>"$T/cp.err"
-	check "keygen: postfix can still add token files to $PDIR" test -s "$PDIR/relay.json" || show "$T/cp.err"
+	check "keygen: postfix can still add token files to $PDIR" test -s "$PDIR/relay.json" || show_file "$T/cp.err"
 else
 	skip "keygen --for postfix: needs root and a postfix user"
 fi
@@ -76,14 +75,14 @@ check "guides: keygen's NAME form is what postfix.md's first step runs" \
 	"$S/relay-sa.json" "$AUTH_URL/token"
 "$CLI" authorize goo --service-account "$S/relay-sa.json" --user "$U" </dev/null >"$T/sa.out" 2>"$T/sa.err"
 rc=$?
-check "authorize --service-account among the token files: refused (exit 2)" test "$rc" = 2 || show "$T/sa.err"
+check "authorize --service-account among the token files: refused (exit 2)" test "$rc" = 2 || show_file "$T/sa.err"
 check "authorize: says it would be taken for an account and where keys go ($S/keys/)" \
 	bash -c 'grep -q "taken for an account" "$1" && grep -qF "$2/keys/" "$1"' _ "$T/sa.err" "$S"
 check "authorize: nothing saved (no goo.json)" test ! -e "$S/goo.json"
 # a key file that is there anyway is named for what it is
 "$CLI" status relay-sa >"$T/sa-status.err" 2>&1
 check "status of a key taken for a token file: says it is a key, not a token file" \
-	grep -q "not a token file but a key" "$T/sa-status.err" || show "$T/sa-status.err"
+	grep -q "not a token file but a key" "$T/sa-status.err" || show_file "$T/sa-status.err"
 rm -f "$S/relay-sa.json"
 
 if have_postfix; then
@@ -99,7 +98,7 @@ if have_postfix; then
 		--client-id cid --user "$U" --certificate "$T/outside/c.pem" --private-key "$T/outside/k.pem" \
 		</dev/null >"$T/app.out" 2>"$T/app.err"
 	check "authorize --for postfix, a certificate outside the chroot: 'move it to $KEYS/'" \
-		grep -qF "move it to $KEYS/" "$T/app.err" || show "$T/app.err"
+		grep -qF "move it to $KEYS/" "$T/app.err" || show_file "$T/app.err"
 	# A service-account key where the guide keeps it: never an account.
 	cp "$T/outside/k.pem" "$KEYS/relay-sa.json"
 	chown postfix: "$KEYS/relay-sa.json"
@@ -109,7 +108,7 @@ if have_postfix; then
 		rc=$?
 		check "$cmd --for postfix with a key in keys/: exit 0, no relay-sa" \
 			bash -c '[ "$1" = 0 ] && ! grep -q relay-sa "$2" "$3"' _ "$rc" "$T/list.out" "$T/list.err" ||
-			show "$T/list.err"
+			show_file "$T/list.err"
 	done
 	check "no lock file next to the keys" test -z "$(ls "$KEYS" | grep lock)"
 	comp=$(bash -c '. "$1"; COMP_WORDS=(sasl-oauth2 status --for postfix ""); COMP_CWORD=4
@@ -136,14 +135,14 @@ if have_postfix && command -v postconf >/dev/null; then
 	check "map names a token file not made yet: 'authorize fresh --for postfix first', with --provider" \
 		bash -c 'grep -q "^FAIL.*does not exist yet: authorize fresh --for postfix first" "$1" &&
 			grep -q "fix: sasl-oauth2 authorize fresh --provider PROVIDER --for postfix" "$1" &&
-			! grep -q "it is not the token file" "$1"' _ "$T/doc.out" || show "$T/doc.out"
+			! grep -q "it is not the token file" "$1"' _ "$T/doc.out" || show_file "$T/doc.out"
 	# b. the map names root's own token file
 	seed_token_file "$S/mine.json" "$U" 3600
 	echo "[smtp.example.com]:587 $U:$S/mine.json" >"$PFD/sasl_passwd"
 	doc
 	check "map names root's file: 'Postfix cannot read root's file; use --for postfix'" \
 		bash -c 'grep -q "^FAIL.*Postfix cannot read root.s file; use --for postfix" "$1" &&
-			grep -q "fix: sasl-oauth2 authorize mine --for postfix" "$1"' _ "$T/doc.out" || show "$T/doc.out"
+			grep -q "fix: sasl-oauth2 authorize mine --for postfix" "$1"' _ "$T/doc.out" || show_file "$T/doc.out"
 	# c. hash: map whose index was never built: one FAIL (postmap), no second fix
 	pf_main "hash:$PFD/sasl_passwd"
 	echo "[smtp.example.com]:587 $U:$PDIR/relay.json" >"$PFD/sasl_passwd"
@@ -151,7 +150,7 @@ if have_postfix && command -v postconf >/dev/null; then
 	doc
 	check "missing .db: one FAIL for the map (postmap), no line appended" \
 		bash -c '[ "$(grep -c "^FAIL.*postfix:.*\(sasl_passwd\|password map\|smtp_sasl_password_maps\)" "$1")" = 1 ] &&
-			grep -q "fix: postmap" "$1" && ! grep -q "fix: echo" "$1"' _ "$T/doc.out" || show "$T/doc.out"
+			grep -q "fix: postmap" "$1" && ! grep -q "fix: echo" "$1"' _ "$T/doc.out" || show_file "$T/doc.out"
 	rm -f "$S/mine.json"
 else
 	skip "doctor's password map: needs root, a postfix user and postconf"
@@ -167,7 +166,7 @@ no_syslog() {
 no_syslog "$CLI" watch --once broken </dev/null >"$T/w.out" 2>"$T/w.err"
 rc=$?
 check "watch --once, no terminal, no syslog socket: exit 65 and the error on stderr" \
-	bash -c '[ "$1" = 65 ] && grep -q "broken" "$2"' _ "$rc" "$T/w.err" || show "$T/w.err"
+	bash -c '[ "$1" = 65 ] && grep -q "broken" "$2"' _ "$rc" "$T/w.err" || show_file "$T/w.err"
 rm -f "$S/broken.json"
 if [ "$(id -u)" = 0 ] && [ ! -d /run/systemd/system ]; then
 	CRONF=/etc/cron.d/sasl-oauth2-watch
@@ -176,7 +175,7 @@ if [ "$(id -u)" = 0 ] && [ ! -d /run/systemd/system ]; then
 	rm -f "$CRONF"
 	"$CLI" doctor --for postfix --postfix-config "${PFD:-$T}" >"$T/dw.out" 2>&1
 	fix=$(sed -n "s/^ *fix: \(.*echo '.*sasl-oauth2 watch --for postfix --once' > .*\)$/\1/p" "$T/dw.out" | head -n 1)
-	check "doctor without systemd: the cron fix" test -n "$fix" || show "$T/dw.out"
+	check "doctor without systemd: the cron fix" test -n "$fix" || show_file "$T/dw.out"
 	if [ -x /usr/sbin/cron ]; then
 		check "doctor: cron is installed, the fix is the line alone" bash -c '[[ $1 == echo* ]]' _ "$fix"
 	else
@@ -185,7 +184,7 @@ if [ "$(id -u)" = 0 ] && [ ! -d /run/systemd/system ]; then
 	bash -c "${fix#apt-get install cron && }"
 	"$CLI" doctor --for postfix --postfix-config "${PFD:-$T}" >"$T/dw2.out" 2>&1
 	check "doctor: after its cron line as printed, the watch is no longer 'not running'" \
-		bash -c '! grep -q "watch service is not running" "$1"' _ "$T/dw2.out" || show "$T/dw2.out"
+		bash -c '! grep -q "watch service is not running" "$1"' _ "$T/dw2.out" || show_file "$T/dw2.out"
 	if [ -x /usr/sbin/cron ]; then
 		check "doctor: OK, cron runs the watch" grep -q "^OK.*cron runs sasl-oauth2 watch" "$T/dw2.out"
 	else
@@ -212,7 +211,7 @@ if have_postfix; then
 	"$CLI" import "/etc/tokens/$U" imp --for postfix >"$T/imp.out" 2>"$T/imp.err"
 	rc=$?
 	check "import /etc/tokens/X (sasl_passwd's path): read inside the chroot, exit 0" \
-		test "$rc" = 0 -a -s "$PDIR/imp.json" || show "$T/imp.err"
+		test "$rc" = 0 -a -s "$PDIR/imp.json" || show_file "$T/imp.err"
 	sc=$(json_field "$PDIR/imp.json" scope 2>/dev/null)
 	check "import of a sasl-xoauth2 (send-only) file records SMTP only ($sc)" \
 		bash -c '[[ $1 == *SMTP.Send* && $1 != *IMAP* && $1 != *POP* ]]' _ "$sc"
@@ -223,7 +222,7 @@ if have_postfix; then
 	SASL_OAUTH2_CONF="$T/c2.conf" "$CLI" doctor --for postfix --postfix-config "${PFD:-$T}" >"$T/dm.out" 2>&1
 	check "doctor with /etc/sasl-xoauth2.conf and no account yet: suggests import" \
 		bash -c 'grep -q "^WARN.*sasl-xoauth2.conf.*import" "$1" && grep -q "fix: .*sasl-oauth2 import FILE NAME --for postfix" "$1"' _ "$T/dm.out" ||
-		show "$T/dm.out"
+		show_file "$T/dm.out"
 	[ -n "$made_conf" ] && rm -f /etc/sasl-xoauth2.conf
 else
 	skip "migration: needs root and a postfix user"
@@ -246,17 +245,17 @@ check "sasl-oauth2.conf(5) names the sample where the package puts it" \
 printf 'proxy = "http://proxy.example.com:3128"\n' >"$T/q.conf"
 SASL_OAUTH2_CONF="$T/q.conf" "$CLI" doctor >"$T/q.out" 2>&1
 check "doctor: a quoted proxy (curl refuses it) is a FAIL naming the line" \
-	grep -q "^FAIL.*line 1: proxy: .*no quotes" "$T/q.out" || show "$T/q.out"
+	grep -q "^FAIL.*line 1: proxy: .*no quotes" "$T/q.out" || show_file "$T/q.out"
 printf 'refresh_margin = 99999\n' >"$T/m.conf"
 SASL_OAUTH2_CONF="$T/m.conf" "$CLI" doctor >"$T/m.out" 2>&1
 check "refresh_margin out of range: the error gives the range (0 to 86400)" \
-	grep -q "refresh_margin: .*0 to 86400" "$T/m.out" || show "$T/m.out"
+	grep -q "refresh_margin: .*0 to 86400" "$T/m.out" || show_file "$T/m.out"
 if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
 	unshare -m --propagation private -- bash -c 'mount -t tmpfs none /etc/ssl/certs && exec "$@"' _ \
 		env SASL_OAUTH2_CONF="$T/none.conf" "$CLI" doctor >"$T/ca.out" 2>&1
 	check "no config file, no CA bundle: the CA error names no config file" \
 		bash -c 'grep -q "^FAIL.*CA bundle" "$1" && ! grep "CA bundle" "$1" | grep -qF "$2"' _ "$T/ca.out" "$T/none.conf" ||
-		show "$T/ca.out"
+		show_file "$T/ca.out"
 else
 	skip "the CA error without a config file: needs root and mount namespaces"
 fi
@@ -283,16 +282,16 @@ if have_postfix && command -v postconf >/dev/null; then
 	doc
 	check "doctor: an empty value is shown as (empty), no double space" \
 		bash -c 'grep -q "smtp_sasl_security_options = (empty)" "$1" && ! grep -E "^(OK|WARN|FAIL) .*[^ ]  +[^ ]" "$1"' _ "$T/doc.out" ||
-		show "$T/doc.out"
+		show_file "$T/doc.out"
 	postconf -c "$PFD" -e 'smtp_sasl_security_options = noplaintext' 2>/dev/null
 	postconf -c "$PFD" -X smtp_sasl_tls_security_options 2>/dev/null
 	doc
 	line=$(grep "unset, so" "$T/doc.out" | head -n 1)
-	check "doctor: '(unset, so ...' is closed" bash -c '[ -n "$1" ] && [ "$(tr -cd "(" <<<"$1" | wc -c)" = "$(tr -cd ")" <<<"$1" | wc -c)" ]' _ "$line" || show "$T/doc.out"
+	check "doctor: '(unset, so ...' is closed" bash -c '[ -n "$1" ] && [ "$(tr -cd "(" <<<"$1" | wc -c)" = "$(tr -cd ")" <<<"$1" | wc -c)" ]' _ "$line" || show_file "$T/doc.out"
 	check "doctor: no double space in its lines" bash -c '! grep -E "^(OK|WARN|FAIL) .*[^ ]  +[^ ]" "$1"' _ "$T/doc.out"
 	if ! postfix -c "$PFD" status >/dev/null 2>&1; then
 		check "doctor while Postfix is stopped: no 'postfix reload' in its fixes" \
-			bash -c 'grep -q "fix: postconf" "$1" && ! grep -q "postfix.* reload" "$1"' _ "$T/doc.out" || show "$T/doc.out"
+			bash -c 'grep -q "fix: postconf" "$1" && ! grep -q "postfix.* reload" "$1"' _ "$T/doc.out" || show_file "$T/doc.out"
 	else
 		skip "reload advice while stopped: a Postfix runs with $PFD's queue directory"
 	fi
@@ -303,7 +302,7 @@ if true; then
 		--user "$U" --client-secret-file <(echo s3cr3t) </dev/null >"$T/pipe.out" 2>"$T/pipe.err"
 	rc=$?
 	check "app-only --client-secret-file <(cmd): refused (exit 2), says why" \
-		bash -c '[ "$1" = 2 ] && grep -q "not a regular file" "$2"' _ "$rc" "$T/pipe.err" || show "$T/pipe.err"
+		bash -c '[ "$1" = 2 ] && grep -q "not a regular file" "$2"' _ "$rc" "$T/pipe.err" || show_file "$T/pipe.err"
 fi
 
 tests_exit

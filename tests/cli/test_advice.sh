@@ -51,7 +51,6 @@ EOF
 chmod 755 "$T/browser.sh"
 export BROWSER="$T/browser.sh"
 
-show() { sed 's/^/#   /' "$1" | redact /dev/stdin | head -n 20; }
 # collect FILE...: keeps the advice lines of outputs for part 2.
 collect() {
 	grep -ohE "(sasl-oauth2 [a-z]+|postmap|chmod|chown|systemctl) [^;\"'()]*" "$@" >>"$ADVICE" 2>/dev/null
@@ -89,7 +88,7 @@ kill_refresh_token() { # FILE: the provider refuses its refresh token from now o
 # the account came back: new tokens that refresh, same settings
 came_back() { # LABEL FILE OLD_RT PROVIDER USER CLIENT
 	local l=$1 f=$2 rt=$3
-	check "$l: exit 0" test "$RC" = 0 || { show "$T/$l.err"; return; }
+	check "$l: exit 0" test "$RC" = 0 || { show_file "$T/$l.err"; return; }
 	check "$l: a new refresh token in $f" test -n "$(json_field "$f" refresh_token)" -a "$(json_field "$f" refresh_token)" != "$rt"
 	check "$l: provider, user and client id kept ($4 $5 $6)" \
 		test "$(json_field "$f" provider) $(json_field "$f" user) $(json_field "$f" client_id)" = "$4 $5 $6"
@@ -101,7 +100,7 @@ came_back() { # LABEL FILE OLD_RT PROVIDER USER CLIENT
 # --- an account of a configured provider: token, refresh, watch, plugin --------------
 timeout 90 "$CLI" authorize alice --provider test --flow browser --timeout 60 </dev/null >"$T/first.out" 2>"$T/first.err"
 RC=$?
-check "setup: alice authorized with --provider test" test "$RC" = 0 || show "$T/first.err"
+check "setup: alice authorized with --provider test" test "$RC" = 0 || show_file "$T/first.err"
 collect "$T/first.out" "$T/first.err"
 F="$S/alice.json"
 # test_account FILE: the fixture each way below starts from, an account of
@@ -125,7 +124,7 @@ for how in token refresh watch plugin; do
 	collect "$T/hint.txt"
 	hint=$(authorize_hint "$T/hint.txt")
 	if [ -z "$hint" ]; then
-		not_ok "$how: prints a re-authorize command"; show "$T/hint.txt"; continue
+		not_ok "$how: prints a re-authorize command"; show_file "$T/hint.txt"; continue
 	fi
 	ok "$how: prints a re-authorize command: $hint"
 	[ "$how" = plugin ] && check "plugin: the advice names the file as authorize takes it" \
@@ -145,7 +144,7 @@ kill_refresh_token "$S/ms.json"
 rt=$(json_field "$S/ms.json" refresh_token)
 "$CLI" token ms >/dev/null 2>"$T/ms-hint.txt"
 hint=$(authorize_hint "$T/ms-hint.txt")
-check "microsoft: token prints 'sasl-oauth2 authorize ms'" test "$hint" = "sasl-oauth2 authorize ms" || show "$T/ms-hint.txt"
+check "microsoft: token prints 'sasl-oauth2 authorize ms'" test "$hint" = "sasl-oauth2 authorize ms" || show_file "$T/ms-hint.txt"
 run_printed ms-again "$hint"
 came_back ms-again "$S/ms.json" "$rt" microsoft "$U" test-client
 url=$(head -n 1 "$T/urls")
@@ -177,7 +176,7 @@ if [ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1; then
 		</dev/null >"$T/relay.out" 2>"$T/relay.err"
 	RC=$?
 	P="$T/chroot/etc/sasl-oauth2/relay.json"
-	check "postfix: relay authorized --for postfix" test "$RC" = 0 -a -f "$P" || show "$T/relay.err"
+	check "postfix: relay authorized --for postfix" test "$RC" = 0 -a -f "$P" || show_file "$T/relay.err"
 	collect "$T/relay.out"
 	check "postfix: next steps are Postfix's only (no mbsync, mutt or msmtp pointing at Postfix's file)" \
 		bash -c '! grep -Eq "^(mbsync|neomutt|msmtp)|PassCmd|passwordeval|oauth_refresh_command" "$1"' _ "$T/relay.out"
@@ -196,7 +195,7 @@ if [ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1; then
 		"$(for_user postfix "$SASL_AUTH_BIN" "$E2E_TMP")" "$PLUGIN_DIR" XOAUTH2 "$U" "$P" >/dev/null 2>"$T/pf-hint.txt"
 	hint=$(authorize_hint "$T/pf-hint.txt")
 	check "postfix: the plugin names the account, not the path ('sasl-oauth2 authorize relay --for postfix')" \
-		test "$hint" = "sasl-oauth2 authorize relay --for postfix" || show "$T/pf-hint.txt"
+		test "$hint" = "sasl-oauth2 authorize relay --for postfix" || show_file "$T/pf-hint.txt"
 	run_printed pf-again "$hint"
 	came_back pf-again "$P" "$rt" test "$U" test-client
 	check "postfix: still owned by postfix, in Postfix's directory" test "$(stat -c %U "$P")" = postfix
@@ -211,7 +210,7 @@ if [ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1; then
 	hint=$(grep -oE "sasl-oauth2 authorize alice --for postfix" "$T/first.out" | head -n 1)
 	check "own account: next steps say how to give Postfix a file" test -n "$hint"
 	run_printed alice-pf "${hint:-false}"
-	check "own account: '$hint' runs as printed (exit 0)" test "$RC" = 0 || show "$T/alice-pf.err"
+	check "own account: '$hint' runs as printed (exit 0)" test "$RC" = 0 || show_file "$T/alice-pf.err"
 	check "own account: Postfix's copy has alice's provider and client" \
 		test "$(json_field "$T/chroot/etc/sasl-oauth2/alice.json" provider) $(json_field "$T/chroot/etc/sasl-oauth2/alice.json" client_id)" = "test test-client"
 	# Postfix's account, asked for without --for postfix: say so, no duplicate
@@ -221,7 +220,7 @@ if [ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1; then
 		"$CLI" $cmd relay $extra >"$T/pf-$cmd.out" 2>&1
 		check "$cmd relay (Postfix's only): 'relay is Postfix's account: add --for postfix', no authorize advice" \
 			bash -c 'grep -q "relay is Postfix.s account .*: add --for postfix" "$1" && ! grep -q "authorize relay --provider" "$1"' _ "$T/pf-$cmd.out" ||
-			show "$T/pf-$cmd.out"
+			show_file "$T/pf-$cmd.out"
 	done
 	check "no account relay appeared in root's state directory" test ! -e "$S/relay.json"
 	# doctor as an ordinary user on Postfix's accounts: run it as root
@@ -229,7 +228,7 @@ if [ "$(id -u)" = 0 ] && id postfix >/dev/null 2>&1; then
 	runuser -u nobody -- env SASL_OAUTH2_CONF="$SASL_OAUTH2_CONF" "$NCLI" doctor relay --for postfix >"$T/doc-nobody.out" 2>&1
 	check "doctor as nobody on Postfix's account: the fix is 'run it as root', not authorize" \
 		bash -c 'grep -q "fix: run it as root: sasl-oauth2 doctor relay --for postfix" "$1" && ! grep -q "fix: sasl-oauth2 authorize" "$1"' _ "$T/doc-nobody.out" ||
-		show "$T/doc-nobody.out"
+		show_file "$T/doc-nobody.out"
 else
 	skip "postfix accounts: needs root and a postfix user"
 fi
@@ -238,7 +237,7 @@ fi
 # help's first example, as printed (APP-ID is the client id it explains)
 hint=$("$CLI" --help | grep -oE "sasl-oauth2 authorize work --provider microsoft [^\\]*" | head -n 1 | sed -E 's/ +$//')
 run_printed help-example "$hint"
-check "help: '$hint' runs as printed (exit 0)" test "$RC" = 0 || show "$T/help-example.err"
+check "help: '$hint' runs as printed (exit 0)" test "$RC" = 0 || show_file "$T/help-example.err"
 check "help: it says where the client id comes from" bash -c '"$1" --help | grep -q "Application"' _ "$CLI"
 # doctor: an account that does not exist, an expired token that can be renewed
 "$CLI" doctor ghost >"$T/doc-ghost.out" 2>&1
@@ -250,16 +249,16 @@ set_json_field "$S/alice.json" expires_at "$(( $(date +%s) - 60 ))"
 hint=$(grep -oE "sasl-oauth2 refresh [^)]*" "$T/doc-exp.out" | head -n 1)
 check "doctor: an expired token's advice names the account ('$hint')" test "$hint" = "sasl-oauth2 refresh alice"
 run_printed doc-refresh "${hint:-false}"
-check "doctor: '$hint' runs as printed (exit 0)" test "$RC" = 0 || show "$T/doc-refresh.err"
+check "doctor: '$hint' runs as printed (exit 0)" test "$RC" = 0 || show_file "$T/doc-refresh.err"
 # a sign-in whose client secret comes from a pipe: read once, it works
 timeout 90 "$CLI" authorize piped --provider test --user "$U" --client-secret-file <(echo s3cr3t) --flow browser \
 	--timeout 60 </dev/null >"$T/piped.out" 2>"$T/piped.err"
-check "authorize --client-secret-file <(cmd) (sign-in): exit 0" test "$?" = 0 || show "$T/piped.err"
+check "authorize --client-secret-file <(cmd) (sign-in): exit 0" test "$?" = 0 || show_file "$T/piped.err"
 # test: no such account
 "$CLI" test ghost --smtp 127.0.0.1:1 >/dev/null 2>"$T/test-ghost.err"
 collect "$T/test-ghost.err"
 check "test ghost: 'create it with' gives --provider" grep -q "authorize ghost --provider PROVIDER" "$T/test-ghost.err" ||
-	show "$T/test-ghost.err"
+	show_file "$T/test-ghost.err"
 # a service account the provider refuses: nothing saved, and no doctor advice
 mkdir -p -m 700 "$S/keys"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/sa-priv.pem" 2>/dev/null
@@ -274,7 +273,7 @@ collect "$T/sa.err"
 check "refused service account: fails, nothing saved (no sa.json)" test "$RC" != 0 -a ! -e "$S/sa.json"
 check "refused service account: says nothing was saved, no 'check with: sasl-oauth2 doctor'" \
 	bash -c 'grep -q "nothing was saved" "$1" && ! grep -q "check with: sasl-oauth2 doctor" "$1"' _ "$T/sa.err" ||
-	show "$T/sa.err"
+	show_file "$T/sa.err"
 check "refused service account: names its client id for the delegation" grep -q "client id 1000042" "$T/sa.err"
 
 # --- doctor's fixes, run (or checked) as printed ---------------------------------------

@@ -263,12 +263,7 @@ fi
 # rotation: the old refresh token dies) and forget (revocation)
 if signed_in demo2 alice@example.com; then
 	rt0=$(json_field "$STATE/demo2.json" refresh_token)
-	set_expired() {
-		"$NODE" -e 'const fs = require("fs"); const f = process.argv[1];
-			const o = JSON.parse(fs.readFileSync(f, "utf8")); o.expires_at = Math.floor(Date.now() / 1000) - 10;
-			fs.writeFileSync(f + ".new", JSON.stringify(o, null, 2), { mode: 0o600 }); fs.renameSync(f + ".new", f);' "$1"
-	}
-	set_expired "$STATE/demo2.json"
+	set_json_field "$STATE/demo2.json" expires_at "$(( $(date +%s) - 10 ))"
 	oidc_admin POST /admin/reset-stats >/dev/null
 	run_cli tok token demo2
 	check "token demo (expired): exit 0, one refresh at the server" \

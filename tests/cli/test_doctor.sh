@@ -31,7 +31,6 @@ good_config() {
 		"$CHROOT" >"$SASL_OAUTH2_CONF"
 }
 
-b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 # jwt IAT: an (unsigned) JWT-shaped token issued at IAT.
 jwt() {
 	printf '%s.%s.c2ln' "$(printf '{"alg":"RS256","typ":"JWT"}' | b64url)" \
@@ -162,7 +161,6 @@ rm -f "$TOKDIR"; mv "$TOKDIR.real" "$TOKDIR"
 # Each attack is made by the real postfix user; root runs doctor, then (as an
 # admin would) every chown/chmod/echo fix it printed, in a scratch directory.
 SCRATCH="$T/scratch"; mkdir -p "$SCRATCH"
-as_postfix() { runuser -u postfix -- "$@"; }
 run_printed_fixes() {
 	local line
 	grep -E '^ +fix: (chown|chmod|echo) ' "$T/out" | sed 's/^ *fix: //' >"$T/fixes.run"

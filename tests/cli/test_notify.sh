@@ -70,7 +70,6 @@ EOF
 chmod 755 "$T/browser.sh"
 export BROWSER="$T/browser.sh"
 
-show() { sed 's/^/#   /' "$1" | redact /dev/stdin | head -n 30; }
 mails() { find "$PFD/Maildir/new" -type f 2>/dev/null | sort; }
 mail_count() { mails | wc -l; }
 # W NAME: one `watch --for postfix --once` as the unit runs it.
@@ -83,14 +82,14 @@ W() {
 delivered() { wait_for 15 test "$(mail_count)" -ge "$1"; sleep 1; }
 
 timeout 90 sasl-oauth2 authorize relay --provider test --user "$U" --for postfix --flow browser \
-	--timeout 60 </dev/null >"$T/auth1.out" 2>&1 || { show "$T/auth1.out"; bail "setup: authorize relay --for postfix failed"; }
+	--timeout 60 </dev/null >"$T/auth1.out" 2>&1 || { show_file "$T/auth1.out" 30; bail "setup: authorize relay --for postfix failed"; }
 P="$T/chroot/etc/sasl-oauth2/relay.json"
 [ -f "$P" ] || bail "setup: no $P"
 
 # --- a healthy account: nothing to announce ---------------------------------
 W healthy
 sleep 2
-check "healthy: watch --once succeeds" test "$WRC" = 0 || show "$T/healthy.err"
+check "healthy: watch --once succeeds" test "$WRC" = 0 || show_file "$T/healthy.err" 30
 check "healthy: no mail, notify_command not run" test "$(mail_count)" = 0 -a ! -s "$T/notify.log"
 check "healthy: the state file is beside the token file, 0600, owned by postfix" \
 	test "$(stat -c '%a %U' "$P.state" 2>/dev/null)" = "600 postfix"
@@ -109,12 +108,12 @@ check "plugin: the refusal is recorded in the state file (refused, the server's 
 sleep 2
 check "plugin: no mail, no command (only watch announces)" test "$(mail_count)" = 0 -a ! -s "$T/notify.log"
 W refused
-check "refused: watch --once exits 69 (re-authorize)" test "$WRC" = 69 || show "$T/refused.err"
+check "refused: watch --once exits 69 (re-authorize)" test "$WRC" = 69 || show_file "$T/refused.err" 30
 delivered 1
 check "refused: exactly one mail" test "$(mail_count)" = 1
 M=$(mails | head -n 1)
 check "refused: the subject names the host, the account and the state" \
-	grep -qE "^Subject: \[sasl-oauth2\] [A-Za-z0-9.-]+: relay needs re-authorization$" "$M" || show "$M"
+	grep -qE "^Subject: \[sasl-oauth2\] [A-Za-z0-9.-]+: relay needs re-authorization$" "$M" || show_file "$M" 30
 check "refused: the mail says the server's reason (invalid_grant, revoked)" \
 	bash -c 'grep -q "^Reason: .*invalid_grant" "$1" && grep -q "revoked" "$1"' _ "$M"
 check "refused: the mail names the mailbox and the token file" \
@@ -146,9 +145,9 @@ check "retries: the state file counts the failures" \
 
 # --- a fresh sign-in lands: one "recovered" ---------------------------------
 (cd "$T" && timeout 90 bash -c "$HINT" </dev/null >"$T/reauth.out" 2>&1)
-check "recovered: the printed command ran as printed and signed in again" test $? = 0 || show "$T/reauth.out"
+check "recovered: the printed command ran as printed and signed in again" test $? = 0 || show_file "$T/reauth.out" 30
 W recovered
-check "recovered: watch --once exits 0" test "$WRC" = 0 || show "$T/recovered.err"
+check "recovered: watch --once exits 0" test "$WRC" = 0 || show_file "$T/recovered.err" 30
 delivered 2
 check "recovered: a second mail, 'recovered'" \
 	bash -c 'test "$(find "$1" -type f | wc -l)" = 2 && grep -lqE "^Subject: .*: relay recovered$" "$1"/*' _ "$PFD/Maildir/new"
@@ -183,7 +182,7 @@ E2E_PIDS+=("$WPID")
 sleep 1
 doctor_notify silent "$T/silent.conf"
 check "doctor: WARNs that watch runs with no notification configured" \
-	grep -q "^WARN.*notify: no notify_mail or notify_command" "$T/silent.out" || show "$T/silent.out"
+	grep -q "^WARN.*notify: no notify_mail or notify_command" "$T/silent.out" || show_file "$T/silent.out" 30
 check "doctor: the fix is notify_mail = root" grep -q 'notify_mail = root' "$T/silent.out"
 doctor_notify configured "$SASL_OAUTH2_CONF"
 check "doctor: notify_mail deliverable through /usr/sbin/sendmail" \
@@ -236,7 +235,7 @@ gone() { ! grep -qv '^[^)]*) Z' "/proc/$(cat "$1")/stat" 2>/dev/null; }
 wait_for 5 bash -c "$(declare -f gone); gone $T/hang.pid && gone $T/hang.child"
 check "hang: it and its child were killed" bash -c "$(declare -f gone); gone $T/hang.pid && gone $T/hang.child"
 check "hang: watch took at least notify_timeout (${secs}s)" test "$secs" -ge 2
-check "hang: the log says so" grep -q "did not finish within 2 s (notify_timeout): killed" "$T/hang.err" || show "$T/hang.err"
+check "hang: the log says so" grep -q "did not finish within 2 s (notify_timeout): killed" "$T/hang.err" || show_file "$T/hang.err" 30
 
 conf2 fail "notify_command = $T/fail.sh"
 refused_account failing
@@ -245,7 +244,7 @@ DPID=$!
 E2E_PIDS+=("$DPID")
 wait_for 20 grep -q "notify_command $T/fail.sh failed (exit status 3): the pager is down" "$T/fail.err"
 check "fail: the failure is logged with the command's stderr" \
-	grep -q "notify_command $T/fail.sh failed (exit status 3): the pager is down" "$T/fail.err" || show "$T/fail.err"
+	grep -q "notify_command $T/fail.sh failed (exit status 3): the pager is down" "$T/fail.err" || show_file "$T/fail.err" 30
 kill -HUP "$DPID" 2>/dev/null
 wait_for 10 grep -q "SIGHUP: re-read" "$T/fail.err"
 check "fail: watch keeps running (answers SIGHUP afterwards)" \

@@ -36,7 +36,6 @@ S="$T/state"
 install -d -m 700 "$S"
 export SASL_OAUTH2_STATE_DIR="$S"
 
-as_postfix() { runuser -u postfix -- "$@"; }
 # del_json_field FILE KEY: removes one member, keeping the file's owner and mode.
 del_json_field() {
 	"$NODE" -e '

@@ -252,7 +252,6 @@ check "usage: an unknown account is exit 67 with the authorize command" \
 # delegate, the user is the shared address; test says so instead of warning
 # that the token is someone else's. The token is a hand-made JWT (the mock
 # server's carry no upn), so Dovecot refuses the login afterwards.
-b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 jwt="$(printf '{"alg":"none","typ":"JWT"}' | b64url).$(printf '{"upn":"alice@example.com","scp":"IMAP.AccessAsUser.All","exp":%s}' "$(( $(date +%s) + 3600 ))" | b64url).sig"
 ( umask 077; printf '{"version":1,"user":"shared@example.com","signed_in_as":"alice@example.com","access_token":"%s","expires_at":%s}\n' \
 	"$jwt" "$(( $(date +%s) + 3600 ))" >"$SASL_OAUTH2_STATE_DIR/shared.json" )

@@ -34,7 +34,6 @@ S="$T/state"
 mkdir -m 700 "$S"
 export SASL_OAUTH2_STATE_DIR="$S"
 
-as_postfix() { runuser -u postfix -- "$@"; }
 owner_of() { stat -c %U "$1"; }
 
 # ----- 1a. a hard link planted as NAME.json.lock ------------------------------------------------

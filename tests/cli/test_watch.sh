@@ -209,7 +209,6 @@ check "refused: the log line has the provider's error in plain words" \
 check "refused: the log line gives the command to authorize again" \
 	log_has "$T/refused.log" "sasl-oauth2 authorize refused"
 check "refused: logged at error level" log_has "$T/refused.log" "watch: error: refused:"
-last_error_has() { json_field "$1" last_error | grep -q "$2"; }
 check "refused: last_error recorded in the file" last_error_has "$S/refused.json" invalid_grant
 check "refused: SIGTERM exit status 0 (got $DRC)" test "$DRC" = 0
 

@@ -44,8 +44,6 @@ start_postfix_pair "$AUTH_USER" "$PASSWORD"
 CONF="$PF_CLIENT_DIR/etc"
 note "client postfix smtpd :$PF_CLIENT_PORT -> receiver smtpd :$PF_RECV_PORT (dovecot auth), introspection :$INTROSPECT_PORT"
 
-count() { grep -cE -- "$1" "$2" 2>/dev/null || true; }
-more_than() { [ "$(count "$2" "$3")" -gt "$1" ]; } # N PATTERN FILE
 
 # filter LINE: sets the client's smtp_sasl_mechanism_filter from a main.cf
 # line ("" removes it).
@@ -66,22 +64,22 @@ relay() {
 	local name=$1 rcpt=$2 subject="e2e-password $1 $$.$RANDOM" sent_before def_before
 	local sent_re="to=<$rcpt>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$PF_RECV_PORT, .*status=sent"
 	local def_re="to=<$rcpt>, .*status=deferred"
-	sent_before=$(count "$sent_re" "$PF_CLIENT_LOG")
-	def_before=$(count "$def_re" "$PF_CLIENT_LOG")
-	WARN_BEFORE=$(count 'warning: .*sasl-oauth2' "$PF_CLIENT_LOG")
+	sent_before=$(log_count "$sent_re" "$PF_CLIENT_LOG")
+	def_before=$(log_count "$def_re" "$PF_CLIENT_LOG")
+	WARN_BEFORE=$(log_count 'warning: .*sasl-oauth2' "$PF_CLIENT_LOG")
 	INTRO_BEFORE=$(introspect_count)
-	RECV_BEFORE=$(count 'SASL (XOAUTH2|OAUTHBEARER) authentication' "$PF_RECV_LOG")
+	RECV_BEFORE=$(log_count 'SASL (XOAUTH2|OAUTHBEARER) authentication' "$PF_RECV_LOG")
 	if ! "$NODE" "$E2E_DIR/smtpsend.js" "$PF_CLIENT_PORT" "$AUTH_USER" "$rcpt" "$subject" \
 		>"$E2E_TMP/send-$name.out" 2>&1; then
 		not_ok "$name: client postfix accepted the message for relaying"
 		show_log "$E2E_TMP/send-$name.out" smtpsend
 	fi
-	outcome() { more_than "$sent_before" "$sent_re" "$PF_CLIENT_LOG" ||
-		    more_than "$def_before" "$def_re" "$PF_CLIENT_LOG"; }
+	outcome() { log_more_than "$sent_before" "$sent_re" "$PF_CLIENT_LOG" ||
+		    log_more_than "$def_before" "$def_re" "$PF_CLIENT_LOG"; }
 	wait_for 20 outcome
-	if more_than "$sent_before" "$sent_re" "$PF_CLIENT_LOG"; then
+	if log_more_than "$sent_before" "$sent_re" "$PF_CLIENT_LOG"; then
 		OUTCOME=sent
-	elif more_than "$def_before" "$def_re" "$PF_CLIENT_LOG"; then
+	elif log_more_than "$def_before" "$def_re" "$PF_CLIENT_LOG"; then
 		OUTCOME=deferred
 	else
 		OUTCOME=none
@@ -97,7 +95,7 @@ no_password_sent() {
 	check "$1: the introspection log never saw the password" \
 		bash -c '! grep -qF -- "$1" "$2"' _ "token=$PW_HEAD" "$INTROSPECT_LOG"
 	check "$1: the receiver logged no XOAUTH2/OAUTHBEARER login" \
-		test "$(count 'SASL (XOAUTH2|OAUTHBEARER) authentication' "$PF_RECV_LOG")" = "$RECV_BEFORE"
+		test "$(log_count 'SASL (XOAUTH2|OAUTHBEARER) authentication' "$PF_RECV_LOG")" = "$RECV_BEFORE"
 	check "$1: the client's log does not contain the password" \
 		bash -c '! grep -qF -- "$1" "$2"' _ "$PASSWORD" "$PF_CLIENT_LOG"
 }
@@ -121,7 +119,7 @@ case $OUTCOME in
 sent)
 	note "no-filter: libsasl2 picked PLAIN"
 	check "no-filter: relayed with PLAIN" \
-		test "$(count "sasl_method=PLAIN, sasl_username=$AUTH_USER" "$PF_RECV_LOG")" -ge 2 ;;
+		test "$(log_count "sasl_method=PLAIN, sasl_username=$AUTH_USER" "$PF_RECV_LOG")" -ge 2 ;;
 *)
 	note "no-filter: libsasl2 picked the plugin: $(echo "$NEW_WARN" | sed 's/.*warning: //')"
 	check "no-filter: the message was deferred" test "$OUTCOME" = deferred

@@ -125,12 +125,7 @@ imtest_login() { # NAME USER TOKENFILE
 check "secret: imtest XOAUTH2 logs in to Dovecot with the app-only token" imtest_login sec "$U" "$(tok sec)"
 
 # the plugin renews an expired app-only token with the file's grant
-set_expired() { # FILE
-	"$NODE" -e 'const fs = require("fs"); const f = process.argv[1];
-		const o = JSON.parse(fs.readFileSync(f, "utf8")); o.expires_at = Math.floor(Date.now() / 1000) - 60;
-		fs.writeFileSync(f, JSON.stringify(o), { mode: 0o600 });' "$1"
-}
-set_expired "$(tok sec)"
+set_json_field "$(tok sec)" expires_at "$(( $(date +%s) - 60 ))"
 oidc_admin POST /admin/reset-stats >/dev/null
 check "secret: imtest logs in with an expired file (the plugin renews it)" imtest_login sec2 "$U" "$(tok sec)"
 check "secret: the plugin made one client_credentials request" \
@@ -159,7 +154,7 @@ check "cert PS256: the token file records assertion_alg PS256" test "$(field "$(
 "$CLI" authorize crtrs --app --provider test --client-id app-cert-ps --user "$U" \
 	--certificate "$T/cert.pem" --private-key "$T/key.pem" >"$T/crtrs.out" 2>&1
 check "cert PS256: the same client refuses an RS256 assertion" test $? != 0 -a ! -e "$(tok crtrs)"
-set_expired "$(tok crtps)"
+set_json_field "$(tok crtps)" expires_at "$(( $(date +%s) - 60 ))"
 "$CLI" refresh crtps >"$T/crtps-refresh.out" 2>&1
 check "cert PS256: refresh renews it with a PS256 assertion" test $? = 0
 "$CLI" doctor crt >"$T/doctor-crt.out" 2>&1
@@ -216,7 +211,7 @@ bad_case expired 'expired [0-9]+ days ago.*keygen' "$T/expired.pem" \
 	--certificate "$T/expired.pem" --private-key "$T/key.pem"
 
 # the plugin meets a broken credential: the token file keeps its token
-set_expired "$(tok crt)"
+set_json_field "$(tok crt)" expires_at "$(( $(date +%s) - 60 ))"
 cp "$(tok crt)" "$T/crt.expired"
 chmod 644 "$T/key.pem"
 run_cyrus_client "$T/crtbad.imtest" "$T/crtbad.syslog" "$IMTEST" "$DOVECOT_IMAP_PORT" XOAUTH2 "$U" "$(tok crt)"
@@ -241,7 +236,7 @@ check "google: next steps name the client id for domain-wide delegation" grep -q
 check "google: imtest logs in as $GU" imtest_login goo "$GU" "$(tok goo)"
 
 # clock skew: the server's clock is an hour ahead of ours
-set_expired "$(tok goo)"
+set_json_field "$(tok goo)" expires_at "$(( $(date +%s) - 60 ))"
 cp "$(tok goo)" "$T/goo.expired"
 oidc_admin POST /admin/config '{"clock_skew":7200}' >/dev/null
 "$CLI" refresh goo >"$T/skew.out" 2>&1
@@ -265,7 +260,7 @@ check "google: refresh works again, last_error cleared" \
 	test $? = 0 -a -z "$(field "$(tok goo)" last_error)"
 
 # ---- watch renews an app-only file like any other
-set_expired "$(tok goo)"
+set_json_field "$(tok goo)" expires_at "$(( $(date +%s) - 60 ))"
 at=$(field "$(tok goo)" access_token)
 oidc_admin POST /admin/reset-stats >/dev/null
 "$CLI" watch --once --stderr goo >"$T/watch.out" 2>&1
@@ -274,7 +269,7 @@ check "watch --once: one jwt_bearer request, a new access token" \
 	test "$(jstr "$(oidc_stat grants)" jwt_bearer)" = 1 -a "$(field "$(tok goo)" access_token)" != "$at"
 
 # ---- single flight: 64 processes, one expired app-only token file
-set_expired "$(tok sec)"
+set_json_field "$(tok sec)" expires_at "$(( $(date +%s) - 60 ))"
 oidc_admin POST /admin/reset-stats >/dev/null
 pids=()
 for i in $(seq 1 64); do

@@ -34,7 +34,6 @@ token_file() {
 	)
 }
 
-one_warn_matching() { test "$(warn_lines | grep -c .)" = 1 && warn_lines | grep -qi -- "$1"; }
 no_tokens_logged() { ! grep -qE 'at-ORIGINAL|rt-KEEP-ME' "$AUTH_OUT"; }
 
 # temporary PATH WARN_PATTERN: the expired token cannot be replaced; the

@@ -64,20 +64,17 @@ send() {
 	fi
 }
 
-delivered() { grep -rqsF "Subject: $1" "$PF_RECV_VMAIL"; }
-count() { grep -cE -- "$1" "$2" 2>/dev/null || true; }
-more_than() { [ "$(count "$2" "$3")" -gt "$1" ]; } # N PATTERN FILE
 
 # expect_delivered NAME RCPT MECH
 expect_delivered() {
 	local name=$1 rcpt=$2 mech=$3 subject sent_before before problems_before
 	local sent_re="to=<$rcpt>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$PF_RECV_PORT, .*status=sent"
-	sent_before=$(count "$sent_re" "$PF_CLIENT_LOG")
-	problems_before=$(count 'SASL authentication (problem|failed)' "$PF_CLIENT_LOG")
+	sent_before=$(log_count "$sent_re" "$PF_CLIENT_LOG")
+	problems_before=$(log_count 'SASL authentication (problem|failed)' "$PF_CLIENT_LOG")
 	before=$(introspect_count)
 	send "$name" "$rcpt"
 	subject=$(cat "$E2E_TMP/subject-$name")
-	if wait_for 15 delivered "$subject"; then
+	if wait_for 15 pf_delivered "$subject"; then
 		ok "$name: the message reached the receiver's maildir"
 	else
 		not_ok "$name: the message reached the receiver's maildir"
@@ -85,7 +82,7 @@ expect_delivered() {
 		show_log "$PF_RECV_LOG" "receiver maillog" 15
 	fi
 	check "$name: client logged status=sent to <$rcpt> via the receiver" \
-		more_than "$sent_before" "$sent_re" "$PF_CLIENT_LOG"
+		log_more_than "$sent_before" "$sent_re" "$PF_CLIENT_LOG"
 	check "$name: receiver's smtpd saw sasl_method=$mech, sasl_username=$AUTH_USER" \
 		grep -q "sasl_method=$mech, sasl_username=$AUTH_USER" "$PF_RECV_LOG"
 	check "$name: the endpoint introspected the token" test "$(introspect_count)" -gt "$before"
@@ -93,19 +90,19 @@ expect_delivered() {
 	check "$name: the token went over TLS (smtp_sasl_tls_security_options = noanonymous)" \
 		wait_for 10 received_over_tls "$subject"
 	check "$name: the client logged no SASL problem" \
-		test "$(count 'SASL authentication (problem|failed)' "$PF_CLIENT_LOG")" = "$problems_before"
+		test "$(log_count 'SASL authentication (problem|failed)' "$PF_CLIENT_LOG")" = "$problems_before"
 }
 
 # expect_deferred NAME RCPT MECH WANT_STATUS
 expect_deferred() {
 	local name=$1 rcpt=$2 mech=$3 want_status=$4 subject failed_before warn_before recv_before
 	local deferred_re="to=<$rcpt>, .*status=deferred.*SASL authentication failed"
-	failed_before=$(count "$deferred_re" "$PF_CLIENT_LOG")
-	warn_before=$(count 'warning: .*sasl-oauth2' "$PF_CLIENT_LOG")
-	recv_before=$(count "SASL $mech authentication failed" "$PF_RECV_LOG")
+	failed_before=$(log_count "$deferred_re" "$PF_CLIENT_LOG")
+	warn_before=$(log_count 'warning: .*sasl-oauth2' "$PF_CLIENT_LOG")
+	recv_before=$(log_count "SASL $mech authentication failed" "$PF_RECV_LOG")
 	send "$name" "$rcpt"
 	subject=$(cat "$E2E_TMP/subject-$name")
-	if wait_for 15 more_than "$failed_before" "$deferred_re" "$PF_CLIENT_LOG"; then
+	if wait_for 15 log_more_than "$failed_before" "$deferred_re" "$PF_CLIENT_LOG"; then
 		ok "$name: client deferred the message: SASL authentication failed"
 	else
 		not_ok "$name: client deferred the message: SASL authentication failed"
@@ -124,7 +121,7 @@ expect_deferred() {
 		bash -c '! grep -qF -- "$1" <<<"$2"' _ "$GOOD" "$w"
 	note "$name: $(redact <(echo "$w") | sed 's/.*warning: //')"
 	check "$name: receiver's smtpd logged a failed $mech exchange" \
-		more_than "$recv_before" "SASL $mech authentication failed" "$PF_RECV_LOG"
+		log_more_than "$recv_before" "SASL $mech authentication failed" "$PF_RECV_LOG"
 	check "$name: the exchange was not aborted, nor the connection dropped (the client answered the challenge)" \
 		bash -c '! grep -qiE "aborted|lost connection after AUTH" "$1"' _ "$PF_RECV_LOG"
 	check "$name: the message is in the client's deferred queue" \

@@ -83,9 +83,6 @@ expire() {
 		fs.writeFileSync(f, JSON.stringify(o));' "$TOK"
 	chown postfix "$TOK"; chmod 600 "$TOK"
 }
-delivered() { grep -rqsF "Subject: $1" "$PF_RECV_VMAIL"; }
-count() { grep -cE -- "$1" "$2" 2>/dev/null || true; }
-more_than() { [ "$(count "$2" "$3")" -gt "$1" ]; }
 send() {
 	SUBJECT="e2e-postfix-app-only $1 $$.$RANDOM"
 	"$NODE" "$E2E_DIR/smtpsend.js" "$PF_CLIENT_PORT" "$U" "$RCPT" "$SUBJECT" >"$E2E_TMP/send-$1.out" 2>&1 ||
@@ -107,7 +104,7 @@ WATCH_PID=$!
 E2E_PIDS+=("$WATCH_PID")
 oidc_admin POST /admin/config '{"token_delay_ms":700}' >/dev/null
 send renew
-if wait_for 30 delivered "$SUBJECT"; then
+if wait_for 30 pf_delivered "$SUBJECT"; then
 	ok "renew: the message reached the receiver's maildir"
 else
 	not_ok "renew: the message reached the receiver's maildir"
@@ -132,9 +129,9 @@ cp "$TOK" "$E2E_TMP/tok.before"
 chmod 640 "$TOKDIR/relay-key.pem"
 oidc_admin POST /admin/reset-stats >/dev/null
 deferred_re="smtp-chroot/smtp\[[0-9]+\]: .*to=<$RCPT>, .*status=deferred"
-before=$(count "$deferred_re" "$PF_CLIENT_LOG")
+before=$(log_count "$deferred_re" "$PF_CLIENT_LOG")
 send badkey
-if wait_for 30 more_than "$before" "$deferred_re" "$PF_CLIENT_LOG"; then
+if wait_for 30 log_more_than "$before" "$deferred_re" "$PF_CLIENT_LOG"; then
 	ok "badkey: the message is deferred"
 else
 	not_ok "badkey: the message is deferred"

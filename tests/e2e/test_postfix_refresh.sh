@@ -78,9 +78,6 @@ no_certs_in_chroot() {
 }
 check "setup: no *.pem/*.crt under the queue directory, no etc/ssl inside it" no_certs_in_chroot
 
-count() { grep -cE -- "$1" "$2" 2>/dev/null || true; }
-more_than() { [ "$(count "$2" "$3")" -gt "$1" ]; } # N PATTERN FILE
-delivered() { grep -rqsF "Subject: $1" "$PF_RECV_VMAIL"; }
 owner_mode() { stat -c '%U:%G %a' "$1"; }
 # plugin_warns: the sending Postfix's plugin warnings so far
 plugin_warns() { grep -E 'warning: .*sasl-oauth2' "$PF_CLIENT_LOG" 2>/dev/null; }
@@ -140,12 +137,12 @@ admin POST /admin/reset-stats >/dev/null
 # certainly alive while the watcher looks for it
 admin POST /admin/config '{"delay_ms":700}' >/dev/null
 sent_re="smtp-chroot/smtp\[[0-9]+\]: .*to=<$RCPT>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$PF_RECV_PORT, .*status=sent"
-sent_before=$(count "$sent_re" "$PF_CLIENT_LOG")
-recv_auth_before=$(count "sasl_method=XOAUTH2, sasl_username=$U" "$PF_RECV_LOG")
+sent_before=$(log_count "$sent_re" "$PF_CLIENT_LOG")
+recv_auth_before=$(log_count "sasl_method=XOAUTH2, sasl_username=$U" "$PF_RECV_LOG")
 
 watch_chroot "$E2E_TMP/chroot-pid"
 send refresh
-if wait_for 20 delivered "$SUBJECT"; then
+if wait_for 20 pf_delivered "$SUBJECT"; then
 	ok "refresh: the message reached the receiver's maildir"
 else
 	not_ok "refresh: the message reached the receiver's maildir"
@@ -158,7 +155,7 @@ admin POST /admin/config '{"delay_ms":0}' >/dev/null
 check "refresh: the delivering smtp process ran chrooted in the queue directory" \
 	test -s "$E2E_TMP/chroot-pid"
 check "refresh: the client logged status=sent through smtp-chroot" \
-	wait_for 5 more_than "$sent_before" "$sent_re" "$PF_CLIENT_LOG"
+	wait_for 5 log_more_than "$sent_before" "$sent_re" "$PF_CLIENT_LOG"
 
 NEW_AT=$(json_field "$TOK" access_token)
 NEW_RT=$(json_field "$TOK" refresh_token)
@@ -176,10 +173,10 @@ intro=$(auth_stat introspect_requests); active=$(auth_stat introspect_active)
 check "refresh: dovecot introspected one token and the authserver called it active ($intro requests, $active active)" \
 	test "$intro" = 1 -a "$active" = 1
 check "refresh: receiver's smtpd saw sasl_method=XOAUTH2, sasl_username=$U" \
-	more_than "$recv_auth_before" "sasl_method=XOAUTH2, sasl_username=$U" "$PF_RECV_LOG"
+	log_more_than "$recv_auth_before" "sasl_method=XOAUTH2, sasl_username=$U" "$PF_RECV_LOG"
 check "refresh: no plugin warning in the sending Postfix's log" test -z "$(plugin_warns)"
 check "refresh: no SASL problem at all in the sending Postfix's log" \
-	test "$(count 'SASL authentication (problem|failed)' "$PF_CLIENT_LOG")" = 0
+	test "$(log_count 'SASL authentication (problem|failed)' "$PF_CLIENT_LOG")" = 0
 check "refresh: no token in the sending Postfix's log" \
 	tokens_not_in "$PF_CLIENT_LOG" "$OLD_AT" "$NEW_AT" "$OLD_RT" "$NEW_RT"
 check "refresh: still no *.pem/*.crt under the queue directory, no etc/ssl inside it" no_certs_in_chroot
@@ -190,11 +187,11 @@ set_json_field "$TOK" expires_at "$(( $(date +%s) - 30 ))"
 chown postfix:postfix "$TOK"
 admin POST /admin/reset-stats >/dev/null
 deferred_re="smtp-chroot/smtp\[[0-9]+\]: .*to=<$RCPT>, .*status=deferred.*SASL authentication failed"
-deferred_before=$(count "$deferred_re" "$PF_CLIENT_LOG")
+deferred_before=$(log_count "$deferred_re" "$PF_CLIENT_LOG")
 warn_before=$(plugin_warns | grep -c .)
 
 send refused
-if wait_for 20 more_than "$deferred_before" "$deferred_re" "$PF_CLIENT_LOG"; then
+if wait_for 20 log_more_than "$deferred_before" "$deferred_re" "$PF_CLIENT_LOG"; then
 	ok "refused: the client deferred the message: SASL authentication failed"
 else
 	not_ok "refused: the client deferred the message: SASL authentication failed"
@@ -213,8 +210,7 @@ check "refused: one token request, refused (refresh_failed = 1)" \
 	test "$(auth_stat token_requests)" = 1 -a "$(auth_stat refresh_failed)" = 1
 check "refused: the token file is still valid JSON" json_valid "$TOK"
 check "refused: the refresh token is kept" test "$(json_field "$TOK" refresh_token)" = "$NEW_RT"
-last_error_has() { json_field "$TOK" last_error | grep -q -- "$1"; }
-check "refused: last_error records invalid_grant" last_error_has invalid_grant
+check "refused: last_error records invalid_grant" last_error_has "$TOK" invalid_grant
 check "refused: the token file is still 0600, owned by postfix" test "$(owner_mode "$TOK")" = "postfix:postfix 600"
 check "refused: the message is in the client's deferred queue" \
 	test -n "$(find "$QUEUE/deferred" -type f 2>/dev/null)"

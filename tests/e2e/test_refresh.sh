@@ -91,7 +91,6 @@ rt=$(json_field "$F" refresh_token)
 admin POST /admin/revoke "{\"refresh_token\":\"$rt\"}" >/dev/null
 set_json_field "$F" expires_at "$(( $(date +%s) + 300 ))"
 check "refused, token still valid: the login uses the current token" sasl_auth XOAUTH2 "$U" "$F"
-one_warn_matching() { test "$(warn_lines | grep -c .)" = 1 && warn_lines | grep -q -- "$1"; }
 check "refused, token still valid: one WARN says why" one_warn_matching "still valid.*invalid_grant"
 set_json_field "$F" expires_at "$(( $(date +%s) - 10 ))"
 cp -p "$F" "$F.before"

@@ -8,6 +8,8 @@
 #   ensure_node_deps            tests/e2e's node modules (npm ci from the
 #                               committed lockfile when missing)
 #   stop_all                    stops everything (postfix.sh's instances too)
+#   log_count ERE FILE          how many lines of a log match
+#   log_more_than N ERE FILE    more than N of them
 
 [ -z "${_TESTLIB_HARNESS:-}" ] || return 0
 _TESTLIB_HARNESS=1
@@ -93,3 +95,8 @@ ensure_node_deps() {
 	npm ci --prefix "$E2E_DIR" --no-audit --no-fund >"$E2E_TMP/npm.log" 2>&1 ||
 		{ show_log "$E2E_TMP/npm.log" npm; bail "setup: npm ci in tests/e2e failed"; }
 }
+
+# log_count ERE FILE: how many lines of FILE match ERE (0 when none, or no FILE).
+log_count() { grep -cE -- "$1" "$2" 2>/dev/null || true; }
+# log_more_than N ERE FILE: more than N lines of FILE match ERE.
+log_more_than() { [ "$(log_count "$2" "$3")" -gt "$1" ]; }

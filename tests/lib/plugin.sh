@@ -5,6 +5,7 @@
 #   sasl_auth MECH USER SECRET [CHALLENGE]   one login through libsasl2
 #                               (tests/tools/sasl_auth); output in $AUTH_OUT
 #   warn_lines                  the plugin's WARN lines of the last sasl_auth
+#   one_warn_matching RE        exactly one WARN line, matching RE (any case)
 
 [ -z "${_TESTLIB_PLUGIN:-}" ] || return 0
 _TESTLIB_PLUGIN=1
@@ -33,3 +34,7 @@ sasl_auth() {
 warn_lines() {
 	grep '^LOG 3 ' "$AUTH_OUT" | sed 's/^LOG 3 //'
 }
+
+# one_warn_matching RE: the last sasl_auth logged exactly one WARN line,
+# and it matches the basic regular expression RE (any case).
+one_warn_matching() { test "$(warn_lines | grep -c .)" = 1 && warn_lines | grep -qi -- "$1"; }

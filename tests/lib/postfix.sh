@@ -6,6 +6,7 @@
 #                               receiving one (start_dovecot first)
 #   pf_start DIR, pf_master_cf DIR PORT, pf_common_main_cf DIR NAME
 #   postfix_plugin_conf FILE QUEUE [LINE...], postfix_client_env QUEUE CONF
+#   pf_delivered SUBJECT        the receiver delivered a message with it
 
 [ -z "${_TESTLIB_POSTFIX:-}" ] || return 0
 _TESTLIB_POSTFIX=1
@@ -224,3 +225,7 @@ postfix_client_env() {
 	wait_port "$PF_CLIENT_PORT" 10 ||
 		bail "setup: sending postfix smtpd not listening after the restart"
 }
+
+# pf_delivered SUBJECT: the receiving Postfix delivered a message with that
+# Subject (into PF_RECV_VMAIL).
+pf_delivered() { grep -rqsF "Subject: $1" "$PF_RECV_VMAIL"; }

@@ -11,6 +11,7 @@
 #                               any check failed
 #   redact FILE, show_log FILE TITLE [LINES]   a log's tail as "#" lines,
 #                               token-looking strings hidden
+#   show_file FILE [LINES]      a file's head (20 lines) as "#" lines, redacted
 
 [ -z "${_TESTLIB_TAP:-}" ] || return 0
 _TESTLIB_TAP=1
@@ -54,3 +55,7 @@ show_log() {
 	echo "# ---- $2 ($1)"
 	redact "$1" | tail -n "${3:-40}" | sed 's/^/#   /'
 }
+
+# show_file FILE [LINES]: the first LINES (20) lines of FILE as "#" lines,
+# token-looking strings hidden: what a command printed, when a check failed.
+show_file() { sed 's/^/#   /' "$1" | redact /dev/stdin | head -n "${2:-20}"; }

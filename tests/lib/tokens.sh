@@ -1,6 +1,8 @@
 # Tokens and token files.
 #
 #   e2e_token [PREFIX]          a fresh random token
+#   b64url < DATA               DATA in base64url, unpadded (JWT parts)
+#   last_error_has FILE ERE     the token file's last_error matches
 #   long_token N                a JWT-shaped token of N characters
 #   write_token_file PATH TOKEN USER [TTL] [OWNER]   a plain token file
 #   good_and_revoked_tokens USER, revoked_token_file USER, long_token_file USER [N]
@@ -82,3 +84,10 @@ seed_token_file() {
 		});' "$path" "$user" "$ttl" "$endpoint"
 	chmod 600 "$path"
 }
+
+# b64url: standard input in base64url without padding, as JWTs carry it.
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# last_error_has FILE ERE: the token file's last_error (the refusal the
+# token store recorded) matches ERE.
+last_error_has() { json_field "$1" last_error | grep -q -- "$2"; }

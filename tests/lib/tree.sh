@@ -12,6 +12,7 @@
 #   make_plugin_dir DIR         a SASL plugin dir with only ours and PLAIN
 #   mktemp_dir NAME             a fresh directory daemons can read
 #   for_user USER FILE DIR      FILE, or a copy USER can read
+#   as_postfix COMMAND...       COMMAND run as the postfix user
 
 [ -z "${_TESTLIB_TREE:-}" ] || return 0
 _TESTLIB_TREE=1
@@ -73,3 +74,6 @@ for_user() {
 			echo "$3/$(basename "$2")"
 	fi
 }
+
+# as_postfix COMMAND...: runs COMMAND as the postfix user (as root).
+as_postfix() { runuser -u postfix -- "$@"; }

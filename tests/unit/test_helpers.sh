@@ -4,7 +4,8 @@
 #      tests/cli/ or tests/docs/, none at tests/ top level);
 #   2. no test under tests/cli/ or tests/docs/ sources anything in tests/e2e/;
 #   3. every helper function is defined once: not twice among the sourced
-#      files, and no test script defines one under a helper's name;
+#      files, and no test script defines one under a helper's name; and no
+#      function is written out twice (same name and body) in two tests;
 #   4. every tests/lib/ file sources what it uses itself (each one loads on
 #      its own in a fresh bash) and defines its functions once.
 # Prints one "ok"/"not ok" line per rule; run by the unit group.
@@ -76,6 +77,31 @@ else
 	fails=$((fails + 1))
 	echo "not ok - test helpers: each helper function is defined once, in tests/lib/"
 	sed 's/^/#   defined more than once: /' <<<"$dups" | head -n 40
+fi
+
+# 3b. no twins among the tests: one function (same name, same body) in two
+# files belongs in tests/lib/
+twins=$(awk '
+	function flush() { if (name != "") print name "\t" FILENAME "\t" body; name = "" }
+	FNR == 1 { flush() }
+	name != "" { t = $0; sub(/^[ \t]+/, "", t); body = body " " t
+		if ($0 == indent "}") flush(); next }
+	/^[ \t]*(function[ \t]+)?[A-Za-z_][A-Za-z0-9_]*[ \t]*\(\)[ \t]*\{/ {
+		n = $0; sub(/^[ \t]*(function[ \t]+)?/, "", n); sub(/[ \t]*\(.*$/, "", n)
+		indent = $0; sub(/[^ \t].*$/, "", indent)
+		t = $0; sub(/^[ \t]+/, "", t); sub(/[ \t]*#[^"'\'']*$/, "", t)
+		if (t ~ /\}[ \t;]*$/) { print n "\t" FILENAME "\t" t; next }
+		name = n; body = t
+	}
+	END { flush() }' "${files[@]}" |
+	awk -F'\t' '{ k = $1 "\t" $3; if (!(k in w)) n++; w[k] = w[k] " " $2; c[k]++ }
+		END { for (k in c) if (c[k] > 1) { split(k, p, "\t"); print p[1] ":" w[k] } }' | sort)
+if [ -z "$twins" ]; then
+	echo "ok - test helpers: no function is written twice (same name and body) across the tests"
+else
+	fails=$((fails + 1))
+	echo "not ok - test helpers: no function is written twice (same name and body) across the tests"
+	sed 's/^/#   twins (move it to tests\/lib\/): /' <<<"$twins" | head -n 40
 fi
 
 # 4. each library file loads on its own and defines its functions once
