@@ -12,7 +12,7 @@
 #     the CLI is not built.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../lib/docs.sh"
+. "$HERE/../lib/tree.sh"
 SNIP="$HERE/snippet.sh"
 DOCS="$SRCDIR/docs"
 T=$(mktemp -d "${TMPDIR:-/tmp}/docs-guides.XXXXXX")
@@ -153,5 +153,4 @@ else
 		ok "their options are in each command's --help ($(sort -u "$T/opts-ok" | awk '{print $2}' | sort -u | tr '\n' ' '))"
 fi
 
-echo "# test_guides.sh: $TESTS_FAILED failed"
 tests_exit
