@@ -201,7 +201,7 @@ fi
 # ===== 9. migration ======================================================================
 if have_postfix; then
 	mkdir -p "$CH/etc/tokens"
-	rt=$(admin POST /admin/seed "{\"user\":\"$U\",\"ttl\":3600}" | "$NODE" -e '
+	rt=$(auth_admin POST /admin/seed "{\"user\":\"$U\",\"ttl\":3600}" | "$NODE" -e '
 		let b = ""; process.stdin.on("data", (c) => b += c);
 		process.stdin.on("end", () => console.log(JSON.parse(b).refresh_token));')
 	printf '{"access_token":"%s","refresh_token":"%s","expiry":"%s","client_id":"cid","token_endpoint":"https://login.microsoftonline.com/common/oauth2/v2.0/token"}\n' \

@@ -81,7 +81,7 @@ parses() {
 }
 kill_refresh_token() { # FILE: the provider refuses its refresh token from now on; token expired
 	local owner; owner=$(stat -c %u:%g "$1")
-	admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$1" refresh_token)\"}" >/dev/null
+	auth_admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$1" refresh_token)\"}" >/dev/null
 	set_json_field "$1" expires_at "$(( $(date +%s) - 60 ))"
 	chown "$owner" "$1"
 }

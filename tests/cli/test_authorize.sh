@@ -144,7 +144,7 @@ EOF
 
 # ----- 1. browser flow, discovery provider, user from the id_token ---------------
 : >"$T/urls"; : >"$T/follow.log"
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 BROWSER="$T/follow.sh" run_cli first authorize alice --provider test --flow browser --timeout 30
 expect_rc first 0 "browser: authorize succeeds"
 F="$STATE/alice.json"
@@ -231,7 +231,7 @@ check "explicit endpoints: no revocation_endpoint when none is known" test -z "$
 seed_token_file "$F" "$U" 3600
 cp -p "$F" "$T/alice.before"
 before=$(fingerprint "$F")
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 BROWSER="$T/forged.sh" run_cli forged authorize alice --provider test --flow browser --timeout 5
 expect_rc forged 75 "state mismatch: a forged redirect does not end the sign-in; --timeout does"
 check "state mismatch: the error says a request that did not belong to this sign-in was ignored" \
@@ -252,7 +252,7 @@ check "access_denied: the browser got the failure page" grep -q 'Sign-in failed'
 check "access_denied: the old token file is untouched" test "$(fingerprint "$F")" = "$before"
 
 # ----- 6. stray requests --------------------------------------------------------------
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 BROWSER="$T/stray.sh" run_cli stray authorize stray --provider test --flow browser --timeout 30
 expect_rc stray 0 "stray requests: unrelated requests and an idle connection do not end the sign-in"
 browser_finished
@@ -282,7 +282,7 @@ check "timeout: the listener is closed, old file untouched" \
 	bash -c '! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && [ "$(fingerprint "$2")" = "$3" ]' _ "$port" "$F" "$before"
 
 # ----- 9. client secret --------------------------------------------------------------------
-admin POST /admin/config '{"client_secret":"s3cret-value"}' >/dev/null
+auth_admin POST /admin/config '{"client_secret":"s3cret-value"}' >/dev/null
 SASL_OAUTH2_CLIENT_SECRET=wrong-value BROWSER="$T/follow.sh" run_cli badsecret authorize alice --provider test --flow browser --timeout 30
 expect_rc badsecret 69 "wrong client secret: fails"
 check "wrong client secret: the provider's invalid_client is shown, with the advice" \
@@ -305,7 +305,7 @@ if has_refresh; then
 		bash -c '"$1" refresh conf >/dev/null 2>&1 && [ "$(json_field "$2" access_token)" != "$3" ]' \
 		_ "$CLI" "$STATE/conf.json" "$old_at"
 fi
-admin POST /admin/config '{"client_secret":null}' >/dev/null
+auth_admin POST /admin/config '{"client_secret":null}' >/dev/null
 
 # ----- 10. unknown provider, bad options, provider trouble -----------------------------------
 run_cli unknown authorize alice --provider nosuch --flow browser

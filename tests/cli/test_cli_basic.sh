@@ -134,7 +134,7 @@ rm -f "$S/open.json"
 
 # ----- token: a refused refresh while the token is still valid -----------------------------------
 seed_token_file "$S/rev.json" "$U" 300
-admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$S/rev.json" refresh_token)\"}" >/dev/null
+auth_admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$S/rev.json" refresh_token)\"}" >/dev/null
 at=$(json_field "$S/rev.json" access_token)
 cli token rev
 check_cli "token refused but still valid: exit 0, prints the current token" \
@@ -199,7 +199,7 @@ check_cli "refresh alice nobody: alice refreshed, exit 67 for nobody" \
 cli refresh
 check_cli "refresh without ACCOUNT or --all: usage error (2)" rc_is 2
 fixture_account bob bob@example.com 3600
-admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$S/bob.json" refresh_token)\"}" >/dev/null
+auth_admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$S/bob.json" refresh_token)\"}" >/dev/null
 cli refresh bob
 check_cli "refresh refused (invalid_grant): exit 69, the current token is still valid" \
 	eval 'rc_is 69 && err_has "bob: not refreshed.*invalid_grant.*still valid"'
@@ -320,7 +320,7 @@ check_cli "forget --keep-token: no revocation request, file removed" \
 
 # ----- import: tarickb/sasl-xoauth2 --------------------------------------------------------------
 T="$E2E_TMP/tarickb.json"
-admin POST /admin/seed "{\"user\":\"$U\",\"ttl\":3600}" | "$NODE" -e '
+auth_admin POST /admin/seed "{\"user\":\"$U\",\"ttl\":3600}" | "$NODE" -e '
 	let b = ""; process.stdin.on("data", (c) => b += c);
 	process.stdin.on("end", () => {
 		const s = JSON.parse(b); const [path, ep, ca, access] = process.argv.slice(1);
@@ -378,7 +378,7 @@ write_refresh_conf "provider.test.token_endpoint = $AUTH_URL/token
 provider.test.scope = mail"
 M="$E2E_TMP/mutt.json"
 mutt_file() { # mutt_file REGISTRATION [TENANT]: an unencrypted mutt_oauth2.py token file
-	admin POST /admin/seed "{\"user\":\"mutt@example.com\",\"ttl\":3600}" | "$NODE" -e '
+	auth_admin POST /admin/seed "{\"user\":\"mutt@example.com\",\"ttl\":3600}" | "$NODE" -e '
 		let b = ""; process.stdin.on("data", (c) => b += c);
 		process.stdin.on("end", () => {
 			const s = JSON.parse(b); const [path, reg, tenant] = process.argv.slice(1);

@@ -4,7 +4,7 @@
 # the fix. Postfix is inspected through its real postconf/postmap on a
 # private configuration directory.
 set -u
-. "$(dirname "$0")/../lib/tree.sh"
+. "$(dirname "$0")/../lib/tokens.sh"
 . "$(dirname "$0")/../lib/shellwords.sh"
 CLI="$BUILDDIR/tools/sasl-oauth2"
 T=$(mktemp_dir doctor)

@@ -96,7 +96,7 @@ check "healthy: the state file is beside the token file, 0600, owned by postfix"
 
 # --- the grant is revoked: one notice ---------------------------------------
 RT=$(json_field "$P" refresh_token)
-admin POST /admin/revoke "{\"refresh_token\":\"$RT\"}" >/dev/null
+auth_admin POST /admin/revoke "{\"refresh_token\":\"$RT\"}" >/dev/null
 # The plugin meets the refusal first (inside Postfix's smtp client, as
 # postfix): it records the state, and never mails.
 runuser -u postfix -- env NODE="$NODE" bash -c "$(declare -f set_json_field); set_json_field \"\$1\" expires_at \"\$2\"" _ "$P" "$(( $(date +%s) - 10 ))"
@@ -231,7 +231,7 @@ conf2() {
 }
 refused_account() {   # refused_account NAME: a token file whose grant is revoked
 	seed_token_file "$S/$1.json" "$1@example.com" 3600
-	admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$S/$1.json" refresh_token)\"}" >/dev/null
+	auth_admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$S/$1.json" refresh_token)\"}" >/dev/null
 }
 conf2 hang "notify_command = $T/hang.sh"
 refused_account hung

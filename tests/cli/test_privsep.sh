@@ -64,7 +64,7 @@ for _ in $(seq 1 50); do grep -q '^connection' "$PROXY_LOG" && break; sleep 0.1;
 proxy_hits() { grep -c '^connection' "$PROXY_LOG"; }
 cp "$CA_DIR/ca.pem" "$T/postfix-ca.pem"
 chown postfix "$T/postfix-ca.pem"
-admin POST /admin/config "{\"client_secret\": \"$CFG_SECRET\"}" >/dev/null
+auth_admin POST /admin/config "{\"client_secret\": \"$CFG_SECRET\"}" >/dev/null
 
 # the file postfix writes: the config's own token endpoint (so the config's
 # client may go there), no client_id, its own proxy and CA bundle

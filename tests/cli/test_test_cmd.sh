@@ -105,7 +105,7 @@ expect_login smtp-oauthbearer smtp OAUTHBEARER --smtp "127.0.0.1:$DOVECOT_SUBMIS
 seed_token_file "$F" "$U" -30
 remember
 old_at=$(json_field "$F" access_token)
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 expect_login refreshed imap XOAUTH2 --imap "127.0.0.1:$DOVECOT_IMAP_PORT"
 remember
 check "refreshed: it said it refreshed first" has refreshed "refreshing it first"
@@ -133,7 +133,7 @@ expect_rejected() {
 seed_token_file "$F" "$U" 3600
 remember
 at=$(json_field "$F" access_token)
-admin POST /admin/revoke "{\"access_token\":\"$at\"}" >/dev/null
+auth_admin POST /admin/revoke "{\"access_token\":\"$at\"}" >/dev/null
 expect_rejected revoked-imap XOAUTH2 "" 401 --imap "127.0.0.1:$DOVECOT_IMAP_PORT"
 expect_rejected revoked-imap-oauthbearer OAUTHBEARER "AQ==" invalid_token --imap "127.0.0.1:$DOVECOT_IMAP_PORT"
 expect_rejected revoked-smtp XOAUTH2 "" 401 --smtp "127.0.0.1:$DOVECOT_SUBMISSION_PORT"

@@ -75,7 +75,7 @@ set_json_field "$S/later.json" refreshed_at "$(date +%s)"
 cp -p "$S/later.json" "$T/later.before"
 soon_exp=$(json_field "$S/soon.json" expires_at)
 remember "$S"/*.json
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 rc=0; "$CLI" watch --once --stderr >"$T/once.out" 2>"$T/once.log" || rc=$?
 remember "$S"/*.json
 check "once: exit status 0 when everything is fresh afterwards (got $rc)" test "$rc" = 0
@@ -108,7 +108,7 @@ set_json_field "$S/used.json" refreshed_at $((now - 86400))
 cp -p "$S/used.json" "$T/used.before"
 idle_at=$(json_field "$S/idle.json" access_token)
 remember "$S"/*.json
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 rc=0; "$CLI" watch --once --stderr --keepalive 0 >/dev/null 2>"$T/ka0.log" || rc=$?
 check "keep-alive 0: no token request" test "$(auth_stat token_requests)" = 0
 rc=0; "$CLI" watch --once --stderr >/dev/null 2>"$T/ka.log" || rc=$?
@@ -128,7 +128,7 @@ state daemon
 seed_token_file "$S/short.json" short@example.com 12
 exp0=$(json_field "$S/short.json" expires_at)
 remember "$S"/*.json
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 daemon "$T/daemon.log"
 if wait_for 20 field_changed "$S/short.json" expires_at "$exp0"; then
 	seen_at=$(date +%s)

@@ -37,7 +37,7 @@ mkdir -p "$D"
 seed_token_file "$D/fresh.json" fresh@example.com 3600
 seed_token_file "$D/failing.json" failing@example.com 3600 "https://127.0.0.1:$BAD_PORT/503"
 seed_token_file "$D/refused.json" refused@example.com 3600
-admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$D/refused.json" refresh_token)\"}" >/dev/null
+auth_admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$D/refused.json" refresh_token)\"}" >/dev/null
 chown -R postfix "$T/chroot/etc"
 chmod 700 "$D"
 TF="$T/textfile"

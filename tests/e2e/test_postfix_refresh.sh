@@ -131,11 +131,11 @@ check "refresh: the token file is 0600 owned by postfix, its access token expire
 	test "$(owner_mode "$TOK")" = "postfix:postfix 600" -a "$(json_field "$TOK" expires_at)" -lt "$(date +%s)"
 # Dovecot must not be able to accept the old access token: only the
 # refreshed one gets the message through.
-admin POST /admin/revoke "{\"access_token\":\"$OLD_AT\"}" >/dev/null
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/revoke "{\"access_token\":\"$OLD_AT\"}" >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 # hold the token request a moment: the chrooted smtp process is then
 # certainly alive while the watcher looks for it
-admin POST /admin/config '{"delay_ms":700}' >/dev/null
+auth_admin POST /admin/config '{"delay_ms":700}' >/dev/null
 sent_re="smtp-chroot/smtp\[[0-9]+\]: .*to=<$RCPT>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$PF_RECV_PORT, .*status=sent"
 sent_before=$(log_count "$sent_re" "$PF_CLIENT_LOG")
 recv_auth_before=$(log_count "sasl_method=XOAUTH2, sasl_username=$U" "$PF_RECV_LOG")
@@ -151,7 +151,7 @@ else
 	show_log "$AUTH_LOG" authserver 10
 fi
 wait "$WATCH_PID" 2>/dev/null
-admin POST /admin/config '{"delay_ms":0}' >/dev/null
+auth_admin POST /admin/config '{"delay_ms":0}' >/dev/null
 check "refresh: the delivering smtp process ran chrooted in the queue directory" \
 	test -s "$E2E_TMP/chroot-pid"
 check "refresh: the client logged status=sent through smtp-chroot" \
@@ -182,10 +182,10 @@ check "refresh: no token in the sending Postfix's log" \
 check "refresh: still no *.pem/*.crt under the queue directory, no etc/ssl inside it" no_certs_in_chroot
 
 # ===== 2. the refresh is refused (invalid_grant) ===========================
-admin POST /admin/revoke "{\"refresh_token\":\"$NEW_RT\"}" >/dev/null
+auth_admin POST /admin/revoke "{\"refresh_token\":\"$NEW_RT\"}" >/dev/null
 set_json_field "$TOK" expires_at "$(( $(date +%s) - 30 ))"
 chown postfix:postfix "$TOK"
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 deferred_re="smtp-chroot/smtp\[[0-9]+\]: .*to=<$RCPT>, .*status=deferred.*SASL authentication failed"
 deferred_before=$(log_count "$deferred_re" "$PF_CLIENT_LOG")
 warn_before=$(plugin_warns | grep -c .)

@@ -28,7 +28,7 @@ no_secret_in_logs() {
 seed_token_file "$F" "$U" -60
 old_at=$(json_field "$F" access_token); old_rt=$(json_field "$F" refresh_token)
 owner_before=$(stat -c %u:%g "$F")
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 check "expired: the login succeeds" sasl_auth XOAUTH2 "$U" "$F"
 check "expired: exactly one token request" test "$(auth_stat token_requests)" = 1
 new_at=$(json_field "$F" access_token); new_rt=$(json_field "$F" refresh_token)
@@ -47,21 +47,21 @@ check "expired: no token in the client's log lines" \
 	no_secret_in_logs "$AUTH_OUT.log" "$old_at" "$new_at" "$old_rt" "$new_rt"
 
 # --- a fresh token costs no request -------------------------------------------
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 check "fresh: the login succeeds" sasl_auth OAUTHBEARER "$U" "$F"
 check "fresh: no token request" test "$(auth_stat token_requests)" = 0
 
 # --- within the margin (600 s) it is refreshed ahead of time ---------------------
 set_json_field "$F" expires_at "$(( $(date +%s) + 300 ))"
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 check "margin: a token expiring in 300 s is refreshed first" sasl_auth XOAUTH2 "$U" "$F"
 check "margin: one token request" test "$(auth_stat token_requests)" = 1
 check "margin: expires_at moved past the margin" test "$(json_field "$F" expires_at)" -gt $(( $(date +%s) + 600 ))
 
 # --- strict rotation: each refresh token works once; none may be lost ---------------
-admin POST /admin/config '{"strict":true,"ttl":300}' >/dev/null
+auth_admin POST /admin/config '{"strict":true,"ttl":300}' >/dev/null
 set_json_field "$F" expires_at "$(( $(date +%s) - 1 ))"
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 fails=0
 for i in 1 2 3 4 5 6; do
 	sasl_auth XOAUTH2 "$U" "$F" || fails=$((fails + 1))
@@ -70,7 +70,7 @@ check "strict rotation: 6 logins in a row succeed (each refreshes: ttl < margin)
 reqs=$(auth_stat token_requests); refused=$(auth_stat refresh_failed)
 check "strict rotation: 6 token requests, none refused (got $reqs, $refused)" \
 	test "$reqs" = 6 -a "$refused" = 0
-admin POST /admin/config '{"strict":false,"ttl":3600}' >/dev/null
+auth_admin POST /admin/config '{"strict":false,"ttl":3600}' >/dev/null
 
 # --- a server's rejection makes the next login refresh first ------------------------
 sasl_auth XOAUTH2 "$U" "$F" '{"status":"401","schemes":"bearer","scope":"mail"}'
@@ -78,7 +78,7 @@ check "rejected: the error challenge is answered" grep -q '^OK' "$AUTH_OUT"
 check "rejected: the token file records the rejection" test -n "$(json_field "$F" rejected_at)"
 check "rejected: the state file beside it records it for watch, with the server's status (sasl-oauth2.conf(5))" \
 	bash -c 'test -n "$1" && grep -q 401 <<<"$2"' _ "$(json_field "$F.state" rejected_at)" "$(json_field "$F.state" reason)"
-admin POST /admin/reset-stats >/dev/null
+auth_admin POST /admin/reset-stats >/dev/null
 check "rejected: the next login succeeds" sasl_auth XOAUTH2 "$U" "$F"
 check "rejected: it refreshed first although the token had not expired" \
 	test "$(auth_stat token_requests)" = 1
@@ -88,7 +88,7 @@ check "rejected: the refresh's success clears it in the state file too" \
 
 # --- refused refresh (invalid_grant) -------------------------------------------------
 rt=$(json_field "$F" refresh_token)
-admin POST /admin/revoke "{\"refresh_token\":\"$rt\"}" >/dev/null
+auth_admin POST /admin/revoke "{\"refresh_token\":\"$rt\"}" >/dev/null
 set_json_field "$F" expires_at "$(( $(date +%s) + 300 ))"
 check "refused, token still valid: the login uses the current token" sasl_auth XOAUTH2 "$U" "$F"
 check "refused, token still valid: one WARN says why" one_warn_matching "still valid.*invalid_grant"
@@ -114,7 +114,7 @@ chmod 600 "$F"
 
 # --- tarickb/sasl-xoauth2's format is read as is and upgraded on refresh -------------------
 T="$E2E_TMP/tarickb.json"
-admin POST /admin/seed "{\"user\":\"$U\",\"ttl\":3600}" | "$NODE" -e '
+auth_admin POST /admin/seed "{\"user\":\"$U\",\"ttl\":3600}" | "$NODE" -e '
 	let b = ""; process.stdin.on("data", (c) => b += c);
 	process.stdin.on("end", () => {
 		const s = JSON.parse(b); const [path, ep, ca] = process.argv.slice(1);

@@ -75,7 +75,7 @@ check "Dovecot logged the sign-ins with both mechanisms over TLS" \
 # --- an expired token: the tunnel refreshes it first ---
 F="$SASL_OAUTH2_STATE_DIR/alice.json"
 OLD=$(json_field "$F" access_token)
-admin POST /admin/revoke "{\"access_token\":\"$OLD\"}" >/dev/null
+auth_admin POST /admin/revoke "{\"access_token\":\"$OLD\"}" >/dev/null
 set_json_field "$F" expires_at "$(( $(date +%s) - 60 ))"
 before=$(auth_stat refresh_ok)
 expect_fetch imap-expired imap "$DOVECOT_IMAP_PORT" ""
@@ -86,7 +86,7 @@ check "the token file holds the new token" test "$(json_field "$F" access_token)
 
 # --- a revoked token: fetchmail's authentication failure, fast ---
 revoke_all() {
-	admin POST /admin/revoke "{\"access_token\":\"$(json_field "$1" access_token)\",\"refresh_token\":\"$(json_field "$1" refresh_token)\"}" >/dev/null
+	auth_admin POST /admin/revoke "{\"access_token\":\"$(json_field "$1" access_token)\",\"refresh_token\":\"$(json_field "$1" refresh_token)\"}" >/dev/null
 }
 revoke_account() {
 	cp -p "$F" "$T/alice.saved"
@@ -153,7 +153,7 @@ DAEMON=$!
 E2E_PIDS+=("$DAEMON")
 if wait_for 20 got "daemon one"; then
 	OLD=$(json_field "$F" access_token)
-	admin POST /admin/revoke "{\"access_token\":\"$OLD\"}" >/dev/null
+	auth_admin POST /admin/revoke "{\"access_token\":\"$OLD\"}" >/dev/null
 	set_json_field "$F" expires_at "$(( $(date +%s) - 1 ))"
 	put_imap_message alice@example.com "daemon two"
 	if wait_for 20 got "daemon two"; then

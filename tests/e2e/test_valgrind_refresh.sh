@@ -28,7 +28,7 @@ vg_auth refresh 0 XOAUTH2 alice@example.com "$F"
 check "valgrind refresh: the token was refreshed" test "$(json_field "$F" expires_at)" -gt "$(date +%s)"
 vg_auth challenge 0 OAUTHBEARER alice@example.com "$F" '{"status":"invalid_token"}'
 check "valgrind challenge: the file records the rejection" test -n "$(json_field "$F" rejected_at)"
-admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$F" refresh_token)\"}" >/dev/null
+auth_admin POST /admin/revoke "{\"refresh_token\":\"$(json_field "$F" refresh_token)\"}" >/dev/null
 set_json_field "$F" expires_at 5
 vg_auth refused 1 XOAUTH2 alice@example.com "$F"
 check "valgrind refused: the refusal was reported" grep -q invalid_grant "$E2E_TMP/refused.out"

@@ -7,7 +7,7 @@
 #                               long ones (saslserver.js); ss_count, ss_expect
 #   start_sink                  an SMTP sink (Dovecot submission's relay)
 #   start_authserver [ARGS...]  OAuth2 server over HTTPS (authserver.js):
-#                               AUTH_PORT, AUTH_URL, CA_DIR; admin METHOD PATH
+#                               AUTH_PORT, AUTH_URL, CA_DIR; auth_admin METHOD PATH
 #                               [JSON]; auth_stat KEY; token_requests;
 #                               reset_stats
 
@@ -101,18 +101,18 @@ start_authserver() {
 	wait_port "$AUTH_PORT" 15 || { show_log "$AUTH_LOG" authserver; bail "setup: authserver did not start"; }
 }
 
-# admin METHOD PATH [JSON]: an admin call to the authserver; prints the body.
-admin() {
+# auth_admin METHOD PATH [JSON]: an admin call to the authserver; prints the body.
+auth_admin() {
 	curl -sS --cacert "$CA_DIR/ca.pem" --max-time 10 -X "$1" \
 		-H 'Content-Type: application/json' ${3:+--data "$3"} "$AUTH_URL$2"
 }
 
 auth_stat() {
-	admin GET /admin/stats | "$NODE" -e '
+	auth_admin GET /admin/stats | "$NODE" -e '
 		let b = ""; process.stdin.on("data", (c) => b += c);
 		process.stdin.on("end", () => console.log(JSON.parse(b)[process.argv[1]]));' "$1"
 }
 
 # token_requests: the token requests the authserver has answered.
 token_requests() { auth_stat token_requests; }
-reset_stats() { admin POST /admin/reset-stats >/dev/null; }
+reset_stats() { auth_admin POST /admin/reset-stats >/dev/null; }

@@ -72,7 +72,7 @@ long_token_file() {
 # (negative: already expired).
 seed_token_file() {
 	local path=$1 user=$2 ttl=$3 endpoint=${4:-$AUTH_URL/token}
-	admin POST /admin/seed "{\"user\":\"$user\",\"ttl\":3600}" | "$NODE" -e '
+	auth_admin POST /admin/seed "{\"user\":\"$user\",\"ttl\":3600}" | "$NODE" -e '
 		const fs = require("fs");
 		let b = ""; process.stdin.on("data", (c) => b += c);
 		process.stdin.on("end", () => {

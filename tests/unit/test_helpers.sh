@@ -7,7 +7,8 @@
 #      files, and no test script defines one under a helper's name; and no
 #      function is written out twice (same name and body) in two tests;
 #   4. every tests/lib/ file sources what it uses itself (each one loads on
-#      its own in a fresh bash) and defines its functions once.
+#      its own in a fresh bash) and defines its functions once;
+#   5. every test sources the tests/lib/ files whose functions it calls.
 # Prints one "ok"/"not ok" line per rule; run by the unit group.
 #
 #   SRCDIR=. bash tests/unit/test_helpers.sh
@@ -102,6 +103,41 @@ else
 	fails=$((fails + 1))
 	echo "not ok - test helpers: no function is written twice (same name and body) across the tests"
 	sed 's/^/#   twins (move it to tests\/lib\/): /' <<<"$twins" | head -n 40
+fi
+
+# 5. a test loads what it calls: every tests/lib/ function a test script
+# names (outside comments) is defined by the tests/lib/ files it sources, or
+# by those they source, or by the script itself
+libdeps() { # the tests/lib/ files FILE sources, directly or not
+	local f=$1 d
+	for d in $(grep -E '^[ \t]*\. ' "$f" | grep -oE '(lib/|\}/)[a-z_]+\.sh' | sed 's#.*/##'); do
+		case " $seen " in *" $d "*) continue ;; esac
+		seen="$seen $d"
+		libdeps "tests/lib/$d"
+	done
+}
+fnames() { grep -ohE '^[ \t]*[A-Za-z_][A-Za-z0-9_]*\(\)' "$@" 2>/dev/null | tr -d '() \t' | sort -u; }
+all=$(fnames tests/lib/*.sh)
+bad=
+for f in "${files[@]}"; do
+	case $f in tests/lib/* | tests/run-suite.sh) continue ;; esac # (the runner names the groups: cli, ...)
+	grep -E '^[ \t]*\. ' "$f" | grep -qE 'lib/[a-z_]+\.sh' || continue
+	seen=
+	libdeps "$f"
+	have=$(fnames "$f" $(for d in $seen; do echo "tests/lib/$d"; done))
+	# words as commands are written, not inside paths, options, file names
+	# or prose ("tests/cli", "--admin", "check-programs", "an admin's", '"cli ...')
+	used=$(grep -vE '^[ \t]*#' "$f" |
+		grep -oP '(?<![/.\x27"A-Za-z0-9_-])[A-Za-z_][A-Za-z0-9_]*(?![/.\x27A-Za-z0-9_-])' | sort -u)
+	miss=$(comm -12 <(echo "$all") <(echo "$used") | comm -23 - <(echo "$have") | tr '\n' ' ')
+	[ -z "$miss" ] || bad="$bad$f calls ${miss}without sourcing the tests/lib/ file that has it"$'\n'
+done
+if [ -z "$bad" ]; then
+	echo "ok - test helpers: every test sources the tests/lib/ files whose functions it calls"
+else
+	fails=$((fails + 1))
+	echo "not ok - test helpers: every test sources the tests/lib/ files whose functions it calls"
+	printf '%s' "$bad" | sed 's/^/#   /' | head -n 40
 fi
 
 # 4. each library file loads on its own and defines its functions once
