@@ -93,7 +93,7 @@ authorize() {
 }
 # field N: field N of the last recorded request
 field() { tail -n 1 "$REC" | cut -f "$1"; }
-requests() { wc -l <"$REC"; }
+recorded_requests() { wc -l <"$REC"; }
 # tokfile ACCOUNT: "TOKEN_ENDPOINT SCOPE" of the account's token file
 tokfile() {
 	"$NODE" -e 'try { const t = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -106,14 +106,14 @@ while read -r cloud host scope; do
 	acct="app-${cloud//-/_}"
 	args=(--client-secret-file "$T/secret")
 	[ "$cloud" = - ] || args+=(--cloud "$cloud")
-	before=$(requests)
+	before=$(recorded_requests)
 	authorize "$acct" "${args[@]}"
 	rc=$?
 	what="--cloud $cloud"
 	[ "$cloud" = - ] && what="no --cloud (worldwide)"
 	check "$what: authorize --app exits 0" test "$rc" = 0
 	[ "$rc" = 0 ] || sed 's/^/#   /' "$T/$acct.out"
-	check "$what: one token request" test "$(requests)" = $((before + 1))
+	check "$what: one token request" test "$(recorded_requests)" = $((before + 1))
 	check "$what: it reached $host (TLS name and Host header)" \
 		test "$(field 2)|$(field 1)" = "$host|$host"
 	check "$what: path /$TENANT/oauth2/v2.0/token, grant client_credentials" \
@@ -136,13 +136,13 @@ EOF
 
 # ---- renewing later goes to the same host with the same scope
 rm -f "$T/renew.out"
-before=$(requests)
+before=$(recorded_requests)
 timeout 30 "$CLI" token app-dod --min-valid 86400 >"$T/renew.out" 2>&1
 rc=$?
 check "renew (dod): token --min-valid 86400 (renews the 1 h token) exits 0" test "$rc" = 0
 [ "$rc" = 0 ] || sed 's/^/#   /' "$T/renew.out"
 check "renew (dod): login.microsoftonline.us with https://outlook-dod.office365.us/.default" \
-	test "$(requests)|$(field 2)|$(field 5)" = \
+	test "$(recorded_requests)|$(field 2)|$(field 5)" = \
 	"$((before + 1))|login.microsoftonline.us|https://outlook-dod.office365.us/.default"
 
 # ---- a certificate credential: the assertion's audience is the cloud's endpoint

@@ -162,7 +162,8 @@ check_cli "token without a refresh token, within the margin: exit 0, the current
 	eval 'rc_is 0 && test "$(cat "$OUT")" = "$at" &&
 	      err_has "warning: the access token was not refreshed: .*cannot be renewed.*has no \"refresh_token\""'
 check "token without a refresh token: no request, the file left byte for byte" \
-	eval 'test "$(requests)" = 0 && same_bytes "$E2E_TMP/norefresh.json" "$S/noref.json"'
+	eval 'test "$(token_requests)" = 0 && same_bytes "$E2E_TMP/norefresh.json" "$S/noref.json"'
+cp -p "$E2E_TMP/norefresh.json" "$S/noref.json"
 set_json_field "$S/noref.json" expires_at "$(( $(now) - 10 ))"
 cli token noref
 check_cli "token without a refresh token, expired: exit 69, says what is missing, nothing printed" \

@@ -8,7 +8,8 @@
 #      function is written out twice (same name and body) in two tests;
 #   4. every tests/lib/ file sources what it uses itself (each one loads on
 #      its own in a fresh bash) and defines its functions once;
-#   5. every test sources the tests/lib/ files whose functions it calls.
+#   5. every test sources the tests/lib/ files whose functions it calls;
+#   6. no test calls a helper by the name it had before tests/lib/.
 # Prints one "ok"/"not ok" line per rule; run by the unit group.
 #
 #   SRCDIR=. bash tests/unit/test_helpers.sh
@@ -138,6 +139,18 @@ else
 	fails=$((fails + 1))
 	echo "not ok - test helpers: every test sources the tests/lib/ files whose functions it calls"
 	printf '%s' "$bad" | sed 's/^/#   /' | head -n 40
+fi
+
+# 6. no test calls a helper by the name it had before tests/lib/ (a test
+# written against the old env files would call a command that is not there)
+bad=$(grep -nE '\b(e2e_die|e2e_note|e2e_finish|rf_die|rf_note|rf_finish|jfile|rf_jget|E2E_FAILS|E2E_PASSES|RF_FAILS)\b|\$\(requests\)|(^|[;&|( \x27])admin (GET|POST) ' \
+	"${files[@]}" 2>/dev/null | grep -v '^tests/unit/test_helpers.sh:')
+if [ -z "$bad" ]; then
+	echo "ok - test helpers: no test calls a helper by its old name (e2e_die is bail, e2e_finish tests_exit, jfile json_field, admin auth_admin, ...)"
+else
+	fails=$((fails + 1))
+	echo "not ok - test helpers: no test calls a helper by its old name (e2e_die is bail, e2e_finish tests_exit, jfile json_field, admin auth_admin, ...)"
+	sed 's/^/#   /' <<<"$bad" | head -n 40
 fi
 
 # 4. each library file loads on its own and defines its functions once
