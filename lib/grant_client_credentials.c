@@ -12,10 +12,10 @@
 
 #include <json-c/json.h>
 
+#include "sasl-oauth2/cloud.h"
 #include "sasl-oauth2/credfile.h"
 #include "sasl-oauth2/grant.h"
 #include "sasl-oauth2/jwt_sign.h"
-#include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/secret.h"
 
 /* Short-lived: the assertion is a credential until it expires. */

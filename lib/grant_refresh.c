@@ -2,8 +2,8 @@
 #include <stddef.h>
 
 #include "sasl-oauth2/buf.h"
+#include "sasl-oauth2/client_route.h"
 #include "sasl-oauth2/grant.h"
-#include "sasl-oauth2/provider.h"
 
 int oa2_refresh_exchange(const struct oa2_refresh_request *rq, const struct oa2_http_opts *o,
 			 const char *account, struct oa2_token_response *res,

@@ -4,63 +4,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sasl-oauth2/cloud.h"
 #include "sasl-oauth2/discovery.h"
 #include "sasl-oauth2/provider.h"
 #include "sasl-oauth2/secret.h"
 #include "sasl-oauth2/suggest.h"
 
-/* Microsoft's clouds as Microsoft's national-cloud and US Government
- * documentation lists them: sign-in host, Exchange Online resource of the
- * delegated scopes (RESOURCE/IMAP.AccessAsUser.All), the app-only scope
- * (client credentials take only RESOURCE/.default; Microsoft Learn,
- * "Authenticate an IMAP, POP or SMTP connection using OAuth", and Exchange's
- * national cloud endpoints), IMAP/POP host and SMTP AUTH host. GCC
- * (moderate) runs on the worldwide endpoints; "us" is what --cloud called
- * GCC High before. Both flows read this one table. */
-static const struct cloud {
-	const char *name;
-	const char *alias[2];
-	const char *title;
-	const char *login;
-	const char *resource;
-	const char *app_scope;
-	const char *imap;
-	const char *smtp;
-} clouds[] = {
-	{ "worldwide", { "global", "gcc" }, "worldwide and GCC", "login.microsoftonline.com",
-	  "https://outlook.office.com", "https://outlook.office365.com/.default",
-	  "outlook.office365.com", "smtp.office365.com" },
-	/* SMTP: Microsoft's GCC High endpoint list (Exchange Online, ID 5)
-	 * names outlook.office365.us for TCP 587; smtp.office365.us, which
-	 * other tools use, is not in it. */
-	{ "gcc-high", { "us", NULL }, "GCC High", "login.microsoftonline.us",
-	  "https://outlook.office365.us", "https://outlook.office365.us/.default",
-	  "outlook.office365.us", "outlook.office365.us" },
-	{ "dod", { NULL, NULL }, "DoD", "login.microsoftonline.us",
-	  "https://outlook-dod.office365.us", "https://outlook-dod.office365.us/.default",
-	  "outlook-dod.office365.us", "outlook-dod.office365.us" },
-	{ "china", { NULL, NULL }, "21Vianet", "login.partner.microsoftonline.cn",
-	  "https://partner.outlook.cn", "https://partner.outlook.cn/.default",
-	  "partner.outlook.cn", "smtp.partner.outlook.cn" },
-};
-#define NCLOUDS (sizeof(clouds) / sizeof(clouds[0]))
-
 /* Outlook.com (personal Microsoft accounts) takes SMTP AUTH here, not at
  * smtp.office365.com (Microsoft Support: "POP, IMAP, and SMTP settings for
  * Outlook.com"); IMAP and POP are outlook.office365.com for both. */
 #define OUTLOOK_COM_SMTP "smtp-mail.outlook.com"
-
-static const struct cloud *cloud_named(const char *name)
-{
-	for (size_t i = 0; i < NCLOUDS; i++) {
-		if (strcmp(name, clouds[i].name) == 0)
-			return &clouds[i];
-		for (size_t k = 0; k < 2; k++)
-			if (clouds[i].alias[k] != NULL && strcmp(name, clouds[i].alias[k]) == 0)
-				return &clouds[i];
-	}
-	return NULL;
-}
 
 static int set(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -135,14 +88,14 @@ static int microsoft(const struct oa2_provider_request *rq, struct oa2_provider 
 		     struct oa2_err *err)
 {
 	const char *tenant = rq->tenant ? rq->tenant : "common";
-	const struct cloud *c = cloud_named(rq->cloud ? rq->cloud : "worldwide");
+	const struct oa2_cloud *c = oa2_cloud_named(rq->cloud ? rq->cloud : "worldwide");
 	unsigned sv = rq->services ? rq->services : OA2_SERVICES_DEFAULT;
 	int bad = 0;
 
 	if (c == NULL)
 		return oa2_err_set(err, OA2_ERR_INVALID, "unknown Microsoft cloud \"%s\": use "
 				   "worldwide (also for GCC), gcc-high, dod or china", rq->cloud);
-	if (strcmp(tenant, "consumers") == 0 && c != &clouds[0])
+	if (strcmp(tenant, "consumers") == 0 && c != oa2_cloud_at(0))
 		return oa2_err_set(err, OA2_ERR_INVALID, "--tenant consumers (Outlook.com) exists "
 				   "only in the worldwide cloud, not in %s", c->name);
 	if (!valid_tenant(tenant))
@@ -174,7 +127,7 @@ static int microsoft(const struct oa2_provider_request *rq, struct oa2_provider 
 	p->smtp = (struct oa2_mail_server){ c->smtp, 587 };
 	if (strcmp(tenant, "consumers") == 0)
 		p->smtp.host = OUTLOOK_COM_SMTP;
-	else if (strcmp(tenant, "common") == 0 && c == &clouds[0])
+	else if (strcmp(tenant, "common") == 0 && c == oa2_cloud_at(0))
 		p->smtp_personal = OUTLOOK_COM_SMTP; /* either kind of account may sign in */
 	return OA2_OK;
 }
@@ -185,8 +138,8 @@ static int google(const struct oa2_provider_request *rq, struct oa2_provider *p,
 	int bad = 0;
 
 	bad |= set(&p->authorize_endpoint, "https://accounts.google.com/o/oauth2/v2/auth");
-	bad |= set(&p->token_endpoint, "https://oauth2.googleapis.com/token");
-	bad |= set(&p->revocation_endpoint, "https://oauth2.googleapis.com/revoke");
+	bad |= set(&p->token_endpoint, "https://" OA2_GOOGLE_TOKEN_HOST "/token");
+	bad |= set(&p->revocation_endpoint, "https://" OA2_GOOGLE_TOKEN_HOST "/revoke");
 	bad |= set(&p->scope, "https://mail.google.com/");
 	if (rq->want_user)
 		bad |= add_scopes(&p->scope, "openid email");
@@ -359,34 +312,22 @@ int oa2_provider_authorize_url(const struct oa2_provider *p, const char *client_
 	return OA2_OK;
 }
 
-/* What follows "https://LOGIN/" in endpoint when it is on c's sign-in
- * host, else NULL. */
-static const char *on_login_host(const char *endpoint, const struct cloud *c)
-{
-	size_t hl = strlen(c->login);
-
-	if (endpoint == NULL || strncasecmp(endpoint, "https://", 8) != 0 ||
-	    strncasecmp(endpoint + 8, c->login, hl) != 0 || endpoint[8 + hl] != '/')
-		return NULL;
-	return endpoint + 8 + hl + 1;
-}
-
 int oa2_microsoft_endpoint_parts(const char *endpoint, const char *scope, char *tenant, size_t n,
 				 const char **cloud)
 {
-	const struct cloud *found = NULL;
+	const struct oa2_cloud *found = NULL, *c;
 	const char *t = NULL, *end;
 	size_t tl;
 
 	/* Clouds may share a sign-in host (GCC High and DoD do): the scope's
 	 * resource tells them apart; without one, the first listed wins. */
-	for (size_t i = 0; i < NCLOUDS; i++) {
-		const char *rest = on_login_host(endpoint, &clouds[i]);
+	for (size_t i = 0; (c = oa2_cloud_at(i)) != NULL; i++) {
+		const char *rest = oa2_cloud_login_path(c, endpoint);
 
 		if (rest == NULL)
 			continue;
-		if (found == NULL || (scope != NULL && strstr(scope, clouds[i].resource) != NULL))
-			found = &clouds[i];
+		if (found == NULL || (scope != NULL && strstr(scope, c->resource) != NULL))
+			found = c;
 		t = rest;
 	}
 	if (found == NULL)
@@ -401,45 +342,8 @@ int oa2_microsoft_endpoint_parts(const char *endpoint, const char *scope, char *
 	tenant[tl] = '\0';
 	if (!valid_tenant(tenant))
 		return -1;
-	*cloud = found == &clouds[0] ? NULL : found->name;
+	*cloud = found == oa2_cloud_at(0) ? NULL : found->name;
 	return 0;
-}
-
-const char *oa2_microsoft_app_scope(const char *cloud)
-{
-	const struct cloud *c = cloud_named(cloud != NULL ? cloud : "worldwide");
-
-	return c != NULL ? c->app_scope : NULL;
-}
-
-void oa2_microsoft_app_scope_words(const char *endpoint, const char *scope, char *buf, size_t n)
-{
-	const struct cloud *pick[NCLOUDS];
-	size_t k = 0, used = 0;
-
-	for (size_t i = 0; i < NCLOUDS; i++)
-		if (on_login_host(endpoint, &clouds[i]) != NULL)
-			pick[k++] = &clouds[i];
-	/* A shared sign-in host (GCC High, DoD): the resource in the scope
-	 * sent, when it names one, settles which cloud was meant. */
-	for (size_t i = 0; k > 1 && scope != NULL && i < k; i++)
-		if (strstr(scope, pick[i]->resource) != NULL) {
-			pick[0] = pick[i];
-			k = 1;
-		}
-	if (k == 0)
-		for (size_t i = 0; i < NCLOUDS; i++)
-			pick[k++] = &clouds[i];
-	if (n > 0)
-		buf[0] = '\0';
-	for (size_t i = 0; i < k && used < n; i++) {
-		int w = snprintf(buf + used, n - used, "%s%s (%s)",
-				 i == 0 ? "" : i + 1 == k ? " or " : ", ", pick[i]->app_scope,
-				 pick[i]->title);
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
 }
 
 /* Non-zero when the space-separated scope has a word ending in "/perm". */
@@ -504,39 +408,4 @@ void oa2_provider_clear(struct oa2_provider *p)
 	free(p->client_id);
 	oa2_secret_free_str(p->client_secret);
 	memset(p, 0, sizeof(*p));
-}
-
-/* "https://host[:port]/" of url: its length, or 0 when url is not https. */
-static size_t origin_len(const char *url)
-{
-	const char *host, *slash;
-
-	if (url == NULL || strncmp(url, "https://", 8) != 0)
-		return 0;
-	host = url + 8;
-	slash = strchr(host, '/');
-	return slash != NULL ? (size_t)(slash - url) + 1 : strlen(url);
-}
-
-static int same_origin(const char *a, const char *b)
-{
-	size_t n = origin_len(a);
-
-	return n > 0 && n == origin_len(b) && strncasecmp(a, b, n) == 0;
-}
-
-int oa2_config_client_may_use(const struct oa2_config *cfg, const char *endpoint)
-{
-	char base[128];
-
-	if (endpoint == NULL)
-		return 1; /* the config's own token_endpoint is what is used */
-	if (cfg->token_endpoint != NULL && same_origin(endpoint, cfg->token_endpoint))
-		return 1;
-	for (size_t i = 0; i < NCLOUDS; i++) {
-		snprintf(base, sizeof(base), "https://%s/", clouds[i].login);
-		if (same_origin(endpoint, base))
-			return 1;
-	}
-	return same_origin(endpoint, "https://oauth2.googleapis.com/");
 }

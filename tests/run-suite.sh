@@ -74,6 +74,7 @@ group_unit() {
 	"$BUILDDIR/tests/unit/test_grant" "$t/grant" || return 1
 	"$BUILDDIR/tests/unit/test_plugin" "$t/plugins" "$t/tmp" || return 1
 	bash "$SRCDIR/tests/unit/check_layers.sh" "$SRCDIR" || h=1
+	bash "$SRCDIR/tests/unit/plugin_contents.sh" "$BUILDDIR" || h=1
 	return $h
 }
 

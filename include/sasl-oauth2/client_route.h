@@ -41,6 +41,14 @@ struct oa2_route {
  * proxy and CA bundle when the configuration's client is sent, else the
  * file's (falling back to the configuration's).
  */
+/* Non-zero when the config file's default client (client_id,
+ * client_secret) may be sent to endpoint, a token or revocation endpoint
+ * that a token file names: NULL (the config's own endpoint is used), the
+ * same https origin as the config's token_endpoint, or a built-in
+ * provider's (Microsoft's login hosts, Google's token host: cloud.h).
+ * A file naming any other endpoint must carry its own client_id. */
+int oa2_config_client_may_use(const struct oa2_config *cfg, const char *endpoint);
+
 void oa2_client_route(const struct oa2_config *cfg, const struct oa2_file_client *file,
 		      const char *endpoint, int may_use_config, struct oa2_route *r,
 		      struct oa2_http_opts *ho);

@@ -124,17 +124,6 @@ int oa2_provider_authorize_url(const struct oa2_provider *p, const char *client_
 int oa2_microsoft_endpoint_parts(const char *endpoint, const char *scope, char *tenant,
 				 size_t n, const char **cloud);
 
-/* The app-only (client credentials) scope of a Microsoft cloud (a --cloud
- * name or alias; NULL: worldwide), static; NULL for an unknown cloud. */
-const char *oa2_microsoft_app_scope(const char *cloud);
-
-/* The app-only scope for the cloud of a Microsoft token endpoint, in words
- * for advice: "https://outlook.office365.us/.default (GCC High)". Clouds that
- * share the sign-in host are told apart by the resource in scope (may be
- * NULL); when it does not tell, or endpoint is not Microsoft's, every
- * candidate is listed ("A (x) or B (y)"). Always NUL-terminates (n > 0). */
-void oa2_microsoft_app_scope_words(const char *endpoint, const char *scope, char *buf, size_t n);
-
 /* The OA2_SERVICE_* bits whose Microsoft permissions (RESOURCE/
  * IMAP.AccessAsUser.All, /SMTP.Send, /POP.AccessAsUser.All) the scope
  * holds; 0 when none (other providers' scopes do not tell). */
@@ -144,13 +133,5 @@ unsigned oa2_services_from_scope(const char *scope);
 int oa2_services_parse(const char *list);
 
 void oa2_provider_clear(struct oa2_provider *p);
-
-/* Non-zero when the config file's default client (client_id,
- * client_secret) may be sent to endpoint, a token or revocation endpoint
- * that a token file names: NULL (the config's own endpoint is used), the
- * same https origin as the config's token_endpoint, or a built-in
- * provider's (Microsoft's login hosts, Google's oauth2.googleapis.com).
- * A file naming any other endpoint must carry its own client_id. */
-int oa2_config_client_may_use(const struct oa2_config *cfg, const char *endpoint);
 
 #endif

@@ -13,6 +13,7 @@
 #include "sasl-oauth2/base64url.h"
 #include "sasl-oauth2/buf.h"
 #include "sasl-oauth2/chars.h"
+#include "sasl-oauth2/cloud.h"
 #include "sasl-oauth2/json.h"
 #include "sasl-oauth2/jwt.h"
 #include "sasl-oauth2/pkce.h"
