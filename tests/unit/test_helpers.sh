@@ -111,24 +111,24 @@ fi
 # by those they source, or by the script itself
 libdeps() { # the tests/lib/ files FILE sources, directly or not
 	local f=$1 d
-	for d in $(grep -E '^[ \t]*\. ' "$f" | grep -oE '(lib/|\}/)[a-z_]+\.sh' | sed 's#.*/##'); do
+	for d in $(grep -E '^[[:blank:]]*\. ' "$f" | grep -oE '(lib/|\}/)[a-z_]+\.sh' | sed 's#.*/##'); do
 		case " $seen " in *" $d "*) continue ;; esac
 		seen="$seen $d"
 		libdeps "tests/lib/$d"
 	done
 }
-fnames() { grep -ohE '^[ \t]*[A-Za-z_][A-Za-z0-9_]*\(\)' "$@" 2>/dev/null | tr -d '() \t' | sort -u; }
+fnames() { grep -ohE '^[[:blank:]]*[A-Za-z_][A-Za-z0-9_]*\(\)' "$@" 2>/dev/null | tr -d '() \t' | sort -u; }
 all=$(fnames tests/lib/*.sh)
 bad=
 for f in "${files[@]}"; do
 	case $f in tests/lib/* | tests/run-suite.sh) continue ;; esac # (the runner names the groups: cli, ...)
-	grep -E '^[ \t]*\. ' "$f" | grep -qE 'lib/[a-z_]+\.sh' || continue
+	grep -E '^[[:blank:]]*\. ' "$f" | grep -qE 'lib/[a-z_]+\.sh' || continue
 	seen=
 	libdeps "$f"
 	have=$(fnames "$f" $(for d in $seen; do echo "tests/lib/$d"; done))
 	# words as commands are written, not inside paths, options, file names
 	# or prose ("tests/cli", "--admin", "check-programs", "an admin's", '"cli ...')
-	used=$(grep -vE '^[ \t]*#' "$f" |
+	used=$(grep -vE '^[[:blank:]]*#' "$f" |
 		grep -oP '(?<![/.\x27"A-Za-z0-9_-])[A-Za-z_][A-Za-z0-9_]*(?![/.\x27A-Za-z0-9_-])' | sort -u)
 	miss=$(comm -12 <(echo "$all") <(echo "$used") | comm -23 - <(echo "$have") | tr '\n' ' ')
 	[ -z "$miss" ] || bad="$bad$f calls ${miss}without sourcing the tests/lib/ file that has it"$'\n'
