@@ -49,8 +49,14 @@ start_oidcserver() {
 	e2e_bg "$OIDC_LOG" "$NODE" "$E2E_DIR/oidcserver.js" "$OIDC_PORT" --tls-dir "$CA_DIR" \
 		--confidential-secret "$OIDC_CONFIDENTIAL_SECRET" "$@"
 	OIDC_PID=$!
-	wait_for 20 grep -q "^listening $OIDC_PORT\$" "$OIDC_LOG" ||
-		{ show_log "$OIDC_LOG" oidcserver; bail "setup: oidcserver.js did not start"; }
+	# Loading oidc-provider and making its RSA key took over 20 s once in a
+	# CI run (nothing else in its log): wait longer, but stop at once if
+	# the server has died.
+	wait_for 60 sh -c 'grep -q "^listening $1\$" "$2" || ! kill -0 "$3" 2>/dev/null' _ \
+		"$OIDC_PORT" "$OIDC_LOG" "$OIDC_PID"
+	grep -q "^listening $OIDC_PORT\$" "$OIDC_LOG" ||
+		{ show_log "$OIDC_LOG" oidcserver; bail "setup: oidcserver.js did not start" \
+			"$(kill -0 "$OIDC_PID" 2>/dev/null && echo "(still loading after 60 s)" || echo "(it exited)")"; }
 }
 
 oidc_admin() {
